@@ -1,0 +1,58 @@
+// What the core asks of the world. The core never performs I/O; every entry point takes an
+// `Effects` sink and reports what it wants done through its three verbs (send, setTimer, emit),
+// as foca does. The UDP agent and the simulator each implement it; a test can simply record.
+
+import type { Address, MemberStatus, Message, NodeRef, Value } from './messages.js';
+
+/** Destination meaning "the multicast group on every joined interface". */
+export const MULTICAST: Address = '*';
+
+/** Randomness is injected so a simulator can replay a run from its seed. */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+}
+
+/**
+ * Timers are tokens that say what they are about. The core recognises stale tokens itself
+ * (e.g. a probe timeout for a probe that already succeeded), so the runtime never has to cancel.
+ */
+export type TimerToken =
+  | { readonly kind: 'heartbeat' }
+  | { readonly kind: 'sweep' }
+  | { readonly kind: 'anti-entropy' }
+  | { readonly kind: 'flush' }
+  | { readonly kind: 'probe-timeout'; readonly probe: number }
+  | { readonly kind: 'gc' };
+
+export type CoreEvent =
+  | { readonly type: 'member-joined'; readonly member: NodeRef; readonly addr: Address }
+  | { readonly type: 'member-restarted'; readonly member: NodeRef; readonly previousGen: number }
+  | {
+      readonly type: 'member-status';
+      readonly member: NodeRef;
+      readonly status: MemberStatus;
+      readonly previous: MemberStatus;
+      /** Node ids whose accusations (or own evidence, for this node's id) led here. */
+      readonly sources: readonly string[];
+    }
+  | { readonly type: 'member-removed'; readonly member: NodeRef }
+  | {
+      readonly type: 'kv-changed';
+      readonly owner: NodeRef;
+      readonly key: string;
+      readonly value: Value | null;
+      readonly version: number;
+    }
+  | { readonly type: 'suspected-self'; readonly by: NodeRef; readonly inc: number };
+
+export interface Effects {
+  /** Every message in one call goes into one datagram; the core keeps it within the budget. */
+  send(to: Address, msgs: readonly Message[]): void;
+  /** Fire `token` at virtual/real time `at` (ms). Setting a token kind again does not cancel the old one. */
+  setTimer(at: number, token: TimerToken): void;
+  emit(event: CoreEvent): void;
+}
+
+/** Measures a message's encoded size in bytes, so the core can pack datagrams against the budget. */
+export type MessageSize = (msg: Message) => number;

@@ -1,0 +1,62 @@
+// What this node knows about one other member of the fleet.
+
+import type { Address, MemberStatus, NodeId } from './messages.js';
+import type { Suspicion } from './suspicion.js';
+
+export interface Member {
+  readonly id: NodeId;
+  gen: number;
+  inc: number;
+  status: MemberStatus;
+  addr: Address;
+  /** Local time of the last status change (dead/left retention counts from here). */
+  statusSince: number;
+  /** Local time of the last message received from the member itself (first-hand evidence). */
+  lastDirect: number;
+  /** Local time the member's heartbeat counter last advanced, first- or second-hand. Silence counts from here. */
+  lastProgress: number;
+  /** Highest heartbeat seq known, from its heartbeats or relayed in digests. */
+  hbSeq: number;
+  /** Highest heartbeat seq received directly; gaps feed the loss estimate. */
+  directSeq: number;
+  /** The interval the member says it heartbeats at. */
+  hbIntervalMs: number;
+  /** Its key/value watermark as it last advertised it. */
+  advertisedKvMax: number;
+  /** Its last advertised view hash. */
+  view: number;
+  /** Set while this node holds the member suspect. */
+  suspicion: Suspicion | undefined;
+  /** Probe in flight for this member, if any. */
+  probe: number | undefined;
+  /** Rate limit for telling a member that we hold it suspect or dead. */
+  lastNotified: number;
+  /** Rate limit for pulling its key/values when behind. */
+  lastPull: number;
+}
+
+export function newMember(id: NodeId, gen: number, inc: number, addr: Address, now: number, hbIntervalMs: number): Member {
+  return {
+    id,
+    gen,
+    inc,
+    status: 'alive',
+    addr,
+    statusSince: now,
+    lastDirect: -Infinity,
+    lastProgress: now,
+    hbSeq: 0,
+    directSeq: 0,
+    hbIntervalMs,
+    advertisedKvMax: 0,
+    view: 0,
+    suspicion: undefined,
+    probe: undefined,
+    lastNotified: -Infinity,
+    lastPull: -Infinity,
+  };
+}
+
+export function isPresent(m: Member): boolean {
+  return m.status === 'alive' || m.status === 'suspect';
+}

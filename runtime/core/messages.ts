@@ -1,0 +1,168 @@
+// The protocol's vocabulary. The wire codec (runtime/wire) turns these into CBOR and back;
+// the core only ever sees validated values of these shapes.
+//
+// Message type numbers only ever grow: a number, once shipped, keeps its meaning forever so
+// that mixed-version fleets can skip what they do not understand (memberlist does the same).
+
+/** A node's stable name within the fleet (configured, or derived at provisioning). */
+export type NodeId = string;
+
+/**
+ * Opaque transport address of a node ("192.0.2.4:7946", "[fe80::1%eth0]:7946", "sim:n007").
+ * The core never parses it; it only hands it back to the transport.
+ */
+export type Address = string;
+
+/**
+ * One life of a node. `gen` comes from a boot counter persisted on the device (never from the
+ * wall clock: a Pi without an RTC boots in 1970), so a restarted node always has a higher gen
+ * and everything remembered about its previous life loses to it.
+ */
+export interface NodeRef {
+  readonly id: NodeId;
+  readonly gen: number;
+}
+
+/** A published value. `null` is never a value: it marks a tombstone on the wire. */
+export type Value = string | number | boolean | Uint8Array;
+
+export const MsgType = {
+  Heartbeat: 1,
+  Ping: 2,
+  Ack: 3,
+  PingReq: 4,
+  Suspect: 5,
+  Dead: 6,
+  Leave: 7,
+  Digest: 8,
+  Delta: 9,
+} as const;
+export type MsgType = (typeof MsgType)[keyof typeof MsgType];
+
+/** Wire encoding of a member's status; ordered so that a higher number wins at equal (gen, inc). */
+export const StatusCode = { alive: 0, suspect: 1, dead: 2, left: 3 } as const;
+export type MemberStatus = keyof typeof StatusCode;
+
+/**
+ * "I am alive." Multicast to the segment every heartbeat interval (or unicast to a few peers when
+ * multicast is unavailable). It doubles as the refutation of a suspicion: a higher `inc` clears it.
+ */
+export interface Heartbeat {
+  readonly type: typeof MsgType.Heartbeat;
+  readonly from: NodeRef;
+  /** Incarnation within this generation; bumped only to refute a suspicion. */
+  readonly inc: number;
+  /** Heartbeat counter within this generation; gaps tell receivers how much they lose. */
+  readonly seq: number;
+  /** The sender's current heartbeat interval, so receivers know how long silence may last. */
+  readonly intervalMs: number;
+  /** Highest version of the sender's own key/value state; receivers that are behind pull. */
+  readonly kvMax: number;
+  /** 32-bit hash of the sender's membership view; a mismatch triggers anti-entropy. */
+  readonly view: number;
+}
+
+/** Direct probe. `probe` is the sender's sequence number, echoed in the Ack. */
+export interface Ping {
+  readonly type: typeof MsgType.Ping;
+  readonly from: NodeRef;
+  readonly target: NodeRef;
+  readonly probe: number;
+}
+
+/**
+ * Answer to a Ping. `from` is the node whose liveness the Ack proves; when an intermediary
+ * forwards an indirect Ack, the datagram's source is the intermediary but `from` stays the target.
+ */
+export interface Ack {
+  readonly type: typeof MsgType.Ack;
+  readonly from: NodeRef;
+  readonly probe: number;
+  readonly inc: number;
+}
+
+/** "Please ping `target` at `targetAddr` for me and forward its Ack" (SWIM indirect probe). */
+export interface PingReq {
+  readonly type: typeof MsgType.PingReq;
+  readonly from: NodeRef;
+  readonly target: NodeRef;
+  readonly targetAddr: Address;
+  readonly probe: number;
+}
+
+/** `from` accuses `target` (at incarnation `inc`) of being unreachable from where it stands. */
+export interface Suspect {
+  readonly type: typeof MsgType.Suspect;
+  readonly from: NodeRef;
+  readonly target: NodeRef;
+  readonly inc: number;
+}
+
+/** `from` has concluded, on its own evidence plus at least one other source, that `target` is dead. */
+export interface Dead {
+  readonly type: typeof MsgType.Dead;
+  readonly from: NodeRef;
+  readonly target: NodeRef;
+  readonly inc: number;
+}
+
+/** Graceful goodbye, sent by the leaving node itself. */
+export interface Leave {
+  readonly type: typeof MsgType.Leave;
+  readonly from: NodeRef;
+  readonly inc: number;
+}
+
+/** One member as the digest's sender knows it. */
+export interface DigestEntry {
+  readonly id: NodeId;
+  readonly gen: number;
+  readonly inc: number;
+  readonly status: MemberStatus;
+  /** Highest heartbeat seq the sender has seen from this member (liveness relayed second-hand). */
+  readonly hb: number;
+  /** Highest version of this member's key/value state that the sender holds, complete from 0. */
+  readonly kvMax: number;
+  readonly addr: Address;
+}
+
+/**
+ * Scuttlebutt digest: a slice of the sender's view, covering member ids in [lo, hi] (sorted
+ * order). The receiver may conclude the sender lacks any member inside that range it did not
+ * list. `reply` asks the receiver to answer with its own digest of the same range.
+ */
+export interface Digest {
+  readonly type: typeof MsgType.Digest;
+  readonly from: NodeRef;
+  readonly lo: NodeId;
+  readonly hi: NodeId;
+  readonly reply: boolean;
+  readonly entries: readonly DigestEntry[];
+}
+
+/** A key's state as its owner published it. `value === null` is a tombstone. */
+export interface KvEntry {
+  readonly key: string;
+  readonly version: number;
+  readonly value: Value | null;
+  /** 0 = no expiry; otherwise the value lapses this long after a receiver learned it. */
+  readonly ttlMs: number;
+}
+
+/**
+ * Part of one owner's key/value state. The entries are exactly the owner's live entries (and
+ * tombstones) with versions in (fromV, toV], so a receiver that already holds everything up to
+ * fromV holds everything up to toV after applying it. `reset` means the receiver's copy is too
+ * old to patch (tombstones it missed were purged): drop it and rebuild from this chunk.
+ */
+export interface Delta {
+  readonly type: typeof MsgType.Delta;
+  readonly from: NodeRef;
+  readonly owner: NodeRef;
+  readonly fromV: number;
+  readonly toV: number;
+  readonly reset: boolean;
+  readonly entries: readonly KvEntry[];
+}
+
+export type Message = Heartbeat | Ping | Ack | PingReq | Suspect | Dead | Leave | Digest | Delta;

@@ -1,0 +1,956 @@
+// The murmur protocol core: one node's state machine. Sans-IO: every entry point takes "now"
+// and an Effects sink; it never reads a clock, a socket or a random source of its own.
+//
+// How the pieces fit (see README "Protocol"):
+// - Liveness: each node heartbeats (multicast when it can). Silence longer than k intervals,
+//   k chosen from measured loss, starts a SWIM probe: direct pings, then indirect ones.
+// - Suspicion: a failed probe is this node's accusation. Others collect accusations as
+//   independent sources; dead needs two sources plus a Lifeguard timeout, or the maximum
+//   timeout unrefuted. Any first-hand sign of life clears a suspicion; the accused refutes by
+//   bumping its incarnation.
+// - State: per-owner versioned key/values, fresh changes repeated a few times, the rest repaired
+//   by scuttlebutt anti-entropy (digests and deltas) with peers whose view hash differs.
+
+import { Awareness } from './awareness.js';
+import { Broadcasts } from './broadcasts.js';
+import type { Effects, MessageSize, Rng, TimerToken } from './effects.js';
+import { MULTICAST } from './effects.js';
+import { KvStore, type Applied } from './kv-store.js';
+import { LossEstimator } from './loss-estimator.js';
+import { isPresent, newMember, type Member } from './member.js';
+import {
+  MsgType,
+  type Ack,
+  type Address,
+  type Dead,
+  type Delta,
+  type Digest,
+  type DigestEntry,
+  type Heartbeat,
+  type KvEntry,
+  type Leave,
+  type MemberStatus,
+  type Message,
+  type NodeId,
+  type NodeRef,
+  type Ping,
+  type PingReq,
+  type Suspect,
+  type Value,
+} from './messages.js';
+import { packDatagrams, utf8Length } from './packing.js';
+import type { Profile } from './profiles.js';
+import { nextDeadline, verdict, type SuspicionBounds } from './suspicion.js';
+import { heartbeatIntervalMs, jittered, scaleByHealth, silenceIntervals } from './timing.js';
+import { memberHash } from './view-hash.js';
+import { NodeStats } from './stats.js';
+
+export interface NodeOptions {
+  readonly id: NodeId;
+  /** Boot counter persisted on the device; must grow on every start. */
+  readonly gen: number;
+  /** The address peers should use to reach this node by unicast. */
+  readonly addr: Address;
+  readonly profile: Profile;
+  readonly rng: Rng;
+  readonly size: MessageSize;
+  /** Whether this node can send to and receive from a multicast group. */
+  readonly multicast: boolean;
+  /** Unicast addresses to contact at start (and whenever the node knows nobody). */
+  readonly seeds?: readonly Address[];
+}
+
+interface Probe {
+  readonly targetId: NodeId;
+  readonly targetGen: number;
+  stage: 1 | 2;
+  /** Set when this probe is run on behalf of another node's PingReq. */
+  readonly relayFor?: { readonly addr: Address; readonly probe: number };
+}
+
+/** Bytes of a Delta or Digest message besides its entries (type, refs, versions, array headers), rounded up. */
+const MESSAGE_OVERHEAD = 96;
+/** A periodic timer that fires within this much of its due time counts as on time. */
+const TIMER_SLACK_MS = 1;
+/** Deltas sent per anti-entropy exchange at most; the rest waits for the next round. */
+const MAX_DELTA_CHUNKS = 4;
+/** Start-up heartbeats come this much faster, so a freshly booted fleet converges quickly. */
+const JOIN_BURST_HEARTBEATS = 4;
+
+export class Node {
+  readonly self: NodeRef;
+  readonly addr: Address;
+  readonly profile: Profile;
+  readonly stats = new NodeStats();
+  readonly kv = new KvStore();
+
+  #inc = 0;
+  #seq = 0;
+  #probeSeq = 0;
+  #running = false;
+  #left = false;
+  readonly #rng: Rng;
+  readonly #size: MessageSize;
+  readonly #multicast: boolean;
+  readonly #seeds: readonly Address[];
+  readonly #members = new Map<NodeId, Member>();
+  #sortedIds: NodeId[] | undefined;
+  #present = 0;
+  #view = 0;
+  readonly #broadcasts: Broadcasts;
+  readonly #loss = new LossEstimator();
+  readonly #awareness: Awareness;
+  readonly #probes = new Map<number, Probe>();
+  readonly #bounds: SuspicionBounds;
+  #burst = JOIN_BURST_HEARTBEATS;
+  #aeRound = 0;
+  #aeCursor = 0;
+  #ownFreshBase = 0;
+  // Due times of the periodic timers; a token firing earlier is stale and ignored.
+  #hbDue = Infinity;
+  #sweepDue = Infinity;
+  #aeDue = Infinity;
+  #gcDue = Infinity;
+  #flushDue = Infinity;
+
+  constructor(opts: NodeOptions) {
+    if (!Number.isSafeInteger(opts.gen) || opts.gen < 1) {
+      throw new Error(`node ${opts.id}: generation must be a positive integer from the boot counter, got ${opts.gen}`);
+    }
+    this.self = { id: opts.id, gen: opts.gen };
+    this.addr = opts.addr;
+    this.profile = opts.profile;
+    this.#rng = opts.rng;
+    this.#size = opts.size;
+    this.#multicast = opts.multicast;
+    this.#seeds = opts.seeds ?? [];
+    this.#broadcasts = new Broadcasts(opts.profile.repeatOffsetsMs);
+    this.#awareness = new Awareness(opts.profile.awarenessMax);
+    this.#bounds = {
+      minMs: opts.profile.suspicionMinMs,
+      maxMs: opts.profile.suspicionMaxMs,
+      expectedConfirmations: opts.profile.suspicionConfirmations,
+    };
+    this.kv.ensure(this.self);
+    this.#view = memberHash(this.self.id, this.self.gen);
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  get incarnation(): number {
+    return this.#inc;
+  }
+  get heartbeatMs(): number {
+    return heartbeatIntervalMs(this.profile, this.#present + 1);
+  }
+  get measuredLoss(): number {
+    return this.#loss.loss;
+  }
+  get health(): number {
+    return this.#awareness.score;
+  }
+  get viewHash(): number {
+    return this.#view;
+  }
+  /** Members currently alive or suspect, not counting this node. */
+  get presentCount(): number {
+    return this.#present;
+  }
+
+  member(id: NodeId): Readonly<Member> | undefined {
+    return this.#members.get(id);
+  }
+
+  members(): IterableIterator<Readonly<Member>> {
+    return this.#members.values();
+  }
+
+  statusOf(id: NodeId): MemberStatus | undefined {
+    if (id === this.self.id) return this.#left ? 'left' : 'alive';
+    return this.#members.get(id)?.status;
+  }
+
+  get(ownerId: NodeId, key: string, now: number): Value | undefined {
+    return this.kv.get(ownerId, key, now)?.value ?? undefined;
+  }
+
+  // ---------------------------------------------------------------- entry points
+
+  start(now: number, fx: Effects): void {
+    if (this.#running) return;
+    this.#running = true;
+    // Stagger the first heartbeat a little: a whole fleet powered on by one switch would
+    // otherwise heartbeat in lock-step forever.
+    this.#hbDue = now + Math.floor(this.#rng.next() * 20);
+    fx.setTimer(this.#hbDue, { kind: 'heartbeat' });
+    this.#sweepDue = now + this.#sweepInterval();
+    fx.setTimer(this.#sweepDue, { kind: 'sweep' });
+    this.#aeDue = now + jittered(this.profile.antiEntropyMs, 0.5, this.#rng.next());
+    fx.setTimer(this.#aeDue, { kind: 'anti-entropy' });
+    this.#gcDue = now + 1000;
+    fx.setTimer(this.#gcDue, { kind: 'gc' });
+    this.#contactSeeds(now, fx);
+  }
+
+  receive(now: number, from: Address, msgs: readonly Message[], fx: Effects): void {
+    if (!this.#running) return;
+    // Deltas first, then the rest: a heartbeat in the same datagram must not trigger a pull
+    // for what the datagram itself carries.
+    for (const m of msgs) if (m.type === MsgType.Delta) this.#dispatch(now, from, m, fx);
+    for (const m of msgs) if (m.type !== MsgType.Delta) this.#dispatch(now, from, m, fx);
+  }
+
+  timer(now: number, token: TimerToken, fx: Effects): void {
+    if (!this.#running) return;
+    switch (token.kind) {
+      case 'heartbeat':
+        if (now + TIMER_SLACK_MS < this.#hbDue) return;
+        this.#onHeartbeatTimer(now, fx);
+        return;
+      case 'sweep':
+        if (now + TIMER_SLACK_MS < this.#sweepDue) return;
+        this.#sweep(now, fx);
+        this.#sweepDue = now + this.#sweepInterval();
+        fx.setTimer(this.#sweepDue, { kind: 'sweep' });
+        return;
+      case 'anti-entropy':
+        if (now + TIMER_SLACK_MS < this.#aeDue) return;
+        this.#antiEntropyRound(now, fx);
+        this.#aeDue = now + jittered(this.profile.antiEntropyMs, 0.2, this.#rng.next());
+        fx.setTimer(this.#aeDue, { kind: 'anti-entropy' });
+        return;
+      case 'gc':
+        if (now + TIMER_SLACK_MS < this.#gcDue) return;
+        this.#gc(now, fx);
+        this.#gcDue = now + 1000;
+        fx.setTimer(this.#gcDue, { kind: 'gc' });
+        return;
+      case 'flush':
+        if (now + TIMER_SLACK_MS < this.#flushDue) return;
+        this.#flushDue = Infinity;
+        this.#flush(now, fx);
+        return;
+      case 'probe-timeout':
+        this.#onProbeTimeout(now, token.probe, fx);
+        return;
+    }
+  }
+
+  /** Publish one of this node's own keys. Returns the new version. */
+  set(now: number, key: string, value: Value, fx: Effects, ttlMs = 0): number {
+    const e = this.kv.write(this.self, key, value, ttlMs, now);
+    this.#announceOwn(now, fx);
+    this.#emitKv(this.self, { key, value, version: e.version }, fx);
+    return e.version;
+  }
+
+  delete(now: number, key: string, fx: Effects): void {
+    if (!this.kv.owner(this.self.id)?.entries.get(key)) return;
+    const e = this.kv.write(this.self, key, null, 0, now);
+    this.#announceOwn(now, fx);
+    this.#emitKv(this.self, { key, value: null, version: e.version }, fx);
+  }
+
+  /** Graceful goodbye: tell the fleet, then go quiet. The caller keeps delivering timers until the repeats are out. */
+  leave(now: number, fx: Effects): void {
+    if (this.#left) return;
+    this.#left = true;
+    this.#hbDue = Infinity;
+    this.#aeDue = Infinity;
+    const msg: Leave = { type: MsgType.Leave, from: this.self, inc: this.#inc };
+    this.#queue(`leave:${this.self.id}`, msg, now, fx);
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  #dispatch(now: number, from: Address, m: Message, fx: Effects): void {
+    this.stats.received(m.type);
+    if (m.type !== MsgType.Ack && m.from.id === this.self.id) {
+      // Our own multicast looped back, a previous life of ours still in flight, or a spoof.
+      this.stats.count('ignored-self');
+      return;
+    }
+    switch (m.type) {
+      case MsgType.Heartbeat:
+        return this.#onHeartbeat(now, from, m, fx);
+      case MsgType.Ping:
+        return this.#onPing(now, from, m, fx);
+      case MsgType.Ack:
+        return this.#onAck(now, from, m, fx);
+      case MsgType.PingReq:
+        return this.#onPingReq(now, from, m, fx);
+      case MsgType.Suspect:
+      case MsgType.Dead:
+        return this.#onAccusation(now, from, m, fx);
+      case MsgType.Leave:
+        return this.#onLeave(now, from, m, fx);
+      case MsgType.Digest:
+        return this.#onDigest(now, from, m, fx);
+      case MsgType.Delta:
+        return this.#onDelta(now, from, m, fx);
+    }
+  }
+
+  /**
+   * First-hand contact with a member: learn it, notice a restart, refresh its address. Returns
+   * undefined when the message comes from an older life of the member, which must never win.
+   */
+  #direct(now: number, ref: NodeRef, addr: Address, fx: Effects): Member | undefined {
+    let m = this.#members.get(ref.id);
+    if (!m) {
+      m = newMember(ref.id, ref.gen, 0, addr, now, this.heartbeatMs);
+      this.#add(m, now, fx);
+    } else if (ref.gen < m.gen) {
+      this.stats.count('stale-generation');
+      return undefined;
+    } else if (ref.gen > m.gen) {
+      this.#restarted(m, ref.gen, 0, addr, now, fx);
+    }
+    m.addr = addr;
+    m.lastDirect = now;
+    return m;
+  }
+
+  #add(m: Member, now: number, fx: Effects): void {
+    this.#members.set(m.id, m);
+    this.#sortedIds = undefined;
+    this.kv.ensure(m);
+    this.#present++;
+    this.#view ^= memberHash(m.id, m.gen);
+    fx.emit({ type: 'member-joined', member: { id: m.id, gen: m.gen }, addr: m.addr });
+  }
+
+  #restarted(m: Member, gen: number, inc: number, addr: Address, now: number, fx: Effects): void {
+    const previousGen = m.gen;
+    const previous = m.status;
+    if (isPresent(m)) this.#view ^= memberHash(m.id, m.gen);
+    else this.#present++;
+    m.gen = gen;
+    m.inc = inc;
+    m.addr = addr;
+    m.status = 'alive';
+    m.statusSince = now;
+    m.suspicion = undefined;
+    m.probe = undefined;
+    m.hbSeq = 0;
+    m.directSeq = 0;
+    m.advertisedKvMax = 0;
+    m.lastProgress = now;
+    this.#view ^= memberHash(m.id, m.gen);
+    this.#broadcasts.cancel(`accuse:${m.id}`);
+    // Everything the fleet remembers of the old life loses to the new one, key/values included.
+    this.kv.drop(m.id);
+    this.kv.ensure(m);
+    fx.emit({ type: 'member-restarted', member: { id: m.id, gen }, previousGen });
+    if (previous !== 'alive') {
+      fx.emit({ type: 'member-status', member: { id: m.id, gen }, status: 'alive', previous, sources: [] });
+    }
+  }
+
+  #setStatus(m: Member, status: MemberStatus, now: number, fx: Effects, sources: readonly string[] = []): void {
+    const previous = m.status;
+    if (previous === status) return;
+    const wasPresent = isPresent(m);
+    m.status = status;
+    m.statusSince = now;
+    const present = isPresent(m);
+    if (wasPresent && !present) {
+      this.#present--;
+      this.#view ^= memberHash(m.id, m.gen);
+    } else if (!wasPresent && present) {
+      this.#present++;
+      this.#view ^= memberHash(m.id, m.gen);
+    }
+    if (status !== 'suspect') m.suspicion = undefined;
+    fx.emit({ type: 'member-status', member: { id: m.id, gen: m.gen }, status, previous, sources });
+  }
+
+  // ---------------------------------------------------------------- liveness
+
+  #onHeartbeat(now: number, from: Address, hb: Heartbeat, fx: Effects): void {
+    const m = this.#direct(now, hb.from, from, fx);
+    if (!m || m.status === 'left') return;
+    if (hb.seq > m.directSeq) {
+      if (m.directSeq > 0) this.#loss.record(hb.seq - m.directSeq);
+      m.directSeq = hb.seq;
+    }
+    if (hb.seq > m.hbSeq) {
+      m.hbSeq = hb.seq;
+      m.lastProgress = now;
+    }
+    m.hbIntervalMs = hb.intervalMs;
+    m.advertisedKvMax = hb.kvMax;
+    m.view = hb.view;
+    this.#heardFrom(m, hb.inc, now, fx);
+    if (hb.kvMax > this.kv.maxVersion(m.id)) this.#pull(m, now, fx);
+  }
+
+  /**
+   * First-hand sign of life at incarnation `inc`. Clears our own suspicion; a member we hold
+   * dead stays dead until it refutes with a higher incarnation, so we tell it.
+   */
+  #heardFrom(m: Member, inc: number, now: number, fx: Effects): void {
+    if (m.status === 'dead') {
+      if (inc > m.inc) {
+        m.inc = inc;
+        m.lastProgress = now;
+        this.#setStatus(m, 'alive', now, fx);
+      } else {
+        this.#notify(m, MsgType.Dead, now, fx);
+      }
+      return;
+    }
+    if (inc > m.inc) m.inc = inc;
+    if (m.status === 'suspect') {
+      this.#broadcasts.cancel(`accuse:${m.id}`);
+      m.lastProgress = now;
+      const stillAccused = m.suspicion !== undefined && inc <= m.suspicion.inc;
+      this.#setStatus(m, 'alive', now, fx);
+      // Others may still hold the accusation; only the member itself can clear it everywhere.
+      if (stillAccused) this.#notify(m, MsgType.Suspect, now, fx);
+    }
+  }
+
+  /** Tell a member (rate-limited) that we held it suspect or dead, so it refutes for everyone. */
+  #notify(m: Member, type: typeof MsgType.Suspect | typeof MsgType.Dead, now: number, fx: Effects): void {
+    if (now - m.lastNotified < this.profile.probeTimeoutMs * 5) return;
+    m.lastNotified = now;
+    const target = { id: m.id, gen: m.gen };
+    fx.send(m.addr, [{ type, from: this.self, target, inc: m.inc }]);
+  }
+
+  #onPing(now: number, from: Address, p: Ping, fx: Effects): void {
+    const m = this.#direct(now, p.from, from, fx);
+    if (m) this.#heardFrom(m, m.inc, now, fx);
+    if (p.target.id !== this.self.id) return;
+    const ack: Ack = { type: MsgType.Ack, from: this.self, probe: p.probe, inc: this.#inc };
+    fx.send(from, [ack]);
+  }
+
+  #onPingReq(now: number, from: Address, r: PingReq, fx: Effects): void {
+    this.#direct(now, r.from, from, fx);
+    if (r.target.id === this.self.id) {
+      fx.send(from, [{ type: MsgType.Ack, from: this.self, probe: r.probe, inc: this.#inc }]);
+      return;
+    }
+    const probe = ++this.#probeSeq;
+    this.#probes.set(probe, {
+      targetId: r.target.id,
+      targetGen: r.target.gen,
+      stage: 2,
+      relayFor: { addr: from, probe: r.probe },
+    });
+    fx.send(r.targetAddr, [{ type: MsgType.Ping, from: this.self, target: r.target, probe }]);
+    fx.setTimer(now + this.profile.probeTimeoutMs, { kind: 'probe-timeout', probe });
+    this.stats.count('probes-relayed');
+  }
+
+  #onAck(now: number, from: Address, a: Ack, fx: Effects): void {
+    const probe = this.#probes.get(a.probe);
+    if (!probe || probe.targetId !== a.from.id) return;
+    this.#probes.delete(a.probe);
+    if (probe.relayFor) {
+      fx.send(probe.relayFor.addr, [{ type: MsgType.Ack, from: a.from, probe: probe.relayFor.probe, inc: a.inc }]);
+      return;
+    }
+    const m = this.#members.get(a.from.id);
+    if (!m || a.from.gen < m.gen) return;
+    if (m.probe === a.probe) m.probe = undefined;
+    this.#awareness.apply(-1);
+    if (a.from.gen > m.gen) {
+      this.#restarted(m, a.from.gen, a.inc, m.addr, now, fx);
+      return;
+    }
+    m.lastProgress = now;
+    this.#heardFrom(m, a.inc, now, fx);
+  }
+
+  #startProbe(m: Member, now: number, fx: Effects): void {
+    const probe = ++this.#probeSeq;
+    this.#probes.set(probe, { targetId: m.id, targetGen: m.gen, stage: 1 });
+    m.probe = probe;
+    fx.send(m.addr, [{ type: MsgType.Ping, from: this.self, target: { id: m.id, gen: m.gen }, probe }]);
+    const wait = scaleByHealth(this.profile.probeTimeoutMs / 2, this.#awareness.score);
+    fx.setTimer(now + wait, { kind: 'probe-timeout', probe });
+    this.stats.count('probes-started');
+  }
+
+  #onProbeTimeout(now: number, probe: number, fx: Effects): void {
+    const p = this.#probes.get(probe);
+    if (!p) return;
+    const m = this.#members.get(p.targetId);
+    if (p.relayFor || !m || m.gen !== p.targetGen || m.probe !== probe || !isPresent(m)) {
+      this.#probes.delete(probe);
+      if (m && m.probe === probe) m.probe = undefined;
+      return;
+    }
+    const target = { id: m.id, gen: m.gen };
+    if (p.stage === 1) {
+      // Direct ping unanswered: try again, and ask others to try along paths that avoid our link.
+      p.stage = 2;
+      for (let i = 1; i < this.profile.directPings; i++) {
+        fx.send(m.addr, [{ type: MsgType.Ping, from: this.self, target, probe }]);
+      }
+      for (const helper of this.#randomPresent(this.profile.indirectProbes, m.id)) {
+        fx.send(helper.addr, [{ type: MsgType.PingReq, from: this.self, target, targetAddr: m.addr, probe }]);
+      }
+      const wait = scaleByHealth(this.profile.probeTimeoutMs, this.#awareness.score);
+      fx.setTimer(now + wait, { kind: 'probe-timeout', probe });
+      return;
+    }
+    this.#probes.delete(probe);
+    m.probe = undefined;
+    this.stats.count('probes-failed');
+    this.#accuse(m, this.self.id, now, fx);
+    if (m.suspicion?.sources.has(this.self.id)) {
+      const s: Suspect = { type: MsgType.Suspect, from: this.self, target, inc: m.suspicion.inc };
+      this.#queue(`accuse:${m.id}`, s, now, fx);
+      fx.send(m.addr, [s]);
+    }
+  }
+
+  /** Record `source`'s accusation of `m`; the first one turns the member suspect. */
+  #accuse(m: Member, source: string, now: number, fx: Effects): void {
+    if (!isPresent(m)) return;
+    if (!m.suspicion) {
+      m.suspicion = { inc: m.inc, startedAt: now, sources: new Set([source]) };
+      this.#setStatus(m, 'suspect', now, fx, [source]);
+      this.stats.count('suspicions');
+    } else {
+      m.suspicion.sources.add(source);
+    }
+    this.#checkSuspicion(m, now, fx);
+  }
+
+  #checkSuspicion(m: Member, now: number, fx: Effects): void {
+    const s = m.suspicion;
+    if (!s || verdict(s, now, this.#bounds) !== 'dead') return;
+    const sources = [...s.sources];
+    this.#setStatus(m, 'dead', now, fx, sources);
+    this.stats.count('declared-dead');
+    if (s.sources.has(this.self.id)) {
+      // Our declaration counts as one independent source for everyone else, never as proof.
+      const d: Dead = { type: MsgType.Dead, from: this.self, target: { id: m.id, gen: m.gen }, inc: s.inc };
+      this.#queue(`accuse:${m.id}`, d, now, fx);
+    } else {
+      this.#broadcasts.cancel(`accuse:${m.id}`);
+    }
+  }
+
+  #onAccusation(now: number, from: Address, a: Suspect | Dead, fx: Effects): void {
+    const accuser = this.#direct(now, a.from, from, fx);
+    if (accuser) this.#heardFrom(accuser, accuser.inc, now, fx);
+    if (a.target.id === this.self.id) {
+      if (a.target.gen === this.self.gen && a.inc >= this.#inc && !this.#left) this.#refute(now, a, from, fx);
+      return;
+    }
+    const m = this.#members.get(a.target.id);
+    if (!m || m.gen !== a.target.gen || a.inc < m.inc || !isPresent(m)) return;
+    // First-hand evidence beats hearsay: if we heard the member recently, the accuser is the one
+    // with the bad link, and we will not add to the pile.
+    const fresh = (this.#silenceThreshold(m) * 0.5);
+    if (now - m.lastDirect < fresh) {
+      this.stats.count('accusations-rejected');
+      return;
+    }
+    const isNew = !m.suspicion?.sources.has(a.from.id);
+    this.#accuse(m, a.from.id, now, fx);
+    // See for ourselves: our own failed probe is what makes us a second source.
+    if (m.status === 'suspect' && m.probe === undefined && !m.suspicion?.sources.has(this.self.id)) {
+      this.#startProbe(m, now, fx);
+    }
+    if (isNew && !this.#multicast) this.#relay(`relay-accuse:${m.id}:${a.from.id}`, a, now, fx);
+  }
+
+  #refute(now: number, a: Suspect | Dead, from: Address, fx: Effects): void {
+    this.#inc = a.inc + 1;
+    this.#awareness.apply(1);
+    this.stats.count('refutations');
+    fx.emit({ type: 'suspected-self', by: a.from, inc: a.inc });
+    const hb = this.#heartbeat();
+    this.#sendHeartbeat(hb, now, fx);
+    fx.send(from, [hb]);
+  }
+
+  #onLeave(now: number, from: Address, l: Leave, fx: Effects): void {
+    const m = this.#members.get(l.from.id);
+    if (!m || l.from.gen < m.gen) return;
+    if (l.from.gen > m.gen) this.#restarted(m, l.from.gen, l.inc, from, now, fx);
+    if (m.status === 'left') return;
+    m.inc = Math.max(m.inc, l.inc);
+    this.#setStatus(m, 'left', now, fx, [m.id]);
+    if (!this.#multicast) this.#relay(`relay-leave:${m.id}`, l, now, fx);
+  }
+
+  // ---------------------------------------------------------------- state
+
+  #onDelta(now: number, from: Address, d: Delta, fx: Effects): void {
+    if (d.owner.id === this.self.id) return; // only we speak for our own keys
+    if (d.from.id === d.owner.id) {
+      if (!this.#direct(now, d.from, from, fx)) return;
+    } else {
+      this.#direct(now, d.from, from, fx);
+    }
+    const m = this.#members.get(d.owner.id);
+    if (!m || m.gen !== d.owner.gen) return;
+    const applied: Applied[] = [];
+    this.kv.apply(d.owner, d, now, applied);
+    if (applied.length === 0) return;
+    this.stats.count('kv-applied', applied.length);
+    for (const a of applied) this.#emitKv(d.owner, a, fx);
+    if (!this.#multicast) this.#relay(`relay-kv:${d.owner.id}:${d.toV}`, { ...d, from: this.self }, now, fx);
+  }
+
+  #emitKv(owner: NodeRef, a: Applied, fx: Effects): void {
+    fx.emit({ type: 'kv-changed', owner, key: a.key, value: a.value, version: a.version });
+  }
+
+  /** Repeat our own fresh changes; each new change restarts the schedule for everything still fresh. */
+  #announceOwn(now: number, fx: Effects): void {
+    const own = this.kv.owner(this.self.id)!;
+    if (!this.#hasOwnFresh()) this.#ownFreshBase = own.max - 1;
+    const chunks = this.kv.deltaFor(this.self.id, this.#ownFreshBase, this.#entryBudget(), (e) => this.#entrySize(e), 8);
+    chunks.forEach((c, i) => {
+      const d: Delta = { type: MsgType.Delta, from: this.self, owner: this.self, ...c };
+      this.#queue(`own-kv:${i}`, d, now, fx);
+    });
+  }
+
+  #hasOwnFresh(): boolean {
+    return this.#broadcasts.has('own-kv:0');
+  }
+
+  /** Ask an owner directly for what we lack, at most once per probe timeout. */
+  #pull(m: Member, now: number, fx: Effects): void {
+    if (now - m.lastPull < this.profile.probeTimeoutMs || !isPresent(m)) return;
+    m.lastPull = now;
+    this.stats.count('pulls');
+    const entry = this.#entryOf(m);
+    const d: Digest = { type: MsgType.Digest, from: this.self, lo: m.id, hi: m.id, reply: false, entries: [entry] };
+    fx.send(m.addr, [d]);
+  }
+
+  // ---------------------------------------------------------------- anti-entropy
+
+  #entryOf(m: Member): DigestEntry {
+    const owner = this.kv.owner(m.id);
+    const kvMax = owner && owner.gen === m.gen ? owner.max : 0;
+    return { id: m.id, gen: m.gen, inc: m.inc, status: m.status, hb: m.hbSeq, kvMax, addr: m.addr };
+  }
+
+  #selfEntry(): DigestEntry {
+    return {
+      id: this.self.id,
+      gen: this.self.gen,
+      inc: this.#inc,
+      status: this.#left ? 'left' : 'alive',
+      hb: this.#seq,
+      kvMax: this.kv.maxVersion(this.self.id),
+      addr: this.addr,
+    };
+  }
+
+  #sorted(): NodeId[] {
+    if (!this.#sortedIds) {
+      this.#sortedIds = [this.self.id, ...this.#members.keys()].sort();
+    }
+    return this.#sortedIds;
+  }
+
+  #antiEntropyRound(now: number, fx: Effects): void {
+    if (this.#left) return;
+    this.#aeRound++;
+    const candidates: Member[] = [];
+    for (const m of this.#members.values()) if (isPresent(m) && m.view !== this.#view) candidates.push(m);
+    let peer: Member | undefined;
+    if (candidates.length > 0) peer = candidates[Math.floor(this.#rng.next() * candidates.length)];
+    else if (!this.#multicast || this.#aeRound % this.profile.fullSyncEvery === 0) peer = this.#randomPresent(1)[0];
+    if (!peer) {
+      if (this.#present === 0) this.#contactSeeds(now, fx);
+      return;
+    }
+    fx.send(peer.addr, [this.#digestSlice(true)]);
+    this.stats.count('digests-sent');
+  }
+
+  /** The next slice of our view that fits one datagram, continuing where the last round stopped. */
+  #digestSlice(reply: boolean): Digest {
+    const ids = this.#sorted();
+    if (this.#aeCursor >= ids.length) this.#aeCursor = 0;
+    const entries: DigestEntry[] = [];
+    let used = MESSAGE_OVERHEAD;
+    const budget = this.profile.datagramBudget - 1;
+    let i = this.#aeCursor;
+    for (; i < ids.length; i++) {
+      const id = ids[i]!;
+      const e = id === this.self.id ? this.#selfEntry() : this.#entryOf(this.#members.get(id)!);
+      const n = this.#digestEntrySize(e);
+      if (used + n > budget) break;
+      entries.push(e);
+      used += n;
+    }
+    this.#aeCursor = i;
+    const lo = entries[0]?.id ?? this.self.id;
+    const hi = entries[entries.length - 1]?.id ?? this.self.id;
+    return { type: MsgType.Digest, from: this.self, lo, hi, reply, entries };
+  }
+
+  #onDigest(now: number, from: Address, d: Digest, fx: Effects): void {
+    const sender = this.#direct(now, d.from, from, fx);
+    if (sender) this.#heardFrom(sender, sender.inc, now, fx);
+    const want: DigestEntry[] = [];
+    const tell: DigestEntry[] = [];
+    const deltas: Delta[] = [];
+    const listed = new Set<NodeId>();
+    let chunks = 0;
+    const sendDelta = (owner: NodeRef, fromV: number): void => {
+      if (chunks >= MAX_DELTA_CHUNKS) return;
+      for (const c of this.kv.deltaFor(owner.id, fromV, this.#entryBudget(), (e) => this.#entrySize(e), MAX_DELTA_CHUNKS - chunks)) {
+        deltas.push({ type: MsgType.Delta, from: this.self, owner, ...c });
+        chunks++;
+      }
+    };
+    for (const e of d.entries) {
+      listed.add(e.id);
+      if (e.id === this.self.id) {
+        if (e.gen === this.self.gen && (e.status === 'suspect' || e.status === 'dead') && e.inc >= this.#inc && !this.#left) {
+          this.#refute(now, { type: MsgType.Suspect, from: d.from, target: this.self, inc: e.inc }, from, fx);
+        }
+        if (e.gen < this.self.gen) tell.push(this.#selfEntry());
+        const mine = this.kv.maxVersion(this.self.id);
+        if (e.gen === this.self.gen && e.kvMax < mine) sendDelta(this.self, e.kvMax);
+        continue;
+      }
+      const m = this.#learn(now, e, fx);
+      if (!m) continue;
+      if (e.gen < m.gen || e.inc < m.inc || (m.status === 'left' && e.status !== 'left')) tell.push(this.#entryOf(m));
+      if (e.gen !== m.gen) continue;
+      const mine = this.kv.maxVersion(m.id);
+      if (mine > e.kvMax) sendDelta({ id: m.id, gen: m.gen }, e.kvMax);
+      else if (mine < e.kvMax) want.push(this.#entryOf(m));
+    }
+    // Members inside the digest's range that the sender did not list: it has never heard of them.
+    for (const id of this.#sorted()) {
+      if (id < d.lo || id > d.hi || listed.has(id) || id === d.from.id) continue;
+      const e = id === this.self.id ? this.#selfEntry() : this.#entryOf(this.#members.get(id)!);
+      if (e.status === 'alive' || e.status === 'suspect' || e.status === 'left') tell.push(e);
+    }
+    for (const batch of packDatagrams(deltas, this.profile.datagramBudget - 1, this.#size)) fx.send(from, batch);
+    if (want.length > 0 || tell.length > 0) {
+      const reply = [...want, ...tell];
+      const budget = this.profile.datagramBudget - 1 - MESSAGE_OVERHEAD;
+      let used = 0;
+      const entries: DigestEntry[] = [];
+      for (const e of reply) {
+        const n = this.#digestEntrySize(e);
+        if (used + n > budget) break;
+        entries.push(e);
+        used += n;
+      }
+      fx.send(from, [{ type: MsgType.Digest, from: this.self, lo: d.lo, hi: d.hi, reply: false, entries }]);
+    }
+  }
+
+  /**
+   * Take in what a digest entry says about a member: a member we never heard of, a restart,
+   * a refutation, a goodbye, or heartbeat progress relayed second-hand. Accusations are never
+   * taken from digests: those travel only as Suspect/Dead messages that name their source.
+   */
+  #learn(now: number, e: DigestEntry, fx: Effects): Member | undefined {
+    let m = this.#members.get(e.id);
+    if (!m) {
+      if (e.status !== 'alive' && e.status !== 'suspect') return undefined;
+      m = newMember(e.id, e.gen, e.inc, e.addr, now, this.heartbeatMs);
+      m.hbSeq = e.hb;
+      this.#add(m, now, fx);
+      return m;
+    }
+    if (e.gen < m.gen) return m;
+    if (e.gen > m.gen) {
+      if (e.status !== 'alive' && e.status !== 'suspect') return m;
+      this.#restarted(m, e.gen, e.inc, e.addr, now, fx);
+      m.hbSeq = e.hb;
+      return m;
+    }
+    if (e.status === 'left' && m.status !== 'left') {
+      m.inc = Math.max(m.inc, e.inc);
+      this.#setStatus(m, 'left', now, fx, [m.id]);
+      return m;
+    }
+    if (e.inc > m.inc && e.status === 'alive') {
+      m.inc = e.inc;
+      if (m.status === 'suspect' || m.status === 'dead') {
+        this.#broadcasts.cancel(`accuse:${m.id}`);
+        m.lastProgress = now;
+        this.#setStatus(m, 'alive', now, fx);
+      }
+    }
+    if (e.hb > m.hbSeq) {
+      m.hbSeq = e.hb;
+      if (isPresent(m)) m.lastProgress = now;
+    }
+    return m;
+  }
+
+  // ---------------------------------------------------------------- periodic work
+
+  #heartbeat(): Heartbeat {
+    return {
+      type: MsgType.Heartbeat,
+      from: this.self,
+      inc: this.#inc,
+      seq: ++this.#seq,
+      intervalMs: this.heartbeatMs,
+      kvMax: this.kv.maxVersion(this.self.id),
+      view: this.#view,
+    };
+  }
+
+  #onHeartbeatTimer(now: number, fx: Effects): void {
+    if (this.#left) return;
+    this.#sendHeartbeat(this.#heartbeat(), now, fx);
+    let interval = this.heartbeatMs;
+    if (this.#burst > 0) {
+      this.#burst--;
+      interval = Math.max(50, Math.floor(interval / 2));
+    }
+    this.#hbDue = now + jittered(interval, 0.1, this.#rng.next());
+    fx.setTimer(this.#hbDue, { kind: 'heartbeat' });
+  }
+
+  /** Heartbeat to the group (or a few peers), carrying any news that is nearly due anyway. */
+  #sendHeartbeat(hb: Heartbeat, now: number, fx: Effects): void {
+    const budget = this.profile.datagramBudget - 1 - this.#size(hb);
+    const news = this.#broadcasts.take(now, 20, budget);
+    const msgs = [...news, hb];
+    if (this.#multicast) {
+      fx.send(MULTICAST, msgs);
+    } else {
+      const peers = this.#randomPresent(this.profile.unicastFanout);
+      for (const p of peers) fx.send(p.addr, msgs);
+      if (peers.length === 0) for (const s of this.#seeds) fx.send(s, msgs);
+    }
+    this.#scheduleFlush(now, fx);
+  }
+
+  #contactSeeds(now: number, fx: Effects): void {
+    if (this.#seeds.length === 0 || this.#left) return;
+    const digest: Digest = {
+      type: MsgType.Digest,
+      from: this.self,
+      lo: this.self.id,
+      hi: this.self.id,
+      reply: true,
+      entries: [this.#selfEntry()],
+    };
+    for (const s of this.#seeds) if (s !== this.addr) fx.send(s, [digest]);
+  }
+
+  #sweepInterval(): number {
+    return Math.min(500, Math.max(50, Math.floor(this.heartbeatMs / 4)));
+  }
+
+  /** How long `m` may be silent before we probe it. */
+  #silenceThreshold(m: Member): number {
+    const k = silenceIntervals(this.profile, this.#loss.loss);
+    const expected = this.#multicast
+      ? m.hbIntervalMs
+      : Math.max(m.hbIntervalMs * Math.ceil((this.#present + 1) / this.profile.unicastFanout), this.profile.antiEntropyMs);
+    return scaleByHealth(k * expected, this.#awareness.score);
+  }
+
+  #sweep(now: number, fx: Effects): void {
+    for (const m of this.#members.values()) {
+      if (!isPresent(m)) continue;
+      if (m.suspicion) {
+        this.#checkSuspicion(m, now, fx);
+        if (m.status !== 'suspect') continue;
+      }
+      if (m.probe !== undefined) continue;
+      if (m.suspicion?.sources.has(this.self.id)) continue;
+      if (now - m.lastProgress > this.#silenceThreshold(m)) this.#startProbe(m, now, fx);
+    }
+  }
+
+  #gc(now: number, fx: Effects): void {
+    this.#loss.decay(0.9);
+    for (const m of [...this.#members.values()]) {
+      if ((m.status === 'dead' || m.status === 'left') && now - m.statusSince >= this.profile.deadRetentionMs) {
+        this.#members.delete(m.id);
+        this.#sortedIds = undefined;
+        this.kv.drop(m.id);
+        fx.emit({ type: 'member-removed', member: { id: m.id, gen: m.gen } });
+      }
+    }
+    const expired: string[] = [];
+    for (const [id] of this.kv.owners()) {
+      this.kv.sweepOwner(id, id === this.self.id, now, this.profile.tombstoneRetentionMs, expired);
+    }
+    for (const key of expired) this.delete(now, key, fx);
+  }
+
+  // ---------------------------------------------------------------- dissemination plumbing
+
+  #queue(subject: string, msg: Message, now: number, fx: Effects, repeats?: number): void {
+    this.#broadcasts.add(subject, msg, this.#size(msg), now, repeats);
+    this.#scheduleFlush(now, fx);
+  }
+
+  /** Without multicast, news spreads epidemically: whoever learns something new passes it on a couple of times. */
+  #relay(subject: string, msg: Message, now: number, fx: Effects): void {
+    this.#queue(subject, msg, now, fx, 2);
+  }
+
+  #scheduleFlush(now: number, fx: Effects): void {
+    const due = this.#broadcasts.nextDue();
+    if (due === undefined) return;
+    const at = Math.max(now, due);
+    if (at >= this.#flushDue && this.#flushDue > now) return;
+    this.#flushDue = at;
+    fx.setTimer(at, { kind: 'flush' });
+  }
+
+  #flush(now: number, fx: Effects): void {
+    const budget = this.profile.datagramBudget - 1;
+    for (;;) {
+      const msgs = this.#broadcasts.take(now, 5, budget);
+      if (msgs.length === 0) break;
+      if (this.#multicast) fx.send(MULTICAST, msgs);
+      else for (const p of this.#randomPresent(this.profile.unicastFanout)) fx.send(p.addr, msgs);
+      if (!this.#broadcasts.hasDue(now, 5)) break;
+    }
+    this.#scheduleFlush(now, fx);
+  }
+
+  #randomPresent(count: number, exclude?: NodeId): Member[] {
+    const pool: Member[] = [];
+    for (const m of this.#members.values()) if (isPresent(m) && m.id !== exclude && m.status === 'alive') pool.push(m);
+    // Partial Fisher-Yates: only the first `count` positions need shuffling.
+    const n = Math.min(count, pool.length);
+    for (let i = 0; i < n; i++) {
+      const j = i + Math.floor(this.#rng.next() * (pool.length - i));
+      const t = pool[i]!;
+      pool[i] = pool[j]!;
+      pool[j] = t;
+    }
+    return pool.slice(0, n);
+  }
+
+  #entryBudget(): number {
+    return this.profile.datagramBudget - 1 - MESSAGE_OVERHEAD;
+  }
+
+  #entrySize(e: KvEntry): number {
+    // Conservative: CBOR header bytes per field plus the payload. Exactness is checked when the
+    // datagram is encoded; this only has to never underestimate.
+    let v = 2;
+    if (typeof e.value === 'string') v = 3 + utf8Length(e.value);
+    else if (e.value instanceof Uint8Array) v = 3 + e.value.length;
+    else if (typeof e.value === 'number') v = 9;
+    return 1 + 3 + utf8Length(e.key) + 9 + v + 9;
+  }
+
+  #digestEntrySize(e: DigestEntry): number {
+    return 1 + 2 + utf8Length(e.id) + 9 + 9 + 1 + 9 + 9 + 2 + utf8Length(e.addr);
+  }
+}

@@ -1,0 +1,39 @@
+// Packing messages into datagrams against the byte budget. Each message's size is measured
+// once; a builder adds messages until the next would not fit (chitchat's try_add), so nothing
+// is ever truncated after the fact.
+
+import type { Message } from './messages.js';
+
+/** Groups `msgs`, in order, into as few datagrams of at most `budget` payload bytes as a greedy pass gives. */
+export function packDatagrams(msgs: readonly Message[], budget: number, size: (m: Message) => number): Message[][] {
+  const out: Message[][] = [];
+  let cur: Message[] = [];
+  let used = 0;
+  for (const m of msgs) {
+    const n = size(m);
+    if (cur.length > 0 && used + n > budget) {
+      out.push(cur);
+      cur = [];
+      used = 0;
+    }
+    cur.push(m);
+    used += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/** UTF-8 byte length without allocating (CBOR text strings are UTF-8). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}

@@ -1,0 +1,25 @@
+// Counters a node keeps about itself, for the API, metrics and simulation reports. Every
+// message that is dropped is counted under a name that says why.
+
+import type { MsgType } from './messages.js';
+
+export class NodeStats {
+  readonly counters = new Map<string, number>();
+  readonly receivedByType = new Map<MsgType, number>();
+
+  count(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+  }
+
+  received(type: MsgType): void {
+    this.receivedByType.set(type, (this.receivedByType.get(type) ?? 0) + 1);
+  }
+
+  get(name: string): number {
+    return this.counters.get(name) ?? 0;
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.counters);
+  }
+}
