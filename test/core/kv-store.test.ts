@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { KvStore, type Applied } from '../../runtime/core/kv-store.js';
+import type { KvEntry } from '../../runtime/core/messages.js';
+
+const a1 = { id: 'a', gen: 1 };
+const size = (e: KvEntry) => 10 + e.key.length;
+
+function replicaOf(owner: KvStore, id = 'a', gen = 1): { store: KvStore; applied: Applied[] } {
+  const store = new KvStore();
+  store.ensure({ id, gen });
+  const applied: Applied[] = [];
+  for (const c of owner.deltaFor(id, 0, 10_000, size, 10)) store.apply({ id, gen }, c, 0, applied);
+  return { store, applied };
+}
+
+describe('KvStore', () => {
+  it('owner writes get increasing versions and replicas converge through deltas', () => {
+    const owner = new KvStore();
+    owner.write(a1, 'temp', 21.5, 0, 0);
+    owner.write(a1, 'state', 'ok', 0, 0);
+    owner.write(a1, 'temp', 22, 0, 0);
+    const { store } = replicaOf(owner);
+    expect(store.maxVersion('a')).toBe(3);
+    expect(store.get('a', 'temp', 0)?.value).toBe(22);
+    expect(store.get('a', 'state', 0)?.value).toBe('ok');
+  });
+
+  it('a stale or replayed version never overwrites a newer one', () => {
+    const owner = new KvStore();
+    owner.write(a1, 'k', 'old', 0, 0);
+    const { store } = replicaOf(owner);
+    owner.write(a1, 'k', 'new', 0, 0);
+    const [fresh] = owner.deltaFor('a', 1, 10_000, size, 1);
+    const applied: Applied[] = [];
+    store.apply(a1, fresh!, 0, applied);
+    expect(store.get('a', 'k', 0)?.value).toBe('new');
+    // Replay the first delta: nothing changes.
+    const replay = { fromV: 0, toV: 1, reset: false, entries: [{ key: 'k', version: 1, value: 'old', ttlMs: 0 }] };
+    const again: Applied[] = [];
+    store.apply(a1, replay, 0, again);
+    expect(again).toEqual([]);
+    expect(store.get('a', 'k', 0)?.value).toBe('new');
+    expect(store.maxVersion('a')).toBe(2);
+  });
+
+  it('does not advance the watermark across a gap, but still applies newer entries', () => {
+    const store = new KvStore();
+    store.ensure(a1);
+    const applied: Applied[] = [];
+    store.apply(a1, { fromV: 5, toV: 6, reset: false, entries: [{ key: 'x', version: 6, value: 1, ttlMs: 0 }] }, 0, applied);
+    expect(store.maxVersion('a')).toBe(0);
+    expect(store.get('a', 'x', 0)?.value).toBe(1);
+  });
+
+  it('ignores deltas for another generation of the owner', () => {
+    const store = new KvStore();
+    store.ensure({ id: 'a', gen: 2 });
+    const applied: Applied[] = [];
+    store.apply(a1, { fromV: 0, toV: 1, reset: false, entries: [{ key: 'x', version: 1, value: 1, ttlMs: 0 }] }, 0, applied);
+    expect(applied).toEqual([]);
+    expect(store.get('a', 'x', 0)).toBeUndefined();
+  });
+
+  it('a newer generation wipes the old state', () => {
+    const store = new KvStore();
+    store.write(a1, 'x', 1, 0, 0);
+    store.ensure({ id: 'a', gen: 2 });
+    expect(store.get('a', 'x', 0)).toBeUndefined();
+    expect(store.maxVersion('a')).toBe(0);
+  });
+
+  it('splits a large delta into chunks that each extend the watermark, never truncating', () => {
+    const owner = new KvStore();
+    for (let i = 0; i < 50; i++) owner.write(a1, `key-${i}`, i, 0, 0);
+    const chunks = owner.deltaFor('a', 0, 100, size, 100);
+    expect(chunks.length).toBeGreaterThan(5);
+    for (const c of chunks) expect(c.entries.reduce((s, e) => s + size(e), 0)).toBeLessThanOrEqual(100);
+    for (let i = 1; i < chunks.length; i++) expect(chunks[i]!.fromV).toBe(chunks[i - 1]!.toV);
+    expect(chunks.at(-1)!.toV).toBe(50);
+    expect(chunks.flatMap((c) => c.entries).length).toBe(50);
+  });
+
+  it('deletes travel as tombstones, and a replica too old for purged tombstones is reset', () => {
+    const owner = new KvStore();
+    owner.write(a1, 'gone', 1, 0, 0);
+    owner.write(a1, 'kept', 2, 0, 0);
+    const { store: lagging } = replicaOf(owner);
+    owner.write(a1, 'gone', null, 0, 1000);
+    const expired: string[] = [];
+    owner.sweepOwner('a', true, 1000 + 600_000, 600_000, expired);
+    expect(owner.owner('a')!.gcFloor).toBe(3);
+    const chunks = owner.deltaFor('a', lagging.maxVersion('a'), 10_000, size, 10);
+    expect(chunks[0]!.reset).toBe(true);
+    const applied: Applied[] = [];
+    for (const c of chunks) lagging.apply(a1, c, 0, applied);
+    expect(lagging.get('a', 'gone', 0)).toBeUndefined();
+    expect(lagging.get('a', 'kept', 0)?.value).toBe(2);
+  });
+
+  it('TTL: replicas hide an expired value; the owner turns it into a deletion', () => {
+    const owner = new KvStore();
+    owner.write(a1, 'blip', 'x', 1000, 0);
+    expect(owner.get('a', 'blip', 999)?.value).toBe('x');
+    expect(owner.get('a', 'blip', 1000)).toBeUndefined();
+    const expired: string[] = [];
+    owner.sweepOwner('a', true, 1000, 600_000, expired);
+    expect(expired).toEqual(['blip']);
+  });
+});

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { MULTICAST } from '../../runtime/core/effects.js';
+import { MsgType, type Heartbeat } from '../../runtime/core/messages.js';
+import { Node } from '../../runtime/core/node.js';
+import { profiles } from '../../runtime/core/profiles.js';
+import { lcg, Recorder, roughSize } from './recorder.js';
+
+function node(id: string, gen = 1, multicast = true): Node {
+  return new Node({ id, gen, addr: `sim:${id}`, profile: profiles.lan, rng: lcg(id.length + gen), size: roughSize, multicast });
+}
+
+function hb(id: string, gen: number, seq: number, inc = 0, kvMax = 0): Heartbeat {
+  return { type: MsgType.Heartbeat, from: { id, gen }, inc, seq, intervalMs: 250, kvMax, view: 0 };
+}
+
+describe('Node', () => {
+  it('refuses a generation that is not a positive boot count', () => {
+    expect(() => node('a', 0)).toThrow(/generation must be a positive integer/);
+  });
+
+  it('multicasts a heartbeat soon after start and schedules its timers', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    const kinds = fx.timers.map((t) => t.token.kind).sort();
+    expect(kinds).toEqual(['anti-entropy', 'gc', 'heartbeat', 'sweep']);
+    const hbTimer = fx.timers.find((t) => t.token.kind === 'heartbeat')!;
+    fx.clear();
+    a.timer(hbTimer.at, hbTimer.token, fx);
+    expect(fx.sends[0]!.to).toBe(MULTICAST);
+    expect(fx.sent(MsgType.Heartbeat)[0]!.from).toEqual({ id: 'a', gen: 1 });
+  });
+
+  it('learns a member from its heartbeat, and a restart supersedes the old life', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    a.receive(10, 'sim:b', [hb('b', 1, 1)], fx);
+    expect(a.statusOf('b')).toBe('alive');
+    expect(fx.events.some((e) => e.type === 'member-joined')).toBe(true);
+    a.receive(20, 'sim:b', [hb('b', 2, 1)], fx);
+    expect(a.member('b')!.gen).toBe(2);
+    expect(fx.events.some((e) => e.type === 'member-restarted' && e.previousGen === 1)).toBe(true);
+    // Messages from the old life are ignored.
+    a.receive(30, 'sim:b', [hb('b', 1, 99, 5)], fx);
+    expect(a.member('b')!.gen).toBe(2);
+    expect(a.member('b')!.inc).toBe(0);
+    expect(a.stats.get('stale-generation')).toBe(1);
+  });
+
+  it('answers a ping with an ack carrying its incarnation', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    fx.clear();
+    a.receive(5, 'sim:b', [{ type: MsgType.Ping, from: { id: 'b', gen: 1 }, target: { id: 'a', gen: 1 }, probe: 7 }], fx);
+    expect(fx.sends).toEqual([{ to: 'sim:b', msgs: [{ type: MsgType.Ack, from: { id: 'a', gen: 1 }, probe: 7, inc: 0 }] }]);
+  });
+
+  it('refutes a suspicion of itself by bumping its incarnation', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    fx.clear();
+    a.receive(5, 'sim:b', [{ type: MsgType.Suspect, from: { id: 'b', gen: 1 }, target: { id: 'a', gen: 1 }, inc: 0 }], fx);
+    expect(a.incarnation).toBe(1);
+    expect(fx.sent(MsgType.Heartbeat).every((h) => h.inc === 1)).toBe(true);
+    expect(fx.events.some((e) => e.type === 'suspected-self')).toBe(true);
+  });
+
+  it('ignores accusations about an older life of itself', () => {
+    const a = node('a', 3);
+    const fx = new Recorder();
+    a.start(0, fx);
+    a.receive(5, 'sim:b', [{ type: MsgType.Suspect, from: { id: 'b', gen: 1 }, target: { id: 'a', gen: 2 }, inc: 0 }], fx);
+    expect(a.incarnation).toBe(0);
+  });
+
+  it('never accepts another node speaking for its own keys', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    a.set(1, 'k', 'mine', fx);
+    a.receive(5, 'sim:b', [
+      { type: MsgType.Delta, from: { id: 'b', gen: 1 }, owner: { id: 'a', gen: 1 }, fromV: 0, toV: 9, reset: true, entries: [{ key: 'k', version: 9, value: 'forged', ttlMs: 0 }] },
+    ], fx);
+    expect(a.get('a', 'k', 6)).toBe('mine');
+  });
+
+  it('pulls from an owner whose heartbeat shows it has newer state', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    fx.clear();
+    a.receive(5, 'sim:b', [hb('b', 1, 1, 0, 3)], fx);
+    const pull = fx.sent(MsgType.Digest);
+    expect(pull).toHaveLength(1);
+    expect(pull[0]!.entries[0]).toMatchObject({ id: 'b', kvMax: 0 });
+    expect(fx.sends.find((s) => s.msgs.includes(pull[0]!))!.to).toBe('sim:b');
+  });
+
+  it('answers a digest that is behind with deltas of what it lacks', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    a.set(1, 'x', 1, fx);
+    a.set(2, 'y', 2, fx);
+    fx.clear();
+    a.receive(5, 'sim:b', [
+      { type: MsgType.Digest, from: { id: 'b', gen: 1 }, lo: 'a', hi: 'a', reply: false, entries: [{ id: 'a', gen: 1, inc: 0, status: 'alive', hb: 0, kvMax: 1, addr: 'sim:a' }] },
+    ], fx);
+    const deltas = fx.sent(MsgType.Delta);
+    expect(deltas).toHaveLength(1);
+    expect(deltas[0]).toMatchObject({ owner: { id: 'a', gen: 1 }, fromV: 1, toV: 2 });
+    expect(deltas[0]!.entries.map((e) => e.key)).toEqual(['y']);
+  });
+});
