@@ -1,0 +1,110 @@
+// Turns a fleet's event stream into the benchmark figures of shared/bench/SCENARIOS.md. Kept
+// apart from the runner so the simulation benchmark and the real-network benchmark compute
+// every figure the same way.
+
+import type { CoreEvent } from '../core/effects.js';
+
+export interface Percentiles {
+  readonly first: number;
+  readonly p50: number;
+  readonly all: number;
+  readonly seen: number;
+}
+
+/** Nearest-rank percentile over sorted durations, the same rounding as the memberlist harness. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return -1;
+  const i = Math.floor(p * (sorted.length - 1) + 0.5);
+  return sorted[i]!;
+}
+
+export class FleetFigures {
+  readonly #pairs = new Set<string>();
+  #pairCount = 0;
+  #joinAt = -1;
+  #victim: string | undefined;
+  #killAt = 0;
+  readonly #detect = new Map<string, number>();
+  #falsePositives = 0;
+  readonly falsePositiveLog: string[] = [];
+  #updKey: string | undefined;
+  #updValue: unknown;
+  #updOwner: string | undefined;
+  #updAt = 0;
+  readonly #updSeen = new Map<string, number>();
+
+  constructor(private readonly n: number) {}
+
+  /** Feed every event of every node, in time order. */
+  observe(now: number, observer: string, e: CoreEvent): void {
+    switch (e.type) {
+      case 'member-joined':
+      case 'member-restarted': {
+        const k = `${observer}>${e.member.id}`;
+        if (!this.#pairs.has(k)) {
+          this.#pairs.add(k);
+          this.#pairCount++;
+          if (this.#joinAt < 0 && this.#pairCount >= this.n * (this.n - 1)) this.#joinAt = now;
+        }
+        return;
+      }
+      case 'member-status':
+        if (e.status !== 'dead') return;
+        if (e.member.id === this.#victim) {
+          if (!this.#detect.has(observer)) this.#detect.set(observer, now - this.#killAt);
+        } else {
+          this.#falsePositives++;
+          this.falsePositiveLog.push(`t=${now} ${observer} declared ${e.member.id}@${e.member.gen} dead (sources ${e.sources.join(',')})`);
+        }
+        return;
+      case 'kv-changed':
+        if (e.owner.id === this.#updOwner && e.key === this.#updKey && e.value === this.#updValue && observer !== this.#updOwner) {
+          if (!this.#updSeen.has(observer)) this.#updSeen.set(observer, now - this.#updAt);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Deaths of `id` from now on are expected, not false positives. */
+  killed(id: string, now: number): void {
+    this.#victim = id;
+    this.#killAt = now;
+  }
+
+  updated(owner: string, key: string, value: unknown, now: number): void {
+    this.#updOwner = owner;
+    this.#updKey = key;
+    this.#updValue = value;
+    this.#updAt = now;
+  }
+
+  get joinConvergedAt(): number {
+    return this.#joinAt;
+  }
+  get pairsSeen(): number {
+    return this.#pairCount;
+  }
+  get falsePositives(): number {
+    return this.#falsePositives;
+  }
+  get detectedBy(): number {
+    return this.#detect.size;
+  }
+  get updateSeenBy(): number {
+    return this.#updSeen.size;
+  }
+
+  detection(): Percentiles {
+    return summarize([...this.#detect.values()]);
+  }
+  update(): Percentiles {
+    return summarize([...this.#updSeen.values()]);
+  }
+}
+
+function summarize(ds: number[]): Percentiles {
+  ds.sort((a, b) => a - b);
+  return { first: percentile(ds, 0), p50: percentile(ds, 0.5), all: percentile(ds, 1), seen: ds.length };
+}

@@ -1,0 +1,15 @@
+// Limits on what a decoded message may contain. A datagram is at most 1200 bytes, so these are
+// about keeping individual fields sane (memory per member, log lines), not about allocation.
+
+/** Node ids are names like "pi-kitchen-03"; 64 is generous and bounds per-member memory. */
+export const MAX_ID_LENGTH = 64;
+/** "[fe80::aaaa:bbbb:cccc:dddd%wlan0]:65535" is ~40; leave room for names. */
+export const MAX_ADDR_LENGTH = 128;
+/** Keys like "sensor/ds18b20-28-0000075d7a5c/temp". */
+export const MAX_KEY_LENGTH = 128;
+/** Values are small by design: readings, states, hints. Bulk data does not belong in gossip. */
+export const MAX_VALUE_LENGTH = 1024;
+/** No message can carry more entries than fit in one datagram anyway. */
+export const MAX_ENTRIES = 256;
+/** Messages per datagram; a datagram of 1200 bytes cannot hold more meaningful ones. */
+export const MAX_MESSAGES = 64;

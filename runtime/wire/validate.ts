@@ -1,0 +1,188 @@
+// Turns a decoded CBOR array into a typed message, checking every field. The error names the
+// message type and the field path, e.g. "Digest.entries[3].gen: expected a non-negative
+// integer, got -1", so a rejected datagram in the log says what was wrong with it.
+
+import {
+  MsgType,
+  StatusCode,
+  type DigestEntry,
+  type KvEntry,
+  type MemberStatus,
+  type Message,
+  type NodeRef,
+  type Value,
+} from '../core/messages.js';
+import { MAX_ADDR_LENGTH, MAX_ENTRIES, MAX_ID_LENGTH, MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from './limits.js';
+
+export class FieldError extends Error {}
+export class UnknownTypeError extends Error {}
+
+const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(MsgType).map(([k, v]) => [v, k]));
+const STATUS_BY_CODE = Object.fromEntries(Object.entries(StatusCode).map(([k, v]) => [v, k])) as Record<number, MemberStatus>;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  return `${typeof v} ${String(v)}`;
+}
+
+function fail(path: string, expected: string, got: unknown): never {
+  throw new FieldError(`${path}: expected ${expected}, got ${describe(got)}`);
+}
+
+function uint(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(path, 'a non-negative integer', v);
+  return v;
+}
+
+function str(v: unknown, path: string, max: number, allowEmpty = false): string {
+  if (typeof v !== 'string') fail(path, 'a string', v);
+  if (!allowEmpty && v.length === 0) fail(path, 'a non-empty string', v);
+  if (v.length > max) fail(path, `at most ${max} characters`, v);
+  return v;
+}
+
+function bool(v: unknown, path: string): boolean {
+  if (typeof v !== 'boolean') fail(path, 'a boolean', v);
+  return v;
+}
+
+function arr(v: unknown, path: string, min: number, max = Infinity): unknown[] {
+  if (!Array.isArray(v)) fail(path, 'an array', v);
+  if (v.length < min) fail(path, `an array of at least ${min} items`, v);
+  if (v.length > max) fail(path, `an array of at most ${max} items`, v);
+  return v;
+}
+
+function ref(v: unknown, path: string): NodeRef {
+  const a = arr(v, path, 2);
+  return { id: str(a[0], `${path}.id`, MAX_ID_LENGTH), gen: uint(a[1], `${path}.gen`) };
+}
+
+function value(v: unknown, path: string): Value | null {
+  if (v === null || typeof v === 'boolean') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) fail(path, 'a finite number', v);
+    return v;
+  }
+  if (typeof v === 'string') return str(v, path, MAX_VALUE_LENGTH, true);
+  if (v instanceof Uint8Array) {
+    if (v.length > MAX_VALUE_LENGTH) fail(path, `at most ${MAX_VALUE_LENGTH} bytes`, v);
+    // Copy out of the datagram buffer: a value may outlive it by hours.
+    return Uint8Array.from(v);
+  }
+  return fail(path, 'a string, number, boolean, bytes or null', v);
+}
+
+function digestEntry(v: unknown, path: string): DigestEntry {
+  const a = arr(v, path, 7);
+  const code = uint(a[3], `${path}.status`);
+  const status = STATUS_BY_CODE[code];
+  if (status === undefined) fail(`${path}.status`, 'a status code 0-3', a[3]);
+  return {
+    id: str(a[0], `${path}.id`, MAX_ID_LENGTH),
+    gen: uint(a[1], `${path}.gen`),
+    inc: uint(a[2], `${path}.inc`),
+    status,
+    hb: uint(a[4], `${path}.hb`),
+    kvMax: uint(a[5], `${path}.kvMax`),
+    addr: str(a[6], `${path}.addr`, MAX_ADDR_LENGTH),
+  };
+}
+
+function kvEntry(v: unknown, path: string): KvEntry {
+  const a = arr(v, path, 4);
+  return {
+    key: str(a[0], `${path}.key`, MAX_KEY_LENGTH),
+    version: uint(a[1], `${path}.version`),
+    value: value(a[2], `${path}.value`),
+    ttlMs: uint(a[3], `${path}.ttlMs`),
+  };
+}
+
+/** Validate one decoded message. Throws FieldError or UnknownTypeError. */
+export function toMessage(v: unknown): Message {
+  if (!Array.isArray(v) || v.length === 0) fail('message', 'an array starting with a type number', v);
+  const type = v[0];
+  if (typeof type !== 'number' || !Number.isSafeInteger(type)) fail('message.type', 'an integer', type);
+  const name = TYPE_NAMES[type];
+  if (name === undefined) throw new UnknownTypeError(`message type ${type} is not known to wire version 1`);
+  // Trailing fields from newer versions are ignored; missing ones are errors.
+  const need = (n: number): void => {
+    if (v.length < n) fail(name, `at least ${n} fields`, v);
+  };
+  switch (type) {
+    case MsgType.Heartbeat:
+      need(7);
+      return {
+        type,
+        from: ref(v[1], `${name}.from`),
+        inc: uint(v[2], `${name}.inc`),
+        seq: uint(v[3], `${name}.seq`),
+        intervalMs: uint(v[4], `${name}.intervalMs`),
+        kvMax: uint(v[5], `${name}.kvMax`),
+        view: (() => {
+          const x = uint(v[6], `${name}.view`);
+          if (x > 0xffffffff) fail(`${name}.view`, 'a 32-bit unsigned integer', x);
+          return x;
+        })(),
+      };
+    case MsgType.Ping:
+      need(4);
+      return { type, from: ref(v[1], `${name}.from`), target: ref(v[2], `${name}.target`), probe: uint(v[3], `${name}.probe`) };
+    case MsgType.Ack:
+      need(4);
+      return { type, from: ref(v[1], `${name}.from`), probe: uint(v[2], `${name}.probe`), inc: uint(v[3], `${name}.inc`) };
+    case MsgType.PingReq:
+      need(5);
+      return {
+        type,
+        from: ref(v[1], `${name}.from`),
+        target: ref(v[2], `${name}.target`),
+        targetAddr: str(v[3], `${name}.targetAddr`, MAX_ADDR_LENGTH),
+        probe: uint(v[4], `${name}.probe`),
+      };
+    case MsgType.Suspect:
+    case MsgType.Dead:
+      need(4);
+      return { type, from: ref(v[1], `${name}.from`), target: ref(v[2], `${name}.target`), inc: uint(v[3], `${name}.inc`) };
+    case MsgType.Leave:
+      need(3);
+      return { type, from: ref(v[1], `${name}.from`), inc: uint(v[2], `${name}.inc`) };
+    case MsgType.Digest: {
+      need(6);
+      const entries = arr(v[5], `${name}.entries`, 0, MAX_ENTRIES).map((e, i) => digestEntry(e, `${name}.entries[${i}]`));
+      return {
+        type,
+        from: ref(v[1], `${name}.from`),
+        lo: str(v[2], `${name}.lo`, MAX_ID_LENGTH),
+        hi: str(v[3], `${name}.hi`, MAX_ID_LENGTH),
+        reply: bool(v[4], `${name}.reply`),
+        entries,
+      };
+    }
+    case MsgType.Delta: {
+      need(7);
+      const fromV = uint(v[3], `${name}.fromV`);
+      const toV = uint(v[4], `${name}.toV`);
+      if (toV < fromV) fail(`${name}.toV`, `at least fromV (${fromV})`, toV);
+      const entries = arr(v[6], `${name}.entries`, 0, MAX_ENTRIES).map((e, i) => kvEntry(e, `${name}.entries[${i}]`));
+      for (const [i, e] of entries.entries()) {
+        if (e.version <= fromV || e.version > toV) fail(`${name}.entries[${i}].version`, `within (${fromV}, ${toV}]`, e.version);
+      }
+      return {
+        type,
+        from: ref(v[1], `${name}.from`),
+        owner: ref(v[2], `${name}.owner`),
+        fromV,
+        toV,
+        reset: bool(v[5], `${name}.reset`),
+        entries,
+      };
+    }
+    default:
+      throw new UnknownTypeError(`message type ${type} is not known to wire version 1`);
+  }
+}
