@@ -316,14 +316,14 @@ export class Node {
     this.#sortedIds = undefined;
     this.kv.ensure(m);
     this.#present++;
-    this.#view ^= memberHash(m.id, m.gen);
+    this.#view = (this.#view ^ memberHash(m.id, m.gen)) >>> 0;
     fx.emit({ type: 'member-joined', member: { id: m.id, gen: m.gen }, addr: m.addr });
   }
 
   #restarted(m: Member, gen: number, inc: number, addr: Address, now: number, fx: Effects): void {
     const previousGen = m.gen;
     const previous = m.status;
-    if (isPresent(m)) this.#view ^= memberHash(m.id, m.gen);
+    if (isPresent(m)) this.#view = (this.#view ^ memberHash(m.id, m.gen)) >>> 0;
     else this.#present++;
     m.gen = gen;
     m.inc = inc;
@@ -336,7 +336,7 @@ export class Node {
     m.directSeq = 0;
     m.advertisedKvMax = 0;
     m.lastProgress = now;
-    this.#view ^= memberHash(m.id, m.gen);
+    this.#view = (this.#view ^ memberHash(m.id, m.gen)) >>> 0;
     this.#broadcasts.cancel(`accuse:${m.id}`);
     // Everything the fleet remembers of the old life loses to the new one, key/values included.
     this.kv.drop(m.id);
@@ -356,10 +356,10 @@ export class Node {
     const present = isPresent(m);
     if (wasPresent && !present) {
       this.#present--;
-      this.#view ^= memberHash(m.id, m.gen);
+      this.#view = (this.#view ^ memberHash(m.id, m.gen)) >>> 0;
     } else if (!wasPresent && present) {
       this.#present++;
-      this.#view ^= memberHash(m.id, m.gen);
+      this.#view = (this.#view ^ memberHash(m.id, m.gen)) >>> 0;
     }
     if (status !== 'suspect') m.suspicion = undefined;
     fx.emit({ type: 'member-status', member: { id: m.id, gen: m.gen }, status, previous, sources });
@@ -729,8 +729,9 @@ export class Node {
       if (mine > e.kvMax) sendDelta({ id: m.id, gen: m.gen }, e.kvMax);
       else if (mine < e.kvMax) want.push(this.#entryOf(m));
     }
-    // Members inside the digest's range that the sender did not list: it has never heard of them.
-    for (const id of this.#sorted()) {
+    // Members inside a full slice's range that the sender did not list: it has never heard of
+    // them. Only slices (reply=true) list every member in range; replies and pulls do not.
+    for (const id of d.reply ? this.#sorted() : []) {
       if (id < d.lo || id > d.hi || listed.has(id) || id === d.from.id) continue;
       const e = id === this.self.id ? this.#selfEntry() : this.#entryOf(this.#members.get(id)!);
       if (e.status === 'alive' || e.status === 'suspect' || e.status === 'left') tell.push(e);

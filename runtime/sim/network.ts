@@ -1,0 +1,211 @@
+// The simulated network: unicast and multicast over an in-memory "segment" with the faults a
+// flaky LAN or Wi-Fi has. Every datagram goes through the real wire codec (encode with the
+// budget enforced, decode with validation), so simulations exercise the real wire path; a
+// multicast is encoded and decoded once and the same frozen messages reach every receiver.
+
+import type { Address, Message } from '../core/messages.js';
+import { MULTICAST } from '../core/effects.js';
+import { DEFAULT_DATAGRAM_BUDGET, DatagramTooLargeError, decodeDatagram, encodeDatagram } from '../wire/index.js';
+import type { EventQueue } from './event-queue.js';
+import type { Prng } from './prng.js';
+
+/** IPv4 (20) + UDP (8) header bytes, counted per datagram as SCENARIOS.md asks. */
+export const HEADER_BYTES = 28;
+
+export interface NetworkOptions {
+  /** Probability that a datagram is lost at a receiver (independently per receiver). */
+  readonly loss: number;
+  /** One-way base delay in ms. */
+  readonly delayMs: number;
+  /** Uniform extra delay in [0, jitterMs); reordering comes from it. */
+  readonly jitterMs: number;
+  /** Probability that a delivered datagram arrives a second time, later. */
+  readonly duplicate: number;
+  readonly budget: number;
+}
+
+export const defaultNetworkOptions: NetworkOptions = {
+  loss: 0,
+  delayMs: 1,
+  jitterMs: 2,
+  duplicate: 0,
+  budget: DEFAULT_DATAGRAM_BUDGET,
+};
+
+export interface Delivery {
+  readonly kind: 'deliver';
+  readonly from: Address;
+  readonly to: readonly Address[];
+  readonly msgs: readonly Message[];
+}
+
+interface Endpoint {
+  readonly addr: Address;
+  readonly multicast: boolean;
+}
+
+export interface Traffic {
+  packets: number;
+  bytes: number;
+}
+
+export class SimNetwork {
+  readonly #endpoints = new Map<Address, Endpoint>();
+  readonly #group = new Map<Address, number>();
+  readonly #loss = new Map<Address, number>();
+  readonly #clogged = new Map<Address, number>();
+  readonly #sent = new Map<Address, Traffic>();
+  #nextIsolated = 1_000_000;
+  opts: NetworkOptions;
+
+  /** Datagrams refused at send because they exceeded the budget. */
+  refused = 0;
+  /** Receiver-side counts. */
+  delivered = 0;
+  lost = 0;
+  rejected = 0;
+  readonly rejectedReasons = new Map<string, number>();
+  packetsSent = 0;
+  bytesSent = 0;
+
+  constructor(
+    opts: Partial<NetworkOptions>,
+    private readonly queue: EventQueue<Delivery | { kind: string }>,
+    private readonly rng: Prng,
+  ) {
+    this.opts = { ...defaultNetworkOptions, ...opts };
+  }
+
+  attach(addr: Address, multicast: boolean): void {
+    this.#endpoints.set(addr, { addr, multicast });
+  }
+
+  detach(addr: Address): void {
+    this.#endpoints.delete(addr);
+  }
+
+  isAttached(addr: Address): boolean {
+    return this.#endpoints.has(addr);
+  }
+
+  /** Loss applied to datagrams that `addr` receives (overrides the global loss). */
+  setLoss(addr: Address, p: number | undefined): void {
+    if (p === undefined) this.#loss.delete(addr);
+    else this.#loss.set(addr, p);
+  }
+
+  /** Nodes in different groups cannot reach each other; nodes not listed share one group. */
+  partition(groups: readonly (readonly Address[])[]): void {
+    this.#group.clear();
+    groups.forEach((g, i) => {
+      for (const a of g) this.#group.set(a, i + 1);
+    });
+  }
+
+  isolate(addr: Address): void {
+    this.#group.set(addr, this.#nextIsolated++);
+  }
+
+  heal(): void {
+    this.#group.clear();
+  }
+
+  /** The inbound link of `addr` stalls until `untilMs`, then delivers everything held. */
+  clog(addr: Address, untilMs: number): void {
+    this.#clogged.set(addr, untilMs);
+  }
+
+  traffic(addr: Address): Traffic {
+    return this.#sent.get(addr) ?? { packets: 0, bytes: 0 };
+  }
+
+  resetCounters(): void {
+    this.#sent.clear();
+    this.packetsSent = 0;
+    this.bytesSent = 0;
+    this.delivered = 0;
+    this.lost = 0;
+    this.rejected = 0;
+    this.refused = 0;
+    this.rejectedReasons.clear();
+  }
+
+  canReach(a: Address, b: Address): boolean {
+    return (this.#group.get(a) ?? 0) === (this.#group.get(b) ?? 0);
+  }
+
+  /** Send one datagram. Returns false when it was refused (over budget). */
+  send(now: number, from: Address, to: Address, msgs: readonly Message[]): boolean {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeDatagram(msgs, this.opts.budget);
+    } catch (e) {
+      if (e instanceof DatagramTooLargeError) {
+        this.refused++;
+        return false;
+      }
+      throw e;
+    }
+    const t = this.#sent.get(from) ?? { packets: 0, bytes: 0 };
+    t.packets++;
+    t.bytes += bytes.length + HEADER_BYTES;
+    this.#sent.set(from, t);
+    this.packetsSent++;
+    this.bytesSent += bytes.length + HEADER_BYTES;
+
+    const decoded = decodeDatagram(bytes, this.opts.budget);
+    if (decoded.rejected.length > 0) {
+      // The sender produced something its own codec rejects: a bug worth counting loudly.
+      this.rejected++;
+      for (const r of decoded.rejected) this.rejectedReasons.set(r.reason, (this.rejectedReasons.get(r.reason) ?? 0) + 1);
+    }
+    const frozen = Object.freeze(decoded.messages);
+    if (frozen.length === 0) return true;
+
+    // Group receivers by arrival millisecond so one queue event serves many of them.
+    const byTime = new Map<number, Address[]>();
+    const consider = (addr: Address): void => {
+      if (!this.canReach(from, addr)) return;
+      const p = this.#loss.get(addr) ?? this.opts.loss;
+      if (p > 0 && this.rng.next() < p) {
+        this.lost++;
+        return;
+      }
+      let at = now + this.opts.delayMs + Math.floor(this.rng.next() * this.opts.jitterMs);
+      const clog = this.#clogged.get(addr);
+      if (clog !== undefined) {
+        if (clog > now) at = Math.max(at, clog);
+        else this.#clogged.delete(addr);
+      }
+      push(at, addr);
+      if (this.opts.duplicate > 0 && this.rng.next() < this.opts.duplicate) {
+        push(at + 1 + Math.floor(this.rng.next() * (this.opts.jitterMs + 5)), addr);
+      }
+    };
+    const push = (at: number, addr: Address): void => {
+      const list = byTime.get(at);
+      if (list) list.push(addr);
+      else byTime.set(at, [addr]);
+    };
+    if (to === MULTICAST) {
+      const sender = this.#endpoints.get(from);
+      if (sender && !sender.multicast) return true;
+      for (const ep of this.#endpoints.values()) if (ep.multicast && ep.addr !== from) consider(ep.addr);
+    } else if (this.#endpoints.has(to)) {
+      consider(to);
+    }
+    for (const [at, list] of byTime) this.queue.push(at, { kind: 'deliver', from, to: list, msgs: frozen });
+    return true;
+  }
+
+  /** Called by the runner when a delivery event comes due; counts and filters detached receivers. */
+  receivers(d: Delivery): Address[] {
+    const out: Address[] = [];
+    for (const a of d.to) {
+      if (!this.#endpoints.has(a) || !this.canReach(d.from, a)) continue;
+      this.delivered++;
+      out.push(a);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,140 @@
+// Simulation benchmark: the fleet sequence of shared/bench/SCENARIOS.md, in virtual time.
+//   npm run bench:sim -- --nodes 128 --loss 0.1 --seed 1 [--workload 5 --steady 30 --profile lan]
+// Prints one JSON line. Times are virtual milliseconds; wall_ms is how long the run took.
+
+import { profileByName } from '../runtime/core/profiles.js';
+import { Fleet } from '../runtime/sim/fleet.js';
+import { FleetFigures } from '../runtime/sim/figures.js';
+import { Prng } from '../runtime/sim/prng.js';
+
+interface Args {
+  nodes: number;
+  loss: number;
+  seed: number;
+  workload: number;
+  steady: number;
+  profile: string;
+  deadline: number;
+  multicast: boolean;
+}
+
+function parse(argv: readonly string[]): Args {
+  const a: Args = { nodes: 16, loss: 0, seed: 1, workload: 5, steady: 30, profile: 'lan', deadline: 120, multicast: true };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const v = argv[i + 1];
+    const num = (): number => {
+      const n = Number(v);
+      if (v === undefined || !Number.isFinite(n)) throw new Error(`${flag}: expected a number, got ${v ?? 'nothing'}`);
+      i++;
+      return n;
+    };
+    switch (flag) {
+      case '--nodes': a.nodes = num(); break;
+      case '--loss': a.loss = num(); break;
+      case '--seed': a.seed = num(); break;
+      case '--workload': a.workload = num(); break;
+      case '--steady': a.steady = num(); break;
+      case '--deadline': a.deadline = num(); break;
+      case '--profile': a.profile = v ?? ''; i++; break;
+      case '--no-multicast': a.multicast = false; break;
+      default: throw new Error(`unknown option ${flag}; see scripts/bench-sim.ts for usage`);
+    }
+  }
+  if (!Number.isInteger(a.nodes) || a.nodes < 2) throw new Error(`--nodes: expected an integer >= 2, got ${a.nodes}`);
+  if (a.loss < 0 || a.loss >= 1) throw new Error(`--loss: expected a probability in [0, 1), got ${a.loss}`);
+  return a;
+}
+
+export function runSimBenchmark(a: Args): Record<string, unknown> {
+  const wallStart = performance.now();
+  const profile = profileByName(a.profile);
+  const fleet = new Fleet({ seed: a.seed, nodes: a.nodes, profile, loss: a.loss, multicast: a.multicast, seeds: a.multicast ? 'none' : 'first' });
+  const figures = new FleetFigures(a.nodes);
+  fleet.onEvent((now, id, e) => figures.observe(now, id, e));
+  const deadlineMs = a.deadline * 1000;
+
+  // 1. Join: all nodes at once.
+  fleet.start();
+  fleet.runUntil(() => figures.joinConvergedAt >= 0, { maxMs: deadlineMs, what: 'join convergence' });
+  const join = figures.joinConvergedAt;
+
+  // 2. Steady window with the sensor workload: 64 bytes per node every W s, random phase.
+  const rng = new Prng(a.seed).fork('workload');
+  const steadyMs = a.steady * 1000;
+  const steadyStart = fleet.now;
+  fleet.network.resetCounters();
+  if (a.workload > 0) {
+    const period = a.workload * 1000;
+    const next = fleet.ids.map(() => steadyStart + rng.int(period));
+    const seq = fleet.ids.map(() => 0);
+    let t = steadyStart;
+    while (t < steadyStart + steadyMs) {
+      const due = Math.min(...next, steadyStart + steadyMs);
+      fleet.runFor(due - t);
+      t = due;
+      fleet.ids.forEach((id, i) => {
+        if (next[i]! <= t && t < steadyStart + steadyMs) {
+          const s = seq[i]!++;
+          fleet.set(id, 'sensor', `s${String(s).padStart(6, '0')}-${String(i).padStart(57, '0')}`.slice(0, 64));
+          next[i]! += period;
+        }
+      });
+    }
+  } else {
+    fleet.runFor(steadyMs);
+  }
+  const secs = steadyMs / 1000;
+  const bytesPerNodeS = fleet.network.bytesSent / secs / a.nodes;
+  const packetsPerNodeS = fleet.network.packetsSent / secs / a.nodes;
+
+  // 3. One update on node 0.
+  const value = 'v1-sensor-23.5C';
+  figures.updated(fleet.ids[0]!, 'sensor', value, fleet.now);
+  fleet.set(fleet.ids[0]!, 'sensor', value);
+  fleet.runUntil(() => figures.updateSeenBy >= a.nodes - 1, { maxMs: deadlineMs, what: 'update propagation' });
+  const upd = figures.update();
+
+  // 4. The last node dies without a goodbye.
+  const victim = fleet.ids[a.nodes - 1]!;
+  figures.killed(victim, fleet.now);
+  fleet.crash(victim);
+  try {
+    fleet.runUntil(() => figures.detectedBy >= a.nodes - 1, { maxMs: deadlineMs, what: 'failure detection' });
+  } catch {
+    // Reported through detect_seen below.
+  }
+  const det = figures.detection();
+
+  return {
+    system: 'murmur-sim',
+    profile: profile.name,
+    n: a.nodes,
+    loss: a.loss,
+    workload_s: a.workload,
+    steady_s: a.steady,
+    multicast: a.multicast,
+    join_converge_ms: join,
+    update_p50_ms: upd.p50,
+    update_all_ms: upd.all,
+    detect_first_ms: det.first,
+    detect_p50_ms: det.p50,
+    detect_all_ms: det.all,
+    detect_seen: det.seen,
+    false_positives: figures.falsePositives,
+    bytes_per_node_s: Math.round(bytesPerNodeS),
+    packets_per_node_s: Math.round(packetsPerNodeS * 100) / 100,
+    wall_ms: Math.round(performance.now() - wallStart),
+    seed: a.seed,
+  };
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/.*\/dist\//, '/dist/').split('/').pop()!);
+if (isMain) {
+  try {
+    console.log(JSON.stringify(runSimBenchmark(parse(process.argv.slice(2)))));
+  } catch (e) {
+    console.error(`bench:sim: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  }
+}
