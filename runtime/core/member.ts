@@ -27,6 +27,11 @@ export interface Member {
   view: number;
   /** Set while this node holds the member suspect. */
   suspicion: Suspicion | undefined;
+  /**
+   * Accusations heard while we still had first-hand evidence of life: not acted on, but kept
+   * (accuser id -> when) so that if our own probe later fails they count as the other sources.
+   */
+  heldAccusations: Map<string, number> | undefined;
   /** Probe in flight for this member, if any. */
   probe: number | undefined;
   /** Rate limit for telling a member that we hold it suspect or dead. */
@@ -51,6 +56,7 @@ export function newMember(id: NodeId, gen: number, inc: number, addr: Address, n
     advertisedKvMax: 0,
     view: 0,
     suspicion: undefined,
+    heldAccusations: undefined,
     probe: undefined,
     lastNotified: -Infinity,
     lastPull: -Infinity,

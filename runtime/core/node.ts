@@ -331,6 +331,7 @@ export class Node {
     m.status = 'alive';
     m.statusSince = now;
     m.suspicion = undefined;
+    m.heldAccusations = undefined;
     m.probe = undefined;
     m.hbSeq = 0;
     m.directSeq = 0;
@@ -400,7 +401,10 @@ export class Node {
       }
       return;
     }
-    if (inc > m.inc) m.inc = inc;
+    if (inc > m.inc) {
+      m.inc = inc;
+      m.heldAccusations = undefined;
+    }
     if (m.status === 'suspect') {
       this.#broadcasts.cancel(`accuse:${m.id}`);
       m.lastProgress = now;
@@ -513,7 +517,11 @@ export class Node {
   #accuse(m: Member, source: string, now: number, fx: Effects): void {
     if (!isPresent(m)) return;
     if (!m.suspicion) {
-      m.suspicion = { inc: m.inc, startedAt: now, sources: new Set([source]) };
+      const sources = new Set([source]);
+      // Accusations we held back earlier join in, if recent enough to be about this silence.
+      for (const [id, at] of m.heldAccusations ?? []) if (now - at < this.profile.suspicionMaxMs) sources.add(id);
+      m.heldAccusations = undefined;
+      m.suspicion = { inc: m.inc, startedAt: now, sources };
       this.#setStatus(m, 'suspect', now, fx, [source]);
       this.stats.count('suspicions');
     } else {
@@ -550,7 +558,8 @@ export class Node {
     // with the bad link, and we will not add to the pile.
     const fresh = (this.#silenceThreshold(m) * 0.5);
     if (now - m.lastDirect < fresh) {
-      this.stats.count('accusations-rejected');
+      this.stats.count('accusations-held');
+      (m.heldAccusations ??= new Map()).set(a.from.id, now);
       return;
     }
     const isNew = !m.suspicion?.sources.has(a.from.id);
@@ -780,6 +789,7 @@ export class Node {
     }
     if (e.inc > m.inc && e.status === 'alive') {
       m.inc = e.inc;
+      m.heldAccusations = undefined;
       if (m.status === 'suspect' || m.status === 'dead') {
         this.#broadcasts.cancel(`accuse:${m.id}`);
         m.lastProgress = now;
@@ -857,7 +867,10 @@ export class Node {
     const expected = this.#multicast
       ? m.hbIntervalMs
       : Math.max(m.hbIntervalMs * Math.ceil((this.#present + 1) / this.profile.unicastFanout), this.profile.antiEntropyMs);
-    return scaleByHealth(k * expected, this.#awareness.score);
+    // Not scaled by local health: measured loss already lengthens k, and Lifeguard's health
+    // multiplier belongs on probe timeouts. Scaling both made a node that had been suspected
+    // itself take three times longer than its peers to notice a real death.
+    return k * expected;
   }
 
   #sweep(now: number, fx: Effects): void {
