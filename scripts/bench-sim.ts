@@ -46,6 +46,11 @@ function parse(argv: readonly string[]): Args {
   return a;
 }
 
+/** MURMUR_TRACE=1 prints each phase's virtual and wall time to stderr. */
+function trace(phase: string, wallStart: number, now: number): void {
+  if (process.env['MURMUR_TRACE']) console.error(`${phase}: virtual ${now} ms, wall ${Math.round(performance.now() - wallStart)} ms`);
+}
+
 export function runSimBenchmark(a: Args): Record<string, unknown> {
   const wallStart = performance.now();
   const profile = profileByName(a.profile);
@@ -58,6 +63,7 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
   fleet.start();
   fleet.runUntil(() => figures.joinConvergedAt >= 0, { maxMs: deadlineMs, what: 'join convergence' });
   const join = figures.joinConvergedAt;
+  trace('join', wallStart, fleet.now);
 
   // 2. Steady window with the sensor workload: 64 bytes per node every W s, random phase.
   const rng = new Prng(a.seed).fork('workload');
@@ -88,12 +94,14 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
   const bytesPerNodeS = fleet.network.bytesSent / secs / a.nodes;
   const packetsPerNodeS = fleet.network.packetsSent / secs / a.nodes;
 
+  trace('steady', wallStart, fleet.now);
   // 3. One update on node 0.
   const value = 'v1-sensor-23.5C';
   figures.updated(fleet.ids[0]!, 'sensor', value, fleet.now);
   fleet.set(fleet.ids[0]!, 'sensor', value);
   fleet.runUntil(() => figures.updateSeenBy >= a.nodes - 1, { maxMs: deadlineMs, what: 'update propagation' });
   const upd = figures.update();
+  trace('update', wallStart, fleet.now);
 
   // 4. The last node dies without a goodbye.
   const victim = fleet.ids[a.nodes - 1]!;
@@ -105,6 +113,7 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
     // Reported through detect_seen below.
   }
   const det = figures.detection();
+  trace('detect', wallStart, fleet.now);
 
   return {
     system: 'murmur-sim',

@@ -12,6 +12,8 @@ interface Item {
   readonly firstAt: number;
   /** Index into the repeat schedule of the next transmission. */
   next: number;
+  /** Transmissions in all: the first `sends` offsets of the schedule. */
+  readonly sends: number;
 }
 
 export class Broadcasts {
@@ -23,11 +25,11 @@ export class Broadcasts {
     return this.#items.length;
   }
 
-  /** Queue `msg`, replacing any queued news about the same subject. */
-  add(subject: string, msg: Message, size: number, now: number, offsets?: number): void {
+  /** Queue `msg` for `sends` transmissions (default: the whole schedule), replacing older news on the same subject. */
+  add(subject: string, msg: Message, size: number, now: number, sends = this.offsetsMs.length): void {
     this.#items = this.#items.filter((i) => i.subject !== subject);
-    const skip = offsets === undefined ? 0 : Math.max(0, this.offsetsMs.length - offsets);
-    this.#items.push({ subject, msg, size, firstAt: now, next: skip });
+    const n = Math.max(1, Math.min(sends, this.offsetsMs.length));
+    this.#items.push({ subject, msg, size, firstAt: now, next: 0, sends: n });
   }
 
   /** When the next transmission is due, or undefined when nothing is queued. */
@@ -55,7 +57,7 @@ export class Broadcasts {
       used += i.size;
       i.next++;
     }
-    this.#items = this.#items.filter((i) => i.next < this.offsetsMs.length);
+    this.#items = this.#items.filter((i) => i.next < i.sends);
     return out;
   }
 

@@ -1,6 +1,7 @@
 // What this node knows about one other member of the fleet.
 
 import type { Address, MemberStatus, NodeId } from './messages.js';
+import type { OwnerState } from './kv-store.js';
 import type { Suspicion } from './suspicion.js';
 
 export interface Member {
@@ -21,6 +22,8 @@ export interface Member {
   directSeq: number;
   /** The interval the member says it heartbeats at. */
   hbIntervalMs: number;
+  /** Our replica of its key/value state (replaced when it restarts). */
+  kv: OwnerState;
   /** Its key/value watermark as it last advertised it. */
   advertisedKvMax: number;
   /** Its last advertised view hash. */
@@ -32,6 +35,8 @@ export interface Member {
    * (accuser id -> when) so that if our own probe later fails they count as the other sources.
    */
   heldAccusations: Map<string, number> | undefined;
+  /** Dead declarations heard from others since it was last alive; past a few, ours is redundant. */
+  deadReports: number;
   /** Probe in flight for this member, if any. */
   probe: number | undefined;
   /** Rate limit for telling a member that we hold it suspect or dead. */
@@ -40,8 +45,17 @@ export interface Member {
   lastPull: number;
 }
 
-export function newMember(id: NodeId, gen: number, inc: number, addr: Address, now: number, hbIntervalMs: number): Member {
+export function newMember(
+  id: NodeId,
+  gen: number,
+  inc: number,
+  addr: Address,
+  now: number,
+  hbIntervalMs: number,
+  kv: OwnerState,
+): Member {
   return {
+    kv,
     id,
     gen,
     inc,
@@ -57,6 +71,7 @@ export function newMember(id: NodeId, gen: number, inc: number, addr: Address, n
     view: 0,
     suspicion: undefined,
     heldAccusations: undefined,
+    deadReports: 0,
     probe: undefined,
     lastNotified: -Infinity,
     lastPull: -Infinity,

@@ -41,7 +41,7 @@ import {
 import { packDatagrams, utf8Length } from './packing.js';
 import type { Profile } from './profiles.js';
 import { nextDeadline, verdict, type SuspicionBounds } from './suspicion.js';
-import { heartbeatIntervalMs, jittered, scaleByHealth, silenceIntervals } from './timing.js';
+import { heartbeatIntervalMs, jittered, repeatsFor, scaleByHealth, silenceIntervals } from './timing.js';
 import { memberHash } from './view-hash.js';
 import { NodeStats } from './stats.js';
 
@@ -76,6 +76,12 @@ const TIMER_SLACK_MS = 1;
 const MAX_DELTA_CHUNKS = 4;
 /** Start-up heartbeats come this much faster, so a freshly booted fleet converges quickly. */
 const JOIN_BURST_HEARTBEATS = 4;
+/** Dead-member collection runs every this many one-second gc ticks. */
+const MEMBER_GC_EVERY = 5;
+/** Replica tombstones are purged every this many ticks: retention is ten minutes, no need to hurry. */
+const REPLICA_GC_EVERY = 60;
+/** Members looked at per anti-entropy round when choosing a peer whose view differs. */
+const AE_SAMPLE = 8;
 
 export class Node {
   readonly self: NodeRef;
@@ -104,6 +110,7 @@ export class Node {
   readonly #bounds: SuspicionBounds;
   #burst = JOIN_BURST_HEARTBEATS;
   #aeRound = 0;
+  #gcTicks = 0;
   #aeCursor = 0;
   #ownFreshBase = 0;
   // Due times of the periodic timers; a token firing earlier is stale and ignored.
@@ -298,7 +305,7 @@ export class Node {
   #direct(now: number, ref: NodeRef, addr: Address, fx: Effects): Member | undefined {
     let m = this.#members.get(ref.id);
     if (!m) {
-      m = newMember(ref.id, ref.gen, 0, addr, now, this.heartbeatMs);
+      m = newMember(ref.id, ref.gen, 0, addr, now, this.heartbeatMs, this.kv.ensure(ref));
       this.#add(m, now, fx);
     } else if (ref.gen < m.gen) {
       this.stats.count('stale-generation');
@@ -314,7 +321,6 @@ export class Node {
   #add(m: Member, now: number, fx: Effects): void {
     this.#members.set(m.id, m);
     this.#sortedIds = undefined;
-    this.kv.ensure(m);
     this.#present++;
     this.#view = (this.#view ^ memberHash(m.id, m.gen)) >>> 0;
     fx.emit({ type: 'member-joined', member: { id: m.id, gen: m.gen }, addr: m.addr });
@@ -332,6 +338,7 @@ export class Node {
     m.statusSince = now;
     m.suspicion = undefined;
     m.heldAccusations = undefined;
+    m.deadReports = 0;
     m.probe = undefined;
     m.hbSeq = 0;
     m.directSeq = 0;
@@ -341,7 +348,7 @@ export class Node {
     this.#broadcasts.cancel(`accuse:${m.id}`);
     // Everything the fleet remembers of the old life loses to the new one, key/values included.
     this.kv.drop(m.id);
-    this.kv.ensure(m);
+    m.kv = this.kv.ensure(m);
     fx.emit({ type: 'member-restarted', member: { id: m.id, gen }, previousGen });
     if (previous !== 'alive') {
       fx.emit({ type: 'member-status', member: { id: m.id, gen }, status: 'alive', previous, sources: [] });
@@ -363,6 +370,7 @@ export class Node {
       this.#view = (this.#view ^ memberHash(m.id, m.gen)) >>> 0;
     }
     if (status !== 'suspect') m.suspicion = undefined;
+    if (status === 'alive') m.deadReports = 0;
     fx.emit({ type: 'member-status', member: { id: m.id, gen: m.gen }, status, previous, sources });
   }
 
@@ -383,7 +391,7 @@ export class Node {
     m.advertisedKvMax = hb.kvMax;
     m.view = hb.view;
     this.#heardFrom(m, hb.inc, now, fx);
-    if (hb.kvMax > this.kv.maxVersion(m.id)) this.#pull(m, now, fx);
+    if (hb.kvMax > m.kv.max) this.#pull(m, now, fx);
   }
 
   /**
@@ -506,10 +514,13 @@ export class Node {
     m.probe = undefined;
     this.stats.count('probes-failed');
     this.#accuse(m, this.self.id, now, fx);
-    if (m.suspicion?.sources.has(this.self.id)) {
-      const s: Suspect = { type: MsgType.Suspect, from: this.self, target, inc: m.suspicion.inc };
-      this.#queue(`accuse:${m.id}`, s, now, fx);
-      fx.send(m.addr, [s]);
+    const s = m.suspicion;
+    // Speak up only while the accusation is still news: once enough others have said it, one
+    // more voice adds nothing but a multicast to every device (N accusers x N receivers).
+    if (s?.sources.has(this.self.id) && s.sources.size <= this.profile.suspicionConfirmations) {
+      const msg: Suspect = { type: MsgType.Suspect, from: this.self, target, inc: s.inc };
+      this.#queue(`accuse:${m.id}`, msg, now, fx);
+      fx.send(m.addr, [msg]);
     }
   }
 
@@ -536,13 +547,17 @@ export class Node {
     const sources = [...s.sources];
     this.#setStatus(m, 'dead', now, fx, sources);
     this.stats.count('declared-dead');
-    if (s.sources.has(this.self.id)) {
+    if (s.sources.has(this.self.id) && this.#deadHeard(m) < this.profile.suspicionConfirmations) {
       // Our declaration counts as one independent source for everyone else, never as proof.
       const d: Dead = { type: MsgType.Dead, from: this.self, target: { id: m.id, gen: m.gen }, inc: s.inc };
       this.#queue(`accuse:${m.id}`, d, now, fx);
     } else {
       this.#broadcasts.cancel(`accuse:${m.id}`);
     }
+  }
+
+  #deadHeard(m: Member): number {
+    return m.deadReports;
   }
 
   #onAccusation(now: number, from: Address, a: Suspect | Dead, fx: Effects): void {
@@ -553,7 +568,9 @@ export class Node {
       return;
     }
     const m = this.#members.get(a.target.id);
-    if (!m || m.gen !== a.target.gen || a.inc < m.inc || !isPresent(m)) return;
+    if (!m || m.gen !== a.target.gen || a.inc < m.inc) return;
+    if (a.type === MsgType.Dead) m.deadReports++;
+    if (!isPresent(m)) return;
     // First-hand evidence beats hearsay: if we heard the member recently, the accuser is the one
     // with the bad link, and we will not add to the pile.
     const fresh = (this.#silenceThreshold(m) * 0.5);
@@ -621,7 +638,7 @@ export class Node {
     const chunks = this.kv.deltaFor(this.self.id, this.#ownFreshBase, this.#entryBudget(), (e) => this.#entrySize(e), 8);
     chunks.forEach((c, i) => {
       const d: Delta = { type: MsgType.Delta, from: this.self, owner: this.self, ...c };
-      this.#queue(`own-kv:${i}`, d, now, fx);
+      this.#queue(`own-kv:${i}`, d, now, fx, repeatsFor(this.#loss.loss, this.profile.repeatOffsetsMs.length));
     });
   }
 
@@ -642,8 +659,7 @@ export class Node {
   // ---------------------------------------------------------------- anti-entropy
 
   #entryOf(m: Member): DigestEntry {
-    const owner = this.kv.owner(m.id);
-    const kvMax = owner && owner.gen === m.gen ? owner.max : 0;
+    const kvMax = m.kv.gen === m.gen ? m.kv.max : 0;
     return { id: m.id, gen: m.gen, inc: m.inc, status: m.status, hb: m.hbSeq, kvMax, addr: m.addr };
   }
 
@@ -669,11 +685,18 @@ export class Node {
   #antiEntropyRound(now: number, fx: Effects): void {
     if (this.#left) return;
     this.#aeRound++;
-    const candidates: Member[] = [];
-    for (const m of this.#members.values()) if (isPresent(m) && m.view !== this.#view) candidates.push(m);
+    // Prefer a peer whose view differs from ours. Sampling a few members keeps a round O(1)
+    // in fleet size; a persistent difference is found within a few rounds anyway.
+    const ids = this.#sorted();
     let peer: Member | undefined;
-    if (candidates.length > 0) peer = candidates[Math.floor(this.#rng.next() * candidates.length)];
-    else if (!this.#multicast || this.#aeRound % this.profile.fullSyncEvery === 0) peer = this.#randomPresent(1)[0];
+    for (let i = 0; i < AE_SAMPLE && ids.length > 1; i++) {
+      const m = this.#members.get(ids[Math.floor(this.#rng.next() * ids.length)]!);
+      if (m && isPresent(m) && m.view !== this.#view) {
+        peer = m;
+        break;
+      }
+    }
+    if (!peer && (!this.#multicast || this.#aeRound % this.profile.fullSyncEvery === 0)) peer = this.#randomPresent(1)[0];
     if (!peer) {
       if (this.#present === 0) this.#contactSeeds(now, fx);
       return;
@@ -734,7 +757,7 @@ export class Node {
       if (!m) continue;
       if (e.gen < m.gen || e.inc < m.inc || (m.status === 'left' && e.status !== 'left')) tell.push(this.#entryOf(m));
       if (e.gen !== m.gen) continue;
-      const mine = this.kv.maxVersion(m.id);
+      const mine = m.kv.max;
       if (mine > e.kvMax) sendDelta({ id: m.id, gen: m.gen }, e.kvMax);
       else if (mine < e.kvMax) want.push(this.#entryOf(m));
     }
@@ -770,7 +793,7 @@ export class Node {
     let m = this.#members.get(e.id);
     if (!m) {
       if (e.status !== 'alive' && e.status !== 'suspect') return undefined;
-      m = newMember(e.id, e.gen, e.inc, e.addr, now, this.heartbeatMs);
+      m = newMember(e.id, e.gen, e.inc, e.addr, now, this.heartbeatMs, this.kv.ensure(e));
       m.hbSeq = e.hb;
       this.#add(m, now, fx);
       return m;
@@ -820,12 +843,11 @@ export class Node {
   #onHeartbeatTimer(now: number, fx: Effects): void {
     if (this.#left) return;
     this.#sendHeartbeat(this.#heartbeat(), now, fx);
-    let interval = this.heartbeatMs;
-    if (this.#burst > 0) {
-      this.#burst--;
-      interval = Math.max(50, Math.floor(interval / 2));
-    }
-    this.#hbDue = now + jittered(interval, 0.1, this.#rng.next());
+    const interval = this.heartbeatMs;
+    // Start-up heartbeats come at a random fraction of the interval: faster convergence, and
+    // a fleet powered on by one switch does not stay phase-locked in synchronized waves.
+    const next = this.#burst-- > 0 ? Math.max(20, Math.floor(interval * (0.25 + 0.5 * this.#rng.next()))) : jittered(interval, 0.1, this.#rng.next());
+    this.#hbDue = now + next;
     fx.setTimer(this.#hbDue, { kind: 'heartbeat' });
   }
 
@@ -864,9 +886,12 @@ export class Node {
   /** How long `m` may be silent before we probe it. */
   #silenceThreshold(m: Member): number {
     const k = silenceIntervals(this.profile, this.#loss.loss);
+    // The member's advertised interval can be stale while the fleet grows (intervals lengthen
+    // with fleet size), so never expect heartbeats faster than our own interval for this fleet.
+    const interval = Math.max(m.hbIntervalMs, this.heartbeatMs);
     const expected = this.#multicast
-      ? m.hbIntervalMs
-      : Math.max(m.hbIntervalMs * Math.ceil((this.#present + 1) / this.profile.unicastFanout), this.profile.antiEntropyMs);
+      ? interval
+      : Math.max(interval * Math.ceil((this.#present + 1) / this.profile.unicastFanout), this.profile.antiEntropyMs);
     // Not scaled by local health: measured loss already lengthens k, and Lifeguard's health
     // multiplier belongs on probe timeouts. Scaling both made a node that had been suspected
     // itself take three times longer than its peers to notice a real death.
@@ -874,20 +899,35 @@ export class Node {
   }
 
   #sweep(now: number, fx: Effects): void {
+    // Computed once per sweep: this loop visits every member several times a second.
+    const k = silenceIntervals(this.profile, this.#loss.loss);
+    const ownInterval = this.heartbeatMs;
     for (const m of this.#members.values()) {
-      if (!isPresent(m)) continue;
+      if (m.status !== 'alive' && m.status !== 'suspect') continue;
       if (m.suspicion) {
         this.#checkSuspicion(m, now, fx);
         if (m.status !== 'suspect') continue;
       }
       if (m.probe !== undefined) continue;
       if (m.suspicion?.sources.has(this.self.id)) continue;
-      if (now - m.lastProgress > this.#silenceThreshold(m)) this.#startProbe(m, now, fx);
+      const threshold = this.#multicast ? k * Math.max(m.hbIntervalMs, ownInterval) : this.#silenceThreshold(m);
+      if (now - m.lastProgress > threshold) this.#startProbe(m, now, fx);
     }
   }
 
   #gc(now: number, fx: Effects): void {
     this.#loss.decay(0.9);
+    const expired: string[] = [];
+    this.kv.sweepOwner(this.self.id, true, now, this.profile.tombstoneRetentionMs, expired);
+    for (const key of expired) this.delete(now, key, fx);
+    // Retention is measured in minutes: scanning every member and replica each second is waste.
+    const ticks = ++this.#gcTicks;
+    if (ticks % REPLICA_GC_EVERY === 0) {
+      for (const [id] of this.kv.owners()) {
+        if (id !== this.self.id) this.kv.sweepOwner(id, false, now, this.profile.tombstoneRetentionMs, expired);
+      }
+    }
+    if (ticks % MEMBER_GC_EVERY !== 0) return;
     for (const m of [...this.#members.values()]) {
       if ((m.status === 'dead' || m.status === 'left') && now - m.statusSince >= this.profile.deadRetentionMs) {
         this.#members.delete(m.id);
@@ -896,11 +936,6 @@ export class Node {
         fx.emit({ type: 'member-removed', member: { id: m.id, gen: m.gen } });
       }
     }
-    const expired: string[] = [];
-    for (const [id] of this.kv.owners()) {
-      this.kv.sweepOwner(id, id === this.self.id, now, this.profile.tombstoneRetentionMs, expired);
-    }
-    for (const key of expired) this.delete(now, key, fx);
   }
 
   // ---------------------------------------------------------------- dissemination plumbing

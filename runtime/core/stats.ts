@@ -5,14 +5,15 @@ import type { MsgType } from './messages.js';
 
 export class NodeStats {
   readonly counters = new Map<string, number>();
-  readonly receivedByType = new Map<MsgType, number>();
+  /** Indexed by message type; an array because this is bumped for every message received. */
+  readonly receivedByType: number[] = [];
 
   count(name: string, by = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
   }
 
   received(type: MsgType): void {
-    this.receivedByType.set(type, (this.receivedByType.get(type) ?? 0) + 1);
+    this.receivedByType[type] = (this.receivedByType[type] ?? 0) + 1;
   }
 
   get(name: string): number {

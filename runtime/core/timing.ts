@@ -44,3 +44,13 @@ export function scaleByHealth(ms: number, score: number): number {
 export function jittered(ms: number, fraction: number, u: number): number {
   return Math.round(ms * (1 - fraction + 2 * fraction * u));
 }
+
+/**
+ * Transmissions of a fresh change: enough that a receiver losing `loss` of datagrams misses
+ * them all with probability under 1e-3, within the schedule's length. Measured loss at this
+ * node stands in for its receivers' (on one segment they share the medium).
+ */
+export function repeatsFor(loss: number, max: number): number {
+  const p = Math.min(Math.max(loss, 0.01), 0.9);
+  return Math.min(max, Math.max(2, Math.ceil(Math.log(1e-3) / Math.log(p))));
+}

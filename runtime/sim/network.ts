@@ -131,6 +131,7 @@ export class SimNetwork {
   }
 
   canReach(a: Address, b: Address): boolean {
+    if (this.#group.size === 0) return true;
     return (this.#group.get(a) ?? 0) === (this.#group.get(b) ?? 0);
   }
 
