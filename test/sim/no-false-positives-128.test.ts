@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+import { quietFleet } from './no-false-positives.test.js';
+
+describe('N=128', () => {
+  it.each([0.1, 0.3])('loss %f: no alive node is declared dead in 10 virtual minutes', (loss) => {
+    const s = quietFleet(128, loss);
+    expect(s.violations).toEqual([]);
+    s.assertInvariants();
+    expect(s.allAlive()).toBe(true);
+  });
+});
