@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quietFleet } from './no-false-positives.test.js';
+import { quietFleet } from './quiet-fleet.js';
 
 describe('N=128', () => {
   it.each([0.1, 0.3])('loss %f: no alive node is declared dead in 10 virtual minutes', (loss) => {
