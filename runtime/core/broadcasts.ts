@@ -4,6 +4,7 @@
 // bounded. News about the same subject replaces older news (memberlist's "invalidates").
 
 import type { Message } from './messages.js';
+import { MAX_MESSAGES_PER_DATAGRAM } from './packing.js';
 
 interface Item {
   readonly subject: string;
@@ -46,13 +47,13 @@ export class Broadcasts {
    * Take the items due by `now + slackMs` that fit in `budget` bytes, oldest news first, and
    * advance each along its schedule. Items not taken stay due and go in the next datagram.
    */
-  take(now: number, slackMs: number, budget: number): Message[] {
+  take(now: number, slackMs: number, budget: number, maxMessages = MAX_MESSAGES_PER_DATAGRAM - 1): Message[] {
     const out: Message[] = [];
     let used = 0;
     for (const i of this.#items) {
       const at = i.firstAt + (this.offsetsMs[i.next] ?? 0);
       if (at > now + slackMs) continue;
-      if (used + i.size > budget) continue;
+      if (used + i.size > budget || out.length >= maxMessages) continue;
       out.push(i.msg);
       used += i.size;
       i.next++;

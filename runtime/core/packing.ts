@@ -4,6 +4,12 @@
 
 import type { Message } from './messages.js';
 
+/**
+ * Messages per datagram at most. Receivers refuse more (runtime/wire limits), so a datagram
+ * packed past this would lose its tail at every receiver.
+ */
+export const MAX_MESSAGES_PER_DATAGRAM = 64;
+
 /** Groups `msgs`, in order, into as few datagrams of at most `budget` payload bytes as a greedy pass gives. */
 export function packDatagrams(msgs: readonly Message[], budget: number, size: (m: Message) => number): Message[][] {
   const out: Message[][] = [];
@@ -11,7 +17,7 @@ export function packDatagrams(msgs: readonly Message[], budget: number, size: (m
   let used = 0;
   for (const m of msgs) {
     const n = size(m);
-    if (cur.length > 0 && used + n > budget) {
+    if (cur.length > 0 && (used + n > budget || cur.length >= MAX_MESSAGES_PER_DATAGRAM)) {
       out.push(cur);
       cur = [];
       used = 0;

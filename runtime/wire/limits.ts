@@ -1,3 +1,5 @@
+import { MAX_MESSAGES_PER_DATAGRAM } from '../core/packing.js';
+
 // Limits on what a decoded message may contain. A datagram is at most 1200 bytes, so these are
 // about keeping individual fields sane (memory per member, log lines), not about allocation.
 
@@ -11,5 +13,5 @@ export const MAX_KEY_LENGTH = 128;
 export const MAX_VALUE_LENGTH = 1024;
 /** No message can carry more entries than fit in one datagram anyway. */
 export const MAX_ENTRIES = 256;
-/** Messages per datagram; a datagram of 1200 bytes cannot hold more meaningful ones. */
-export const MAX_MESSAGES = 64;
+/** Messages per datagram; the core's packer never puts more in one. */
+export const MAX_MESSAGES = MAX_MESSAGES_PER_DATAGRAM;
