@@ -16,6 +16,8 @@ export interface Member {
   lastDirect: number;
   /** Local time the member's heartbeat counter last advanced, first- or second-hand. Silence counts from here. */
   lastProgress: number;
+  /** Smoothed time between advances of its heartbeat counter as seen here (paces unicast silence). */
+  progressGapMs: number;
   /** Highest heartbeat seq known, from its heartbeats or relayed in digests. */
   hbSeq: number;
   /** Highest heartbeat seq received directly; gaps feed the loss estimate. */
@@ -66,6 +68,7 @@ export function newMember(
     lastProgress: now,
     hbSeq: 0,
     directSeq: 0,
+    progressGapMs: hbIntervalMs * 4,
     hbIntervalMs,
     advertisedKvMax: 0,
     view: 0,

@@ -80,6 +80,8 @@ const JOIN_BURST_HEARTBEATS = 4;
 const MEMBER_GC_EVERY = 5;
 /** Replica tombstones are purged every this many ticks: retention is ten minutes, no need to hurry. */
 const REPLICA_GC_EVERY = 60;
+/** Datagrams of our view handed to a node that joins through us. */
+const JOIN_VIEW_DATAGRAMS = 8;
 /** Members looked at per anti-entropy round when choosing a peer whose view differs. */
 const AE_SAMPLE = 8;
 
@@ -380,12 +382,13 @@ export class Node {
     const m = this.#direct(now, hb.from, from, fx);
     if (!m || m.status === 'left') return;
     if (hb.seq > m.directSeq) {
-      if (m.directSeq > 0) this.#loss.record(hb.seq - m.directSeq);
+      // Without multicast a peer heartbeats to a random few, so gaps are not loss.
+      if (m.directSeq > 0 && this.#multicast) this.#loss.record(hb.seq - m.directSeq);
       m.directSeq = hb.seq;
     }
     if (hb.seq > m.hbSeq) {
       m.hbSeq = hb.seq;
-      m.lastProgress = now;
+      this.#progress(m, now);
     }
     m.hbIntervalMs = hb.intervalMs;
     m.advertisedKvMax = hb.kvMax;
@@ -561,10 +564,13 @@ export class Node {
   }
 
   #onAccusation(now: number, from: Address, a: Suspect | Dead, fx: Effects): void {
-    const accuser = this.#direct(now, a.from, from, fx);
-    if (accuser) this.#heardFrom(accuser, accuser.inc, now, fx);
+    // Accusations are relayed without multicast, so the datagram's source need not be the
+    // accuser: it says nothing about the accuser's address or liveness.
     if (a.target.id === this.self.id) {
-      if (a.target.gen === this.self.gen && a.inc >= this.#inc && !this.#left) this.#refute(now, a, from, fx);
+      if (a.target.gen !== this.self.gen || this.#left) return;
+      if (a.inc >= this.#inc) this.#refute(now, a, from, fx);
+      // An accuser behind on our incarnation missed the refutation; show it our current one.
+      else fx.send(from, [this.#heartbeat()]);
       return;
     }
     const m = this.#members.get(a.target.id);
@@ -601,7 +607,8 @@ export class Node {
   #onLeave(now: number, from: Address, l: Leave, fx: Effects): void {
     const m = this.#members.get(l.from.id);
     if (!m || l.from.gen < m.gen) return;
-    if (l.from.gen > m.gen) this.#restarted(m, l.from.gen, l.inc, from, now, fx);
+    // Relayed too: `from` may be a relayer's address, so keep the one we have.
+    if (l.from.gen > m.gen) this.#restarted(m, l.from.gen, l.inc, m.addr, now, fx);
     if (m.status === 'left') return;
     m.inc = Math.max(m.inc, l.inc);
     this.#setStatus(m, 'left', now, fx, [m.id]);
@@ -728,6 +735,7 @@ export class Node {
   }
 
   #onDigest(now: number, from: Address, d: Digest, fx: Effects): void {
+    const newcomer = !this.#members.has(d.from.id);
     const sender = this.#direct(now, d.from, from, fx);
     if (sender) this.#heardFrom(sender, sender.inc, now, fx);
     const want: DigestEntry[] = [];
@@ -782,6 +790,35 @@ export class Node {
       }
       fx.send(from, [{ type: MsgType.Digest, from: this.self, lo: d.lo, hi: d.hi, reply: false, entries }]);
     }
+    // A stranger asking for a reply is joining through us (we are its seed): hand it our whole
+    // view now instead of letting it discover the fleet one anti-entropy slice at a time.
+    if (newcomer && d.reply) {
+      for (const slice of this.#wholeView(JOIN_VIEW_DATAGRAMS)) fx.send(from, [slice]);
+    }
+  }
+
+  /** Our view as consecutive digest slices, at most `max` datagrams' worth. */
+  #wholeView(max: number): Digest[] {
+    const ids = this.#sorted();
+    const out: Digest[] = [];
+    const budget = this.profile.datagramBudget - 1;
+    let i = 0;
+    while (i < ids.length && out.length < max) {
+      const entries: DigestEntry[] = [];
+      let used = MESSAGE_OVERHEAD;
+      for (; i < ids.length; i++) {
+        const id = ids[i]!;
+        const e = id === this.self.id ? this.#selfEntry() : this.#entryOf(this.#members.get(id)!);
+        const n = this.#digestEntrySize(e);
+        if (used + n > budget) break;
+        if (e.status === 'dead') continue;
+        entries.push(e);
+        used += n;
+      }
+      if (entries.length === 0) break;
+      out.push({ type: MsgType.Digest, from: this.self, lo: entries[0]!.id, hi: entries[entries.length - 1]!.id, reply: false, entries });
+    }
+    return out;
   }
 
   /**
@@ -821,7 +858,7 @@ export class Node {
     }
     if (e.hb > m.hbSeq) {
       m.hbSeq = e.hb;
-      if (isPresent(m)) m.lastProgress = now;
+      if (isPresent(m)) this.#progress(m, now);
     }
     return m;
   }
@@ -883,6 +920,13 @@ export class Node {
     return Math.min(500, Math.max(50, Math.floor(this.heartbeatMs / 4)));
   }
 
+  /** The member's heartbeat counter advanced: reset its silence, and learn how often that happens. */
+  #progress(m: Member, now: number): void {
+    const gap = now - m.lastProgress;
+    if (gap > 0) m.progressGapMs = m.progressGapMs * 0.8 + gap * 0.2;
+    m.lastProgress = now;
+  }
+
   /** How long `m` may be silent before we probe it. */
   #silenceThreshold(m: Member): number {
     const k = silenceIntervals(this.profile, this.#loss.loss);
@@ -891,7 +935,9 @@ export class Node {
     const interval = Math.max(m.hbIntervalMs, this.heartbeatMs);
     const expected = this.#multicast
       ? interval
-      : Math.max(interval * Math.ceil((this.#present + 1) / this.profile.unicastFanout), this.profile.antiEntropyMs);
+      : // Without multicast, news of a member's heartbeats arrives at random, first- or
+        // second-hand; expect it as often as it has been arriving, never faster than it beats.
+        Math.max(interval, m.progressGapMs);
     // Not scaled by local health: measured loss already lengthens k, and Lifeguard's health
     // multiplier belongs on probe timeouts. Scaling both made a node that had been suspected
     // itself take three times longer than its peers to notice a real death.
