@@ -27,7 +27,6 @@ import {
   type Digest,
   type DigestEntry,
   type Heartbeat,
-  type KvEntry,
   type Leave,
   type MemberStatus,
   type Message,
@@ -38,7 +37,8 @@ import {
   type Suspect,
   type Value,
 } from './messages.js';
-import { packDatagrams, utf8Length } from './packing.js';
+import { DIGEST_OVERHEAD, fillDigest } from './digest.js';
+import { kvEntrySize, packDatagrams } from './packing.js';
 import type { Profile } from './profiles.js';
 import { nextDeadline, verdict, type SuspicionBounds } from './suspicion.js';
 import { heartbeatIntervalMs, jittered, repeatsFor, scaleByHealth, silenceIntervals } from './timing.js';
@@ -68,8 +68,8 @@ interface Probe {
   readonly relayFor?: { readonly addr: Address; readonly probe: number };
 }
 
-/** Bytes of a Delta or Digest message besides its entries (type, refs, versions, array headers), rounded up. */
-const MESSAGE_OVERHEAD = 96;
+/** Bytes of a Delta besides its entries (type, refs, versions, array headers), rounded up. */
+const DELTA_OVERHEAD = 96;
 /** A periodic timer that fires within this much of its due time counts as on time. */
 const TIMER_SLACK_MS = 1;
 /** Deltas sent per anti-entropy exchange at most; the rest waits for the next round. */
@@ -642,7 +642,7 @@ export class Node {
   #announceOwn(now: number, fx: Effects): void {
     const own = this.kv.owner(this.self.id)!;
     if (!this.#hasOwnFresh()) this.#ownFreshBase = own.max - 1;
-    const chunks = this.kv.deltaFor(this.self.id, this.#ownFreshBase, this.#entryBudget(), (e) => this.#entrySize(e), 8);
+    const chunks = this.kv.deltaFor(this.self.id, this.#ownFreshBase, this.#entryBudget(), kvEntrySize, 8);
     chunks.forEach((c, i) => {
       const d: Delta = { type: MsgType.Delta, from: this.self, owner: this.self, ...c };
       this.#queue(`own-kv:${i}`, d, now, fx, repeatsFor(this.#loss.loss, this.profile.repeatOffsetsMs.length));
@@ -716,23 +716,21 @@ export class Node {
   #digestSlice(reply: boolean): Digest {
     const ids = this.#sorted();
     if (this.#aeCursor >= ids.length) this.#aeCursor = 0;
-    const entries: DigestEntry[] = [];
-    let used = MESSAGE_OVERHEAD;
-    const budget = this.profile.datagramBudget - 1;
-    let i = this.#aeCursor;
-    for (; i < ids.length; i++) {
-      const id = ids[i]!;
-      const e = id === this.self.id ? this.#selfEntry() : this.#entryOf(this.#members.get(id)!);
-      const n = this.#digestEntrySize(e);
-      if (used + n > budget) break;
-      entries.push(e);
-      used += n;
-    }
-    this.#aeCursor = i;
+    const { entries, next } = fillDigest(ids, this.#aeCursor, (id) => this.#entryById(id), this.#digestBudget());
+    this.#aeCursor = next;
     const lo = entries[0]?.id ?? this.self.id;
     const hi = entries[entries.length - 1]?.id ?? this.self.id;
     return { type: MsgType.Digest, from: this.self, lo, hi, reply, entries };
   }
+
+  #entryById(id: NodeId): DigestEntry {
+    return id === this.self.id ? this.#selfEntry() : this.#entryOf(this.#members.get(id)!);
+  }
+
+  #digestBudget(): number {
+    return this.profile.datagramBudget - 1 - DIGEST_OVERHEAD;
+  }
+
 
   #onDigest(now: number, from: Address, d: Digest, fx: Effects): void {
     const newcomer = !this.#members.has(d.from.id);
@@ -745,7 +743,7 @@ export class Node {
     let chunks = 0;
     const sendDelta = (owner: NodeRef, fromV: number): void => {
       if (chunks >= MAX_DELTA_CHUNKS) return;
-      for (const c of this.kv.deltaFor(owner.id, fromV, this.#entryBudget(), (e) => this.#entrySize(e), MAX_DELTA_CHUNKS - chunks)) {
+      for (const c of this.kv.deltaFor(owner.id, fromV, this.#entryBudget(), kvEntrySize, MAX_DELTA_CHUNKS - chunks)) {
         deltas.push({ type: MsgType.Delta, from: this.self, owner, ...c });
         chunks++;
       }
@@ -773,21 +771,13 @@ export class Node {
     // them. Only slices (reply=true) list every member in range; replies and pulls do not.
     for (const id of d.reply ? this.#sorted() : []) {
       if (id < d.lo || id > d.hi || listed.has(id) || id === d.from.id) continue;
-      const e = id === this.self.id ? this.#selfEntry() : this.#entryOf(this.#members.get(id)!);
+      const e = this.#entryById(id);
       if (e.status === 'alive' || e.status === 'suspect' || e.status === 'left') tell.push(e);
     }
     for (const batch of packDatagrams(deltas, this.profile.datagramBudget - 1, this.#size)) fx.send(from, batch);
     if (want.length > 0 || tell.length > 0) {
       const reply = [...want, ...tell];
-      const budget = this.profile.datagramBudget - 1 - MESSAGE_OVERHEAD;
-      let used = 0;
-      const entries: DigestEntry[] = [];
-      for (const e of reply) {
-        const n = this.#digestEntrySize(e);
-        if (used + n > budget) break;
-        entries.push(e);
-        used += n;
-      }
+      const { entries } = fillDigest(reply, 0, (e) => e, this.#digestBudget());
       fx.send(from, [{ type: MsgType.Digest, from: this.self, lo: d.lo, hi: d.hi, reply: false, entries }]);
     }
     // A stranger asking for a reply is joining through us (we are its seed): hand it our whole
@@ -801,25 +791,20 @@ export class Node {
   #wholeView(max: number): Digest[] {
     const ids = this.#sorted();
     const out: Digest[] = [];
-    const budget = this.profile.datagramBudget - 1;
     let i = 0;
     while (i < ids.length && out.length < max) {
-      const entries: DigestEntry[] = [];
-      let used = MESSAGE_OVERHEAD;
-      for (; i < ids.length; i++) {
-        const id = ids[i]!;
-        const e = id === this.self.id ? this.#selfEntry() : this.#entryOf(this.#members.get(id)!);
-        const n = this.#digestEntrySize(e);
-        if (used + n > budget) break;
-        if (e.status === 'dead') continue;
-        entries.push(e);
-        used += n;
-      }
+      // The dead are left out: a joiner has no use for them.
+      const { entries, next } = fillDigest(ids, i, (id) => {
+        const e = this.#entryById(id);
+        return e.status === 'dead' ? undefined : e;
+      }, this.#digestBudget());
+      i = next;
       if (entries.length === 0) break;
       out.push({ type: MsgType.Digest, from: this.self, lo: entries[0]!.id, hi: entries[entries.length - 1]!.id, reply: false, entries });
     }
     return out;
   }
+
 
   /**
    * Take in what a digest entry says about a member: a member we never heard of, a restart,
@@ -1032,20 +1017,8 @@ export class Node {
   }
 
   #entryBudget(): number {
-    return this.profile.datagramBudget - 1 - MESSAGE_OVERHEAD;
+    return this.profile.datagramBudget - 1 - DELTA_OVERHEAD;
   }
 
-  #entrySize(e: KvEntry): number {
-    // Conservative: CBOR header bytes per field plus the payload. Exactness is checked when the
-    // datagram is encoded; this only has to never underestimate.
-    let v = 2;
-    if (typeof e.value === 'string') v = 3 + utf8Length(e.value);
-    else if (e.value instanceof Uint8Array) v = 3 + e.value.length;
-    else if (typeof e.value === 'number') v = 9;
-    return 1 + 3 + utf8Length(e.key) + 9 + v + 9;
-  }
 
-  #digestEntrySize(e: DigestEntry): number {
-    return 1 + 2 + utf8Length(e.id) + 9 + 9 + 1 + 9 + 9 + 2 + utf8Length(e.addr);
-  }
 }

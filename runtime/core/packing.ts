@@ -2,7 +2,7 @@
 // once; a builder adds messages until the next would not fit (chitchat's try_add), so nothing
 // is ever truncated after the fact.
 
-import type { Message } from './messages.js';
+import type { KvEntry, Message } from './messages.js';
 
 /**
  * Messages per datagram at most. Receivers refuse more (runtime/wire limits), so a datagram
@@ -42,4 +42,16 @@ export function utf8Length(s: string): number {
     } else n += 3;
   }
   return n;
+}
+
+/**
+ * Upper bound on a key/value entry's encoded size: CBOR headers at their widest plus the
+ * payload. Exactness is checked when the datagram is encoded; this must never underestimate.
+ */
+export function kvEntrySize(e: KvEntry): number {
+  let v = 2;
+  if (typeof e.value === 'string') v = 3 + utf8Length(e.value);
+  else if (e.value instanceof Uint8Array) v = 3 + e.value.length;
+  else if (typeof e.value === 'number') v = 9;
+  return 1 + 3 + utf8Length(e.key) + 9 + v + 9;
 }
