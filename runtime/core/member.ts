@@ -45,6 +45,14 @@ export interface Member {
   lastNotified: number;
   /** Rate limit for pulling its key/values when behind. */
   lastPull: number;
+  /**
+   * Local time its heartbeat last reached us through the multicast group (creation time until
+   * then). When this goes stale while the member is alive, its multicast does not reach us
+   * (Wi-Fi client isolation, IGMP snooping without a querier) and we ask for unicast.
+   */
+  lastMulticast: number;
+  /** Until this local time the member has asked us, by heartbeating to us directly, to heartbeat to it directly. */
+  unicastUntil: number;
 }
 
 export function newMember(
@@ -78,6 +86,8 @@ export function newMember(
     probe: undefined,
     lastNotified: -Infinity,
     lastPull: -Infinity,
+    lastMulticast: now,
+    unicastUntil: -Infinity,
   };
 }
 

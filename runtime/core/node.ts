@@ -84,6 +84,13 @@ const REPLICA_GC_EVERY = 60;
 const JOIN_VIEW_DATAGRAMS = 8;
 /** Members looked at per anti-entropy round when choosing a peer whose view differs. */
 const AE_SAMPLE = 8;
+/**
+ * A member whose heartbeats have not come through the group for this many more intervals than
+ * the silence threshold is taken to be unreachable by multicast, and we heartbeat to it directly.
+ */
+const DEAF_EXTRA_INTERVALS = 2;
+/** A direct heartbeat asks for direct heartbeats back for this many of our intervals (renewed by each one). */
+const UNICAST_LEASE_INTERVALS = 8;
 
 export class Node {
   readonly self: NodeRef;
@@ -121,6 +128,10 @@ export class Node {
   #aeDue = Infinity;
   #gcDue = Infinity;
   #flushDue = Infinity;
+  /** Whether the datagram being handled came through the multicast group. */
+  #rxMulticast = true;
+  /** Members that get our heartbeats and news by unicast besides the group, refreshed each heartbeat. */
+  #unicastExtras: Member[] = [];
 
   constructor(opts: NodeOptions) {
     if (!Number.isSafeInteger(opts.gen) || opts.gen < 1) {
@@ -201,8 +212,13 @@ export class Node {
     this.#contactSeeds(now, fx);
   }
 
-  receive(now: number, from: Address, msgs: readonly Message[], fx: Effects): void {
+  /**
+   * Handle one datagram's messages. `viaMulticast` says whether it arrived through the group
+   * (true) or was addressed to this node (false); it drives the per-peer multicast fallback.
+   */
+  receive(now: number, from: Address, msgs: readonly Message[], fx: Effects, viaMulticast = true): void {
     if (!this.#running) return;
+    this.#rxMulticast = viaMulticast;
     // Deltas first, then the rest: a heartbeat in the same datagram must not trigger a pull
     // for what the datagram itself carries.
     for (const m of msgs) if (m.type === MsgType.Delta) this.#dispatch(now, from, m, fx);
@@ -381,6 +397,12 @@ export class Node {
   #onHeartbeat(now: number, from: Address, hb: Heartbeat, fx: Effects): void {
     const m = this.#direct(now, hb.from, from, fx);
     if (!m || m.status === 'left') return;
+    if (this.#multicast) {
+      // A heartbeat addressed to us while we both use the group means the sender does not
+      // hear our multicast: it asks us to heartbeat to it directly for a while.
+      if (this.#rxMulticast) m.lastMulticast = now;
+      else m.unicastUntil = now + UNICAST_LEASE_INTERVALS * this.heartbeatMs;
+    }
     if (hb.seq > m.directSeq) {
       // Without multicast a peer heartbeats to a random few, so gaps are not loss.
       if (m.directSeq > 0 && this.#multicast) this.#loss.record(hb.seq - m.directSeq);
@@ -880,12 +902,31 @@ export class Node {
     const msgs = [...news, hb];
     if (this.#multicast) {
       fx.send(MULTICAST, msgs);
+      this.#unicastExtras = this.#findUnicastExtras(now);
+      for (const m of this.#unicastExtras) fx.send(m.addr, msgs);
     } else {
       const peers = this.#randomPresent(this.profile.unicastFanout);
       for (const p of peers) fx.send(p.addr, msgs);
       if (peers.length === 0) for (const s of this.#seeds) fx.send(s, msgs);
     }
     this.#scheduleFlush(now, fx);
+  }
+
+  /**
+   * Members to reach by unicast as well as the group: those whose multicast has stopped
+   * reaching us (asking them, by our direct heartbeat, to do the same), and those that asked us.
+   */
+  #findUnicastExtras(now: number): Member[] {
+    const out: Member[] = [];
+    const intervals = silenceIntervals(this.profile, this.#loss.loss) + DEAF_EXTRA_INTERVALS;
+    const own = this.heartbeatMs;
+    for (const m of this.#members.values()) {
+      if (m.status !== 'alive' && m.status !== 'suspect') continue;
+      const deaf = now - m.lastMulticast > intervals * Math.max(own, m.hbIntervalMs);
+      if (deaf || m.unicastUntil > now) out.push(m);
+    }
+    if (out.length > 0) this.stats.count('unicast-fallback-peers', out.length);
+    return out;
   }
 
   #contactSeeds(now: number, fx: Effects): void {
@@ -995,8 +1036,10 @@ export class Node {
     for (;;) {
       const msgs = this.#broadcasts.take(now, 5, budget);
       if (msgs.length === 0) break;
-      if (this.#multicast) fx.send(MULTICAST, msgs);
-      else for (const p of this.#randomPresent(this.profile.unicastFanout)) fx.send(p.addr, msgs);
+      if (this.#multicast) {
+        fx.send(MULTICAST, msgs);
+        for (const m of this.#unicastExtras) if (isPresent(m)) fx.send(m.addr, msgs);
+      } else for (const p of this.#randomPresent(this.profile.unicastFanout)) fx.send(p.addr, msgs);
       if (!this.#broadcasts.hasDue(now, 5)) break;
     }
     this.#scheduleFlush(now, fx);

@@ -162,6 +162,11 @@ export class Fleet {
     this.network.partition(groups.map((g) => g.map((id) => this.#host(id).addr)));
   }
 
+  /** The group stops reaching `id`, both ways (client isolation); unicast to and from it still works. */
+  blockMulticast(id: string, blocked = true): void {
+    this.network.blockMulticast(this.#host(id).addr, blocked);
+  }
+
   isolate(id: string): void {
     this.network.isolate(this.#host(id).addr);
   }
@@ -214,7 +219,7 @@ export class Fleet {
       case 'deliver': {
         for (const addr of this.network.receivers(ev)) {
           const h = this.#hosts.get(addr);
-          if (h?.node) h.node.receive(this.now, ev.from, ev.msgs, h.fx!);
+          if (h?.node) h.node.receive(this.now, ev.from, ev.msgs, h.fx!, ev.viaMulticast);
         }
         return;
       }

@@ -37,6 +37,8 @@ export interface Delivery {
   readonly from: Address;
   readonly to: readonly Address[];
   readonly msgs: readonly Message[];
+  /** Sent to the group rather than to one address. */
+  readonly viaMulticast: boolean;
 }
 
 interface Endpoint {
@@ -55,6 +57,8 @@ export class SimNetwork {
   readonly #loss = new Map<Address, number>();
   readonly #clogged = new Map<Address, number>();
   readonly #sent = new Map<Address, Traffic>();
+  /** Endpoints the group does not reach, in or out (Wi-Fi client isolation, IGMP snooping gone wrong). */
+  readonly #mcastBlocked = new Set<Address>();
   #nextIsolated = 1_000_000;
   opts: NetworkOptions;
 
@@ -100,6 +104,12 @@ export class SimNetwork {
     groups.forEach((g, i) => {
       for (const a of g) this.#group.set(a, i + 1);
     });
+  }
+
+  /** Group traffic from and to `addr` is silently dropped; unicast still works. */
+  blockMulticast(addr: Address, blocked = true): void {
+    if (blocked) this.#mcastBlocked.add(addr);
+    else this.#mcastBlocked.delete(addr);
   }
 
   isolate(addr: Address): void {
@@ -191,11 +201,14 @@ export class SimNetwork {
     if (to === MULTICAST) {
       const sender = this.#endpoints.get(from);
       if (sender && !sender.multicast) return true;
-      for (const ep of this.#endpoints.values()) if (ep.multicast && ep.addr !== from) consider(ep.addr);
+      if (this.#mcastBlocked.has(from)) return true;
+      for (const ep of this.#endpoints.values()) {
+        if (ep.multicast && ep.addr !== from && !this.#mcastBlocked.has(ep.addr)) consider(ep.addr);
+      }
     } else if (this.#endpoints.has(to)) {
       consider(to);
     }
-    for (const [at, list] of byTime) this.queue.push(at, { kind: 'deliver', from, to: list, msgs: frozen });
+    for (const [at, list] of byTime) this.queue.push(at, { kind: 'deliver', from, to: list, msgs: frozen, viaMulticast: to === MULTICAST });
     return true;
   }
 
