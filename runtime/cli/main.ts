@@ -2,22 +2,25 @@
 
 import { CliError, type CliIo } from './io.js';
 import { simCommand } from './sim-command.js';
+import { startCommand } from './start-command.js';
 
 const help = `usage: murmur <command> [options]
 
 commands:
+  start    run this device's node (UDP multicast and unicast, local API)
   sim      run a simulated fleet in virtual time and watch it (no network needed)
   help     show this help
 
-The UDP node agent (murmur start), the local API and the other commands arrive with
-later issues; see README.md.`;
+Run "murmur <command> --help" for a command's options. See README.md.`;
 
-export function main(argv: readonly string[], io: CliIo): number {
+export function main(argv: readonly string[], io: CliIo): number | Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
       case 'sim':
         return simCommand(rest, io);
+      case 'start':
+        return startCommand(rest, io).catch((e: unknown) => fail(e, io));
       case undefined:
       case 'help':
       case '-h':
@@ -28,10 +31,15 @@ export function main(argv: readonly string[], io: CliIo): number {
         throw new CliError(`murmur: unknown command "${cmd}"\n${help}`);
     }
   } catch (e) {
-    if (e instanceof CliError) {
-      io.err(e.message);
-      return e.code;
-    }
-    throw e;
+    return fail(e, io);
   }
+}
+
+function fail(e: unknown, io: CliIo): number {
+  if (e instanceof CliError) {
+    if (e.code === 0) io.out(e.message);
+    else io.err(e.message);
+    return e.code;
+  }
+  throw e;
 }

@@ -1,0 +1,264 @@
+// `murmur start`: one node on real sockets. Wires the pieces together in the order that keeps
+// the device's persisted state safe: identity and the new generation are on disk before the
+// first datagram leaves, own keys are restored before the node announces itself, and a stop
+// sends a leave before the sockets close.
+
+import type { Server } from 'node:http';
+import { unlinkSync } from 'node:fs';
+import type { CoreEvent } from '../core/effects.js';
+import type { Value } from '../core/messages.js';
+import { Node } from '../core/node.js';
+import { apiSocketPath, profileOf, type MurmurConfig } from '../config/config.js';
+import { startApi, type ApiBackend } from '../api/server.js';
+import { formatAddress, parseAddress } from '../net/address.js';
+import { SystemInterfaces, type InterfaceSource } from '../net/interfaces.js';
+import { UdpTransport } from '../net/udp-transport.js';
+import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, sizeOf } from '../wire/index.js';
+import { CryptoRng } from './crypto-rng.js';
+import type { Logger } from './log.js';
+import { monotonicClock, NodeHost } from './node-host.js';
+import { StateDir, type OwnKey } from './state-dir.js';
+
+export interface AgentDeps {
+  readonly log: Logger;
+  readonly interfaces?: InterfaceSource;
+  readonly wallClock?: () => number;
+}
+
+/** Coalesce own-key writes: a sensor publishing every few seconds must not wear out an SD card. */
+const PERSIST_DELAY_MS = 1000;
+
+export class Agent {
+  readonly host: NodeHost;
+  readonly #transport: UdpTransport;
+  readonly #state: StateDir;
+  readonly #log: Logger;
+  readonly #config: MurmurConfig;
+  readonly #own: Map<string, OwnKey>;
+  #api: Server | undefined;
+  #persistTimer: NodeJS.Timeout | undefined;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(config: MurmurConfig, state: StateDir, transport: UdpTransport, host: NodeHost, own: Map<string, OwnKey>, log: Logger) {
+    this.#config = config;
+    this.#state = state;
+    this.#transport = transport;
+    this.host = host;
+    this.#own = own;
+    this.#log = log;
+  }
+
+  static async start(config: MurmurConfig, deps: AgentDeps): Promise<Agent> {
+    const log = deps.log;
+    const state = StateDir.open(config.node.stateDir, log);
+    const id = state.identity(config.node.name);
+    const gen = state.nextGeneration((deps.wallClock ?? Date.now)());
+    const profile = profileOf(config);
+    const net = config.network;
+    let host: NodeHost | undefined;
+    const transport = await UdpTransport.open(
+      {
+        families: net.families,
+        group4: net.group4,
+        group6: net.group6,
+        groupPort: net.groupPort,
+        port: net.port,
+        interfaces: net.interfaces,
+        multicast: net.multicast,
+        ttl: net.ttl,
+        budget: profile.datagramBudget,
+        interfaceSource: deps.interfaces ?? new SystemInterfaces(),
+        interfaceCheckMs: net.interfaceCheckMs,
+        onNotice: (event, fields) => log.log(event.includes('fail') || event.includes('error') ? 'warn' : 'info', event, fields),
+      },
+      (bytes, from, via) => host?.receive(bytes, from, via),
+    );
+    const seeds = net.seeds.map((s, i) => {
+      const ep = parseAddress(s, `network.seeds[${i}]`, net.port);
+      return formatAddress(ep.host, ep.port);
+    });
+    const multicast = net.multicast && transport.multicastReady;
+    const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: new CryptoRng(), size: sizeOf, multicast, seeds });
+    let agent: Agent | undefined;
+    host = new NodeHost({
+      node,
+      clock: monotonicClock,
+      budget: profile.datagramBudget,
+      send: (to, bytes) => transport.send(to, bytes),
+      onEvent: (e) => agent?.logEvent(e),
+    });
+    const own = state.loadOwnKeys();
+    agent = new Agent(config, state, transport, host, own, log);
+    log.log('info', 'node-starting', {
+      node: id,
+      gen,
+      addr: transport.localAddress,
+      profile: profile.name,
+      multicast,
+      families: net.families.join(','),
+      seeds: seeds.join(',') || undefined,
+      state_dir: config.node.stateDir,
+    });
+    if (net.multicast && !multicast) log.log('warn', 'multicast-unavailable', { reason: 'no interface could join the group', fallback: seeds.length > 0 ? 'seeds' : 'none: set network.seeds' });
+    host.start();
+    for (const [k, v] of own) host.set(k, v.value);
+    if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
+    try {
+      agent.#api = await startApi(apiSocketPath(config), agent.#backend());
+    } catch (e) {
+      await agent.stop(false);
+      throw e;
+    }
+    return agent;
+  }
+
+  /** Graceful stop: leave (unless `announce` is false), flush own keys, close sockets and the API. */
+  stop(announce = true): Promise<void> {
+    this.#stopping ??= (async () => {
+      if (announce) {
+        this.#log.log('info', 'node-leaving', { node: this.host.node.self.id });
+        // Long enough for the leave's repeats to go out.
+        await this.host.leave(Math.max(...this.host.node.profile.repeatOffsetsMs) + 100);
+      } else this.host.stop();
+      this.#flushOwnKeys();
+      await this.#transport.close();
+      if (this.#api) {
+        await new Promise<void>((r) => this.#api!.close(() => r()));
+        try {
+          unlinkSync(apiSocketPath(this.#config));
+        } catch {
+          // Already removed by close.
+        }
+      }
+      this.#log.log('info', 'node-stopped', { node: this.host.node.self.id });
+    })();
+    return this.#stopping;
+  }
+
+  get transport(): UdpTransport {
+    return this.#transport;
+  }
+
+  /** One log line per protocol event. */
+  logEvent(e: CoreEvent): void {
+    const l = this.#log;
+    switch (e.type) {
+      case 'member-joined':
+        return l.log('info', 'member-joined', { member: e.member.id, gen: e.member.gen, addr: e.addr });
+      case 'member-restarted':
+        return l.log('info', 'member-restarted', { member: e.member.id, gen: e.member.gen, previous_gen: e.previousGen });
+      case 'member-status':
+        return l.log(e.status === 'dead' ? 'warn' : 'info', 'member-status', {
+          member: e.member.id,
+          gen: e.member.gen,
+          status: e.status,
+          previous: e.previous,
+          sources: e.sources.join(',') || undefined,
+        });
+      case 'member-removed':
+        return l.log('info', 'member-removed', { member: e.member.id, gen: e.member.gen });
+      case 'suspected-self':
+        return l.log('warn', 'suspected-self', { by: e.by.id, inc: e.inc });
+      case 'kv-changed':
+        return l.log('debug', 'kv-changed', {
+          owner: e.owner.id,
+          key: e.key,
+          version: e.version,
+          value: e.value === null ? undefined : e.value instanceof Uint8Array ? `<${e.value.length} bytes>` : e.value,
+          deleted: e.value === null ? true : undefined,
+        });
+    }
+  }
+
+  #backend(): ApiBackend {
+    const node = this.host.node;
+    const t = this.#transport;
+    const now = monotonicClock;
+    return {
+      status: () => ({
+        id: node.self.id,
+        gen: node.self.gen,
+        addr: t.localAddress,
+        incarnation: node.incarnation,
+        profile: node.profile.name,
+        multicast: t.multicastReady,
+        health: node.health,
+        measuredLoss: node.measuredLoss,
+        members: countBy([...node.members()].map((m) => m.status)),
+        transport: t.counters,
+        rejected: Object.fromEntries(this.host.rejected),
+        core: node.stats.snapshot(),
+      }),
+      members: () =>
+        [...node.members()].map((m) => ({
+          id: m.id,
+          gen: m.gen,
+          status: m.status,
+          addr: m.addr,
+          incarnation: m.inc,
+          lastHeardMsAgo: Number.isFinite(m.lastDirect) ? now() - m.lastDirect : null,
+        })),
+      keysOf: (owner) => {
+        const o = node.kv.owner(owner);
+        if (!o || (owner !== node.self.id && !node.member(owner))) return undefined;
+        const out: Record<string, { value: unknown; version: number }> = {};
+        for (const [k] of o.entries) {
+          const e = node.kv.get(owner, k, now());
+          if (e) out[k] = { value: e.value, version: e.version };
+        }
+        return out;
+      },
+      set: (key, value, ttlMs) => this.#set(key, value, ttlMs),
+      delete: (key) => {
+        if (!node.kv.get(node.self.id, key, now())) return false;
+        this.host.delete(key);
+        if (this.#own.delete(key)) this.#schedulePersist();
+        return true;
+      },
+    };
+  }
+
+  #set(key: string, value: Value, ttlMs: number): number {
+    if (key.length === 0 || Buffer.byteLength(key) > MAX_KEY_LENGTH) throw new Error(`key: expected 1-${MAX_KEY_LENGTH} bytes`);
+    const size = typeof value === 'string' ? Buffer.byteLength(value) : value instanceof Uint8Array ? value.length : 9;
+    if (size > MAX_VALUE_LENGTH) throw new Error(`value: ${size} bytes, at most ${MAX_VALUE_LENGTH} fit the wire format`);
+    const version = this.host.set(key, value, ttlMs);
+    // Keys with a TTL are ephemeral by intent; only lasting ones survive a restart.
+    if (ttlMs === 0) {
+      this.#own.set(key, { value });
+      this.#schedulePersist();
+    }
+    return version;
+  }
+
+  #schedulePersist(): void {
+    if (this.#persistTimer) return;
+    this.#persistTimer = setTimeout(() => {
+      this.#persistTimer = undefined;
+      this.#flushOwnKeys();
+    }, PERSIST_DELAY_MS);
+  }
+
+  #flushOwnKeys(): void {
+    if (this.#persistTimer) {
+      clearTimeout(this.#persistTimer);
+      this.#persistTimer = undefined;
+    }
+    try {
+      this.#state.saveOwnKeys(this.#own);
+    } catch (e) {
+      // A full disk must not take the node down; the previous file is intact. Retry later.
+      this.#log.log('error', 'own-keys-not-saved', { error: (e as Error).message, retry_in_ms: PERSIST_DELAY_MS * 10 });
+      this.#persistTimer = setTimeout(() => {
+        this.#persistTimer = undefined;
+        this.#flushOwnKeys();
+      }, PERSIST_DELAY_MS * 10);
+    }
+  }
+}
+
+function countBy(xs: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
+}

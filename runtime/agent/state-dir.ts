@@ -1,0 +1,145 @@
+// The device's persistent state: who it is, how many times it has started, and the keys it
+// owns. This is the only durable state murmur has; everything else is soft state rebuilt from
+// the fleet. Each file is written atomically, and the boot record also keeps its previous
+// version, so a torn or corrupt file falls back to the last good one instead of starting over.
+//
+// The generation that orders this device's lives is max(previous + 1, wall-clock seconds), as
+// Cassandra does: it grows on every start even when the clock is wrong after boot (no RTC), and
+// a device whose state directory was wiped still comes back above its old life when the clock
+// is right. It is written before the node says anything, so a crash cannot reuse it.
+
+import { existsSync, mkdirSync, readFileSync, accessSync, constants, copyFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Value } from '../core/messages.js';
+import { writeFileAtomic } from './atomic-file.js';
+import type { Logger } from './log.js';
+
+export interface OwnKey {
+  readonly value: Value;
+}
+
+const BOOT = 'boot.json';
+const IDENTITY = 'identity.json';
+const KEYS = 'own-keys.json';
+
+export class StateDir {
+  private constructor(
+    readonly dir: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Create the directory if needed and check it is writable; the error names the path. */
+  static open(dir: string, log: Logger): StateDir {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      accessSync(dir, constants.W_OK);
+    } catch (e) {
+      throw new Error(`state directory ${dir}: ${(e as Error).message}`);
+    }
+    return new StateDir(dir, log);
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /** This device's node id: `configured` if given, else the one chosen on first start. */
+  identity(configured: string | undefined): string {
+    const file = this.path(IDENTITY);
+    const stored = this.#readJson(file, (j) => (typeof j.id === 'string' && j.id.length > 0 ? j.id : undefined));
+    if (configured) {
+      if (stored !== undefined && stored !== configured) {
+        this.log.log('warn', 'identity-changed', { from: stored, to: configured, file });
+      }
+      if (stored !== configured) writeFileAtomic(file, JSON.stringify({ id: configured }) + '\n');
+      return configured;
+    }
+    if (stored !== undefined) return stored;
+    if (existsSync(file)) {
+      throw new Error(`${file}: unreadable or not {"id": "..."}; set node.name in the config or remove the file to pick a new identity`);
+    }
+    // Flashed images often share one hostname ("raspberrypi"); the suffix keeps ids unique.
+    const id = `${hostname().slice(0, 40)}-${randomBytes(2).toString('hex')}`;
+    writeFileAtomic(file, JSON.stringify({ id }) + '\n');
+    return id;
+  }
+
+  /** Advance and persist the boot counter; returns the generation for this start. */
+  nextGeneration(wallClockMs: number): number {
+    const file = this.path(BOOT);
+    const bak = `${file}.bak`;
+    const readGen = (f: string): number | undefined =>
+      this.#readJson(f, (j) => (Number.isSafeInteger(j.gen) && (j.gen as number) > 0 ? (j.gen as number) : undefined));
+    let previous = readGen(file);
+    if (previous === undefined && existsSync(file)) {
+      const fromBak = readGen(bak);
+      // The damaged file may have held fromBak + 1 already; skip past it.
+      previous = fromBak === undefined ? undefined : fromBak + 1;
+      this.log.log('warn', 'boot-record-corrupt', { file, recovered_from: fromBak === undefined ? 'clock' : bak });
+    }
+    const gen = Math.max((previous ?? 0) + 1, Math.floor(wallClockMs / 1000));
+    if (existsSync(file) && previous !== undefined) {
+      try {
+        copyFileSync(file, bak);
+      } catch {
+        // The backup is a convenience; the atomic write below is what matters.
+      }
+    }
+    writeFileAtomic(file, JSON.stringify({ gen }) + '\n');
+    return gen;
+  }
+
+  /** The keys this device published before it stopped. A damaged file is reported and skipped, never fatal. */
+  loadOwnKeys(): Map<string, OwnKey> {
+    const file = this.path(KEYS);
+    const out = new Map<string, OwnKey>();
+    if (!existsSync(file)) return out;
+    const keys = this.#readJson(file, (j) => (j.keys && typeof j.keys === 'object' ? (j.keys as Record<string, unknown>) : undefined));
+    if (!keys) {
+      this.log.log('error', 'own-keys-unreadable', { file, action: 'starting with no own keys; the file is kept as .corrupt' });
+      try {
+        copyFileSync(file, `${file}.corrupt`);
+      } catch {
+        // Best effort only.
+      }
+      return out;
+    }
+    for (const [k, v] of Object.entries(keys)) {
+      const value = decodeValue((v as { value?: unknown })?.value);
+      if (value === undefined) this.log.log('warn', 'own-key-skipped', { file, key: k, reason: 'value is not a string, number, boolean or {"base64": ...}' });
+      else out.set(k, { value });
+    }
+    return out;
+  }
+
+  /** Persist the keys this device owns. Throws (naming the file) on a full disk; the old file stays intact. */
+  saveOwnKeys(keys: ReadonlyMap<string, OwnKey>): void {
+    const obj: Record<string, unknown> = {};
+    for (const [k, v] of keys) obj[k] = { value: encodeValue(v.value) };
+    writeFileAtomic(this.path(KEYS), JSON.stringify({ keys: obj }, null, 1) + '\n');
+  }
+
+  #readJson<T>(file: string, pick: (j: Record<string, unknown>) => T | undefined): T | undefined {
+    try {
+      const j = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      if (!j || typeof j !== 'object') return undefined;
+      return pick(j as Record<string, unknown>);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function encodeValue(v: Value): unknown {
+  return v instanceof Uint8Array ? { base64: Buffer.from(v).toString('base64') } : v;
+}
+
+function decodeValue(v: unknown): Value | undefined {
+  if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) return v;
+  if (v && typeof v === 'object' && typeof (v as { base64?: unknown }).base64 === 'string') {
+    return new Uint8Array(Buffer.from((v as { base64: string }).base64, 'base64'));
+  }
+  return undefined;
+}

@@ -1,0 +1,129 @@
+// The local control API: HTTP with JSON bodies over a Unix socket in the state directory, so
+// only local users with access to that directory can reach it. Other programs on the device
+// publish and read state through it without linking murmur. (The full API, the live stream and
+// the CLI client are issue 7; this is the part the lab and the agent need now.)
+//
+//   GET    /v1/status            this node: id, generation, address, health, counters
+//   GET    /v1/members           every member this node knows, with status
+//   GET    /v1/kv/<owner>        one device's keys (use the node's own id for its own)
+//   PUT    /v1/kv/<key>          publish one of this device's keys: {"value": ..., "ttlMs"?: n}
+//   DELETE /v1/kv/<key>          delete one of this device's keys
+//
+// Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { Value } from '../core/messages.js';
+
+export interface ApiBackend {
+  status(): unknown;
+  members(): unknown;
+  keysOf(owner: string): Record<string, { value: unknown; version: number }> | undefined;
+  set(key: string, value: Value, ttlMs: number): number;
+  delete(key: string): boolean;
+}
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_BODY = 4096;
+
+export async function startApi(socketPath: string, backend: ApiBackend): Promise<Server> {
+  if (existsSync(socketPath)) {
+    if (await isListening(socketPath)) throw new Error(`api socket ${socketPath}: another murmur is already running here`);
+    unlinkSync(socketPath);
+  }
+  const server = createServer((req, res) => {
+    handle(req, res, backend).catch((e: unknown) => reply(res, e));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new Error(`api socket ${socketPath}: ${e.message}`)));
+    server.listen(socketPath, () => resolve());
+  });
+  chmodSync(socketPath, 0o660);
+  return server;
+}
+
+function isListening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://murmur');
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] !== 'v1') throw new ApiError(404, 'not-found', `no such endpoint: ${url.pathname}`);
+  const [, what, arg] = parts;
+  const method = req.method ?? 'GET';
+  if (what === 'status' && method === 'GET') return send(res, 200, b.status());
+  if (what === 'members' && method === 'GET') return send(res, 200, b.members());
+  if (what === 'kv' && arg !== undefined) {
+    if (method === 'GET') {
+      const keys = b.keysOf(arg);
+      if (!keys) throw new ApiError(404, 'unknown-member', `no member "${arg}" is known here`);
+      return send(res, 200, keys);
+    }
+    if (method === 'PUT') {
+      const body = await readJson(req);
+      const value = body.value;
+      if (!(typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))) {
+        throw new ApiError(400, 'invalid-value', 'body.value: expected a string, a finite number or a boolean');
+      }
+      const ttl = body.ttlMs ?? 0;
+      if (!Number.isInteger(ttl) || (ttl as number) < 0) throw new ApiError(400, 'invalid-ttl', 'body.ttlMs: expected a non-negative integer');
+      try {
+        const version = b.set(arg, value, ttl as number);
+        return send(res, 200, { key: arg, version });
+      } catch (e) {
+        throw new ApiError(400, 'rejected', (e as Error).message);
+      }
+    }
+    if (method === 'DELETE') {
+      if (!b.delete(arg)) throw new ApiError(404, 'unknown-key', `this node has no key "${arg}"`);
+      return send(res, 200, { key: arg, deleted: true });
+    }
+  }
+  throw new ApiError(404, 'not-found', `no such endpoint: ${method} ${url.pathname}`);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new ApiError(413, 'body-too-large', `request body over ${MAX_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  try {
+    const j = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    if (j && typeof j === 'object' && !Array.isArray(j)) return j as Record<string, unknown>;
+  } catch {
+    // Reported below.
+  }
+  throw new ApiError(400, 'invalid-json', 'request body: expected a JSON object');
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, (_k, v: unknown) => (v instanceof Uint8Array ? { base64: Buffer.from(v).toString('base64') } : v));
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(text + '\n');
+}
+
+function reply(res: ServerResponse, e: unknown): void {
+  if (e instanceof ApiError) return send(res, e.status, { error: e.code, message: e.message });
+  send(res, 500, { error: 'internal', message: (e as Error).message });
+}

@@ -1,0 +1,122 @@
+// `murmur start`: run this device's node until SIGINT or SIGTERM, then leave gracefully.
+
+import { Agent } from '../agent/agent.js';
+import { lineLogger } from '../agent/log.js';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { CliError, type CliIo } from './io.js';
+
+export const startHelp = `usage: murmur start [--config FILE] [options]
+
+Runs this device's node: joins the fleet over UDP multicast (and unicast seeds), keeps its
+identity, boot counter and own keys in the state directory, and serves the local API on a
+Unix socket there. SIGINT or SIGTERM sends a leave to the fleet and stops.
+
+options (each overrides the config file):
+  --config FILE          JSON device config (see README "Configuration")
+  --state-dir DIR        node.stateDir
+  --name NAME            node.name (default: chosen on first start and kept)
+  --profile lan|wifi     node.profile
+  --port N               network.port, this node's unicast port (0: any free port)
+  --group-port N         network.groupPort
+  --seed ADDR            add to network.seeds (repeatable), e.g. 10.0.0.5:7478 or [fd00::5]:7478
+  --no-multicast         network.multicast = false (seeds and unicast only)
+  --families LIST        network.families, e.g. ipv4 or ipv4,ipv6
+  --interfaces LIST      network.interfaces, e.g. eth0,wlan0 (default: auto)
+  --log-level LEVEL      log.level: debug, info, warn, error`;
+
+export function parseStartArgs(args: readonly string[]): { file: string | undefined; overrides: Record<string, unknown> } {
+  let file: string | undefined;
+  const overrides: Record<string, unknown> = {};
+  const seeds: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw new CliError(`${flag}: expected a value\n\n${startHelp}`);
+      return v;
+    };
+    const int = (): number => {
+      const v = value();
+      const n = Number(v);
+      if (!Number.isInteger(n)) throw new CliError(`${flag}: expected an integer, got ${v}`);
+      return n;
+    };
+    switch (flag) {
+      case '--config':
+        file = value();
+        break;
+      case '--state-dir':
+        overrides['node.stateDir'] = value();
+        break;
+      case '--name':
+        overrides['node.name'] = value();
+        break;
+      case '--profile':
+        overrides['node.profile'] = value();
+        break;
+      case '--port':
+        overrides['network.port'] = int();
+        break;
+      case '--group-port':
+        overrides['network.groupPort'] = int();
+        break;
+      case '--seed':
+        seeds.push(value());
+        break;
+      case '--no-multicast':
+        overrides['network.multicast'] = false;
+        break;
+      case '--families':
+        overrides['network.families'] = value().split(',');
+        break;
+      case '--interfaces': {
+        const v = value();
+        overrides['network.interfaces'] = v === 'auto' ? 'auto' : v.split(',');
+        break;
+      }
+      case '--log-level':
+        overrides['log.level'] = value();
+        break;
+      case '-h':
+      case '--help':
+        throw new CliError(startHelp, 0);
+      default:
+        throw new CliError(`murmur start: unknown option "${flag}"\n\n${startHelp}`);
+    }
+  }
+  if (seeds.length > 0) overrides['network.seeds'] = seeds;
+  return { file, overrides };
+}
+
+export async function startCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { file, overrides } = parseStartArgs(args);
+  let config;
+  try {
+    config = loadConfig(file, overrides);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, 78);
+    throw e;
+  }
+  const log = lineLogger(io.out, config.log.level);
+  let agent: Agent;
+  try {
+    agent = await Agent.start(config, { log });
+  } catch (e) {
+    log.log('error', 'start-failed', { error: (e as Error).message });
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (sig: string): void => {
+      if (++signals > 1) {
+        log.log('warn', 'stop-forced', { signal: sig });
+        resolve(130);
+        return;
+      }
+      log.log('info', 'signal', { signal: sig });
+      agent.stop(true).then(() => resolve(0), () => resolve(1));
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
+}

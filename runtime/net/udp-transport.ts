@@ -1,0 +1,375 @@
+// UDP over node:dgram, IPv4 and IPv6, multicast and unicast.
+//
+// Per address family there are two kinds of socket, because node:dgram cannot tell whether a
+// datagram was sent to the group or to us (no IP_PKTINFO), and the core needs to know:
+// - a *unicast* socket on the node's own port, for everything addressed to this node and for
+//   sending (peers learn our address from its source port);
+// - a *group* socket on the group port, joined to the group on every selected interface;
+//   whatever it receives came through the group.
+// IPv4 picks the outgoing interface per socket, so each extra interface gets a small sender
+// socket of its own; IPv6 picks it per datagram from the scoped group address (ff02::…%eth0).
+// Interfaces are re-read every few seconds and groups re-joined or left as they come and go;
+// a vanished interface costs a counted error, never the process.
+
+import dgram from 'node:dgram';
+import { MULTICAST } from '../core/effects.js';
+import type { Address } from '../core/messages.js';
+import { formatAddress, parseAddress, type Family } from './address.js';
+import { selectInterfaces, type InterfaceSource, type NetInterface } from './interfaces.js';
+import { newCounters, type DatagramHandler, type Transport, type TransportCounters } from './transport.js';
+
+/** IPv4 + UDP header bytes counted per datagram, as the fleet benchmark specifies. */
+export const HEADER_BYTES = 28;
+
+export interface UdpOptions {
+  readonly families: readonly Family[];
+  readonly group4: string;
+  readonly group6: string;
+  readonly groupPort: number;
+  /** This node's unicast port; 0 picks a free one. */
+  readonly port: number;
+  /** Local addresses to bind the unicast sockets to (wildcard by default). */
+  readonly bind4?: string;
+  readonly bind6?: string;
+  readonly interfaces: readonly string[] | 'auto';
+  /** False: no group is joined and nothing is multicast (seeds and unicast only). */
+  readonly multicast: boolean;
+  readonly ttl: number;
+  /**
+   * With both families joined on an interface, multicast goes out over IPv4 only unless this is
+   * true: every peer there hears IPv4, and on Wi-Fi each copy costs airtime. IPv6 still carries
+   * the group on interfaces without IPv4.
+   */
+  readonly sendBothFamilies?: boolean;
+  readonly budget: number;
+  readonly interfaceSource: InterfaceSource;
+  readonly interfaceCheckMs: number;
+  /** Artificial receive loss for benchmarks: each datagram is dropped with this probability. */
+  readonly receiveLoss?: { readonly p: number; readonly next: () => number };
+  /** Something happened worth a log line (joins, leaves, errors). Never called per datagram. */
+  readonly onNotice?: (event: string, fields: Record<string, string | number>) => void;
+}
+
+interface FamilyLink {
+  readonly family: Family;
+  readonly group: string;
+  readonly unicast: dgram.Socket;
+  readonly groupSocket: dgram.Socket | undefined;
+  /** Joined interfaces: name -> the key the join used (IPv4 address, or "::%name"). */
+  readonly joined: Map<string, string>;
+  /** IPv4 only: per-interface sender sockets beyond the first interface, which uses `unicast`. */
+  readonly senders: Map<string, dgram.Socket>;
+  /** IPv4 only: the interface address the unicast socket currently sends multicast through. */
+  primaryIf: string | undefined;
+}
+
+export class UdpTransport implements Transport {
+  readonly counters: TransportCounters = newCounters();
+  readonly #links: FamilyLink[] = [];
+  readonly #opts: UdpOptions;
+  readonly #handler: DatagramHandler;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  localAddress: Address = '';
+
+  private constructor(opts: UdpOptions, handler: DatagramHandler) {
+    this.#opts = opts;
+    this.#handler = handler;
+  }
+
+  /** Bind the sockets and join the groups. Fails, naming the address and port, only when no family can bind. */
+  static async open(opts: UdpOptions, handler: DatagramHandler): Promise<UdpTransport> {
+    const t = new UdpTransport(opts, handler);
+    const errors: string[] = [];
+    for (const family of opts.families) {
+      try {
+        t.#links.push(await t.#openFamily(family));
+      } catch (e) {
+        errors.push(`${family}: ${(e as Error).message}`);
+        opts.onNotice?.('family-unavailable', { family, error: (e as Error).message });
+      }
+    }
+    if (t.#links.length === 0) {
+      throw new Error(`network: could not open a UDP socket on port ${opts.port} (${errors.join('; ')})`);
+    }
+    t.refreshInterfaces();
+    t.localAddress = t.#advertised();
+    if (opts.multicast && opts.interfaceCheckMs > 0) {
+      t.#timer = setInterval(() => t.refreshInterfaces(), opts.interfaceCheckMs);
+      t.#timer.unref();
+    }
+    return t;
+  }
+
+  get multicastReady(): boolean {
+    return this.#links.some((l) => l.joined.size > 0);
+  }
+
+  /** Ports actually bound, per family (useful when `port` was 0). */
+  get ports(): Partial<Record<Family, number>> {
+    const out: Partial<Record<Family, number>> = {};
+    for (const l of this.#links) out[l.family] = l.unicast.address().port;
+    return out;
+  }
+
+  send(to: Address, bytes: Uint8Array): void {
+    if (this.#closed) return;
+    if (bytes.length > this.#opts.budget) {
+      this.counters.refusedOversize++;
+      return;
+    }
+    if (to === MULTICAST) {
+      for (const link of this.#links) this.#sendGroup(link, bytes);
+      return;
+    }
+    let ep;
+    try {
+      ep = parseAddress(to, 'destination');
+    } catch {
+      this.counters.sendErrors++;
+      return;
+    }
+    const link = this.#links.find((l) => l.family === ep.family);
+    if (!link) {
+      this.counters.sendErrors++;
+      return;
+    }
+    this.#transmit(link.unicast, bytes, ep.port, ep.host);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    const all: dgram.Socket[] = [];
+    for (const l of this.#links) {
+      all.push(l.unicast, ...l.senders.values());
+      if (l.groupSocket) all.push(l.groupSocket);
+    }
+    await Promise.all(all.map((s) => new Promise<void>((resolve) => {
+      try {
+        s.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    })));
+  }
+
+  /** Re-read interfaces and bring group memberships in line. Called on a timer; public for tests. */
+  refreshInterfaces(): void {
+    if (this.#closed || !this.#opts.multicast) return;
+    let all: NetInterface[];
+    try {
+      all = this.#opts.interfaceSource.list();
+    } catch (e) {
+      this.#opts.onNotice?.('interfaces-unreadable', { error: (e as Error).message });
+      return;
+    }
+    const chosen = selectInterfaces(all, this.#opts.interfaces);
+    for (const link of this.#links) this.#reconcile(link, chosen);
+    this.localAddress = this.#advertised();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  async #openFamily(family: Family): Promise<FamilyLink> {
+    const type = family === 'ipv4' ? 'udp4' : 'udp6';
+    const unicast = dgram.createSocket({ type, ipv6Only: family === 'ipv6' });
+    this.#wire(unicast, false);
+    await bind(unicast, this.#opts.port, family === 'ipv4' ? (this.#opts.bind4 ?? '0.0.0.0') : (this.#opts.bind6 ?? '::'));
+    let groupSocket: dgram.Socket | undefined;
+    if (this.#opts.multicast) {
+      // reuseAddr: several murmur processes on one host (a lab, a benchmark) share the group port.
+      groupSocket = dgram.createSocket({ type, reuseAddr: true, ipv6Only: family === 'ipv6' });
+      this.#wire(groupSocket, true);
+      try {
+        await bind(groupSocket, this.#opts.groupPort, family === 'ipv4' ? '0.0.0.0' : '::');
+      } catch (e) {
+        unicast.close();
+        throw e;
+      }
+      this.#multicastOptions(unicast);
+    }
+    return {
+      family,
+      group: family === 'ipv4' ? this.#opts.group4 : this.#opts.group6,
+      unicast,
+      groupSocket,
+      joined: new Map(),
+      senders: new Map(),
+      primaryIf: undefined,
+    };
+  }
+
+  #multicastOptions(s: dgram.Socket): void {
+    s.setMulticastTTL(this.#opts.ttl);
+    // Loopback on: two nodes on one host (development, the lab, the benchmark) must hear each other.
+    s.setMulticastLoopback(true);
+  }
+
+  #wire(s: dgram.Socket, viaMulticast: boolean): void {
+    s.on('error', (e) => this.#opts.onNotice?.('socket-error', { error: e.message }));
+    s.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo, viaMulticast));
+  }
+
+  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo, viaMulticast: boolean): void {
+    this.counters.receivedPackets++;
+    this.counters.receivedBytes += msg.length;
+    if (msg.length > this.#opts.budget) {
+      this.counters.droppedOversize++;
+      return;
+    }
+    const loss = this.#opts.receiveLoss;
+    if (loss && loss.p > 0 && loss.next() < loss.p) {
+      this.counters.droppedLoss++;
+      return;
+    }
+    this.#handler(msg, formatAddress(rinfo.address, rinfo.port), viaMulticast);
+  }
+
+  #transmit(s: dgram.Socket, bytes: Uint8Array, port: number, host: string): void {
+    this.counters.sentPackets++;
+    this.counters.sentBytes += bytes.length + HEADER_BYTES;
+    try {
+      s.send(bytes, port, host, (err) => {
+        if (err) this.counters.sendErrors++;
+      });
+    } catch {
+      // Thrown synchronously for a socket closed under us or an unusable address.
+      this.counters.sendErrors++;
+    }
+  }
+
+  #sendGroup(link: FamilyLink, bytes: Uint8Array): void {
+    const v4 = this.#opts.sendBothFamilies ? undefined : this.#links.find((l) => l.family === 'ipv4');
+    for (const [name] of link.joined) {
+      if (link.family === 'ipv6') {
+        if (v4?.joined.has(name)) continue;
+        this.#transmit(link.unicast, bytes, this.#opts.groupPort, `${link.group}%${name}`);
+      } else {
+        const s = link.senders.get(name) ?? link.unicast;
+        this.#transmit(s, bytes, this.#opts.groupPort, link.group);
+      }
+    }
+  }
+
+  #reconcile(link: FamilyLink, chosen: readonly NetInterface[]): void {
+    if (!link.groupSocket) return;
+    const want = new Map<string, string>();
+    for (const i of chosen) {
+      if (link.family === 'ipv4' && i.ipv4) want.set(i.name, i.ipv4);
+      if (link.family === 'ipv6' && i.ipv6) want.set(i.name, `::%${i.name}`);
+    }
+    for (const [name, key] of [...link.joined]) {
+      if (want.get(name) === key) continue;
+      this.#leave(link, name, key);
+    }
+    for (const [name, key] of want) {
+      if (link.joined.has(name)) continue;
+      try {
+        link.groupSocket.addMembership(link.group, key);
+        link.joined.set(name, key);
+        this.#opts.onNotice?.('group-joined', { family: link.family, group: link.group, interface: name });
+      } catch (e) {
+        this.counters.membershipErrors++;
+        this.#opts.onNotice?.('group-join-failed', { family: link.family, group: link.group, interface: name, error: (e as Error).message });
+      }
+    }
+    if (link.family === 'ipv4') this.#assignSenders(link);
+  }
+
+  #leave(link: FamilyLink, name: string, key: string): void {
+    link.joined.delete(name);
+    try {
+      link.groupSocket?.dropMembership(link.group, key);
+    } catch {
+      // The interface is already gone and the kernel dropped the membership with it.
+    }
+    const s = link.senders.get(name);
+    if (s) {
+      link.senders.delete(name);
+      s.close();
+    }
+    if (link.primaryIf === name) link.primaryIf = undefined;
+    this.#opts.onNotice?.('group-left', { family: link.family, group: link.group, interface: name });
+  }
+
+  /** The first joined IPv4 interface sends through the unicast socket; each other one gets its own. */
+  #assignSenders(link: FamilyLink): void {
+    const names = [...link.joined.keys()].sort();
+    const primary = names[0];
+    if (primary !== undefined && link.primaryIf !== primary) {
+      try {
+        link.unicast.setMulticastInterface(link.joined.get(primary)!);
+        link.primaryIf = primary;
+        const s = link.senders.get(primary);
+        if (s) {
+          link.senders.delete(primary);
+          s.close();
+        }
+      } catch (e) {
+        this.#opts.onNotice?.('multicast-interface-failed', { interface: primary, error: (e as Error).message });
+      }
+    }
+    for (const name of names.slice(1)) {
+      if (link.senders.has(name)) continue;
+      const addr = link.joined.get(name)!;
+      const s = dgram.createSocket({ type: 'udp4' });
+      this.#wire(s, false);
+      link.senders.set(name, s);
+      s.bind(0, addr, () => {
+        try {
+          this.#multicastOptions(s);
+          s.setMulticastInterface(addr);
+        } catch (e) {
+          this.#opts.onNotice?.('multicast-interface-failed', { interface: name, error: (e as Error).message });
+        }
+      });
+    }
+  }
+
+  /** The unicast address to advertise: the first selected interface's address, IPv4 preferred. */
+  #advertised(): Address {
+    const v4 = this.#links.find((l) => l.family === 'ipv4');
+    const bound4 = v4?.unicast.address();
+    if (v4 && bound4) {
+      let host = bound4.address;
+      if (host === '0.0.0.0') host = v4.joined.get(v4.primaryIf ?? '') ?? firstIpv4(this.#opts.interfaceSource) ?? '127.0.0.1';
+      return formatAddress(host, bound4.port);
+    }
+    const v6 = this.#links[0]!;
+    const b = v6.unicast.address();
+    let host = b.address;
+    if (host === '::') host = firstIpv6(this.#opts.interfaceSource, [...v6.joined.keys()]) ?? '::1';
+    return formatAddress(host, b.port);
+  }
+}
+
+function firstIpv4(src: InterfaceSource): string | undefined {
+  try {
+    const all = src.list();
+    return (all.find((i) => !i.loopback && i.up && i.ipv4) ?? all.find((i) => i.ipv4))?.ipv4;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstIpv6(src: InterfaceSource, joined: readonly string[]): string | undefined {
+  try {
+    const all = src.list().filter((i) => i.ipv6 !== undefined);
+    return (all.find((i) => joined.includes(i.name)) ?? all.find((i) => !i.loopback) ?? all[0])?.ipv6;
+  } catch {
+    return undefined;
+  }
+}
+
+function bind(s: dgram.Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(new Error(`bind ${formatAddress(address, port)}: ${e.message}`));
+    s.once('error', onError);
+    s.bind(port, address, () => {
+      s.off('error', onError);
+      resolve();
+    });
+  });
+}
