@@ -1,0 +1,304 @@
+// The fleet lab: a virtual LAN on this machine. A hub namespace holds a Linux bridge; each node
+// gets its own namespace, a veth cable to the bridge, private addresses (10.77.0.0/24 and
+// fd77::/64) and a real `murmur start` process. The lab can add loss per node (nft, numgen
+// random), cut and restore a node's cable, kill -9 a node and restart it with the same state
+// directory. Everything it creates carries its tag and is removed by destroy(), by an exit
+// handler, or by `lab clean` after a run that was killed outright.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseLine } from '../../runtime/agent/log.js';
+import { ip, ipQuiet, namespaces } from '../netns.js';
+
+/** The built CLI, found from the repository root whether this file runs from source or from dist/. */
+const BIN = join(repoRoot(), 'dist/runtime/cli/bin.js');
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('lab: cannot find the repository root (package.json) above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+const PREFIX = 'mlab';
+
+export interface LabOptions {
+  readonly nodes: number;
+  /** Extra `murmur start` arguments for every node, e.g. ["--families", "ipv6"]. */
+  readonly args?: readonly string[];
+  /** Per-node extra arguments, after `args`. */
+  readonly nodeArgs?: (i: number, lab: Lab) => readonly string[];
+  /** Keep IGMP/MLD snooping on the bridge (off by default: a plain switch). */
+  readonly snooping?: boolean;
+  readonly logLevel?: 'debug' | 'info';
+}
+
+export interface LabEvent {
+  /** Milliseconds since the lab started (this process's clock). */
+  readonly t: number;
+  readonly fields: Record<string, string>;
+}
+
+interface LabNode {
+  readonly name: string;
+  readonly ns: string;
+  readonly ipv4: string;
+  readonly ipv6: string;
+  readonly stateDir: string;
+  proc: ChildProcess | undefined;
+  readonly events: LabEvent[];
+  readonly output: string[];
+}
+
+export class Lab {
+  readonly tag: string;
+  readonly hub: string;
+  readonly dir: string;
+  readonly nodes: LabNode[] = [];
+  readonly #opts: LabOptions;
+  readonly #t0 = performance.now();
+  #destroyed = false;
+  readonly #exitHook = (): void => this.destroySync();
+
+  private constructor(opts: LabOptions) {
+    this.#opts = opts;
+    this.tag = `${PREFIX}${process.pid}_${Math.floor(Math.random() * 1e4)}`;
+    this.hub = `${this.tag}-hub`;
+    this.dir = mkdtempSync(join(tmpdir(), `${this.tag}-`));
+  }
+
+  /** Build the LAN and start every node. */
+  static async create(opts: LabOptions): Promise<Lab> {
+    const lab = new Lab(opts);
+    process.on('exit', lab.#exitHook);
+    try {
+      lab.#build();
+      for (let i = 0; i < opts.nodes; i++) lab.start(i);
+    } catch (e) {
+      lab.destroySync();
+      throw e;
+    }
+    return lab;
+  }
+
+  get now(): number {
+    return performance.now() - this.#t0;
+  }
+
+  name(i: number): string {
+    return this.#node(i).name;
+  }
+
+  address(i: number, family: 'ipv4' | 'ipv6' = 'ipv4', port = 7478): string {
+    const n = this.#node(i);
+    return family === 'ipv4' ? `${n.ipv4}:${port}` : `[${n.ipv6}]:${port}`;
+  }
+
+  #node(i: number): LabNode {
+    const n = this.nodes[i];
+    if (!n) throw new Error(`lab: no node ${i} (the lab has ${this.nodes.length})`);
+    return n;
+  }
+
+  #build(): void {
+    ip(['netns', 'add', this.hub]);
+    ip(['-n', this.hub, 'link', 'add', 'br0', 'type', 'bridge']);
+    const snoop = this.#opts.snooping ? '1' : '0';
+    ip(['-n', this.hub, 'link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', snoop]);
+    ip(['-n', this.hub, 'link', 'set', 'br0', 'up']);
+    for (let i = 0; i < this.#opts.nodes; i++) {
+      const name = `n${i}`;
+      const ns = `${this.tag}-${name}`;
+      const node: LabNode = {
+        name,
+        ns,
+        ipv4: `10.77.0.${10 + i}`,
+        ipv6: `fd77::${(10 + i).toString(16)}`,
+        stateDir: join(this.dir, name),
+        proc: undefined,
+        events: [],
+        output: [],
+      };
+      this.nodes.push(node);
+      mkdirSync(node.stateDir, { recursive: true });
+      ip(['netns', 'add', ns]);
+      ip(['-n', this.hub, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+      ip(['-n', this.hub, 'link', 'set', `v${i}`, 'master', 'br0', 'up']);
+      ip(['-n', ns, 'link', 'set', 'lo', 'up']);
+      ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
+      ip(['-n', ns, 'addr', 'add', `${node.ipv4}/24`, 'dev', 'eth0']);
+      ip(['-n', ns, 'addr', 'add', `${node.ipv6}/64`, 'dev', 'eth0', 'nodad']);
+    }
+  }
+
+  /** Start (or restart) node i's murmur process with its state directory. */
+  start(i: number, extraArgs: readonly string[] = []): void {
+    const n = this.#node(i);
+    if (n.proc && n.proc.exitCode === null && n.proc.signalCode === null) throw new Error(`lab: ${n.name} is already running`);
+    const args = [
+      'netns', 'exec', n.ns, process.execPath, BIN, 'start',
+      '--state-dir', n.stateDir, '--name', n.name, '--log-level', this.#opts.logLevel ?? 'debug',
+      ...(this.#opts.args ?? []), ...(this.#opts.nodeArgs?.(i, this) ?? []), ...extraArgs,
+    ];
+    const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    n.proc = proc;
+    const onLine = (line: string): void => {
+      n.output.push(line);
+      if (n.output.length > 5000) n.output.splice(0, 1000);
+      if (line.startsWith('ts=')) n.events.push({ t: this.now, fields: parseLine(line) });
+    };
+    createInterface({ input: proc.stdout! }).on('line', onLine);
+    createInterface({ input: proc.stderr! }).on('line', onLine);
+  }
+
+  /** kill -9: no leave, no flush. */
+  kill(i: number): void {
+    this.#node(i).proc?.kill('SIGKILL');
+  }
+
+  /** SIGTERM: a graceful leave. Resolves when the process has exited. */
+  async stop(i: number): Promise<number | null> {
+    const p = this.#node(i).proc;
+    if (!p || p.exitCode !== null) return p?.exitCode ?? null;
+    const done = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    p.kill('SIGTERM');
+    return done;
+  }
+
+  running(i: number): boolean {
+    const p = this.#node(i).proc;
+    return !!p && p.exitCode === null && p.signalCode === null;
+  }
+
+  /** Unplug node i's cable (its side stays up, as when a switch port or the Wi-Fi link dies). */
+  cut(i: number): void {
+    ip(['-n', this.hub, 'link', 'set', `v${i}`, 'down']);
+  }
+
+  restore(i: number): void {
+    ip(['-n', this.hub, 'link', 'set', `v${i}`, 'up']);
+  }
+
+  /** Drop this fraction of the UDP datagrams arriving at node i (0 removes the rule). */
+  setLoss(i: number, p: number): void {
+    const ns = this.#node(i).ns;
+    spawnSync('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', 'murmurlab'], { stdio: 'ignore' });
+    if (p <= 0) return;
+    const pct = Math.round(p * 100);
+    const script = `table inet murmurlab {\n chain input {\n  type filter hook input priority 0; policy accept;\n  meta l4proto udp numgen random mod 100 < ${pct} drop\n }\n}\n`;
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: script, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`lab: nft in ${ns}: ${(r.stderr || r.error?.message || 'failed').trim()} (is the nftables package installed?)`);
+  }
+
+  /** Events node i has logged, optionally only those matching `fields`. */
+  events(i: number, fields: Record<string, string> = {}): LabEvent[] {
+    return this.#node(i).events.filter((e) => Object.entries(fields).every(([k, v]) => e.fields[k] === v));
+  }
+
+  output(i: number): string {
+    return this.#node(i).output.join('\n');
+  }
+
+  /** Poll `cond` every 50 ms until it holds; throws after `ms`, with `what` and the elapsed time. */
+  async waitFor(what: string, ms: number, cond: () => boolean | Promise<boolean>): Promise<number> {
+    const start = this.now;
+    for (;;) {
+      if (await cond()) return this.now - start;
+      if (this.now - start > ms) throw new Error(`lab: ${what} did not happen within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Call node i's local API. */
+  api(i: number, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    const socketPath = join(this.#node(i).stateDir, 'murmur.sock');
+    return new Promise((resolvePromise, reject) => {
+      const req = request({ socketPath, method, path, headers: { 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // Left as text.
+          }
+          resolvePromise({ status: res.statusCode ?? 0, body: parsed });
+        });
+      });
+      req.on('error', reject);
+      if (body !== undefined) req.write(JSON.stringify(body));
+      req.end();
+    });
+  }
+
+  /** Members node i lists, as id -> status (empty when its API is not up). */
+  async members(i: number): Promise<Map<string, { status: string; gen: number }>> {
+    try {
+      const r = await this.api(i, 'GET', '/v1/members');
+      if (r.status !== 200 || !Array.isArray(r.body)) return new Map();
+      return new Map((r.body as { id: string; status: string; gen: number }[]).map((m) => [m.id, { status: m.status, gen: m.gen }]));
+    } catch {
+      return new Map();
+    }
+  }
+
+  /** True when every node in `ids` lists every other one in `ids` as alive. */
+  async allAlive(ids: readonly number[] = this.nodes.map((_, i) => i)): Promise<boolean> {
+    for (const i of ids) {
+      const ms = await this.members(i);
+      for (const j of ids) if (j !== i && ms.get(this.name(j))?.status !== 'alive') return false;
+    }
+    return true;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    const exits = this.nodes
+      .filter((n) => n.proc && n.proc.exitCode === null && n.proc.signalCode === null)
+      .map((n) => new Promise((r) => n.proc!.once('exit', r)));
+    for (const n of this.nodes) n.proc?.kill('SIGKILL');
+    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 3000))]);
+    this.destroySync();
+  }
+
+  /** Remove everything synchronously (also from an exit handler). */
+  destroySync(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    process.off('exit', this.#exitHook);
+    for (const n of this.nodes) n.proc?.kill('SIGKILL');
+    for (const ns of namespaces()) if (ns.startsWith(`${this.tag}-`)) ipQuiet(['netns', 'del', ns]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Remove lab namespaces whose creating process is gone (a run killed with SIGKILL). */
+export function cleanStaleLabs(all = false): string[] {
+  const removed: string[] = [];
+  for (const ns of namespaces()) {
+    const m = /^mlab(\d+)_\d+-/.exec(ns);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = true;
+    } catch {
+      alive = false;
+    }
+    if (all || !alive) {
+      ipQuiet(['netns', 'del', ns]);
+      removed.push(ns);
+    }
+  }
+  return removed;
+}

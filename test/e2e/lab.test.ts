@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { all, allDeclaredDead, allSee, falseDeaths, labAvailable, withLab } from './lab-support.js';
+
+// Real `murmur start` processes, one per network namespace, on a bridge: the whole product
+// path (sockets, multicast joins, persistence, signals, the local API) on a virtual LAN.
+// Bounds are generous: they prove behaviour, the benchmark measures speed.
+
+describe.skipIf(!labAvailable)('fleet lab, 5 nodes', () => {
+  it('IPv4 multicast: all meet within 10 s, a value reaches all within 5 s, kill -9 is detected by all within 15 s, and the restarted node comes back with its identity, a higher generation and its keys', async () => {
+    await withLab({ nodes: 5, args: ['--families', 'ipv4'] }, async (lab) => {
+      await lab.waitFor('all alive', 10_000, () => lab.allAlive());
+      const set = await lab.api(2, 'PUT', '/v1/kv/alarm', { value: 'smoke' });
+      expect(set.status).toBe(200);
+      await lab.waitFor('value everywhere', 5_000, () => allSee(lab, all(lab), 2, 'alarm', 'smoke'));
+
+      const before = (await lab.api(4, 'GET', '/v1/status')).body as { gen: number };
+      await lab.api(4, 'PUT', '/v1/kv/role', { value: 'gateway' });
+      await new Promise((r) => setTimeout(r, 1500)); // past the own-keys write delay
+      lab.kill(4);
+      await lab.waitFor('kill -9 detected by all', 15_000, () => allDeclaredDead(lab, [0, 1, 2, 3], 4));
+
+      lab.start(4);
+      await lab.waitFor('restarted node alive everywhere', 10_000, () => lab.allAlive());
+      const after = (await lab.api(4, 'GET', '/v1/status')).body as { id: string; gen: number };
+      expect(after.id).toBe('n4');
+      expect(after.gen).toBeGreaterThan(before.gen);
+      expect(lab.events(0, { event: 'member-restarted', member: 'n4' }).length).toBeGreaterThan(0);
+      await lab.waitFor('restored key everywhere', 5_000, () => allSee(lab, [0, 1, 2, 3], 4, 'role', 'gateway'));
+      expect(falseDeaths(lab, new Set(['n4']))).toEqual([]);
+    });
+  });
+
+  it('IPv6 multicast only (link-local group, scoped per interface): all meet within 10 s and a value reaches all within 5 s', async () => {
+    await withLab({ nodes: 5, args: ['--families', 'ipv6'] }, async (lab) => {
+      await lab.waitFor('all alive', 10_000, () => lab.allAlive());
+      const members = await lab.api(0, 'GET', '/v1/members');
+      for (const m of members.body as { addr: string }[]) expect(m.addr).toMatch(/^\[/);
+      await lab.api(1, 'PUT', '/v1/kv/temp', { value: 21.5 });
+      await lab.waitFor('value everywhere', 5_000, () => allSee(lab, all(lab), 1, 'temp', 21.5));
+    });
+  });
+
+  it('multicast disabled, one seed: all meet within 15 s, a value reaches all within 5 s, a graceful stop is seen as "left", not dead', async () => {
+    await withLab(
+      { nodes: 5, args: ['--families', 'ipv4', '--no-multicast'], nodeArgs: (i, lab) => (i === 0 ? [] : ['--seed', lab.address(0)]) },
+      async (lab) => {
+        await lab.waitFor('all alive', 15_000, () => lab.allAlive());
+        await lab.api(3, 'PUT', '/v1/kv/mode', { value: 'eco' });
+        await lab.waitFor('value everywhere', 5_000, () => allSee(lab, all(lab), 3, 'mode', 'eco'));
+        expect(await lab.stop(2)).toBe(0);
+        await lab.waitFor('leave seen by all', 10_000, () =>
+          [0, 1, 3, 4].every((i) => lab.events(i, { event: 'member-status', member: 'n2', status: 'left' }).length > 0),
+        );
+        expect(falseDeaths(lab, new Set())).toEqual([]);
+      },
+    );
+  });
+
+  it('partition and heal: a cut node is declared dead by the rest within 15 s, and everyone is alive again within 15 s of the cable coming back', async () => {
+    await withLab({ nodes: 5, args: ['--families', 'ipv4'] }, async (lab) => {
+      await lab.waitFor('all alive', 10_000, () => lab.allAlive());
+      lab.cut(1);
+      await lab.waitFor('cut node dead to the rest', 15_000, () => allDeclaredDead(lab, [0, 2, 3, 4], 1));
+      lab.restore(1);
+      await lab.waitFor('healed', 15_000, () => lab.allAlive());
+      // Only the cut node, and the rest as seen from the cut node, may have been declared dead.
+      const wrong = falseDeaths(lab, new Set(['n1'])).filter((s) => !s.startsWith('n1 '));
+      expect(wrong).toEqual([]);
+    });
+  });
+
+  it('20% loss at every node: all meet within 10 s, a value reaches all within 5 s, nobody is declared dead in 30 s', async () => {
+    await withLab({ nodes: 5, args: ['--families', 'ipv4'] }, async (lab) => {
+      for (const i of all(lab)) lab.setLoss(i, 0.2);
+      await lab.waitFor('all alive', 10_000, () => lab.allAlive());
+      await lab.api(0, 'PUT', '/v1/kv/door', { value: 'open' });
+      await lab.waitFor('value everywhere', 5_000, () => allSee(lab, all(lab), 0, 'door', 'open'));
+      await new Promise((r) => setTimeout(r, 30_000));
+      expect(falseDeaths(lab, new Set())).toEqual([]);
+      const status = (await lab.api(0, 'GET', '/v1/status')).body as { measuredLoss: number };
+      expect(status.measuredLoss).toBeGreaterThan(0.05);
+    });
+  });
+});
