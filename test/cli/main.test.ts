@@ -4,7 +4,7 @@ import { main } from '../../runtime/cli/main.js';
 function run(...argv: string[]): { code: number; out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
+  const code = main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: {} }) as number;
   return { code, out, err };
 }
 

@@ -1,0 +1,137 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lineLogger } from '../../runtime/agent/log.js';
+import { StateDir } from '../../runtime/agent/state-dir.js';
+import { writeFileAtomic } from '../../runtime/agent/atomic-file.js';
+
+let dir: string;
+let lines: string[];
+const log = () => lineLogger((l) => lines.push(l), 'debug');
+const JAN_2026 = Date.UTC(2026, 0, 1);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'murmur-state-'));
+  lines = [];
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('identity', () => {
+  it('is chosen once (hostname plus a suffix, since flashed images share hostnames) and kept', () => {
+    const id = StateDir.open(dir, log()).identity(undefined);
+    expect(id).toMatch(/-[0-9a-f]{4}$/);
+    expect(StateDir.open(dir, log()).identity(undefined)).toBe(id);
+  });
+  it('a configured name wins, and a change of name is logged', () => {
+    const s = StateDir.open(dir, log());
+    s.identity(undefined);
+    expect(s.identity('pi-kitchen')).toBe('pi-kitchen');
+    expect(lines.join('\n')).toMatch(/event=identity-changed .*to=pi-kitchen/);
+    expect(StateDir.open(dir, log()).identity(undefined)).toBe('pi-kitchen');
+  });
+  it('an unreadable identity file is an error naming the file, not a silent new identity', () => {
+    writeFileSync(join(dir, 'identity.json'), '{broken');
+    expect(() => StateDir.open(dir, log()).identity(undefined)).toThrow(/identity\.json: unreadable/);
+  });
+  it('an unwritable state directory is an error naming it', () => {
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, '');
+    expect(() => StateDir.open(join(file, 'sub'), log())).toThrow(/state directory .*plain-file\/sub/);
+  });
+});
+
+describe('generation (boot counter)', () => {
+  it('grows on every start, and is at least the wall-clock second', () => {
+    const s = StateDir.open(dir, log());
+    const g1 = s.nextGeneration(JAN_2026);
+    const g2 = s.nextGeneration(JAN_2026);
+    expect(g1).toBe(JAN_2026 / 1000);
+    expect(g2).toBe(g1 + 1);
+  });
+  it('still grows when the clock is wrong after boot (no RTC: 1970)', () => {
+    const s = StateDir.open(dir, log());
+    const g1 = s.nextGeneration(JAN_2026);
+    expect(s.nextGeneration(0)).toBe(g1 + 1);
+    expect(s.nextGeneration(5_000)).toBe(g1 + 2);
+  });
+  it('a corrupt boot record falls back to the previous one, skipping the value the damaged file may have held', () => {
+    const s = StateDir.open(dir, log());
+    s.nextGeneration(0); // 1
+    s.nextGeneration(0); // 2, backup holds 1
+    writeFileSync(join(dir, 'boot.json'), '\0\0\0');
+    expect(s.nextGeneration(0)).toBe(3);
+    expect(lines.join('\n')).toMatch(/event=boot-record-corrupt .*recovered_from=.*boot\.json\.bak/);
+    expect(s.nextGeneration(0)).toBe(4);
+  });
+  it('with both records lost, the clock decides, and the warning says so', () => {
+    const s = StateDir.open(dir, log());
+    s.nextGeneration(JAN_2026);
+    writeFileSync(join(dir, 'boot.json'), 'x');
+    writeFileSync(join(dir, 'boot.json.bak'), 'y');
+    expect(s.nextGeneration(JAN_2026 + 60_000)).toBe(JAN_2026 / 1000 + 60);
+    expect(lines.join('\n')).toMatch(/recovered_from=clock/);
+  });
+});
+
+describe('own keys', () => {
+  it('round-trip strings, numbers, booleans and bytes', () => {
+    const s = StateDir.open(dir, log());
+    const keys = new Map<string, { value: string | number | boolean | Uint8Array }>([
+      ['a', { value: 'x' }],
+      ['b', { value: 21.5 }],
+      ['c', { value: false }],
+      ['d', { value: new Uint8Array([1, 2, 255]) }],
+    ]);
+    s.saveOwnKeys(keys);
+    expect(StateDir.open(dir, log()).loadOwnKeys()).toEqual(keys);
+  });
+  it('a corrupt file is reported and kept aside; the node starts with no own keys rather than not at all', () => {
+    writeFileSync(join(dir, 'own-keys.json'), '{"keys": [1,');
+    const got = StateDir.open(dir, log()).loadOwnKeys();
+    expect(got.size).toBe(0);
+    expect(lines.join('\n')).toMatch(/level=error event=own-keys-unreadable/);
+    expect(existsSync(join(dir, 'own-keys.json.corrupt'))).toBe(true);
+  });
+  it('a value of the wrong type is skipped and named', () => {
+    writeFileSync(join(dir, 'own-keys.json'), JSON.stringify({ keys: { good: { value: 1 }, bad: { value: [1] } } }));
+    expect([...StateDir.open(dir, log()).loadOwnKeys().keys()]).toEqual(['good']);
+    expect(lines.join('\n')).toMatch(/event=own-key-skipped .*key=bad/);
+  });
+});
+
+// A real full disk: a 64 KiB tmpfs. Needs root (CI runs as root); skipped, and said so, without.
+const canMount = spawnSync('sh', ['-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d"; r=$?; rmdir "$d"; exit $r']).status === 0;
+
+describe.skipIf(!canMount)('on a full disk', () => {
+  let mnt: string;
+  beforeEach(() => {
+    mnt = mkdtempSync(join(tmpdir(), 'murmur-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+  });
+  afterEach(() => {
+    execFileSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+
+  it('a failed write names the file and leaves the previous file intact; no temp file is left behind', () => {
+    const sdir = join(mnt, 'state');
+    mkdirSync(sdir);
+    const s = StateDir.open(sdir, log());
+    s.saveOwnKeys(new Map([['k', { value: 'old' }]]));
+    const before = readFileSync(join(sdir, 'own-keys.json'), 'utf8');
+    // Fill the filesystem.
+    let i = 0;
+    try {
+      for (;;) writeFileSync(join(mnt, `fill${i++}`), Buffer.alloc(4096));
+    } catch {
+      // ENOSPC: full.
+    }
+    const big = new Map([['k', { value: 'x'.repeat(900) }], ...Array.from({ length: 50 }, (_, j) => [`k${j}`, { value: 'y'.repeat(900) }] as const)]);
+    expect(() => s.saveOwnKeys(big)).toThrow(/writing .*own-keys\.json: .*ENOSPC/);
+    expect(readFileSync(join(sdir, 'own-keys.json'), 'utf8')).toBe(before);
+    expect(spawnSync('ls', ['-a', sdir], { encoding: 'utf8' }).stdout).not.toMatch(/tmp-/);
+    expect(() => writeFileAtomic(join(sdir, 'boot.json'), 'x'.repeat(10_000))).toThrow(/boot\.json/);
+  });
+});

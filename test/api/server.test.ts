@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startApi, type ApiBackend } from '../../runtime/api/server.js';
+
+let dir: string;
+let server: Server | undefined;
+const own = new Map<string, { value: unknown; version: number }>();
+
+const backend: ApiBackend = {
+  status: () => ({ id: 'me' }),
+  members: () => [{ id: 'other', status: 'alive' }],
+  keysOf: (owner) => (owner === 'me' ? Object.fromEntries(own) : undefined),
+  set: (key, value) => {
+    if (key === 'forbidden') throw new Error('key: not allowed');
+    const version = (own.get(key)?.version ?? 0) + 1;
+    own.set(key, { value, version });
+    return version;
+  },
+  delete: (key) => own.delete(key),
+};
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'murmur-api-'));
+  own.clear();
+});
+afterEach(async () => {
+  if (server) await new Promise((r) => server!.close(r));
+  server = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function call(method: string, path: string, body?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: join(dir, 'api.sock'), method, path }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+describe('local API over a Unix socket', () => {
+  it('publishes, reads and deletes own keys', async () => {
+    server = await startApi(join(dir, 'api.sock'), backend);
+    expect(await call('PUT', '/v1/kv/temp', '{"value": 21.5}')).toEqual({ status: 200, json: { key: 'temp', version: 1 } });
+    expect((await call('GET', '/v1/kv/me')).json).toEqual({ temp: { value: 21.5, version: 1 } });
+    expect((await call('DELETE', '/v1/kv/temp')).status).toBe(200);
+    expect((await call('GET', '/v1/kv/me')).json).toEqual({});
+  });
+
+  it.each([
+    ['GET', '/v1/nothing', undefined, 404, 'not-found'],
+    ['GET', '/v1/kv/stranger', undefined, 404, 'unknown-member'],
+    ['PUT', '/v1/kv/x', '{"value": ', 400, 'invalid-json'],
+    ['PUT', '/v1/kv/x', '{"value": {"nested": 1}}', 400, 'invalid-value'],
+    ['PUT', '/v1/kv/x', '{"value": 1, "ttlMs": -5}', 400, 'invalid-ttl'],
+    ['PUT', '/v1/kv/forbidden', '{"value": 1}', 400, 'rejected'],
+    ['PUT', '/v1/kv/x', JSON.stringify({ value: 'x'.repeat(5000) }), 413, 'body-too-large'],
+    ['DELETE', '/v1/kv/none', undefined, 404, 'unknown-key'],
+  ])('%s %s answers %i with a stable error code and a message', async (method, path, body, status, code) => {
+    server = await startApi(join(dir, 'api.sock'), backend);
+    const r = await call(method, path, body);
+    expect(r.status).toBe(status);
+    expect(r.json.error).toBe(code);
+    expect(typeof r.json.message).toBe('string');
+  });
+
+  it('replaces a stale socket file left by a crash, but refuses to start beside a running node', async () => {
+    writeFileSync(join(dir, 'api.sock'), '');
+    server = await startApi(join(dir, 'api.sock'), backend);
+    await expect(startApi(join(dir, 'api.sock'), backend)).rejects.toThrow(/another murmur is already running/);
+  });
+});
