@@ -1,0 +1,81 @@
+// Memory soak on the fleet lab: N real `murmur start` processes with the sensor workload (each
+// publishes 64 bytes every W seconds through its local API), sampling every process's resident
+// memory once a minute from /proc. Prints one line per sample and a JSON summary.
+//   npm run lab:soak -- --nodes 16 --minutes 10 --workload 5
+
+import { readFileSync } from 'node:fs';
+import { Lab } from './lab.js';
+
+function rssMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  let nodes = 16;
+  let minutes = 10;
+  let workload = 5;
+  for (let i = 0; i < argv.length; i++) {
+    const v = Number(argv[i + 1]);
+    if (argv[i] === '--nodes') nodes = v;
+    else if (argv[i] === '--minutes') minutes = v;
+    else if (argv[i] === '--workload') workload = v;
+    else throw new Error(`lab:soak: unknown option ${argv[i]}`);
+    i++;
+  }
+  const lab = await Lab.create({ nodes, args: ['--families', 'ipv4'], logLevel: 'info' });
+  const stop = async (): Promise<void> => {
+    await lab.destroy();
+    process.exit(130);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  try {
+    await lab.waitFor('all alive', 20_000, () => lab.allAlive());
+    const timers: NodeJS.Timeout[] = [];
+    lab.nodes.forEach((_, i) => {
+      let seq = 0;
+      const publish = (): void => {
+        const value = `s${String(seq++).padStart(6, '0')}-${String(i).padStart(57, '0')}`.slice(0, 64);
+        lab.api(i, 'PUT', '/v1/kv/sensor', { value }).catch(() => undefined);
+      };
+      timers.push(setTimeout(() => timers.push(setInterval(publish, workload * 1000)), Math.random() * workload * 1000));
+    });
+    const samples: number[][] = [];
+    for (let m = 1; m <= minutes; m++) {
+      await new Promise((r) => setTimeout(r, 60_000));
+      const row = lab.nodes.map((n) => rssMb(n.proc?.pid) ?? -1);
+      samples.push(row);
+      console.log(`minute ${m}: rss MB node0=${row[0]} max=${Math.max(...row)} min=${Math.min(...row)}`);
+    }
+    for (const t of timers) clearTimeout(t);
+    const at = (min: number): number[] => samples[Math.min(min, samples.length) - 1]!;
+    const mid = at(Math.ceil(minutes / 2));
+    const end = at(minutes);
+    const alive = await lab.allAlive();
+    const deaths = lab.nodes.reduce((s, _, i) => s + lab.events(i, { event: 'member-status', status: 'dead' }).length, 0);
+    console.log(JSON.stringify({
+      nodes,
+      minutes,
+      workload_s: workload,
+      rss_mb_node0_mid: mid[0],
+      rss_mb_node0_end: end[0],
+      rss_mb_max_end: Math.max(...end),
+      growth_mb_mid_to_end_max: Math.max(...end.map((v, i) => v - mid[i]!)),
+      all_alive_at_end: alive,
+      dead_declarations: deaths,
+    }));
+  } finally {
+    await lab.destroy();
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  console.error((e as Error).message);
+  process.exit(1);
+});
