@@ -1,8 +1,6 @@
 // The murmur command line. `main` takes its arguments and streams, so tests run it in-process.
 
 import { CliError, type CliIo } from './io.js';
-import { simCommand } from './sim-command.js';
-import { startCommand } from './start-command.js';
 
 const help = `usage: murmur <command> [options]
 
@@ -17,10 +15,12 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
+      // Commands load their modules on demand: a device running `start` for months should not
+      // carry the simulator in memory (about 10 MB of resident code).
       case 'sim':
-        return simCommand(rest, io);
+        return import('./sim-command.js').then((m) => m.simCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'start':
-        return startCommand(rest, io).catch((e: unknown) => fail(e, io));
+        return import('./start-command.js').then((m) => m.startCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case undefined:
       case 'help':
       case '-h':

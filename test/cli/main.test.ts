@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../runtime/cli/main.js';
 
-function run(...argv: string[]): { code: number; out: string[]; err: string[] } {
+async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: {} }) as number;
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
   return { code, out, err };
 }
 
-describe('murmur CLI', () => {
-  it('sim runs a fleet and reports the kill, the detection and the restart', () => {
-    const r = run('sim', '--nodes', '6', '--seconds', '20', '--seed', '3');
+describe('murmur CLI', async () => {
+  it('sim runs a fleet and reports the kill, the detection and the restart', async () => {
+    const r = await run('sim', '--nodes', '6', '--seconds', '20', '--seed', '3');
     expect(r.code).toBe(0);
     const text = r.out.join('\n');
     expect(text).toMatch(/kill -9 n005/);
@@ -19,21 +19,21 @@ describe('murmur CLI', () => {
     expect(text).toMatch(/sees 5 of 5 peers present/);
   });
 
-  it('rejects a bad option value by naming it, with exit code 2 and no stack trace', () => {
-    const r = run('sim', '--loss', '2');
+  it('rejects a bad option value by naming it, with exit code 2 and no stack trace', async () => {
+    const r = await run('sim', '--loss', '2');
     expect(r.code).toBe(2);
     expect(r.err.join('\n')).toMatch(/--loss: expected a number from 0 to 0.95, got 2/);
   });
 
-  it('rejects an unknown command and shows usage', () => {
-    const r = run('frobnicate');
+  it('rejects an unknown command and shows usage', async () => {
+    const r = await run('frobnicate');
     expect(r.code).toBe(2);
     expect(r.err.join('\n')).toMatch(/unknown command "frobnicate"/);
     expect(r.err.join('\n')).toMatch(/usage: murmur/);
   });
 
-  it('help exits 0', () => {
-    expect(run('--help').code).toBe(0);
-    expect(run('sim', '--help').out.join('\n')).toMatch(/usage: murmur sim/);
+  it('help exits 0', async () => {
+    expect((await run('--help')).code).toBe(0);
+    expect((await run('sim', '--help')).out.join('\n')).toMatch(/usage: murmur sim/);
   });
 });
