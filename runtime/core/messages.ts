@@ -60,6 +60,11 @@ export interface Heartbeat {
   readonly kvMax: number;
   /** 32-bit hash of the sender's membership view; a mismatch triggers anti-entropy. */
   readonly view: number;
+  /**
+   * Set on a heartbeat sent directly because the sender does not hear the receiver's
+   * multicast: "heartbeat to me directly too". Encoded only when true (a trailing field).
+   */
+  readonly unicastMe?: boolean;
 }
 
 /** Direct probe. `probe` is the sender's sequence number, echoed in the Ack. */

@@ -75,7 +75,7 @@ const TIMER_SLACK_MS = 1;
 /** Deltas sent per anti-entropy exchange at most; the rest waits for the next round. */
 const MAX_DELTA_CHUNKS = 4;
 /** Start-up heartbeats come this much faster, so a freshly booted fleet converges quickly. */
-const JOIN_BURST_HEARTBEATS = 4;
+const JOIN_BURST_HEARTBEATS = 6;
 /** Dead-member collection runs every this many one-second gc ticks. */
 const MEMBER_GC_EVERY = 5;
 /** Replica tombstones are purged every this many ticks: retention is ten minutes, no need to hurry. */
@@ -400,8 +400,10 @@ export class Node {
     if (this.#multicast) {
       // A heartbeat addressed to us while we both use the group means the sender does not
       // hear our multicast: it asks us to heartbeat to it directly for a while.
+      // Only a flagged heartbeat asks: one sent under a lease, or a refutation sent straight to
+      // its accuser, must not, or two peers would keep renewing each other's lease forever.
       if (this.#rxMulticast) m.lastMulticast = now;
-      else m.unicastUntil = now + UNICAST_LEASE_INTERVALS * this.heartbeatMs;
+      else if (hb.unicastMe) m.unicastUntil = now + UNICAST_LEASE_INTERVALS * this.heartbeatMs;
     }
     if (hb.seq > m.directSeq) {
       // Without multicast a peer heartbeats to a random few, so gaps are not loss.
@@ -890,20 +892,24 @@ export class Node {
     const interval = this.heartbeatMs;
     // Start-up heartbeats come at a random fraction of the interval: faster convergence, and
     // a fleet powered on by one switch does not stay phase-locked in synchronized waves.
-    const next = this.#burst-- > 0 ? Math.max(20, Math.floor(interval * (0.25 + 0.5 * this.#rng.next()))) : jittered(interval, 0.1, this.#rng.next());
+    const next = this.#burst-- > 0 ? Math.max(20, Math.floor(interval * (0.15 + 0.3 * this.#rng.next()))) : jittered(interval, 0.1, this.#rng.next());
     this.#hbDue = now + next;
     fx.setTimer(this.#hbDue, { kind: 'heartbeat' });
   }
 
   /** Heartbeat to the group (or a few peers), carrying any news that is nearly due anyway. */
   #sendHeartbeat(hb: Heartbeat, now: number, fx: Effects): void {
-    const budget = this.profile.datagramBudget - 1 - this.#size(hb);
+    // Sized with the unicast flag, which a copy of this heartbeat may carry.
+    const budget = this.profile.datagramBudget - 1 - this.#size({ ...hb, unicastMe: true });
     const news = this.#broadcasts.take(now, 20, budget);
     const msgs = [...news, hb];
     if (this.#multicast) {
       fx.send(MULTICAST, msgs);
-      this.#unicastExtras = this.#findUnicastExtras(now);
-      for (const m of this.#unicastExtras) fx.send(m.addr, msgs);
+      const deaf = this.#findUnicastExtras(now);
+      if (this.#unicastExtras.length > 0) {
+        const asking = [...news, { ...hb, unicastMe: true }];
+        for (const m of this.#unicastExtras) fx.send(m.addr, deaf.has(m) ? asking : msgs);
+      }
     } else {
       const peers = this.#randomPresent(this.profile.unicastFanout);
       for (const p of peers) fx.send(p.addr, msgs);
@@ -913,20 +919,24 @@ export class Node {
   }
 
   /**
-   * Members to reach by unicast as well as the group: those whose multicast has stopped
-   * reaching us (asking them, by our direct heartbeat, to do the same), and those that asked us.
+   * Members to reach by unicast as well as the group, kept in #unicastExtras for the flushes
+   * too: those whose multicast has stopped reaching us, and those that asked us. Returns the
+   * former, whose copy of the heartbeat asks them to do the same.
    */
-  #findUnicastExtras(now: number): Member[] {
+  #findUnicastExtras(now: number): Set<Member> {
     const out: Member[] = [];
+    const deafSet = new Set<Member>();
     const intervals = silenceIntervals(this.profile, this.#loss.loss) + DEAF_EXTRA_INTERVALS;
     const own = this.heartbeatMs;
     for (const m of this.#members.values()) {
       if (m.status !== 'alive' && m.status !== 'suspect') continue;
       const deaf = now - m.lastMulticast > intervals * Math.max(own, m.hbIntervalMs);
+      if (deaf) deafSet.add(m);
       if (deaf || m.unicastUntil > now) out.push(m);
     }
     if (out.length > 0) this.stats.count('unicast-fallback-peers', out.length);
-    return out;
+    this.#unicastExtras = out;
+    return deafSet;
   }
 
   #contactSeeds(now: number, fx: Effects): void {

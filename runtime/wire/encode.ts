@@ -17,7 +17,9 @@ const kv = (e: KvEntry): unknown[] => [e.key, e.version, e.value, e.ttlMs];
 export function toArray(m: Message): unknown[] {
   switch (m.type) {
     case MsgType.Heartbeat:
-      return [m.type, ref(m.from), m.inc, m.seq, m.intervalMs, m.kvMax, m.view];
+      return m.unicastMe
+        ? [m.type, ref(m.from), m.inc, m.seq, m.intervalMs, m.kvMax, m.view, 1]
+        : [m.type, ref(m.from), m.inc, m.seq, m.intervalMs, m.kvMax, m.view];
     case MsgType.Ping:
       return [m.type, ref(m.from), ref(m.target), m.probe];
     case MsgType.Ack:

@@ -128,6 +128,7 @@ export function toMessage(v: unknown): Message {
           if (x > 0xffffffff) fail(`${name}.view`, 'a 32-bit unsigned integer', x);
           return x;
         })(),
+        ...(v[7] === 1 ? { unicastMe: true } : {}),
       };
     case MsgType.Ping:
       need(4);

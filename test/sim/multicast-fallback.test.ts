@@ -48,4 +48,22 @@ describe('multicast blocked for some nodes', () => {
     const fallback = s.fleet.node('n007').stats.get('unicast-fallback-peers');
     expect(fallback).toBeGreaterThan(0);
   });
+
+  it('when the group reaches a node again, the direct heartbeats stop within 30 s (leases are not renewed by each other)', () => {
+    const s = new Scenario({ nodes: 12, seed: 7300, loss: 0.1 });
+    s.fleet.start();
+    s.within(5_000, 'all alive', () => s.allAlive());
+    s.fleet.blockMulticast('n004');
+    s.run(20_000);
+    const extras = (): number => s.fleet.ids.reduce((a, id) => a + s.fleet.node(id).stats.get('unicast-fallback-peers'), 0);
+    const during = extras();
+    expect(during).toBeGreaterThan(0);
+    s.fleet.blockMulticast('n004', false);
+    s.run(30_000);
+    const settled = extras();
+    s.run(30_000);
+    expect(extras() - settled).toBe(0);
+    s.assertInvariants();
+    expect(s.allAlive()).toBe(true);
+  });
 });
