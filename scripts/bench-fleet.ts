@@ -215,15 +215,24 @@ async function runOutside(argv: readonly string[]): Promise<number> {
   const ns = `murmur-bench-${process.pid}`;
   createLoopbackNamespace(ns);
   const cleanup = (): void => deleteNamespace(ns);
+  let child: ReturnType<typeof spawn> | undefined;
   const onSignal = (): void => {
+    child?.kill('SIGKILL');
     cleanup();
     process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), ...argv, '--inner'], { stdio: 'inherit' });
-    return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+    child = spawn('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), ...argv, '--inner'], { stdio: 'inherit' });
+    const c = child;
+    return await new Promise<number>((resolve) => {
+      c.on('error', (e) => {
+        console.error(`bench:fleet: could not run ip netns exec: ${e.message}`);
+        resolve(1);
+      });
+      c.on('exit', (code) => resolve(code ?? 1));
+    });
   } finally {
     cleanup();
   }

@@ -69,7 +69,8 @@ export class Agent {
         budget: profile.datagramBudget,
         interfaceSource: deps.interfaces ?? new SystemInterfaces(),
         interfaceCheckMs: net.interfaceCheckMs,
-        onNotice: (event, fields) => log.log(event.includes('fail') || event.includes('error') ? 'warn' : 'info', event, fields),
+        onNotice: (level, event, fields) => log.log(level, event, fields),
+        onAddressChange: (addr) => host?.node.readdress(addr),
       },
       (bytes, from, via) => host?.receive(bytes, from, via),
     );
@@ -77,7 +78,9 @@ export class Agent {
       const ep = parseAddress(s, `network.seeds[${i}]`, net.port);
       return formatAddress(ep.host, ep.port);
     });
-    const multicast = net.multicast && transport.multicastReady;
+    // The configured intent, not whether a group is joined right now: a Pi often starts before
+    // DHCP or Wi-Fi is up. Until the group is joined, the per-peer fallback and the seeds carry it.
+    const multicast = net.multicast;
     const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: new CryptoRng(), size: sizeOf, multicast, seeds });
     let agent: Agent | undefined;
     host = new NodeHost({
@@ -86,6 +89,7 @@ export class Agent {
       budget: profile.datagramBudget,
       send: (to, bytes) => transport.send(to, bytes),
       onEvent: (e) => agent?.logEvent(e),
+      onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
     });
     const own = state.loadOwnKeys();
     agent = new Agent(config, state, transport, host, own, log);
@@ -99,37 +103,48 @@ export class Agent {
       seeds: seeds.join(',') || undefined,
       state_dir: config.node.stateDir,
     });
-    if (net.multicast && !multicast) log.log('warn', 'multicast-unavailable', { reason: 'no interface could join the group', fallback: seeds.length > 0 ? 'seeds' : 'none: set network.seeds' });
-    host.start();
-    for (const [k, v] of own) host.set(k, v.value);
-    if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
+    if (net.multicast && !transport.multicastReady) {
+      log.log('warn', 'multicast-unavailable', {
+        reason: 'no interface could join the group yet; interfaces are re-read every network.interfaceCheckMs',
+        fallback: seeds.length > 0 ? 'seeds' : 'none until an interface comes up: set network.seeds',
+      });
+    }
     try {
       agent.#api = await startApi(apiSocketPath(config), agent.#backend());
     } catch (e) {
-      await agent.stop(false);
+      await transport.close();
       throw e;
     }
+    host.start();
+    for (const [k, v] of own) host.set(k, v.value);
+    if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
     return agent;
   }
 
-  /** Graceful stop: leave (unless `announce` is false), flush own keys, close sockets and the API. */
+  /**
+   * Graceful stop: close the API (so no write is accepted that could not be saved), save own
+   * keys, leave (unless `announce` is false), close the sockets.
+   */
   stop(announce = true): Promise<void> {
     this.#stopping ??= (async () => {
-      if (announce) {
-        this.#log.log('info', 'node-leaving', { node: this.host.node.self.id });
-        // Long enough for the leave's repeats to go out.
-        await this.host.leave(Math.max(...this.host.node.profile.repeatOffsetsMs) + 100);
-      } else this.host.stop();
-      this.#flushOwnKeys();
-      await this.#transport.close();
       if (this.#api) {
-        await new Promise<void>((r) => this.#api!.close(() => r()));
+        const closed = new Promise<void>((r) => this.#api!.close(() => r()));
+        // A slow or stuck client must not hold the shutdown.
+        this.#api.closeAllConnections();
+        await closed;
         try {
           unlinkSync(apiSocketPath(this.#config));
         } catch {
           // Already removed by close.
         }
       }
+      this.flushOwnKeys();
+      if (announce) {
+        this.#log.log('info', 'node-leaving', { node: this.host.node.self.id });
+        // Long enough for the leave's repeats to go out.
+        await this.host.leave(Math.max(...this.host.node.profile.repeatOffsetsMs) + 100);
+      } else this.host.stop();
+      await this.#transport.close();
       this.#log.log('info', 'node-stopped', { node: this.host.node.self.id });
     })();
     return this.#stopping;
@@ -201,7 +216,8 @@ export class Agent {
       keysOf: (owner) => {
         const o = node.kv.owner(owner);
         if (!o || (owner !== node.self.id && !node.member(owner))) return undefined;
-        const out: Record<string, { value: unknown; version: number }> = {};
+        // No prototype: a key named "__proto__" is a key like any other.
+        const out = Object.create(null) as Record<string, { value: unknown; version: number }>;
         for (const [k] of o.entries) {
           const e = node.kv.get(owner, k, now());
           if (e) out[k] = { value: e.value, version: e.version };
@@ -223,9 +239,12 @@ export class Agent {
     const size = typeof value === 'string' ? Buffer.byteLength(value) : value instanceof Uint8Array ? value.length : 9;
     if (size > MAX_VALUE_LENGTH) throw new Error(`value: ${size} bytes, at most ${MAX_VALUE_LENGTH} fit the wire format`);
     const version = this.host.set(key, value, ttlMs);
-    // Keys with a TTL are ephemeral by intent; only lasting ones survive a restart.
+    // Keys with a TTL are ephemeral by intent; only lasting ones survive a restart, and a
+    // lasting value replaced by an ephemeral one must not come back after a restart.
     if (ttlMs === 0) {
       this.#own.set(key, { value });
+      this.#schedulePersist();
+    } else if (this.#own.delete(key)) {
       this.#schedulePersist();
     }
     return version;
@@ -235,11 +254,12 @@ export class Agent {
     if (this.#persistTimer) return;
     this.#persistTimer = setTimeout(() => {
       this.#persistTimer = undefined;
-      this.#flushOwnKeys();
+      this.flushOwnKeys();
     }, PERSIST_DELAY_MS);
   }
 
-  #flushOwnKeys(): void {
+  /** Save own keys now (on stop, on a forced exit, or when the coalescing delay ends). */
+  flushOwnKeys(): void {
     if (this.#persistTimer) {
       clearTimeout(this.#persistTimer);
       this.#persistTimer = undefined;
@@ -251,7 +271,7 @@ export class Agent {
       this.#log.log('error', 'own-keys-not-saved', { error: (e as Error).message, retry_in_ms: PERSIST_DELAY_MS * 10 });
       this.#persistTimer = setTimeout(() => {
         this.#persistTimer = undefined;
-        this.#flushOwnKeys();
+        this.flushOwnKeys();
       }, PERSIST_DELAY_MS * 10);
     }
   }

@@ -14,11 +14,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
-    closeSync(fd);
+    const closing = fd;
     fd = undefined;
+    closeSync(closing);
     renameSync(tmp, path);
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // The write error below is the one worth reporting.
+      }
+    }
     try {
       unlinkSync(tmp);
     } catch {

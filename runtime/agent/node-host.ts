@@ -14,6 +14,11 @@ export interface HostOptions {
   readonly budget: number;
   readonly send: (to: Address, bytes: Uint8Array) => void;
   readonly onEvent?: (e: CoreEvent) => void;
+  /**
+   * A bug surfaced as an exception in the core or the codec. The host survives it: the datagram
+   * or timer is dropped, counted, and reported here (at most once a second).
+   */
+  readonly onError?: (where: string, e: Error, count: number) => void;
 }
 
 export class NodeHost {
@@ -22,6 +27,9 @@ export class NodeHost {
   readonly rejected = new Map<RejectReason, number>();
   /** Messages the core produced that did not fit a datagram (a core bug if ever non-zero). */
   oversizeRefused = 0;
+  /** Exceptions caught around the core; non-zero means a bug worth reporting. */
+  internalErrors = 0;
+  #lastErrorReport = -Infinity;
   readonly #opts: HostOptions;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #fx: Effects;
@@ -44,9 +52,21 @@ export class NodeHost {
   /** One datagram from the transport. Never throws: what the wire layer refuses is counted and dropped. */
   receive(bytes: Uint8Array, from: Address, viaMulticast: boolean): void {
     if (this.#stopped) return;
-    const d = decodeDatagram(bytes, this.#opts.budget);
-    for (const r of d.rejected) this.rejected.set(r.reason, (this.rejected.get(r.reason) ?? 0) + 1);
-    if (d.messages.length > 0) this.node.receive(this.#opts.clock(), from, d.messages, this.#fx, viaMulticast);
+    try {
+      const d = decodeDatagram(bytes, this.#opts.budget);
+      for (const r of d.rejected) this.rejected.set(r.reason, (this.rejected.get(r.reason) ?? 0) + 1);
+      if (d.messages.length > 0) this.node.receive(this.#opts.clock(), from, d.messages, this.#fx, viaMulticast);
+    } catch (e) {
+      this.#internalError('receive', e);
+    }
+  }
+
+  #internalError(where: string, e: unknown): void {
+    this.internalErrors++;
+    const now = this.#opts.clock();
+    if (now - this.#lastErrorReport < 1000) return;
+    this.#lastErrorReport = now;
+    this.#opts.onError?.(where, e instanceof Error ? e : new Error(String(e)), this.internalErrors);
   }
 
   set(key: string, value: Value, ttlMs = 0): number {
@@ -77,11 +97,9 @@ export class NodeHost {
     try {
       bytes = encodeDatagram(msgs, this.#opts.budget);
     } catch (e) {
-      if (e instanceof DatagramTooLargeError) {
-        this.oversizeRefused++;
-        return;
-      }
-      throw e;
+      if (e instanceof DatagramTooLargeError) this.oversizeRefused++;
+      else this.#internalError('encode', e);
+      return;
     }
     this.#opts.send(to, bytes);
   }
@@ -96,7 +114,11 @@ export class NodeHost {
         // The event loop's clock can run a millisecond behind ours; never hand the core an
         // early timer, which it would take for a stale one.
         if (this.#opts.clock() < at) return arm();
-        this.node.timer(this.#opts.clock(), token, this.#fx);
+        try {
+          this.node.timer(this.#opts.clock(), token, this.#fx);
+        } catch (e) {
+          this.#internalError(`timer ${token.kind}`, e);
+        }
       }, delay);
       this.#timers.add(t);
     };

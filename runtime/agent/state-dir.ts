@@ -66,28 +66,30 @@ export class StateDir {
     return id;
   }
 
-  /** Advance and persist the boot counter; returns the generation for this start. */
+  /**
+   * Advance and persist the boot counter; returns the generation for this start. The record is
+   * kept twice, each copy written atomically one after the other, and the higher readable copy
+   * wins: a crash between the writes, or one copy damaged on the SD card, still never yields a
+   * generation at or below one already used.
+   */
   nextGeneration(wallClockMs: number): number {
     const file = this.path(BOOT);
     const bak = `${file}.bak`;
     const readGen = (f: string): number | undefined =>
       this.#readJson(f, (j) => (Number.isSafeInteger(j.gen) && (j.gen as number) > 0 ? (j.gen as number) : undefined));
-    let previous = readGen(file);
-    if (previous === undefined && existsSync(file)) {
-      const fromBak = readGen(bak);
-      // The damaged file may have held fromBak + 1 already; skip past it.
-      previous = fromBak === undefined ? undefined : fromBak + 1;
-      this.log.log('warn', 'boot-record-corrupt', { file, recovered_from: fromBak === undefined ? 'clock' : bak });
-    }
-    const gen = Math.max((previous ?? 0) + 1, Math.floor(wallClockMs / 1000));
-    if (existsSync(file) && previous !== undefined) {
-      try {
-        copyFileSync(file, bak);
-      } catch {
-        // The backup is a convenience; the atomic write below is what matters.
+    const main = readGen(file);
+    const copy = readGen(bak);
+    for (const [f, g] of [[file, main], [bak, copy]] as const) {
+      if (g === undefined && existsSync(f)) {
+        const other = f === file ? copy : main;
+        this.log.log('warn', 'boot-record-corrupt', { file: f, recovered_from: other === undefined ? 'clock' : f === file ? bak : file });
       }
     }
-    writeFileAtomic(file, JSON.stringify({ gen }) + '\n');
+    const previous = Math.max(main ?? 0, copy ?? 0);
+    const gen = Math.max(previous + 1, Math.floor(wallClockMs / 1000));
+    const text = JSON.stringify({ gen }) + '\n';
+    writeFileAtomic(bak, text);
+    writeFileAtomic(file, text);
     return gen;
   }
 
@@ -116,7 +118,7 @@ export class StateDir {
 
   /** Persist the keys this device owns. Throws (naming the file) on a full disk; the old file stays intact. */
   saveOwnKeys(keys: ReadonlyMap<string, OwnKey>): void {
-    const obj: Record<string, unknown> = {};
+    const obj = Object.create(null) as Record<string, unknown>;
     for (const [k, v] of keys) obj[k] = { value: encodeValue(v.value) };
     writeFileAtomic(this.path(KEYS), JSON.stringify({ keys: obj }, null, 1) + '\n');
   }

@@ -8,11 +8,12 @@
 //   GET    /v1/kv/<owner>        one device's keys (use the node's own id for its own)
 //   PUT    /v1/kv/<key>          publish one of this device's keys: {"value": ..., "ttlMs"?: n}
 //   DELETE /v1/kv/<key>          delete one of this device's keys
+// A key may contain "/" (e.g. sensor/temp); it is the rest of the path, percent-decoded.
 //
 // Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Value } from '../core/messages.js';
 
@@ -35,9 +36,19 @@ class ApiError extends Error {
 }
 
 const MAX_BODY = 4096;
+/** Longest TTL accepted: 30 days. Longer is "forever", which is a key without a TTL. */
+export const MAX_TTL_MS = 30 * 24 * 3600 * 1000;
 
 export async function startApi(socketPath: string, backend: ApiBackend): Promise<Server> {
-  if (existsSync(socketPath)) {
+  let existing;
+  try {
+    existing = lstatSync(socketPath);
+  } catch {
+    existing = undefined;
+  }
+  if (existing) {
+    // Only ever remove a stale socket: a misconfigured api.socket must not delete a state file.
+    if (!existing.isSocket()) throw new Error(`api socket ${socketPath}: exists and is not a socket; choose another api.socket`);
     if (await isListening(socketPath)) throw new Error(`api socket ${socketPath}: another murmur is already running here`);
     unlinkSync(socketPath);
   }
@@ -65,9 +76,15 @@ function isListening(path: string): Promise<boolean> {
 
 async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://murmur');
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw new ApiError(400, 'invalid-path', `path ${url.pathname}: bad percent-encoding`);
+  }
   if (parts[0] !== 'v1') throw new ApiError(404, 'not-found', `no such endpoint: ${url.pathname}`);
-  const [, what, arg] = parts;
+  const what = parts[1];
+  const arg = parts.length > 2 ? parts.slice(2).join('/') : undefined;
   const method = req.method ?? 'GET';
   if (what === 'status' && method === 'GET') return send(res, 200, b.status());
   if (what === 'members' && method === 'GET') return send(res, 200, b.members());
@@ -84,7 +101,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend):
         throw new ApiError(400, 'invalid-value', 'body.value: expected a string, a finite number or a boolean');
       }
       const ttl = body.ttlMs ?? 0;
-      if (!Number.isInteger(ttl) || (ttl as number) < 0) throw new ApiError(400, 'invalid-ttl', 'body.ttlMs: expected a non-negative integer');
+      if (!Number.isSafeInteger(ttl) || (ttl as number) < 0 || (ttl as number) > MAX_TTL_MS) {
+        throw new ApiError(400, 'invalid-ttl', `body.ttlMs: expected an integer from 0 (no expiry) to ${MAX_TTL_MS}`);
+      }
       try {
         const version = b.set(arg, value, ttl as number);
         return send(res, 200, { key: arg, version });

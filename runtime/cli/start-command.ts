@@ -18,7 +18,7 @@ options (each overrides the config file):
   --profile lan|wifi     node.profile
   --port N               network.port, this node's unicast port (0: any free port)
   --group-port N         network.groupPort
-  --seed ADDR            add to network.seeds (repeatable), e.g. 10.0.0.5:7478 or [fd00::5]:7478
+  --seed ADDR            replaces network.seeds; repeat for several, e.g. 10.0.0.5:7478 or [fd00::5]:7478
   --no-multicast         network.multicast = false (seeds and unicast only)
   --families LIST        network.families, e.g. ipv4 or ipv4,ipv6
   --interfaces LIST      network.interfaces, e.g. eth0,wlan0 (default: auto)
@@ -97,6 +97,8 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
     if (e instanceof ConfigError) throw new CliError(e.message, 78);
     throw e;
   }
+  // A closed pipe on stdout (`murmur start | tee`, with tee gone) must not take the node down.
+  process.stdout.on('error', () => {});
   const log = lineLogger(io.out, config.log.level);
   let agent: Agent;
   try {
@@ -110,6 +112,7 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
     const onSignal = (sig: string): void => {
       if (++signals > 1) {
         log.log('warn', 'stop-forced', { signal: sig });
+        agent.flushOwnKeys();
         resolve(130);
         return;
       }

@@ -3,6 +3,7 @@
 // a typo never silently falls back to a default.
 
 import { readFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { defaults } from '../../device-config/defaults.js';
 import { profileByName, type Profile } from '../core/profiles.js';
@@ -102,16 +103,17 @@ function validate(c: Obj, src: string): MurmurConfig {
   const interfaces = net.interfaces === 'auto' ? 'auto' : strList(net, 'interfaces', 'network.interfaces');
   if (typeof net.multicast !== 'boolean') fail('network.multicast', 'true or false', net.multicast);
   const group4 = str(net, 'group4', 'network.group4');
-  if (!/^2(2[4-9]|3\d)\./.test(group4)) fail('network.group4', 'an IPv4 multicast address (224.0.0.0/4)', group4);
+  if (!isIPv4(group4) || !/^2(2[4-9]|3\d)\./.test(group4)) fail('network.group4', 'an IPv4 multicast address (224.0.0.0/4)', group4);
   const group6 = str(net, 'group6', 'network.group6');
-  if (!/^ff[0-9a-f]{2}:/i.test(group6)) fail('network.group6', 'an IPv6 multicast address (ff00::/8)', group6);
+  // Link-local scope only: the group is joined and sent per interface, which other scopes ignore.
+  if (!isIPv6(group6) || !/^ff[0-9a-f]2:/i.test(group6)) fail('network.group6', 'a link-local IPv6 multicast address (ff02::/16)', group6);
   const port = int(net, 'port', 'network.port', 0, 65535);
   const groupPort = int(net, 'groupPort', 'network.groupPort', 1, 65535);
   if (port === groupPort) fail('network.port', 'a port different from network.groupPort (the node tells group traffic from direct traffic by port)', port);
   const seeds = strList(net, 'seeds', 'network.seeds');
   seeds.forEach((s, i) => {
     try {
-      parseAddress(s, `network.seeds[${i}]`, port);
+      parseAddress(s, `network.seeds[${i}]`, port === 0 ? undefined : port);
     } catch (e) {
       throw new ConfigError(`config ${src}: ${(e as Error).message}`);
     }

@@ -94,7 +94,7 @@ const UNICAST_LEASE_INTERVALS = 8;
 
 export class Node {
   readonly self: NodeRef;
-  readonly addr: Address;
+  #addr: Address;
   readonly profile: Profile;
   readonly stats = new NodeStats();
   readonly kv = new KvStore();
@@ -138,7 +138,7 @@ export class Node {
       throw new Error(`node ${opts.id}: generation must be a positive integer from the boot counter, got ${opts.gen}`);
     }
     this.self = { id: opts.id, gen: opts.gen };
-    this.addr = opts.addr;
+    this.#addr = opts.addr;
     this.profile = opts.profile;
     this.#rng = opts.rng;
     this.#size = opts.size;
@@ -156,6 +156,19 @@ export class Node {
   }
 
   // ---------------------------------------------------------------- queries
+
+  /** The unicast address this node advertises for itself. */
+  get addr(): Address {
+    return this.#addr;
+  }
+
+  /**
+   * The host's address changed (DHCP, Wi-Fi roaming, an interface that came up late). Peers
+   * that hear us directly learn it from the datagrams; this fixes what we tell them second-hand.
+   */
+  readdress(addr: Address): void {
+    this.#addr = addr;
+  }
 
   get incarnation(): number {
     return this.#inc;
@@ -702,7 +715,7 @@ export class Node {
       status: this.#left ? 'left' : 'alive',
       hb: this.#seq,
       kvMax: this.kv.maxVersion(this.self.id),
-      addr: this.addr,
+      addr: this.#addr,
     };
   }
 
@@ -949,7 +962,7 @@ export class Node {
       reply: true,
       entries: [this.#selfEntry()],
     };
-    for (const s of this.#seeds) if (s !== this.addr) fx.send(s, [digest]);
+    for (const s of this.#seeds) if (s !== this.#addr) fx.send(s, [digest]);
   }
 
   #sweepInterval(): number {

@@ -10,6 +10,11 @@ import { join } from 'node:path';
 
 export interface NetInterface {
   readonly name: string;
+  /**
+   * Kernel interface index when known. A USB Wi-Fi dongle that resets comes back under the
+   * same name with a new index, and the kernel has dropped its group memberships with it.
+   */
+  readonly index?: number;
   /** First IPv4 address, needed to join and send to an IPv4 group on this interface. */
   readonly ipv4: string | undefined;
   /**
@@ -41,8 +46,10 @@ export class SystemInterfaces implements InterfaceSource {
       if (!addrs) continue;
       const flags = this.#flags(name);
       const loopback = flags === undefined ? addrs.some((a) => a.internal) : (flags & IFF_LOOPBACK) !== 0;
+      const index = this.#read(name, 'ifindex', 10);
       out.push({
         name,
+        ...(index === undefined ? {} : { index }),
         ipv4: addrs.find((a) => a.family === 'IPv4')?.address,
         ipv6: pickIpv6(name, addrs),
         loopback,
@@ -56,8 +63,13 @@ export class SystemInterfaces implements InterfaceSource {
   }
 
   #flags(name: string): number | undefined {
+    return this.#read(name, 'flags', 16);
+  }
+
+  #read(name: string, file: string, radix: number): number | undefined {
     try {
-      return Number.parseInt(readFileSync(join(this.sysRoot, 'sys/class/net', name, 'flags'), 'utf8').trim(), 16);
+      const n = Number.parseInt(readFileSync(join(this.sysRoot, 'sys/class/net', name, file), 'utf8').trim(), radix);
+      return Number.isNaN(n) ? undefined : n;
     } catch {
       return undefined;
     }

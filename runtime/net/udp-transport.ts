@@ -47,7 +47,15 @@ export interface UdpOptions {
   /** Artificial receive loss for benchmarks: each datagram is dropped with this probability. */
   readonly receiveLoss?: { readonly p: number; readonly next: () => number };
   /** Something happened worth a log line (joins, leaves, errors). Never called per datagram. */
-  readonly onNotice?: (event: string, fields: Record<string, string | number>) => void;
+  readonly onNotice?: (level: 'info' | 'warn', event: string, fields: Record<string, string | number>) => void;
+  /** The advertised unicast address changed (an interface came up, DHCP gave a new lease). */
+  readonly onAddressChange?: (addr: Address) => void;
+}
+
+interface Joined {
+  /** What the join used: the interface's IPv4 address, or "::%name". */
+  readonly key: string;
+  readonly index: number | undefined;
 }
 
 interface FamilyLink {
@@ -55,8 +63,8 @@ interface FamilyLink {
   readonly group: string;
   readonly unicast: dgram.Socket;
   readonly groupSocket: dgram.Socket | undefined;
-  /** Joined interfaces: name -> the key the join used (IPv4 address, or "::%name"). */
-  readonly joined: Map<string, string>;
+  /** Joined interfaces by name. */
+  readonly joined: Map<string, Joined>;
   /** IPv4 only: per-interface sender sockets beyond the first interface, which uses `unicast`. */
   readonly senders: Map<string, dgram.Socket>;
   /** IPv4 only: the interface address the unicast socket currently sends multicast through. */
@@ -86,7 +94,7 @@ export class UdpTransport implements Transport {
         t.#links.push(await t.#openFamily(family));
       } catch (e) {
         errors.push(`${family}: ${(e as Error).message}`);
-        opts.onNotice?.('family-unavailable', { family, error: (e as Error).message });
+        opts.onNotice?.('warn', 'family-unavailable', { family, error: (e as Error).message });
       }
     }
     if (t.#links.length === 0) {
@@ -162,12 +170,20 @@ export class UdpTransport implements Transport {
     try {
       all = this.#opts.interfaceSource.list();
     } catch (e) {
-      this.#opts.onNotice?.('interfaces-unreadable', { error: (e as Error).message });
+      this.#opts.onNotice?.('warn', 'interfaces-unreadable', { error: (e as Error).message });
       return;
     }
     const chosen = selectInterfaces(all, this.#opts.interfaces);
-    for (const link of this.#links) this.#reconcile(link, chosen);
-    this.localAddress = this.#advertised();
+    for (const link of this.#links) this.#reconcile(link, chosen, all);
+    const addr = this.#advertised();
+    if (addr !== this.localAddress) {
+      const first = this.localAddress === '';
+      this.localAddress = addr;
+      if (!first) {
+        this.#opts.onNotice?.('info', 'address-changed', { addr });
+        this.#opts.onAddressChange?.(addr);
+      }
+    }
   }
 
   // ------------------------------------------------------------------ internals
@@ -175,20 +191,26 @@ export class UdpTransport implements Transport {
   async #openFamily(family: Family): Promise<FamilyLink> {
     const type = family === 'ipv4' ? 'udp4' : 'udp6';
     const unicast = dgram.createSocket({ type, ipv6Only: family === 'ipv6' });
-    this.#wire(unicast, false);
-    await bind(unicast, this.#opts.port, family === 'ipv4' ? (this.#opts.bind4 ?? '0.0.0.0') : (this.#opts.bind6 ?? '::'));
+    this.#wire(unicast, false, `${family} unicast`);
+    try {
+      await bind(unicast, this.#opts.port, family === 'ipv4' ? (this.#opts.bind4 ?? '0.0.0.0') : (this.#opts.bind6 ?? '::'));
+    } catch (e) {
+      closeQuietly(unicast);
+      throw e;
+    }
     let groupSocket: dgram.Socket | undefined;
     if (this.#opts.multicast) {
       // reuseAddr: several murmur processes on one host (a lab, a benchmark) share the group port.
       groupSocket = dgram.createSocket({ type, reuseAddr: true, ipv6Only: family === 'ipv6' });
-      this.#wire(groupSocket, true);
+      this.#wire(groupSocket, true, `${family} group port ${this.#opts.groupPort}`);
       try {
         await bind(groupSocket, this.#opts.groupPort, family === 'ipv4' ? '0.0.0.0' : '::');
+        this.#multicastOptions(unicast);
       } catch (e) {
-        unicast.close();
+        closeQuietly(unicast);
+        closeQuietly(groupSocket);
         throw e;
       }
-      this.#multicastOptions(unicast);
     }
     return {
       family,
@@ -207,8 +229,8 @@ export class UdpTransport implements Transport {
     s.setMulticastLoopback(true);
   }
 
-  #wire(s: dgram.Socket, viaMulticast: boolean): void {
-    s.on('error', (e) => this.#opts.onNotice?.('socket-error', { error: e.message }));
+  #wire(s: dgram.Socket, viaMulticast: boolean, what: string): void {
+    s.on('error', (e) => this.#opts.onNotice?.('warn', 'socket-error', { socket: what, error: e.message }));
     s.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo, viaMulticast));
   }
 
@@ -253,37 +275,45 @@ export class UdpTransport implements Transport {
     }
   }
 
-  #reconcile(link: FamilyLink, chosen: readonly NetInterface[]): void {
+  #reconcile(link: FamilyLink, chosen: readonly NetInterface[], all: readonly NetInterface[]): void {
     if (!link.groupSocket) return;
-    const want = new Map<string, string>();
+    const want = new Map<string, Joined>();
     for (const i of chosen) {
-      if (link.family === 'ipv4' && i.ipv4) want.set(i.name, i.ipv4);
-      if (link.family === 'ipv6' && i.ipv6) want.set(i.name, `::%${i.name}`);
+      if (link.family === 'ipv4' && i.ipv4) want.set(i.name, { key: i.ipv4, index: i.index });
+      if (link.family === 'ipv6' && i.ipv6) want.set(i.name, { key: `::%${i.name}`, index: i.index });
     }
-    for (const [name, key] of [...link.joined]) {
-      if (want.get(name) === key) continue;
-      this.#leave(link, name, key);
+    for (const [name, j] of [...link.joined]) {
+      const w = want.get(name);
+      if (w && w.key === j.key && w.index === j.index) continue;
+      // Gone, or re-created under the same name: the kernel has already dropped the
+      // membership. Dropping it ourselves would be wrong, not just useless: an IPv6 drop naming
+      // an interface that no longer exists means "any interface" and can hit another one.
+      const present = all.find((i) => i.name === name);
+      const stillThere = present !== undefined && present.index === j.index;
+      this.#leave(link, name, j.key, stillThere);
     }
-    for (const [name, key] of want) {
+    for (const [name, w] of want) {
       if (link.joined.has(name)) continue;
       try {
-        link.groupSocket.addMembership(link.group, key);
-        link.joined.set(name, key);
-        this.#opts.onNotice?.('group-joined', { family: link.family, group: link.group, interface: name });
+        link.groupSocket.addMembership(link.group, w.key);
+        link.joined.set(name, w);
+        this.#opts.onNotice?.('info', 'group-joined', { family: link.family, group: link.group, interface: name });
       } catch (e) {
         this.counters.membershipErrors++;
-        this.#opts.onNotice?.('group-join-failed', { family: link.family, group: link.group, interface: name, error: (e as Error).message });
+        this.#opts.onNotice?.('warn', 'group-join-failed', { family: link.family, group: link.group, interface: name, error: (e as Error).message });
       }
     }
     if (link.family === 'ipv4') this.#assignSenders(link);
   }
 
-  #leave(link: FamilyLink, name: string, key: string): void {
+  #leave(link: FamilyLink, name: string, key: string, drop: boolean): void {
     link.joined.delete(name);
-    try {
-      link.groupSocket?.dropMembership(link.group, key);
-    } catch {
-      // The interface is already gone and the kernel dropped the membership with it.
+    if (drop) {
+      try {
+        link.groupSocket?.dropMembership(link.group, key);
+      } catch {
+        // Already dropped by the kernel.
+      }
     }
     const s = link.senders.get(name);
     if (s) {
@@ -291,7 +321,7 @@ export class UdpTransport implements Transport {
       s.close();
     }
     if (link.primaryIf === name) link.primaryIf = undefined;
-    this.#opts.onNotice?.('group-left', { family: link.family, group: link.group, interface: name });
+    this.#opts.onNotice?.('info', 'group-left', { family: link.family, group: link.group, interface: name });
   }
 
   /** The first joined IPv4 interface sends through the unicast socket; each other one gets its own. */
@@ -300,7 +330,7 @@ export class UdpTransport implements Transport {
     const primary = names[0];
     if (primary !== undefined && link.primaryIf !== primary) {
       try {
-        link.unicast.setMulticastInterface(link.joined.get(primary)!);
+        link.unicast.setMulticastInterface(link.joined.get(primary)!.key);
         link.primaryIf = primary;
         const s = link.senders.get(primary);
         if (s) {
@@ -308,21 +338,21 @@ export class UdpTransport implements Transport {
           s.close();
         }
       } catch (e) {
-        this.#opts.onNotice?.('multicast-interface-failed', { interface: primary, error: (e as Error).message });
+        this.#opts.onNotice?.('warn', 'multicast-interface-failed', { interface: primary, error: (e as Error).message });
       }
     }
     for (const name of names.slice(1)) {
       if (link.senders.has(name)) continue;
-      const addr = link.joined.get(name)!;
+      const addr = link.joined.get(name)!.key;
       const s = dgram.createSocket({ type: 'udp4' });
-      this.#wire(s, false);
+      this.#wire(s, false, `ipv4 sender on ${name}`);
       link.senders.set(name, s);
       s.bind(0, addr, () => {
         try {
           this.#multicastOptions(s);
           s.setMulticastInterface(addr);
         } catch (e) {
-          this.#opts.onNotice?.('multicast-interface-failed', { interface: name, error: (e as Error).message });
+          this.#opts.onNotice?.('warn', 'multicast-interface-failed', { interface: name, error: (e as Error).message });
         }
       });
     }
@@ -334,7 +364,7 @@ export class UdpTransport implements Transport {
     const bound4 = v4?.unicast.address();
     if (v4 && bound4) {
       let host = bound4.address;
-      if (host === '0.0.0.0') host = v4.joined.get(v4.primaryIf ?? '') ?? firstIpv4(this.#opts.interfaceSource) ?? '127.0.0.1';
+      if (host === '0.0.0.0') host = v4.joined.get(v4.primaryIf ?? '')?.key ?? firstIpv4(this.#opts.interfaceSource) ?? '127.0.0.1';
       return formatAddress(host, bound4.port);
     }
     const v6 = this.#links[0]!;
@@ -342,6 +372,14 @@ export class UdpTransport implements Transport {
     let host = b.address;
     if (host === '::') host = firstIpv6(this.#opts.interfaceSource, [...v6.joined.keys()]) ?? '::1';
     return formatAddress(host, b.port);
+  }
+}
+
+function closeQuietly(s: dgram.Socket): void {
+  try {
+    s.close();
+  } catch {
+    // Never bound, or already closed.
   }
 }
 

@@ -38,6 +38,8 @@ export interface LabOptions {
   /** Keep IGMP/MLD snooping on the bridge (off by default: a plain switch). */
   readonly snooping?: boolean;
   readonly logLevel?: 'debug' | 'info';
+  /** Called after the LAN is built and before any node starts (faults present from boot). */
+  readonly beforeStart?: (lab: Lab) => void;
 }
 
 export interface LabEvent {
@@ -66,6 +68,11 @@ export class Lab {
   readonly #t0 = performance.now();
   #destroyed = false;
   readonly #exitHook = (): void => this.destroySync();
+  // On Ctrl-C or SIGTERM: clean up, then let the signal do what it would have done.
+  readonly #signalHook = (sig: NodeJS.Signals): void => {
+    this.destroySync();
+    process.kill(process.pid, sig);
+  };
 
   private constructor(opts: LabOptions) {
     this.#opts = opts;
@@ -78,8 +85,11 @@ export class Lab {
   static async create(opts: LabOptions): Promise<Lab> {
     const lab = new Lab(opts);
     process.on('exit', lab.#exitHook);
+    process.once('SIGINT', lab.#signalHook);
+    process.once('SIGTERM', lab.#signalHook);
     try {
       lab.#build();
+      opts.beforeStart?.(lab);
       for (let i = 0; i < opts.nodes; i++) lab.start(i);
     } catch (e) {
       lab.destroySync();
@@ -148,6 +158,7 @@ export class Lab {
       ...(this.#opts.args ?? []), ...(this.#opts.nodeArgs?.(i, this) ?? []), ...extraArgs,
     ];
     const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.on('error', (e) => n.output.push(`lab: could not run ip netns exec for ${n.name}: ${e.message}`));
     n.proc = proc;
     const onLine = (line: string): void => {
       n.output.push(line);
@@ -166,7 +177,7 @@ export class Lab {
   /** SIGTERM: a graceful leave. Resolves when the process has exited. */
   async stop(i: number): Promise<number | null> {
     const p = this.#node(i).proc;
-    if (!p || p.exitCode !== null) return p?.exitCode ?? null;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return p?.exitCode ?? null;
     const done = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
     p.kill('SIGTERM');
     return done;
@@ -188,12 +199,30 @@ export class Lab {
 
   /** Drop this fraction of the UDP datagrams arriving at node i (0 removes the rule). */
   setLoss(i: number, p: number): void {
+    this.#nft(i, 'murmurloss', p <= 0 ? undefined : `chain input {\n  type filter hook input priority 0; policy accept;\n  meta l4proto udp numgen random mod 100 < ${Math.round(p * 100)} drop\n }`);
+  }
+
+  /**
+   * The group stops reaching node i, both ways, while unicast still works: what Wi-Fi client
+   * isolation or IGMP snooping without a querier does to a device.
+   */
+  blockMulticast(i: number, blocked = true): void {
+    const drop = 'ip daddr 224.0.0.0/4 drop\n  ip6 daddr ff00::/8 udp dport != 546 drop';
+    this.#nft(i, 'murmurmcast', blocked
+      ? `chain input {\n  type filter hook input priority 0; policy accept;\n  ${drop}\n }\n chain output {\n  type filter hook output priority 0; policy accept;\n  ${drop}\n }`
+      : undefined);
+  }
+
+  /** Take node i's own interface down or up (a Pi whose network comes up after murmur starts). */
+  setLink(i: number, up: boolean): void {
+    ip(['-n', this.#node(i).ns, 'link', 'set', 'eth0', up ? 'up' : 'down']);
+  }
+
+  #nft(i: number, table: string, chains: string | undefined): void {
     const ns = this.#node(i).ns;
-    spawnSync('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', 'murmurlab'], { stdio: 'ignore' });
-    if (p <= 0) return;
-    const pct = Math.round(p * 100);
-    const script = `table inet murmurlab {\n chain input {\n  type filter hook input priority 0; policy accept;\n  meta l4proto udp numgen random mod 100 < ${pct} drop\n }\n}\n`;
-    const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: script, encoding: 'utf8' });
+    spawnSync('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', table], { stdio: 'ignore' });
+    if (chains === undefined) return;
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: `table inet ${table} {\n ${chains}\n}\n`, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`lab: nft in ${ns}: ${(r.stderr || r.error?.message || 'failed').trim()} (is the nftables package installed?)`);
   }
 
@@ -275,8 +304,10 @@ export class Lab {
     if (this.#destroyed) return;
     this.#destroyed = true;
     process.off('exit', this.#exitHook);
+    process.off('SIGINT', this.#signalHook);
+    process.off('SIGTERM', this.#signalHook);
     for (const n of this.nodes) n.proc?.kill('SIGKILL');
-    for (const ns of namespaces()) if (ns.startsWith(`${this.tag}-`)) ipQuiet(['netns', 'del', ns]);
+    for (const ns of namespaces()) if (ns.startsWith(`${this.tag}-`)) removeNamespace(ns);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -296,9 +327,22 @@ export function cleanStaleLabs(all = false): string[] {
       alive = false;
     }
     if (all || !alive) {
-      ipQuiet(['netns', 'del', ns]);
+      removeNamespace(ns);
       removed.push(ns);
     }
   }
   return removed;
+}
+
+/** Kill whatever still runs inside a namespace, then delete it. */
+function removeNamespace(ns: string): void {
+  const pids = (spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '').split(/\s+/).filter(Boolean);
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  ipQuiet(['netns', 'del', ns]);
 }

@@ -56,14 +56,24 @@ describe('generation (boot counter)', () => {
     expect(s.nextGeneration(0)).toBe(g1 + 1);
     expect(s.nextGeneration(5_000)).toBe(g1 + 2);
   });
-  it('a corrupt boot record falls back to the previous one, skipping the value the damaged file may have held', () => {
+  it('a corrupt or missing boot record is recovered from its twin, never going below a generation already used', () => {
     const s = StateDir.open(dir, log());
-    s.nextGeneration(0); // 1
-    s.nextGeneration(0); // 2, backup holds 1
+    s.nextGeneration(JAN_2026); // a clock-based generation, far above the counter
+    const used = s.nextGeneration(0);
     writeFileSync(join(dir, 'boot.json'), '\0\0\0');
-    expect(s.nextGeneration(0)).toBe(3);
+    expect(s.nextGeneration(0)).toBe(used + 1);
     expect(lines.join('\n')).toMatch(/event=boot-record-corrupt .*recovered_from=.*boot\.json\.bak/);
-    expect(s.nextGeneration(0)).toBe(4);
+    rmSync(join(dir, 'boot.json'));
+    expect(s.nextGeneration(0)).toBe(used + 2);
+    writeFileSync(join(dir, 'boot.json.bak'), '');
+    expect(s.nextGeneration(0)).toBe(used + 3);
+  });
+  it('a crash between the two writes leaves the newer generation in one of them, and it wins', () => {
+    const s = StateDir.open(dir, log());
+    const g = s.nextGeneration(JAN_2026);
+    // As if the process died after writing the twin and before the main record.
+    writeFileSync(join(dir, 'boot.json.bak'), JSON.stringify({ gen: g + 1 }));
+    expect(s.nextGeneration(0)).toBe(g + 2);
   });
   it('with both records lost, the clock decides, and the warning says so', () => {
     const s = StateDir.open(dir, log());

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,7 @@ describe('local API over a Unix socket', () => {
     ['PUT', '/v1/kv/x', '{"value": ', 400, 'invalid-json'],
     ['PUT', '/v1/kv/x', '{"value": {"nested": 1}}', 400, 'invalid-value'],
     ['PUT', '/v1/kv/x', '{"value": 1, "ttlMs": -5}', 400, 'invalid-ttl'],
+    ['PUT', '/v1/kv/x', '{"value": 1, "ttlMs": 1e20}', 400, 'invalid-ttl'],
     ['PUT', '/v1/kv/forbidden', '{"value": 1}', 400, 'rejected'],
     ['PUT', '/v1/kv/x', JSON.stringify({ value: 'x'.repeat(5000) }), 413, 'body-too-large'],
     ['DELETE', '/v1/kv/none', undefined, 404, 'unknown-key'],
@@ -71,9 +73,27 @@ describe('local API over a Unix socket', () => {
     expect(typeof r.json.message).toBe('string');
   });
 
-  it('replaces a stale socket file left by a crash, but refuses to start beside a running node', async () => {
-    writeFileSync(join(dir, 'api.sock'), '');
+  it('replaces a stale socket left by a crash, but refuses to start beside a running node', async () => {
+    // A process that dies without closing its server leaves the socket file behind.
+    const path = join(dir, 'api.sock');
+    spawnSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(path)}, () => process.exit(0))`]);
+    expect(lstatSync(path).isSocket()).toBe(true);
+    server = await startApi(path, backend);
+    await expect(startApi(path, backend)).rejects.toThrow(/another murmur is already running/);
+  });
+
+  it('never deletes a file that is not a socket (a misconfigured api.socket pointing at state)', async () => {
+    const path = join(dir, 'own-keys.json');
+    writeFileSync(path, '{"keys": {}}');
+    await expect(startApi(path, backend)).rejects.toThrow(/own-keys\.json: exists and is not a socket/);
+    expect(readFileSync(path, 'utf8')).toBe('{"keys": {}}');
+  });
+
+  it('a key may contain slashes, and bad percent-encoding is a 400 naming the path', async () => {
     server = await startApi(join(dir, 'api.sock'), backend);
-    await expect(startApi(join(dir, 'api.sock'), backend)).rejects.toThrow(/another murmur is already running/);
+    expect((await call('PUT', '/v1/kv/sensor/temp', '{"value": 1}')).json).toEqual({ key: 'sensor/temp', version: 1 });
+    const r = await call('GET', '/v1/kv/%E0%A4%A');
+    expect(r.status).toBe(400);
+    expect(r.json.error).toBe('invalid-path');
   });
 });

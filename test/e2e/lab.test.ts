@@ -82,3 +82,41 @@ describe.skipIf(!labAvailable)('fleet lab, 5 nodes', () => {
     });
   });
 });
+
+describe.skipIf(!labAvailable)('fleet lab, multicast faults', () => {
+  it('2 of 5 nodes cut off from the group from boot (client isolation): all meet within 20 s, values cross both ways within 5 s, a cut-off node\'s kill -9 is detected by all within 15 s, no false deaths', async () => {
+    await withLab(
+      {
+        nodes: 5,
+        args: ['--families', 'ipv4'],
+        nodeArgs: (i, lab) => (i === 0 ? [] : ['--seed', lab.address(0)]),
+        beforeStart: (lab) => {
+          lab.blockMulticast(3);
+          lab.blockMulticast(4);
+        },
+      },
+      async (lab) => {
+        await lab.waitFor('all alive', 20_000, () => lab.allAlive());
+        await lab.api(3, 'PUT', '/v1/kv/alarm', { value: 'door' });
+        await lab.api(1, 'PUT', '/v1/kv/mode', { value: 'eco' });
+        await lab.waitFor('cut-off node\'s value everywhere', 5_000, () => allSee(lab, all(lab), 3, 'alarm', 'door'));
+        await lab.waitFor('value at the cut-off nodes', 5_000, () => allSee(lab, [3, 4], 1, 'mode', 'eco'));
+        const status = (await lab.api(0, 'GET', '/v1/status')).body as { core: Record<string, number> };
+        expect(status.core['unicast-fallback-peers'] ?? 0).toBeGreaterThan(0);
+        lab.kill(4);
+        await lab.waitFor('kill -9 detected by all', 15_000, () => allDeclaredDead(lab, [0, 1, 2, 3], 4));
+        expect(falseDeaths(lab, new Set(['n4']))).toEqual([]);
+      },
+    );
+  });
+
+  it('a node whose network comes up after murmur starts joins the group and the fleet within 20 s of the link coming up', async () => {
+    await withLab({ nodes: 5, args: ['--families', 'ipv4'], beforeStart: (lab) => lab.setLink(2, false) }, async (lab) => {
+      await lab.waitFor('the others meet', 10_000, () => lab.allAlive([0, 1, 3, 4]));
+      expect(lab.events(2, { event: 'multicast-unavailable' }).length).toBe(1);
+      lab.setLink(2, true);
+      await lab.waitFor('late node in the fleet', 20_000, () => lab.allAlive());
+      expect(lab.events(2, { event: 'group-joined' }).length).toBeGreaterThan(0);
+    });
+  });
+});

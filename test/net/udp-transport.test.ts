@@ -98,7 +98,7 @@ describe('UDP transport on loopback', () => {
   it('follows interfaces: joins when one appears, leaves when it vanishes, and a join the OS refuses is counted, never thrown', async () => {
     const ifs = new StaticInterfaces([]);
     const notices: string[] = [];
-    const t = await UdpTransport.open(options({ multicast: true, interfaceSource: ifs, onNotice: (e) => notices.push(e) }), () => {});
+    const t = await UdpTransport.open(options({ multicast: true, interfaceSource: ifs, onNotice: (_level, e) => notices.push(e) }), () => {});
     open.push(t);
     expect(t.multicastReady).toBe(false);
     ifs.interfaces = [lo];
