@@ -114,6 +114,7 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
   }
   const det = figures.detection();
   trace('detect', wallStart, fleet.now);
+  if (process.env['MURMUR_TRACE'] && figures.falsePositives > 0) console.error(figures.falsePositiveLog.join('\n'));
 
   return {
     system: 'murmur-sim',

@@ -203,6 +203,7 @@ export class Agent {
         transport: t.counters,
         rejected: Object.fromEntries(this.host.rejected),
         core: node.stats.snapshot(),
+        memory: memoryMb(),
       }),
       members: () =>
         [...node.members()].map((m) => ({
@@ -275,6 +276,12 @@ export class Agent {
       }, PERSIST_DELAY_MS * 10);
     }
   }
+}
+
+function memoryMb(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mb = (x: number): number => Math.round((x / 1048576) * 10) / 10;
+  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external) };
 }
 
 function countBy(xs: readonly string[]): Record<string, number> {

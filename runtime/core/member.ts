@@ -41,6 +41,8 @@ export interface Member {
   deadReports: number;
   /** Probe in flight for this member, if any. */
   probe: number | undefined;
+  /** Local time our last probe of it started. */
+  lastProbeAt: number;
   /** Rate limit for telling a member that we hold it suspect or dead. */
   lastNotified: number;
   /** Rate limit for pulling its key/values when behind. */
@@ -84,6 +86,7 @@ export function newMember(
     heldAccusations: undefined,
     deadReports: 0,
     probe: undefined,
+    lastProbeAt: -Infinity,
     lastNotified: -Infinity,
     lastPull: -Infinity,
     lastMulticast: now,

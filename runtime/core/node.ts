@@ -132,6 +132,9 @@ export class Node {
   #rxMulticast = true;
   /** Members that get our heartbeats and news by unicast besides the group, refreshed each heartbeat. */
   #unicastExtras: Member[] = [];
+  /** Without multicast: SWIM's round-robin probe order, reshuffled each pass, and the next round's time. */
+  #probeOrder: NodeId[] = [];
+  #probeNext = 0;
 
   constructor(opts: NodeOptions) {
     if (!Number.isSafeInteger(opts.gen) || opts.gen < 1) {
@@ -147,7 +150,9 @@ export class Node {
     this.#broadcasts = new Broadcasts(opts.profile.repeatOffsetsMs);
     this.#awareness = new Awareness(opts.profile.awarenessMax);
     this.#bounds = {
-      minMs: opts.profile.suspicionMinMs,
+      // Without multicast every node probes an accused member itself (see #onAccusation), and
+      // a refutation travels by gossip, not by one multicast: give it time before a verdict.
+      minMs: opts.multicast ? opts.profile.suspicionMinMs : opts.profile.suspicionMaxMs,
       maxMs: opts.profile.suspicionMaxMs,
       expectedConfirmations: opts.profile.suspicionConfirmations,
     };
@@ -521,6 +526,7 @@ export class Node {
     const probe = ++this.#probeSeq;
     this.#probes.set(probe, { targetId: m.id, targetGen: m.gen, stage: 1 });
     m.probe = probe;
+    m.lastProbeAt = now;
     fx.send(m.addr, [{ type: MsgType.Ping, from: this.self, target: { id: m.id, gen: m.gen }, probe }]);
     const wait = scaleByHealth(this.profile.probeTimeoutMs / 2, this.#awareness.score);
     fx.setTimer(now + wait, { kind: 'probe-timeout', probe });
@@ -614,12 +620,18 @@ export class Node {
     if (!m || m.gen !== a.target.gen || a.inc < m.inc) return;
     if (a.type === MsgType.Dead) m.deadReports++;
     if (!isPresent(m)) return;
+    const isNewHeld = !m.heldAccusations?.has(a.from.id) && !m.suspicion?.sources.has(a.from.id);
     // First-hand evidence beats hearsay: if we heard the member recently, the accuser is the one
     // with the bad link, and we will not add to the pile.
     const fresh = (this.#silenceThreshold(m) * 0.5);
     if (now - m.lastDirect < fresh) {
       this.stats.count('accusations-held');
       (m.heldAccusations ??= new Map()).set(a.from.id, now);
+      // Without multicast, "heard recently" means one of a few random heartbeats in the last
+      // seconds: weak evidence. Check now instead of waiting for our own silence threshold; if
+      // the probe fails, the held accusation counts with ours.
+      if (!this.#multicast && m.probe === undefined) this.#startProbe(m, now, fx);
+      if (isNewHeld && !this.#multicast) this.#relay(`relay-accuse:${m.id}:${a.from.id}`, a, now, fx);
       return;
     }
     const isNew = !m.suspicion?.sources.has(a.from.id);
@@ -639,6 +651,11 @@ export class Node {
     const hb = this.#heartbeat();
     this.#sendHeartbeat(hb, now, fx);
     fx.send(from, [hb]);
+    // Without multicast a refutation would spread only by gossip, slower than the accusers'
+    // suspicion runs out at high loss: tell everyone directly. Refutations are rare events.
+    if (!this.#multicast) {
+      for (const m of this.#members.values()) if (m.status === 'alive' || m.status === 'suspect') if (m.addr !== from) fx.send(m.addr, [hb]);
+    }
   }
 
   #onLeave(now: number, from: Address, l: Leave, fx: Effects): void {
@@ -1003,10 +1020,41 @@ export class Node {
         this.#checkSuspicion(m, now, fx);
         if (m.status !== 'suspect') continue;
       }
+      if (!this.#multicast) {
+        // Our own accusation stands on one failed probe, which is weak evidence at high loss:
+        // keep checking while the suspicion runs. One answer clears it.
+        if (m.status === 'suspect' && m.probe === undefined && now - m.lastProbeAt >= this.profile.probeIntervalMs) {
+          this.#startProbe(m, now, fx);
+        }
+        continue;
+      }
       if (m.probe !== undefined) continue;
       if (m.suspicion?.sources.has(this.self.id)) continue;
-      const threshold = this.#multicast ? k * Math.max(m.hbIntervalMs, ownInterval) : this.#silenceThreshold(m);
+      const threshold = k * Math.max(m.hbIntervalMs, ownInterval);
       if (now - m.lastProgress > threshold) this.#startProbe(m, now, fx);
+    }
+    if (!this.#multicast && now >= this.#probeNext) this.#probeRound(now, fx);
+  }
+
+  /**
+   * Without multicast, heartbeat silence says little (a member's heartbeats reach us at random,
+   * first- or second-hand), so liveness is SWIM's: probe one member per interval, round-robin
+   * over a shuffled order, so every member is probed within a bounded time.
+   */
+  #probeRound(now: number, fx: Effects): void {
+    this.#probeNext = now + jittered(this.profile.probeIntervalMs, 0.1, this.#rng.next());
+    for (let tries = 0; tries < 2; tries++) {
+      while (this.#probeOrder.length > 0) {
+        const m = this.#members.get(this.#probeOrder.pop()!);
+        if (!m || !isPresent(m) || m.probe !== undefined || m.suspicion?.sources.has(this.self.id)) continue;
+        this.#startProbe(m, now, fx);
+        return;
+      }
+      this.#probeOrder = [...this.#members.values()].filter(isPresent).map((m) => m.id);
+      for (let i = this.#probeOrder.length - 1; i > 0; i--) {
+        const j = Math.floor(this.#rng.next() * (i + 1));
+        [this.#probeOrder[i], this.#probeOrder[j]] = [this.#probeOrder[j]!, this.#probeOrder[i]!];
+      }
     }
   }
 

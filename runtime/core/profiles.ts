@@ -23,6 +23,12 @@ export interface Profile {
   readonly silenceMaxIntervals: number;
   /** How long to wait for an Ack to a direct or indirect probe. A few LAN round trips, plus a busy Pi. */
   readonly probeTimeoutMs: number;
+  /**
+   * Without multicast, liveness comes from SWIM probing instead of heartbeat silence: one member
+   * probed per this interval, round-robin, so each member is probed about once per interval
+   * fleet-wide whatever N is.
+   */
+  readonly probeIntervalMs: number;
   /** Direct pings sent before giving up on a direct probe (each reaches the target independently). */
   readonly directPings: number;
   /** Members asked to probe on our behalf (SWIM ping-req), for paths that avoid our own bad link. */
@@ -61,6 +67,7 @@ const lan: Profile = {
   silenceMinIntervals: 3,
   silenceMaxIntervals: 16,
   probeTimeoutMs: 200,
+  probeIntervalMs: 1_000,
   directPings: 2,
   indirectProbes: 3,
   suspicionMinMs: 500,
@@ -88,6 +95,7 @@ const wifi: Profile = {
   silenceMinIntervals: 4,
   silenceMaxIntervals: 20,
   probeTimeoutMs: 600,
+  probeIntervalMs: 2_000,
   directPings: 2,
   indirectProbes: 3,
   suspicionMinMs: 1_500,
