@@ -153,7 +153,9 @@ export class Lab {
     const n = this.#node(i);
     if (n.proc && n.proc.exitCode === null && n.proc.signalCode === null) throw new Error(`lab: ${n.name} is already running`);
     const args = [
-      'netns', 'exec', n.ns, process.execPath, BIN, 'start',
+      // The CLI itself, through its interpreter line, so the lab runs nodes exactly as an
+      // installed `murmur` runs (same Node flags and environment).
+      'netns', 'exec', n.ns, BIN, 'start',
       '--state-dir', n.stateDir, '--name', n.name, '--log-level', this.#opts.logLevel ?? 'debug',
       ...(this.#opts.args ?? []), ...(this.#opts.nodeArgs?.(i, this) ?? []), ...extraArgs,
     ];

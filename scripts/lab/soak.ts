@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { Lab } from './lab.js';
 
-function rssMb(pid: number | undefined): number | undefined {
+/** Resident memory in MB from /proc: all of it, the private (anonymous) part, and the file-backed part (the node binary, shared between processes). */
+function rssMb(pid: number | undefined, field = 'VmRSS'): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : undefined;
   } catch {
     return undefined;
@@ -51,7 +52,8 @@ async function main(argv: string[]): Promise<void> {
       await new Promise((r) => setTimeout(r, 60_000));
       const row = lab.nodes.map((n) => rssMb(n.proc?.pid) ?? -1);
       samples.push(row);
-      console.log(`minute ${m}: rss MB node0=${row[0]} max=${Math.max(...row)} min=${Math.min(...row)}`);
+      const pid0 = lab.nodes[0]!.proc?.pid;
+      console.log(`minute ${m}: rss MB node0=${row[0]} (anon ${rssMb(pid0, 'RssAnon')}, file ${rssMb(pid0, 'RssFile')}) max=${Math.max(...row)} min=${Math.min(...row)}`);
     }
     for (const t of timers) clearTimeout(t);
     const at = (min: number): number[] => samples[Math.min(min, samples.length) - 1]!;
