@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { parseLine } from '../../runtime/agent/log.js';
 import { ip, ipQuiet, namespaces } from '../netns.js';
 
-/** The built CLI, found from the repository root whether this file runs from source or from dist/. */
-const BIN = join(repoRoot(), 'dist/runtime/cli/bin.js');
+/** The built CLI, found from the repository root whether this file runs from source or from dist/; MURMUR_LAB_BIN overrides it (to compare builds or Node flags). */
+const BIN = process.env['MURMUR_LAB_BIN'] ?? join(repoRoot(), 'dist/runtime/cli/bin.js');
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
