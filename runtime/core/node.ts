@@ -41,9 +41,10 @@ import { DIGEST_OVERHEAD, fillDigest } from './digest.js';
 import { kvEntrySize, packDatagrams } from './packing.js';
 import type { Profile } from './profiles.js';
 import { nextDeadline, verdict, type SuspicionBounds } from './suspicion.js';
-import { heartbeatIntervalMs, jittered, repeatsFor, scaleByHealth, silenceIntervals } from './timing.js';
+import { heartbeatIntervalMs, jittered, repeatsFor, silenceIntervals } from './timing.js';
 import { memberHash } from './view-hash.js';
 import { NodeStats } from './stats.js';
+import { Prober } from './probing.js';
 
 export interface NodeOptions {
   readonly id: NodeId;
@@ -58,14 +59,6 @@ export interface NodeOptions {
   readonly multicast: boolean;
   /** Unicast addresses to contact at start (and whenever the node knows nobody). */
   readonly seeds?: readonly Address[];
-}
-
-interface Probe {
-  readonly targetId: NodeId;
-  readonly targetGen: number;
-  stage: 1 | 2;
-  /** Set when this probe is run on behalf of another node's PingReq. */
-  readonly relayFor?: { readonly addr: Address; readonly probe: number };
 }
 
 /** Bytes of a Delta besides its entries (type, refs, versions, array headers), rounded up. */
@@ -101,7 +94,6 @@ export class Node {
 
   #inc = 0;
   #seq = 0;
-  #probeSeq = 0;
   #running = false;
   #left = false;
   readonly #rng: Rng;
@@ -115,7 +107,7 @@ export class Node {
   readonly #broadcasts: Broadcasts;
   readonly #loss = new LossEstimator();
   readonly #awareness: Awareness;
-  readonly #probes = new Map<number, Probe>();
+  readonly #prober: Prober;
   readonly #bounds: SuspicionBounds;
   #burst = JOIN_BURST_HEARTBEATS;
   #aeRound = 0;
@@ -132,9 +124,6 @@ export class Node {
   #rxMulticast = true;
   /** Members that get our heartbeats and news by unicast besides the group, refreshed each heartbeat. */
   #unicastExtras: Member[] = [];
-  /** Without multicast: SWIM's round-robin probe order, reshuffled each pass, and the next round's time. */
-  #probeOrder: NodeId[] = [];
-  #probeNext = 0;
 
   constructor(opts: NodeOptions) {
     if (!Number.isSafeInteger(opts.gen) || opts.gen < 1) {
@@ -158,6 +147,19 @@ export class Node {
     };
     this.kv.ensure(this.self);
     this.#view = memberHash(this.self.id, this.self.gen);
+    const node = this;
+    this.#prober = new Prober({
+      self: this.self,
+      profile: this.profile,
+      stats: this.stats,
+      awareness: this.#awareness,
+      rng: this.#rng,
+      member: (id) => this.#members.get(id),
+      members: () => this.#members.values(),
+      randomPresent: (count, exclude) => this.#randomPresent(count, exclude),
+      answered: (m, a, now, fx) => node.#probeAnswered(m, a, now, fx),
+      failed: (m, now, fx) => node.#probeFailed(m, now, fx),
+    });
   }
 
   // ---------------------------------------------------------------- queries
@@ -274,7 +276,7 @@ export class Node {
         this.#flush(now, fx);
         return;
       case 'probe-timeout':
-        this.#onProbeTimeout(now, token.probe, fx);
+        this.#prober.onTimeout(token.probe, now, fx);
         return;
     }
   }
@@ -319,7 +321,7 @@ export class Node {
       case MsgType.Ping:
         return this.#onPing(now, from, m, fx);
       case MsgType.Ack:
-        return this.#onAck(now, from, m, fx);
+        return this.#prober.onAck(m, now, fx);
       case MsgType.PingReq:
         return this.#onPingReq(now, from, m, fx);
       case MsgType.Suspect:
@@ -490,30 +492,10 @@ export class Node {
       fx.send(from, [{ type: MsgType.Ack, from: this.self, probe: r.probe, inc: this.#inc }]);
       return;
     }
-    const probe = ++this.#probeSeq;
-    this.#probes.set(probe, {
-      targetId: r.target.id,
-      targetGen: r.target.gen,
-      stage: 2,
-      relayFor: { addr: from, probe: r.probe },
-    });
-    fx.send(r.targetAddr, [{ type: MsgType.Ping, from: this.self, target: r.target, probe }]);
-    fx.setTimer(now + this.profile.probeTimeoutMs, { kind: 'probe-timeout', probe });
-    this.stats.count('probes-relayed');
+    this.#prober.relay(r, from, now, fx);
   }
 
-  #onAck(now: number, from: Address, a: Ack, fx: Effects): void {
-    const probe = this.#probes.get(a.probe);
-    if (!probe || probe.targetId !== a.from.id) return;
-    this.#probes.delete(a.probe);
-    if (probe.relayFor) {
-      fx.send(probe.relayFor.addr, [{ type: MsgType.Ack, from: a.from, probe: probe.relayFor.probe, inc: a.inc }]);
-      return;
-    }
-    const m = this.#members.get(a.from.id);
-    if (!m || a.from.gen < m.gen) return;
-    if (m.probe === a.probe) m.probe = undefined;
-    this.#awareness.apply(-1);
+  #probeAnswered(m: Member, a: Ack, now: number, fx: Effects): void {
     if (a.from.gen > m.gen) {
       this.#restarted(m, a.from.gen, a.inc, m.addr, now, fx);
       return;
@@ -522,48 +504,13 @@ export class Node {
     this.#heardFrom(m, a.inc, now, fx);
   }
 
-  #startProbe(m: Member, now: number, fx: Effects): void {
-    const probe = ++this.#probeSeq;
-    this.#probes.set(probe, { targetId: m.id, targetGen: m.gen, stage: 1 });
-    m.probe = probe;
-    m.lastProbeAt = now;
-    fx.send(m.addr, [{ type: MsgType.Ping, from: this.self, target: { id: m.id, gen: m.gen }, probe }]);
-    const wait = scaleByHealth(this.profile.probeTimeoutMs / 2, this.#awareness.score);
-    fx.setTimer(now + wait, { kind: 'probe-timeout', probe });
-    this.stats.count('probes-started');
-  }
-
-  #onProbeTimeout(now: number, probe: number, fx: Effects): void {
-    const p = this.#probes.get(probe);
-    if (!p) return;
-    const m = this.#members.get(p.targetId);
-    if (p.relayFor || !m || m.gen !== p.targetGen || m.probe !== probe || !isPresent(m)) {
-      this.#probes.delete(probe);
-      if (m && m.probe === probe) m.probe = undefined;
-      return;
-    }
-    const target = { id: m.id, gen: m.gen };
-    if (p.stage === 1) {
-      // Direct ping unanswered: try again, and ask others to try along paths that avoid our link.
-      p.stage = 2;
-      for (let i = 1; i < this.profile.directPings; i++) {
-        fx.send(m.addr, [{ type: MsgType.Ping, from: this.self, target, probe }]);
-      }
-      for (const helper of this.#randomPresent(this.profile.indirectProbes, m.id)) {
-        fx.send(helper.addr, [{ type: MsgType.PingReq, from: this.self, target, targetAddr: m.addr, probe }]);
-      }
-      const wait = scaleByHealth(this.profile.probeTimeoutMs, this.#awareness.score);
-      fx.setTimer(now + wait, { kind: 'probe-timeout', probe });
-      return;
-    }
-    this.#probes.delete(probe);
-    m.probe = undefined;
-    this.stats.count('probes-failed');
+  #probeFailed(m: Member, now: number, fx: Effects): void {
     this.#accuse(m, this.self.id, now, fx);
     const s = m.suspicion;
     // Speak up only while the accusation is still news: once enough others have said it, one
     // more voice adds nothing but a multicast to every device (N accusers x N receivers).
     if (s?.sources.has(this.self.id) && s.sources.size <= this.profile.suspicionConfirmations) {
+      const target = { id: m.id, gen: m.gen };
       const msg: Suspect = { type: MsgType.Suspect, from: this.self, target, inc: s.inc };
       this.#queue(`accuse:${m.id}`, msg, now, fx);
       fx.send(m.addr, [msg]);
@@ -630,7 +577,7 @@ export class Node {
       // Without multicast, "heard recently" means one of a few random heartbeats in the last
       // seconds: weak evidence. Check now instead of waiting for our own silence threshold; if
       // the probe fails, the held accusation counts with ours.
-      if (!this.#multicast && m.probe === undefined) this.#startProbe(m, now, fx);
+      if (!this.#multicast && m.probe === undefined) this.#prober.start(m, now, fx);
       if (isNewHeld && !this.#multicast) this.#relay(`relay-accuse:${m.id}:${a.from.id}`, a, now, fx);
       return;
     }
@@ -638,7 +585,7 @@ export class Node {
     this.#accuse(m, a.from.id, now, fx);
     // See for ourselves: our own failed probe is what makes us a second source.
     if (m.status === 'suspect' && m.probe === undefined && !m.suspicion?.sources.has(this.self.id)) {
-      this.#startProbe(m, now, fx);
+      this.#prober.start(m, now, fx);
     }
     if (isNew && !this.#multicast) this.#relay(`relay-accuse:${m.id}:${a.from.id}`, a, now, fx);
   }
@@ -1024,38 +971,16 @@ export class Node {
         // Our own accusation stands on one failed probe, which is weak evidence at high loss:
         // keep checking while the suspicion runs. One answer clears it.
         if (m.status === 'suspect' && m.probe === undefined && now - m.lastProbeAt >= this.profile.probeIntervalMs) {
-          this.#startProbe(m, now, fx);
+          this.#prober.start(m, now, fx);
         }
         continue;
       }
       if (m.probe !== undefined) continue;
       if (m.suspicion?.sources.has(this.self.id)) continue;
       const threshold = k * Math.max(m.hbIntervalMs, ownInterval);
-      if (now - m.lastProgress > threshold) this.#startProbe(m, now, fx);
+      if (now - m.lastProgress > threshold) this.#prober.start(m, now, fx);
     }
-    if (!this.#multicast && now >= this.#probeNext) this.#probeRound(now, fx);
-  }
-
-  /**
-   * Without multicast, heartbeat silence says little (a member's heartbeats reach us at random,
-   * first- or second-hand), so liveness is SWIM's: probe one member per interval, round-robin
-   * over a shuffled order, so every member is probed within a bounded time.
-   */
-  #probeRound(now: number, fx: Effects): void {
-    this.#probeNext = now + jittered(this.profile.probeIntervalMs, 0.1, this.#rng.next());
-    for (let tries = 0; tries < 2; tries++) {
-      while (this.#probeOrder.length > 0) {
-        const m = this.#members.get(this.#probeOrder.pop()!);
-        if (!m || !isPresent(m) || m.probe !== undefined || m.suspicion?.sources.has(this.self.id)) continue;
-        this.#startProbe(m, now, fx);
-        return;
-      }
-      this.#probeOrder = [...this.#members.values()].filter(isPresent).map((m) => m.id);
-      for (let i = this.#probeOrder.length - 1; i > 0; i--) {
-        const j = Math.floor(this.#rng.next() * (i + 1));
-        [this.#probeOrder[i], this.#probeOrder[j]] = [this.#probeOrder[j]!, this.#probeOrder[i]!];
-      }
-    }
+    if (!this.#multicast && now >= this.#prober.nextRoundAt) this.#prober.round(now, fx);
   }
 
   #gc(now: number, fx: Effects): void {
