@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { all, allDeclaredDead, allSee, falseDeaths, labAvailable, withLab } from './lab-support.js';
 
@@ -15,7 +17,14 @@ describe.skipIf(!labAvailable)('fleet lab, 5 nodes', () => {
 
       const before = (await lab.api(4, 'GET', '/v1/status')).body as { gen: number };
       await lab.api(4, 'PUT', '/v1/kv/role', { value: 'gateway' });
-      await new Promise((r) => setTimeout(r, 1500)); // past the own-keys write delay
+      // Own keys are saved within a second (coalesced writes); kill only once it is on disk.
+      await lab.waitFor('own key saved', 5_000, () => {
+        try {
+          return readFileSync(join(lab.dir, 'n4', 'own-keys.json'), 'utf8').includes('gateway');
+        } catch {
+          return false;
+        }
+      });
       lab.kill(4);
       await lab.waitFor('kill -9 detected by all', 15_000, () => allDeclaredDead(lab, [0, 1, 2, 3], 4));
 
@@ -101,8 +110,11 @@ describe.skipIf(!labAvailable)('fleet lab, multicast faults', () => {
         await lab.api(1, 'PUT', '/v1/kv/mode', { value: 'eco' });
         await lab.waitFor('cut-off node\'s value everywhere', 5_000, () => allSee(lab, all(lab), 3, 'alarm', 'door'));
         await lab.waitFor('value at the cut-off nodes', 5_000, () => allSee(lab, [3, 4], 1, 'mode', 'eco'));
-        const status = (await lab.api(0, 'GET', '/v1/status')).body as { core: Record<string, number> };
-        expect(status.core['unicast-fallback-peers'] ?? 0).toBeGreaterThan(0);
+        // The fallback engages once the group has been silent for the cut-off nodes for a few
+        // heartbeat intervals; values may well have crossed by anti-entropy before that.
+        const fallback = async (i: number): Promise<number> =>
+          ((await lab.api(i, 'GET', '/v1/status')).body as { core: Record<string, number> }).core['unicast-fallback-peers'] ?? 0;
+        await lab.waitFor('direct heartbeats to and from the cut-off nodes', 10_000, async () => (await fallback(0)) > 0 && (await fallback(3)) > 0);
         lab.kill(4);
         await lab.waitFor('kill -9 detected by all', 15_000, () => allDeclaredDead(lab, [0, 1, 2, 3], 4));
         expect(falseDeaths(lab, new Set(['n4']))).toEqual([]);
