@@ -27,6 +27,13 @@ export interface AgentDeps {
 
 /** Coalesce own-key writes: a sensor publishing every few seconds must not wear out an SD card. */
 const PERSIST_DELAY_MS = 1000;
+/**
+ * How often to ask V8 for a full collection. murmur's live heap is small and steady (about
+ * 7 MB in a 16-node fleet, the same at minute 2 and minute 8 by heap snapshot), but V8 lets
+ * short-lived garbage pile up in the old generation for many minutes before collecting it,
+ * and resident memory creeps with it. A concurrent major GC once a minute costs a few ms.
+ */
+const GC_INTERVAL_MS = 60_000;
 
 export class Agent {
   readonly host: NodeHost;
@@ -37,6 +44,7 @@ export class Agent {
   readonly #own: Map<string, OwnKey>;
   #api: Server | undefined;
   #persistTimer: NodeJS.Timeout | undefined;
+  #gcTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(config: MurmurConfig, state: StateDir, transport: UdpTransport, host: NodeHost, own: Map<string, OwnKey>, log: Logger) {
@@ -116,6 +124,7 @@ export class Agent {
       throw e;
     }
     host.start();
+    agent.#startPeriodicGc();
     for (const [k, v] of own) host.set(k, v.value);
     if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
     return agent;
@@ -139,6 +148,7 @@ export class Agent {
         }
       }
       this.flushOwnKeys();
+      if (this.#gcTimer) clearInterval(this.#gcTimer);
       if (announce) {
         this.#log.log('info', 'node-leaving', { node: this.host.node.self.id });
         // Long enough for the leave's repeats to go out.
@@ -148,6 +158,14 @@ export class Agent {
       this.#log.log('info', 'node-stopped', { node: this.host.node.self.id });
     })();
     return this.#stopping;
+  }
+
+  #startPeriodicGc(): void {
+    // Present only when node runs with --expose-gc (the CLI's interpreter line passes it).
+    const gc = (globalThis as { gc?: (opts?: { type: string; execution: string }) => unknown }).gc;
+    if (typeof gc !== 'function') return;
+    this.#gcTimer = setInterval(() => gc({ type: 'major', execution: 'async' }), GC_INTERVAL_MS);
+    this.#gcTimer.unref();
   }
 
   get transport(): UdpTransport {
