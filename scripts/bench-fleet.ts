@@ -18,47 +18,25 @@ import { UdpTransport } from '../runtime/net/udp-transport.js';
 import { FleetFigures } from '../runtime/sim/figures.js';
 import { Prng } from '../runtime/sim/prng.js';
 import { sizeOf } from '../runtime/wire/index.js';
+import { numberArg, parseBenchArgs, type BenchArgs } from './bench-args.js';
 import { createLoopbackNamespace, deleteNamespace } from './netns.js';
 
-interface Args {
-  nodes: number;
-  loss: number;
-  workload: number;
-  steady: number;
-  profile: string;
-  seed: number;
-  deadline: number;
+interface Args extends BenchArgs {
   groupPort: number;
   inner: boolean;
 }
 
 function parse(argv: readonly string[]): Args {
-  const a: Args = { nodes: 16, loss: 0, workload: 5, steady: 30, profile: 'lan', seed: 1, deadline: 120, groupPort: 7477, inner: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const v = argv[i + 1];
-    const num = (): number => {
-      const n = Number(v);
-      if (v === undefined || !Number.isFinite(n)) throw new Error(`${flag}: expected a number, got ${v ?? 'nothing'}`);
-      i++;
-      return n;
-    };
-    switch (flag) {
-      case '--nodes': a.nodes = num(); break;
-      case '--loss': a.loss = num(); break;
-      case '--workload': a.workload = num(); break;
-      case '--steady': a.steady = num(); break;
-      case '--seed': a.seed = num(); break;
-      case '--deadline': a.deadline = num(); break;
-      case '--group-port': a.groupPort = num(); break;
-      case '--profile': a.profile = v ?? ''; i++; break;
-      case '--inner': a.inner = true; break;
-      default: throw new Error(`unknown option ${flag}; usage: npm run bench:fleet -- --nodes N --loss P --workload W --steady S [--profile lan] [--seed S]`);
-    }
-  }
-  if (!Number.isInteger(a.nodes) || a.nodes < 2) throw new Error(`--nodes: expected an integer >= 2, got ${a.nodes}`);
-  if (a.loss < 0 || a.loss >= 1) throw new Error(`--loss: expected a probability in [0, 1), got ${a.loss}`);
-  return a;
+  let groupPort = 7477;
+  let inner = false;
+  const usage = 'usage: npm run bench:fleet -- --nodes N --loss P --workload W --steady S [--profile lan] [--seed S]';
+  const a = parseBenchArgs(argv, usage, (flag, value) => {
+    if (flag === '--group-port') groupPort = numberArg(flag, value());
+    else if (flag === '--inner') inner = true;
+    else return false;
+    return true;
+  });
+  return { ...a, groupPort, inner };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

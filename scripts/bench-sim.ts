@@ -6,44 +6,20 @@ import { profileByName } from '../runtime/core/profiles.js';
 import { Fleet } from '../runtime/sim/fleet.js';
 import { FleetFigures } from '../runtime/sim/figures.js';
 import { Prng } from '../runtime/sim/prng.js';
+import { parseBenchArgs, type BenchArgs } from './bench-args.js';
 
-interface Args {
-  nodes: number;
-  loss: number;
-  seed: number;
-  workload: number;
-  steady: number;
-  profile: string;
-  deadline: number;
+interface Args extends BenchArgs {
   multicast: boolean;
 }
 
 function parse(argv: readonly string[]): Args {
-  const a: Args = { nodes: 16, loss: 0, seed: 1, workload: 5, steady: 30, profile: 'lan', deadline: 120, multicast: true };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const v = argv[i + 1];
-    const num = (): number => {
-      const n = Number(v);
-      if (v === undefined || !Number.isFinite(n)) throw new Error(`${flag}: expected a number, got ${v ?? 'nothing'}`);
-      i++;
-      return n;
-    };
-    switch (flag) {
-      case '--nodes': a.nodes = num(); break;
-      case '--loss': a.loss = num(); break;
-      case '--seed': a.seed = num(); break;
-      case '--workload': a.workload = num(); break;
-      case '--steady': a.steady = num(); break;
-      case '--deadline': a.deadline = num(); break;
-      case '--profile': a.profile = v ?? ''; i++; break;
-      case '--no-multicast': a.multicast = false; break;
-      default: throw new Error(`unknown option ${flag}; see scripts/bench-sim.ts for usage`);
-    }
-  }
-  if (!Number.isInteger(a.nodes) || a.nodes < 2) throw new Error(`--nodes: expected an integer >= 2, got ${a.nodes}`);
-  if (a.loss < 0 || a.loss >= 1) throw new Error(`--loss: expected a probability in [0, 1), got ${a.loss}`);
-  return a;
+  let multicast = true;
+  const a = parseBenchArgs(argv, 'see scripts/bench-sim.ts for usage', (flag) => {
+    if (flag !== '--no-multicast') return false;
+    multicast = false;
+    return true;
+  });
+  return { ...a, multicast };
 }
 
 /** MURMUR_TRACE=1 prints each phase's virtual and wall time to stderr. */
