@@ -35,7 +35,16 @@ export function createLoopbackNamespace(name: string): void {
   }
 }
 
+/** Kill whatever still runs inside a namespace, then delete it (a process left inside would keep its sockets). */
 export function deleteNamespace(name: string): void {
+  const pids = (spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout ?? '').split(/\s+/).filter(Boolean);
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
   ipQuiet(['netns', 'del', name]);
 }
 

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseLine } from '../../runtime/agent/log.js';
-import { ip, ipQuiet, namespaces } from '../netns.js';
+import { deleteNamespace, ip, namespaces } from '../netns.js';
 
 /** The built CLI, found from the repository root whether this file runs from source or from dist/; MURMUR_LAB_BIN overrides it (to compare builds or Node flags). */
 const BIN = process.env['MURMUR_LAB_BIN'] ?? join(repoRoot(), 'dist/runtime/cli/bin.js');
@@ -309,7 +309,7 @@ export class Lab {
     process.off('SIGINT', this.#signalHook);
     process.off('SIGTERM', this.#signalHook);
     for (const n of this.nodes) n.proc?.kill('SIGKILL');
-    for (const ns of namespaces()) if (ns.startsWith(`${this.tag}-`)) removeNamespace(ns);
+    for (const ns of namespaces()) if (ns.startsWith(`${this.tag}-`)) deleteNamespace(ns);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -329,22 +329,9 @@ export function cleanStaleLabs(all = false): string[] {
       alive = false;
     }
     if (all || !alive) {
-      removeNamespace(ns);
+      deleteNamespace(ns);
       removed.push(ns);
     }
   }
   return removed;
-}
-
-/** Kill whatever still runs inside a namespace, then delete it. */
-function removeNamespace(ns: string): void {
-  const pids = (spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '').split(/\s+/).filter(Boolean);
-  for (const pid of pids) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  ipQuiet(['netns', 'del', ns]);
 }
