@@ -101,7 +101,6 @@ export class UdpTransport implements Transport {
       throw new Error(`network: could not open a UDP socket on port ${opts.port} (${errors.join('; ')})`);
     }
     t.refreshInterfaces();
-    t.localAddress = t.#advertised();
     if (opts.multicast && opts.interfaceCheckMs > 0) {
       t.#timer = setInterval(() => t.refreshInterfaces(), opts.interfaceCheckMs);
       t.#timer.unref();
@@ -163,19 +162,25 @@ export class UdpTransport implements Transport {
     })));
   }
 
-  /** Re-read interfaces and bring group memberships in line. Called on a timer; public for tests. */
+  /**
+   * Re-read interfaces (once), bring group memberships in line, and work out the address to
+   * advertise. Called at open and on a timer; public for tests.
+   */
   refreshInterfaces(): void {
-    if (this.#closed || !this.#opts.multicast) return;
+    if (this.#closed) return;
     let all: NetInterface[];
     try {
       all = this.#opts.interfaceSource.list();
     } catch (e) {
       this.#opts.onNotice?.('warn', 'interfaces-unreadable', { error: (e as Error).message });
-      return;
+      // Keep what we had; at open there is nothing yet, so fall back to the bound addresses.
+      if (this.localAddress !== '') return;
+      all = [];
     }
     const chosen = selectInterfaces(all, this.#opts.interfaces);
+    // Without multicast there is no group socket and #reconcile has nothing to do.
     for (const link of this.#links) this.#reconcile(link, chosen, all);
-    const addr = this.#advertised();
+    const addr = this.#advertised(all);
     if (addr !== this.localAddress) {
       const first = this.localAddress === '';
       this.localAddress = addr;
@@ -359,18 +364,18 @@ export class UdpTransport implements Transport {
   }
 
   /** The unicast address to advertise: the first selected interface's address, IPv4 preferred. */
-  #advertised(): Address {
+  #advertised(all: readonly NetInterface[]): Address {
     const v4 = this.#links.find((l) => l.family === 'ipv4');
     const bound4 = v4?.unicast.address();
     if (v4 && bound4) {
       let host = bound4.address;
-      if (host === '0.0.0.0') host = v4.joined.get(v4.primaryIf ?? '')?.key ?? firstIpv4(this.#opts.interfaceSource) ?? '127.0.0.1';
+      if (host === '0.0.0.0') host = v4.joined.get(v4.primaryIf ?? '')?.key ?? firstIpv4(all) ?? '127.0.0.1';
       return formatAddress(host, bound4.port);
     }
     const v6 = this.#links[0]!;
     const b = v6.unicast.address();
     let host = b.address;
-    if (host === '::') host = firstIpv6(this.#opts.interfaceSource, [...v6.joined.keys()]) ?? '::1';
+    if (host === '::') host = firstIpv6(all, [...v6.joined.keys()]) ?? '::1';
     return formatAddress(host, b.port);
   }
 }
@@ -383,22 +388,13 @@ function closeQuietly(s: dgram.Socket): void {
   }
 }
 
-function firstIpv4(src: InterfaceSource): string | undefined {
-  try {
-    const all = src.list();
-    return (all.find((i) => !i.loopback && i.up && i.ipv4) ?? all.find((i) => i.ipv4))?.ipv4;
-  } catch {
-    return undefined;
-  }
+function firstIpv4(all: readonly NetInterface[]): string | undefined {
+  return (all.find((i) => !i.loopback && i.up && i.ipv4) ?? all.find((i) => i.ipv4))?.ipv4;
 }
 
-function firstIpv6(src: InterfaceSource, joined: readonly string[]): string | undefined {
-  try {
-    const all = src.list().filter((i) => i.ipv6 !== undefined);
-    return (all.find((i) => joined.includes(i.name)) ?? all.find((i) => !i.loopback) ?? all[0])?.ipv6;
-  } catch {
-    return undefined;
-  }
+function firstIpv6(all: readonly NetInterface[], joined: readonly string[]): string | undefined {
+  const v6 = all.filter((i) => i.ipv6 !== undefined);
+  return (v6.find((i) => joined.includes(i.name)) ?? v6.find((i) => !i.loopback) ?? v6[0])?.ipv6;
 }
 
 function bind(s: dgram.Socket, port: number, address: string): Promise<void> {
