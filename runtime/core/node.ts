@@ -147,7 +147,6 @@ export class Node {
     };
     this.kv.ensure(this.self);
     this.#view = memberHash(this.self.id, this.self.gen);
-    const node = this;
     this.#prober = new Prober({
       self: this.self,
       profile: this.profile,
@@ -157,8 +156,8 @@ export class Node {
       member: (id) => this.#members.get(id),
       members: () => this.#members.values(),
       randomPresent: (count, exclude) => this.#randomPresent(count, exclude),
-      answered: (m, a, now, fx) => node.#probeAnswered(m, a, now, fx),
-      failed: (m, now, fx) => node.#probeFailed(m, now, fx),
+      answered: (m, a, now, fx) => this.#probeAnswered(m, a, now, fx),
+      failed: (m, now, fx) => this.#probeFailed(m, now, fx),
     });
   }
 

@@ -71,6 +71,11 @@ export class Scenario {
     return true;
   }
 
+  /** A core counter (NodeStats) summed over every node of the fleet. */
+  total(counter: string): number {
+    return this.fleet.ids.reduce((sum, id) => sum + this.fleet.node(id).stats.get(counter), 0);
+  }
+
   /** Every ordered pair has been introduced at least once (the benchmark's join criterion). */
   allMet(ids: readonly string[] = this.fleet.ids): boolean {
     for (const a of ids) for (const b of ids) if (a !== b && !this.#seen.has(`${a}>${b}`)) return false;
