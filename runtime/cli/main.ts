@@ -7,6 +7,7 @@ const help = `usage: murmur <command> [options]
 commands:
   start    run this device's node (UDP multicast and unicast, local API)
   sim      run a simulated fleet in virtual time and watch it (no network needed)
+  admin    fleet admin key: provision devices, sign certificates, revoke
   help     show this help
 
 Run "murmur <command> --help" for a command's options. See README.md.`;
@@ -21,6 +22,8 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
         return import('./sim-command.js').then((m) => m.simCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'start':
         return import('./start-command.js').then((m) => m.startCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'admin':
+        return import('./admin-command.js').then((m) => m.adminCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case undefined:
       case 'help':
       case '-h':
