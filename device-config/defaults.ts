@@ -30,6 +30,21 @@ export const defaults = {
     /** How often interfaces are re-read to follow cables, Wi-Fi and DHCP. */
     interfaceCheckMs: 5000,
   },
+  security: {
+    /**
+     * File holding the fleet key (base64 of 32 bytes, from `murmur keys generate`), written at
+     * flash time. Read on first start only, into the keyring in the state directory. Unset: the
+     * device makes up its own key and is a fleet of one until it is given the fleet's.
+     */
+    fleetKeyFile: undefined as string | undefined,
+    /**
+     * The fleet admin's public key (base64, from `murmur admin init`). Set: only devices holding a
+     * certificate signed by it are admitted, and revocations it signs are enforced.
+     */
+    adminPublicKey: undefined as string | undefined,
+    /** Days a removed fleet key is still answered with the new keyring, for devices that were off during a rotation. */
+    keyGraceDays: 30,
+  },
   api: {
     /** Unix socket of the local API, relative to the state directory unless absolute. */
     socket: 'murmur.sock',

@@ -11,6 +11,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NodeHost, monotonicClock } from '../runtime/agent/node-host.js';
+import { FleetChannel } from '../runtime/crypto/fleet-channel.js';
+import { Keyring } from '../runtime/crypto/keyring.js';
+import { SEAL_OVERHEAD } from '../runtime/crypto/seal.js';
+import nacl from 'tweetnacl';
 import { Node } from '../runtime/core/node.js';
 import { profileByName } from '../runtime/core/profiles.js';
 import { SystemInterfaces } from '../runtime/net/interfaces.js';
@@ -57,7 +61,11 @@ interface Member {
 }
 
 async function runInner(a: Args): Promise<Record<string, unknown>> {
-  const profile = profileByName(a.profile);
+  const wire = profileByName(a.profile);
+  // Sealed like a real device: the core packs the budget less the seal.
+  const profile = { ...wire, datagramBudget: wire.datagramBudget - SEAL_OVERHEAD };
+  const keyring = new Keyring(0);
+  keyring.use(keyring.install(nacl.randomBytes(32)));
   const figures = new FleetFigures(a.nodes);
   const rng = new Prng(a.seed);
   const lossRng = rng.fork('loss');
@@ -80,7 +88,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
         interfaces: 'auto',
         multicast: true,
         ttl: 1,
-        budget: profile.datagramBudget,
+        budget: wire.datagramBudget,
         interfaceSource: ifs,
         interfaceCheckMs: 0,
         receiveLoss: { p: a.loss, next: () => lossRng.next() },
@@ -92,7 +100,8 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
     host = new NodeHost({
       node,
       clock: monotonicClock,
-      budget: profile.datagramBudget,
+      budget: wire.datagramBudget,
+      channel: new FleetChannel(keyring, id, gen),
       send: (to, bytes) => transport.send(to, bytes),
       onEvent: (e) => figures.observe(now(), id, e),
     });
@@ -152,7 +161,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
   const det = figures.detection();
 
   const rejected: Record<string, number> = {};
-  for (const m of members) for (const [r, n] of m.host.rejected) rejected[r] = (rejected[r] ?? 0) + n;
+  for (const m of members) for (const [r, n] of Object.entries(m.host.refusals())) rejected[r] = (rejected[r] ?? 0) + n;
   const out = {
     system: `murmur-${process.env['npm_package_version'] ?? 'dev'}`,
     profile: profile.name,

@@ -14,7 +14,12 @@ import { formatAddress, parseAddress } from '../net/address.js';
 import { SystemInterfaces, type InterfaceSource } from '../net/interfaces.js';
 import { UdpTransport } from '../net/udp-transport.js';
 import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, sizeOf } from '../wire/index.js';
+import { FleetChannel } from '../crypto/fleet-channel.js';
+import { formatKeyId, type Keyring } from '../crypto/keyring.js';
+import { SEAL_OVERHEAD } from '../crypto/seal.js';
 import { CryptoRng } from './crypto-rng.js';
+import { KeySync } from './key-sync.js';
+import { KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from './keyring-store.js';
 import type { Logger } from './log.js';
 import { monotonicClock, NodeHost } from './node-host.js';
 import { StateDir, type OwnKey } from './state-dir.js';
@@ -42,13 +47,26 @@ export class Agent {
   readonly #log: Logger;
   readonly #config: MurmurConfig;
   readonly #own: Map<string, OwnKey>;
+  readonly #keyring: Keyring;
+  readonly #keySync: KeySync;
   #api: Server | undefined;
   #persistTimer: NodeJS.Timeout | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
 
-  private constructor(config: MurmurConfig, state: StateDir, transport: UdpTransport, host: NodeHost, own: Map<string, OwnKey>, log: Logger) {
+  private constructor(
+    config: MurmurConfig,
+    state: StateDir,
+    transport: UdpTransport,
+    host: NodeHost,
+    own: Map<string, OwnKey>,
+    keyring: Keyring,
+    keySync: KeySync,
+    log: Logger,
+  ) {
     this.#config = config;
+    this.#keyring = keyring;
+    this.#keySync = keySync;
     this.#state = state;
     this.#transport = transport;
     this.host = host;
@@ -61,7 +79,16 @@ export class Agent {
     const state = StateDir.open(config.node.stateDir, log);
     const id = state.identity(config.node.name);
     const gen = state.nextGeneration((deps.wallClock ?? Date.now)());
-    const profile = profileOf(config);
+    const keyringFile = state.path(KEYRING_FILE);
+    const keyring = loadKeyring(keyringFile, {
+      graceMs: config.security.keyGraceDays * 86_400_000,
+      fleetKeyFile: config.security.fleetKeyFile,
+      log,
+      ...(deps.wallClock ? { wallClock: deps.wallClock } : {}),
+    });
+    const wire = profileOf(config);
+    // Every datagram is sealed: the core packs what is left of the budget after the seal.
+    const profile = { ...wire, datagramBudget: wire.datagramBudget - SEAL_OVERHEAD };
     const net = config.network;
     let host: NodeHost | undefined;
     const transport = await UdpTransport.open(
@@ -74,7 +101,7 @@ export class Agent {
         interfaces: net.interfaces,
         multicast: net.multicast,
         ttl: net.ttl,
-        budget: profile.datagramBudget,
+        budget: wire.datagramBudget,
         interfaceSource: deps.interfaces ?? new SystemInterfaces(),
         interfaceCheckMs: net.interfaceCheckMs,
         onNotice: (level, event, fields) => log.log(level, event, fields),
@@ -91,16 +118,32 @@ export class Agent {
     const multicast = net.multicast;
     const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: new CryptoRng(), size: sizeOf, multicast, seeds });
     let agent: Agent | undefined;
+    const keySync = new KeySync(
+      keyring,
+      () => host,
+      () => {
+        try {
+          saveKeyring(keyringFile, keyring);
+        } catch (e) {
+          log.log('error', 'keyring-not-saved', { error: (e as Error).message });
+        }
+      },
+      log,
+      monotonicClock,
+    );
     host = new NodeHost({
       node,
       clock: monotonicClock,
-      budget: profile.datagramBudget,
+      budget: wire.datagramBudget,
+      channel: new FleetChannel(keyring, id, gen),
+      onOldKey: (k, st, from) => keySync.oldKey(k, st, from),
+      onControl: (plain, from) => keySync.control(plain, from),
       send: (to, bytes) => transport.send(to, bytes),
       onEvent: (e) => agent?.logEvent(e),
       onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
     });
     const own = state.loadOwnKeys();
-    agent = new Agent(config, state, transport, host, own, log);
+    agent = new Agent(config, state, transport, host, own, keyring, keySync, log);
     log.log('info', 'node-starting', {
       node: id,
       gen,
@@ -110,6 +153,7 @@ export class Agent {
       families: net.families.join(','),
       seeds: seeds.join(',') || undefined,
       state_dir: config.node.stateDir,
+      fleet_key: formatKeyId(keyring.primaryId!),
     });
     if (net.multicast && !transport.multicastReady) {
       log.log('warn', 'multicast-unavailable', {
@@ -148,6 +192,7 @@ export class Agent {
         }
       }
       this.flushOwnKeys();
+      this.#keySync.stop();
       if (this.#gcTimer) clearInterval(this.#gcTimer);
       if (announce) {
         this.#log.log('info', 'node-leaving', { node: this.host.node.self.id });
@@ -219,7 +264,11 @@ export class Agent {
         measuredLoss: node.measuredLoss,
         members: countBy([...node.members()].map((m) => m.status)),
         transport: t.counters,
-        rejected: Object.fromEntries(this.host.rejected),
+        rejected: this.host.refusals(),
+        security: {
+          fleetKey: formatKeyId(this.#keyring.primaryId!),
+          keyringOffers: { received: this.#keySync.offersReceived, rejected: this.#keySync.offersRejected, handoffsSent: this.#keySync.handoffsSent },
+        },
         core: node.stats.snapshot(),
         memory: memoryMb(),
       }),
@@ -244,12 +293,49 @@ export class Agent {
         return out;
       },
       set: (key, value, ttlMs) => this.#set(key, value, ttlMs),
+      keys: {
+        list: () => this.#keyList(),
+        install: (text) => {
+          const id = this.#keyring.install(parseFleetKey(text, 'key'));
+          this.#keySync.changed();
+          return { id: formatKeyId(id) };
+        },
+        use: (id) => {
+          this.#keyring.use(parseKeyId(id));
+          this.#keySync.changed();
+          return { primary: formatKeyId(this.#keyring.primaryId!) };
+        },
+        remove: (id, compromised) => {
+          this.#keyring.remove(parseKeyId(id), compromised);
+          this.#keySync.changed();
+          return { id, state: this.#keyring.state(parseKeyId(id)) };
+        },
+      },
       delete: (key) => {
         if (!node.kv.get(node.self.id, key, now())) return false;
         this.host.delete(key);
         if (this.#own.delete(key)) this.#schedulePersist();
         return true;
       },
+    };
+  }
+
+  /** The keyring without key bytes: ids, states and when each was installed, used and removed. */
+  #keyList(): unknown {
+    const r = this.#keyring;
+    const when = (t: number): string | null => (t > 0 ? new Date(t).toISOString() : null);
+    return {
+      primary: formatKeyId(r.primaryId!),
+      graceDays: this.#config.security.keyGraceDays,
+      keys: r.records().map((k) => ({
+        id: formatKeyId(k.id),
+        state: r.state(k.id),
+        primary: k.id === r.primaryId,
+        compromised: k.compromised,
+        installed: when(k.installed),
+        used: when(k.used),
+        removed: when(k.removed),
+      })),
     };
   }
 
@@ -294,6 +380,11 @@ export class Agent {
       }, PERSIST_DELAY_MS * 10);
     }
   }
+}
+
+function parseKeyId(id: string): number {
+  if (!/^[0-9a-f]{8}$/.test(id)) throw new Error(`key id: expected 8 hex digits as "murmur keys list" shows, got "${id}"`);
+  return parseInt(id, 16);
 }
 
 function memoryMb(): Record<string, number> {

@@ -42,3 +42,6 @@ export function lineLogger(write: (line: string) => void, min: Level = 'info', c
     },
   };
 }
+
+/** For code that wants a logger but has nowhere useful to write (offline CLI edits). */
+export const nullLogger: Logger = { log: () => {} };

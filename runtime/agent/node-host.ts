@@ -1,18 +1,36 @@
-// Runs one protocol core in real time: decodes what the transport receives, encodes what the
-// core sends, and turns the core's timer requests into setTimeout. This is the only place where
-// the core meets a real clock; the agent and the fleet benchmark both use it.
+// Runs one protocol core in real time: opens and decodes what the transport receives, encodes
+// and seals what the core sends, and turns the core's timer requests into setTimeout. This is
+// the only place where the core meets a real clock; the agent and the fleet benchmark both use it.
+//
+// Order on receipt: the seal is checked first (MAC, then replay window), so nothing from outside
+// the fleet reaches the CBOR decoder; then the wire layer validates every field.
 
 import type { CoreEvent, Effects, TimerToken } from '../core/effects.js';
 import type { Address, Message, Value } from '../core/messages.js';
 import type { Node } from '../core/node.js';
+import type { FleetChannel } from '../crypto/fleet-channel.js';
+import { SEAL_OVERHEAD } from '../crypto/seal.js';
 import { DatagramTooLargeError, decodeDatagram, encodeDatagram, type RejectReason } from '../wire/index.js';
+
+/** First plaintext byte of a sealed frame that is not protocol messages (keyring offers); protocol datagrams start with WIRE_VERSION. */
+export const CONTROL_FRAME = 0x02;
 
 export interface HostOptions {
   readonly node: Node;
   /** Monotonic milliseconds. */
   readonly clock: () => number;
+  /** Bytes per datagram on the wire, seal included. */
   readonly budget: number;
   readonly send: (to: Address, bytes: Uint8Array) => void;
+  /** The fleet's sealed channel. Without one, datagrams go in the clear (simulations and benchmarks only). */
+  readonly channel?: FleetChannel;
+  /**
+   * A datagram opened under a key that is not our primary: the sender missed a rotation (or we
+   * did). `retired` ones are not delivered; the agent answers them with the keyring.
+   */
+  readonly onOldKey?: (keyId: number, state: 'active' | 'retired', from: Address) => void;
+  /** A sealed control frame (CONTROL_FRAME first), for the agent. */
+  readonly onControl?: (plain: Uint8Array, from: Address) => void;
   readonly onEvent?: (e: CoreEvent) => void;
   /**
    * A bug surfaced as an exception in the core or the codec. The host survives it: the datagram
@@ -53,7 +71,19 @@ export class NodeHost {
   receive(bytes: Uint8Array, from: Address, viaMulticast: boolean): void {
     if (this.#stopped) return;
     try {
-      const d = decodeDatagram(bytes, this.#opts.budget);
+      const ch = this.#opts.channel;
+      if (ch) {
+        const o = ch.open(bytes);
+        if (!o) return;
+        if (o.keyId !== ch.keyring.primaryId) this.#opts.onOldKey?.(o.keyId, o.keyState, from);
+        if (o.keyState !== 'active') return;
+        bytes = o.plain;
+        if (bytes[0] === CONTROL_FRAME) {
+          this.#opts.onControl?.(bytes, from);
+          return;
+        }
+      }
+      const d = decodeDatagram(bytes, this.#plainBudget);
       for (const r of d.rejected) this.rejected.set(r.reason, (this.rejected.get(r.reason) ?? 0) + 1);
       if (d.messages.length > 0) this.node.receive(this.#opts.clock(), from, d.messages, this.#fx, viaMulticast);
     } catch (e) {
@@ -67,6 +97,27 @@ export class NodeHost {
     if (now - this.#lastErrorReport < 1000) return;
     this.#lastErrorReport = now;
     this.#opts.onError?.(where, e instanceof Error ? e : new Error(String(e)), this.internalErrors);
+  }
+
+  /** Payload bytes the core may fill: the datagram budget less the seal. */
+  get #plainBudget(): number {
+    return this.#opts.channel ? this.#opts.budget - SEAL_OVERHEAD : this.#opts.budget;
+  }
+
+  /** Counters of everything refused on receipt: the channel's (seal, replay) and the wire layer's. */
+  refusals(): Record<string, number> {
+    return { ...Object.fromEntries(this.#opts.channel?.dropped ?? []), ...Object.fromEntries(this.rejected) };
+  }
+
+  /** Send a control frame (sealed; under `keyId` instead of the primary when answering an old key). */
+  sendControl(to: Address, plain: Uint8Array, keyId?: number): void {
+    const ch = this.#opts.channel;
+    if (this.#stopped || !ch) return;
+    try {
+      this.#opts.send(to, ch.seal(plain, keyId));
+    } catch (e) {
+      this.#internalError('seal', e);
+    }
   }
 
   set(key: string, value: Value, ttlMs = 0): number {
@@ -95,7 +146,8 @@ export class NodeHost {
     if (this.#stopped) return;
     let bytes: Uint8Array;
     try {
-      bytes = encodeDatagram(msgs, this.#opts.budget);
+      bytes = encodeDatagram(msgs, this.#plainBudget);
+      if (this.#opts.channel) bytes = this.#opts.channel.seal(bytes);
     } catch (e) {
       if (e instanceof DatagramTooLargeError) this.oversizeRefused++;
       else this.#internalError('encode', e);

@@ -8,6 +8,10 @@
 //   GET    /v1/kv/<owner>        one device's keys (use the node's own id for its own)
 //   PUT    /v1/kv/<key>          publish one of this device's keys: {"value": ..., "ttlMs"?: n}
 //   DELETE /v1/kv/<key>          delete one of this device's keys
+//   GET    /v1/keys              the fleet keyring: ids and states, never key bytes
+//   POST   /v1/keys/install      {"key": base64}: install a fleet key, fleet-wide
+//   POST   /v1/keys/use          {"id": hex}: make it the primary, fleet-wide
+//   POST   /v1/keys/remove       {"id": hex, "compromised"?: true}: retire it (or erase it at once)
 // A key may contain "/" (e.g. sensor/temp); it is the rest of the path, percent-decoded.
 //
 // Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
@@ -23,6 +27,12 @@ export interface ApiBackend {
   keysOf(owner: string): Record<string, { value: unknown; version: number }> | undefined;
   set(key: string, value: Value, ttlMs: number): number;
   delete(key: string): boolean;
+  keys?: {
+    list(): unknown;
+    install(key: string): unknown;
+    use(id: string): unknown;
+    remove(id: string, compromised: boolean): unknown;
+  };
 }
 
 class ApiError extends Error {
@@ -114,6 +124,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend):
     if (method === 'DELETE') {
       if (!b.delete(arg)) throw new ApiError(404, 'unknown-key', `this node has no key "${arg}"`);
       return send(res, 200, { key: arg, deleted: true });
+    }
+  }
+  if (what === 'keys' && b.keys) {
+    const k = b.keys;
+    if (arg === undefined && method === 'GET') return send(res, 200, k.list());
+    if (method === 'POST' && (arg === 'install' || arg === 'use' || arg === 'remove')) {
+      const body = await readJson(req);
+      const field = arg === 'install' ? 'key' : 'id';
+      if (typeof body[field] !== 'string') throw new ApiError(400, 'invalid-body', `body.${field}: expected a string`);
+      try {
+        if (arg === 'install') return send(res, 200, k.install(body.key as string));
+        if (arg === 'use') return send(res, 200, k.use(body.id as string));
+        return send(res, 200, k.remove(body.id as string, body.compromised === true));
+      } catch (e) {
+        throw new ApiError(400, 'rejected', (e as Error).message);
+      }
     }
   }
   throw new ApiError(404, 'not-found', `no such endpoint: ${method} ${url.pathname}`);

@@ -22,6 +22,8 @@ options (each overrides the config file):
   --no-multicast         network.multicast = false (seeds and unicast only)
   --families LIST        network.families, e.g. ipv4 or ipv4,ipv6
   --interfaces LIST      network.interfaces, e.g. eth0,wlan0 (default: auto)
+  --fleet-key-file FILE  security.fleetKeyFile, the fleet key read into the keyring on first start
+  --admin-public-key K   security.adminPublicKey: admit only devices with a certificate it signed
   --log-level LEVEL      log.level: debug, info, warn, error`;
 
 export function parseStartArgs(args: readonly string[]): { file: string | undefined; overrides: Record<string, unknown> } {
@@ -76,6 +78,12 @@ export function parseStartArgs(args: readonly string[]): { file: string | undefi
       }
       case '--log-level':
         overrides['log.level'] = value();
+        break;
+      case '--fleet-key-file':
+        overrides['security.fleetKeyFile'] = value();
+        break;
+      case '--admin-public-key':
+        overrides['security.adminPublicKey'] = value();
         break;
       case '-h':
       case '--help':

@@ -24,6 +24,7 @@ export interface MurmurConfig {
     readonly seeds: readonly string[];
     readonly interfaceCheckMs: number;
   };
+  readonly security: { readonly fleetKeyFile: string | undefined; readonly adminPublicKey: string | undefined; readonly keyGraceDays: number };
   readonly api: { readonly socket: string };
   readonly log: { readonly level: Level };
 }
@@ -82,6 +83,7 @@ function validate(c: Obj, src: string): MurmurConfig {
   const net = c.network as Obj;
   const api = c.api as Obj;
   const log = c.log as Obj;
+  const sec = c.security as Obj;
   const str = (o: Obj, k: string, path: string): string => (typeof o[k] === 'string' && o[k] !== '' ? (o[k] as string) : fail(path, 'a non-empty string', o[k]));
   const int = (o: Obj, k: string, path: string, lo: number, hi: number): number =>
     Number.isInteger(o[k]) && (o[k] as number) >= lo && (o[k] as number) <= hi ? (o[k] as number) : fail(path, `an integer ${lo}-${hi}`, o[k]);
@@ -118,6 +120,12 @@ function validate(c: Obj, src: string): MurmurConfig {
       throw new ConfigError(`config ${src}: ${(e as Error).message}`);
     }
   });
+  const optStr = (o: Obj, k: string, path: string): string | undefined => (o[k] === undefined || o[k] === null ? undefined : str(o, k, path));
+  const fleetKeyFile = optStr(sec, 'fleetKeyFile', 'security.fleetKeyFile');
+  const adminPublicKey = optStr(sec, 'adminPublicKey', 'security.adminPublicKey');
+  if (adminPublicKey !== undefined && Buffer.from(adminPublicKey, 'base64').length !== 32) {
+    fail('security.adminPublicKey', 'an Ed25519 public key, 32 bytes in base64 (murmur admin init prints it)', adminPublicKey);
+  }
   const level = str(log, 'level', 'log.level');
   if (!['debug', 'info', 'warn', 'error'].includes(level)) fail('log.level', 'debug, info, warn or error', level);
   return {
@@ -134,6 +142,7 @@ function validate(c: Obj, src: string): MurmurConfig {
       seeds,
       interfaceCheckMs: int(net, 'interfaceCheckMs', 'network.interfaceCheckMs', 0, 3_600_000),
     },
+    security: { fleetKeyFile, adminPublicKey, keyGraceDays: int(sec, 'keyGraceDays', 'security.keyGraceDays', 0, 3650) },
     api: { socket: str(api, 'socket', 'api.socket') },
     log: { level: level as Level },
   };

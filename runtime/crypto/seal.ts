@@ -1,11 +1,17 @@
-// Sealing datagrams under the fleet key (issue #5, first part; not yet wired into the
-// transport). A sealed datagram is
+// Sealing datagrams under the fleet key. A sealed datagram is
 //
-//   [0x81] [key id: 4 bytes] [nonce: 24 random bytes] [secretbox: 16-byte MAC + ciphertext]
+//   [0x81] [key id: 4] [nonce: 24] [secretbox: 16-byte MAC + ciphertext]
+//   nonce = [sender: 6] [generation: 6] [sequence: 6] [random: 6]
 //
 // XSalsa20-Poly1305 (tweetnacl secretbox), about 200,000 seals or opens a second for a
 // 200-byte datagram on the development machine (`npm run bench:crypto`). The key id travels in
 // the clear so a receiver holding several keys (during a rotation) tries only the right one.
+//
+// The nonce doubles as the replay header: who sent the datagram (6 bytes of the hash of its
+// node id), in which life (its generation) and its datagram counter. The nonce is covered by
+// the MAC, so these cost no extra bytes and cannot be altered. The random tail keeps nonces
+// unique even for two devices whose id hashes and generations collide.
+//
 // Nothing is decoded before the MAC checks out: `open` is the first thing a received datagram
 // meets, and its failures are reasons to count, never exceptions.
 
@@ -16,64 +22,58 @@ export const SEALED_FRAME = 0x81;
 const HEADER = 1 + 4 + nacl.secretbox.nonceLength;
 /** Bytes a seal adds to a datagram. */
 export const SEAL_OVERHEAD = HEADER + nacl.secretbox.overheadLength;
+const MAX_48 = 2 ** 48 - 1;
+
+export interface FrameHeader {
+  /** 48 bits of the sender's node-id hash (senderTag). */
+  readonly sender: number;
+  readonly gen: number;
+  readonly seq: number;
+}
+
+/** The keys a frame is sealed and opened with (runtime/crypto/keyring.ts). */
+export interface SealKeys {
+  readonly primaryId: number | undefined;
+  lookup(id: number): { readonly key: Uint8Array; readonly state: 'active' | 'retired' } | undefined;
+}
 
 export type OpenFailure = 'too-short' | 'not-sealed' | 'unknown-key' | 'bad-mac';
-export type Opened = { readonly ok: true; readonly plain: Uint8Array; readonly keyId: number } | { readonly ok: false; readonly reason: OpenFailure };
+export type Opened =
+  | { readonly ok: true; readonly plain: Uint8Array; readonly keyId: number; readonly keyState: 'active' | 'retired'; readonly header: FrameHeader }
+  | { readonly ok: false; readonly reason: OpenFailure };
 
-/** A key's id: the first 4 bytes of its SHA-512, so every device derives the same id from the same key. */
-export function keyId(key: Uint8Array): number {
-  const h = nacl.hash(key);
-  return ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+/** A node id's 48-bit tag in the nonce. */
+export function senderTag(id: string): number {
+  const h = nacl.hash(new TextEncoder().encode(id));
+  let n = 0;
+  for (let i = 0; i < 6; i++) n = n * 256 + h[i]!;
+  return n;
 }
 
-/** The installed fleet keys; the primary seals, any of them opens. */
-export class Keyring {
-  readonly #keys = new Map<number, Uint8Array>();
-  #primary: number | undefined;
-
-  constructor(keys: readonly Uint8Array[] = [], primary?: Uint8Array) {
-    for (const k of keys) this.install(k);
-    if (primary) this.use(keyId(this.install(primary)));
-    else if (keys[0]) this.use(keyId(keys[0]));
-  }
-
-  /** Add a key (idempotent). Returns it. Throws naming the length when it is not a 32-byte key. */
-  install(key: Uint8Array): Uint8Array {
-    if (key.length !== nacl.secretbox.keyLength) throw new Error(`fleet key: expected ${nacl.secretbox.keyLength} bytes, got ${key.length}`);
-    this.#keys.set(keyId(key), key);
-    return key;
-  }
-
-  /** Make an installed key the primary. */
-  use(id: number): void {
-    if (!this.#keys.has(id)) throw new Error(`fleet key ${id.toString(16).padStart(8, '0')}: not installed`);
-    this.#primary = id;
-  }
-
-  /** Remove a key; the primary cannot be removed (install and use another one first). */
-  remove(id: number): void {
-    if (id === this.#primary) throw new Error(`fleet key ${id.toString(16).padStart(8, '0')}: is the primary; use another key first`);
-    this.#keys.delete(id);
-  }
-
-  get primaryId(): number | undefined {
-    return this.#primary;
-  }
-
-  ids(): number[] {
-    return [...this.#keys.keys()];
-  }
-
-  key(id: number): Uint8Array | undefined {
-    return this.#keys.get(id);
+function put48(b: Uint8Array, at: number, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0 || v > MAX_48) throw new Error(`seal header: ${v} does not fit 48 bits`);
+  for (let i = 5; i >= 0; i--) {
+    b[at + i] = v % 256;
+    v = Math.floor(v / 256);
   }
 }
 
-export function seal(plain: Uint8Array, ring: Keyring, randomBytes: (n: number) => Uint8Array = nacl.randomBytes): Uint8Array {
-  const id = ring.primaryId;
-  if (id === undefined) throw new Error('fleet keyring: no primary key to seal with');
-  const nonce = randomBytes(nacl.secretbox.nonceLength);
-  const box = nacl.secretbox(plain, nonce, ring.key(id)!);
+function get48(b: Uint8Array, at: number): number {
+  let n = 0;
+  for (let i = 0; i < 6; i++) n = n * 256 + b[at + i]!;
+  return n;
+}
+
+export function seal(plain: Uint8Array, keys: SealKeys, header: FrameHeader, randomBytes: (n: number) => Uint8Array = nacl.randomBytes, keyIdOverride?: number): Uint8Array {
+  const id = keyIdOverride ?? keys.primaryId;
+  const found = id === undefined ? undefined : keys.lookup(id);
+  if (id === undefined || !found) throw new Error('fleet keyring: no key to seal with');
+  const nonce = new Uint8Array(nacl.secretbox.nonceLength);
+  put48(nonce, 0, header.sender);
+  put48(nonce, 6, header.gen);
+  put48(nonce, 12, header.seq);
+  nonce.set(randomBytes(6), 18);
+  const box = nacl.secretbox(plain, nonce, found.key);
   const out = new Uint8Array(HEADER + box.length);
   out[0] = SEALED_FRAME;
   new DataView(out.buffer).setUint32(1, id);
@@ -83,13 +83,14 @@ export function seal(plain: Uint8Array, ring: Keyring, randomBytes: (n: number) 
 }
 
 /** Authenticate and decrypt. Never throws: hostile bytes come back as a reason to count. */
-export function open(frame: Uint8Array, ring: Keyring): Opened {
+export function open(frame: Uint8Array, keys: SealKeys): Opened {
   if (frame.length < SEAL_OVERHEAD) return { ok: false, reason: 'too-short' };
   if (frame[0] !== SEALED_FRAME) return { ok: false, reason: 'not-sealed' };
   const id = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(1);
-  const key = ring.key(id);
-  if (!key) return { ok: false, reason: 'unknown-key' };
-  const plain = nacl.secretbox.open(frame.subarray(HEADER), frame.subarray(5, HEADER), key);
+  const found = keys.lookup(id);
+  if (!found) return { ok: false, reason: 'unknown-key' };
+  const nonce = frame.subarray(5, HEADER);
+  const plain = nacl.secretbox.open(frame.subarray(HEADER), nonce, found.key);
   if (!plain) return { ok: false, reason: 'bad-mac' };
-  return { ok: true, plain, keyId: id };
+  return { ok: true, plain, keyId: id, keyState: found.state, header: { sender: get48(nonce, 0), gen: get48(nonce, 6), seq: get48(nonce, 12) } };
 }

@@ -6,13 +6,14 @@
 // handler, or by `lab clean` after a run that was killed outright.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseLine } from '../../runtime/agent/log.js';
+import { generateFleetKey } from '../../runtime/agent/keyring-store.js';
 import { deleteNamespace, ip, namespaces } from '../netns.js';
 
 /** The built CLI, found from the repository root whether this file runs from source or from dist/; MURMUR_LAB_BIN overrides it (to compare builds or Node flags). */
@@ -117,7 +118,13 @@ export class Lab {
     return n;
   }
 
+  /** The lab fleet's key, written at build time like a flashed image's key file. */
+  get fleetKeyFile(): string {
+    return join(this.dir, 'fleet.key');
+  }
+
   #build(): void {
+    writeFileSync(this.fleetKeyFile, generateFleetKey() + '\n', { mode: 0o600 });
     ip(['netns', 'add', this.hub]);
     ip(['-n', this.hub, 'link', 'add', 'br0', 'type', 'bridge']);
     const snoop = this.#opts.snooping ? '1' : '0';
@@ -157,6 +164,7 @@ export class Lab {
       // installed `murmur` runs (same Node flags and environment).
       'netns', 'exec', n.ns, BIN, 'start',
       '--state-dir', n.stateDir, '--name', n.name, '--log-level', this.#opts.logLevel ?? 'debug',
+      '--fleet-key-file', this.fleetKeyFile,
       ...(this.#opts.args ?? []), ...(this.#opts.nodeArgs?.(i, this) ?? []), ...extraArgs,
     ];
     const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,66 +1,62 @@
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import { keyId, Keyring, open, seal, SEAL_OVERHEAD, SEALED_FRAME } from '../../runtime/crypto/seal.js';
+import { FleetChannel } from '../../runtime/crypto/fleet-channel.js';
+import { keyId, Keyring } from '../../runtime/crypto/keyring.js';
+import { open, seal, SEAL_OVERHEAD, SEALED_FRAME, senderTag } from '../../runtime/crypto/seal.js';
 import { Prng } from '../../runtime/sim/prng.js';
 
 const k1 = new Uint8Array(32).fill(1);
 const k2 = new Uint8Array(32).fill(2);
 const text = new TextEncoder().encode('heartbeat from pi-kitchen');
+const header = { sender: senderTag('pi-kitchen'), gen: 1_700_000_000, seq: 7 };
+const DAY = 86_400_000;
+
+function ring(keys: Uint8Array[], primary?: Uint8Array, clock = (): number => 1_000_000): Keyring {
+  const r = new Keyring(7 * DAY, clock);
+  for (const k of keys) r.install(k);
+  if (primary) r.use(r.install(primary));
+  return r;
+}
 
 describe('sealing datagrams under the fleet key', () => {
-  it('round-trips, adds exactly SEAL_OVERHEAD bytes, and never repeats a nonce', () => {
-    const ring = new Keyring([k1]);
-    const a = seal(text, ring);
-    const b = seal(text, ring);
+  it('round-trips, adds exactly SEAL_OVERHEAD bytes, carries the replay header, and never repeats a nonce', () => {
+    const r = ring([k1]);
+    const a = seal(text, r, header);
+    const b = seal(text, r, header);
     expect(a.length).toBe(text.length + SEAL_OVERHEAD);
     expect(a[0]).toBe(SEALED_FRAME);
     expect(Buffer.from(a.subarray(5, 29)).equals(Buffer.from(b.subarray(5, 29)))).toBe(false);
-    const o = open(a, ring);
+    const o = open(a, r);
     expect(o.ok && Buffer.from(o.plain).toString()).toBe('heartbeat from pi-kitchen');
+    expect(o.ok && o.header).toEqual(header);
   });
 
   it('a device without the key learns nothing and injects nothing: unknown key id, or a forged id, fails', () => {
-    const sealed = seal(text, new Keyring([k1]));
-    expect(open(sealed, new Keyring([k2]))).toEqual({ ok: false, reason: 'unknown-key' });
-    // An outsider copying a real key id onto its own box still fails the MAC.
-    const forged = seal(text, new Keyring([k2]));
+    const sealed = seal(text, ring([k1]), header);
+    expect(open(sealed, ring([k2]))).toEqual({ ok: false, reason: 'unknown-key' });
+    const forged = seal(text, ring([k2]), header);
     new DataView(forged.buffer).setUint32(1, keyId(k1));
-    expect(open(forged, new Keyring([k1]))).toEqual({ ok: false, reason: 'bad-mac' });
+    expect(open(forged, ring([k1]))).toEqual({ ok: false, reason: 'bad-mac' });
   });
 
-  it('any flipped bit, in header, nonce, MAC or ciphertext, is refused', () => {
-    const ring = new Keyring([k1]);
-    const sealed = seal(text, ring);
+  it('any flipped bit, in header, nonce (sender, generation, sequence), MAC or ciphertext, is refused', () => {
+    const r = ring([k1]);
+    const sealed = seal(text, r, header);
     for (let i = 0; i < sealed.length; i++) {
       const t = sealed.slice();
       t[i]! ^= 0x04;
-      expect(open(t, ring).ok, `byte ${i}`).toBe(false);
+      expect(open(t, r).ok, `byte ${i}`).toBe(false);
     }
   });
 
   it('truncated and plaintext datagrams are refused by reason', () => {
-    const ring = new Keyring([k1]);
-    expect(open(seal(text, ring).subarray(0, SEAL_OVERHEAD - 1), ring)).toEqual({ ok: false, reason: 'too-short' });
-    expect(open(new Uint8Array(100).fill(1), ring)).toEqual({ ok: false, reason: 'not-sealed' });
-  });
-
-  it('rotation: with old and new keys installed and the new one primary, both old and new datagrams open', () => {
-    const old = seal(text, new Keyring([k1]));
-    const ring = new Keyring([k1], k2);
-    expect(ring.primaryId).toBe(keyId(k2));
-    expect(open(old, ring).ok).toBe(true);
-    expect(open(seal(text, ring), new Keyring([k2])).ok).toBe(true);
-    expect(() => ring.remove(keyId(k2))).toThrow(/is the primary/);
-    ring.remove(keyId(k1));
-    expect(open(old, ring)).toEqual({ ok: false, reason: 'unknown-key' });
-  });
-
-  it('keys of the wrong size are refused by length', () => {
-    expect(() => new Keyring([new Uint8Array(16)])).toThrow(/expected 32 bytes, got 16/);
+    const r = ring([k1]);
+    expect(open(seal(text, r, header).subarray(0, SEAL_OVERHEAD - 1), r)).toEqual({ ok: false, reason: 'too-short' });
+    expect(open(new Uint8Array(100).fill(1), r)).toEqual({ ok: false, reason: 'not-sealed' });
   });
 
   it('20,000 random inputs, including ones with a valid frame byte and key id, never throw and never open', () => {
-    const ring = new Keyring([k1]);
+    const r = ring([k1]);
     const rng = new Prng(42);
     for (let i = 0; i < 20_000; i++) {
       const n = Math.floor(rng.next() * 1300);
@@ -70,13 +66,101 @@ describe('sealing datagrams under the fleet key', () => {
         b[0] = SEALED_FRAME;
         new DataView(b.buffer).setUint32(1, keyId(k1));
       }
-      expect(open(b, ring).ok).toBe(false);
+      expect(open(b, r).ok).toBe(false);
     }
   });
+});
 
-  it('key ids are the same on every device for the same key', () => {
-    expect(keyId(k1)).toBe(keyId(new Uint8Array(32).fill(1)));
-    expect(keyId(k1)).not.toBe(keyId(k2));
+describe('the fleet channel: sealing plus replay protection', () => {
+  it('opens each datagram once; a replay, an earlier life of the sender, and one older than the window are refused and counted', () => {
+    const r = ring([k1]);
+    const rx = new FleetChannel(r, 'rx', 5);
+    const tx = new FleetChannel(r, 'tx', 10);
+    const frames = Array.from({ length: 300 }, (_, i) => tx.seal(new Uint8Array([i % 256])));
+    expect(rx.open(frames[0]!)).toBeDefined();
+    expect(rx.open(frames[0]!)).toBeUndefined();
+    // Reordering inside the window is accepted, once.
+    expect(rx.open(frames[200]!)).toBeDefined();
+    expect(rx.open(frames[100]!)).toBeDefined();
+    expect(rx.open(frames[100]!)).toBeUndefined();
+    expect(rx.open(frames[299]!)).toBeDefined();
+    expect(rx.open(frames[1]!)).toBeUndefined(); // 298 behind: older than the window
+    const earlierLife = new FleetChannel(r, 'tx', 9).seal(new Uint8Array([1]));
+    expect(rx.open(earlierLife)).toBeUndefined();
+    // A restart (higher generation) starts a fresh window even though its counter starts again.
+    expect(rx.open(new FleetChannel(r, 'tx', 11).seal(new Uint8Array([1])))).toBeDefined();
+    expect(Object.fromEntries(rx.dropped)).toEqual({ replayed: 2, 'too-old': 1, 'stale-generation': 1 });
+  });
+
+  it('the replay table is bounded: thousands of senders do not grow it past its cap', () => {
+    const r = ring([k1]);
+    const rx = new FleetChannel(r, 'rx', 1);
+    for (let i = 0; i < 5000; i++) rx.open(new FleetChannel(r, `spoof-${i}`, 1).seal(new Uint8Array([0])));
+    expect(rx.trackedSenders).toBe(4096);
+  });
+});
+
+describe('the keyring', () => {
+  it('rotation: install, use, then remove the old key; old datagrams open as retired during the grace period only', () => {
+    let now = 1_000_000;
+    const clock = (): number => now;
+    const old = seal(text, ring([k1]), header);
+    const r = ring([k1], k2, clock);
+    expect(r.primaryId).toBe(keyId(k2));
+    expect(open(old, r)).toMatchObject({ ok: true, keyState: 'active' });
+    expect(() => r.remove(keyId(k2))).toThrow(/is the primary/);
+    r.remove(keyId(k1));
+    expect(open(old, r)).toMatchObject({ ok: true, keyState: 'retired' });
+    now += 8 * DAY;
+    expect(open(old, r)).toEqual({ ok: false, reason: 'unknown-key' });
+  });
+
+  it('a key removed as compromised gets no grace, loses its bytes, and cannot be installed again', () => {
+    const r = ring([k1], k2);
+    r.remove(keyId(k1), true);
+    expect(r.lookup(keyId(k1))).toBeUndefined();
+    expect(r.records().find((x) => x.id === keyId(k1))?.key).toBeUndefined();
+    expect(() => r.install(k1)).toThrow(/compromised/);
+  });
+
+  it('merging converges whatever the order, and a device that missed a rotation catches up from any peer', () => {
+    let t = 1_000_000;
+    const a = new Keyring(7 * DAY, () => t);
+    a.install(k1);
+    const b = new Keyring(7 * DAY, () => t, a.records());
+    const asleep = new Keyring(7 * DAY, () => t, a.records());
+    t += 1000;
+    a.install(k2);
+    b.merge(a.records());
+    t += 1000;
+    b.use(keyId(k2));
+    t += 1000;
+    b.remove(keyId(k1));
+    a.merge(b.records());
+    expect(a.primaryId).toBe(keyId(k2));
+    expect(a.state(keyId(k1))).toBe('retired');
+    expect(asleep.primaryId).toBe(keyId(k1));
+    expect(asleep.merge(b.records())).toBe(true);
+    expect(asleep.merge(b.records())).toBe(false);
+    expect(asleep.primaryId).toBe(keyId(k2));
+    expect(asleep.records()).toEqual(b.records());
+  });
+
+  it('stamps order a change after everything seen, even when the local clock is years behind', () => {
+    const ahead = new Keyring(7 * DAY, () => 2_000_000_000_000);
+    ahead.install(k1);
+    ahead.use(ahead.install(k2));
+    const behind = new Keyring(7 * DAY, () => 0, ahead.records());
+    behind.use(keyId(k1));
+    ahead.merge(behind.records());
+    expect(ahead.primaryId).toBe(keyId(k1));
+  });
+
+  it('refuses wrong-sized keys and garbage records', () => {
+    expect(() => ring([new Uint8Array(16)])).toThrow(/expected 32 bytes, got 16/);
+    const r = ring([k1]);
+    expect(r.merge([{ id: 1234, key: k2, installed: 9e12, used: 9e12, removed: 0, compromised: false }])).toBe(false);
+    expect(r.primaryId).toBe(keyId(k1));
     expect(keyId(nacl.randomBytes(32))).toBeGreaterThanOrEqual(0);
   });
 });

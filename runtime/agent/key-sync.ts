@@ -1,0 +1,149 @@
+// Keeping the fleet's keyrings in step. `murmur keys install|use|remove` changes this device's
+// keyring, which is then offered to the fleet; every device merges offers into its own keyring
+// (a CRDT: runtime/crypto/keyring.ts), so repeating an offer, or hearing two in either order,
+// gives the same result.
+//
+// Offers travel as sealed control frames:
+// - after a local change, to the group and to each member directly, once under every active key
+//   (a member that has not yet heard of a brand-new primary must still be able to open it), and
+//   repeated a few times against loss;
+// - as a handoff: a datagram that opens under a key other than our primary comes from a device
+//   that is behind on a rotation (typically one that was powered off). We answer it, sealed
+//   under the key it used, at most once per HANDOFF_EVERY_MS per address. If that key is retired,
+//   this is how the device learns the new one; nothing it sent under the retired key is believed.
+
+import { Decoder, Encoder } from 'cbor-x';
+import type { Address } from '../core/messages.js';
+import { MULTICAST } from '../core/effects.js';
+import { formatKeyId, keyId, MAX_KEYS, type Keyring, type KeyRecord } from '../crypto/keyring.js';
+import { scanItem } from '../wire/scan.js';
+import { CONTROL_FRAME, type NodeHost } from './node-host.js';
+import type { Logger } from './log.js';
+
+const OFFER = 1;
+const HANDOFF_EVERY_MS = 10_000;
+/** Handoffs per second across all addresses: a flood of old-key datagrams must not become a flood of answers. */
+const HANDOFFS_PER_SECOND = 20;
+const REPEAT_AFTER_MS = [2000, 6000];
+
+const encoder = new Encoder({ useRecords: false, tagUint8Array: false });
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+export function encodeOffer(records: readonly KeyRecord[]): Uint8Array {
+  const body = encoder.encode([OFFER, records.map((r) => [r.id, r.key ?? null, r.installed, r.used, r.removed, r.compromised])]);
+  const out = new Uint8Array(1 + body.length);
+  out[0] = CONTROL_FRAME;
+  out.set(body, 1);
+  return out;
+}
+
+/** Decode an offer; undefined for anything malformed (never throws). */
+export function decodeOffer(plain: Uint8Array): KeyRecord[] | undefined {
+  try {
+    if (plain[0] !== CONTROL_FRAME) return undefined;
+    const end = scanItem(plain, 1);
+    const v = decoder.decode(plain.subarray(1, end)) as unknown;
+    if (!Array.isArray(v) || v[0] !== OFFER || !Array.isArray(v[1]) || v[1].length > MAX_KEYS) return undefined;
+    const out: KeyRecord[] = [];
+    for (const r of v[1] as unknown[]) {
+      if (!Array.isArray(r) || r.length < 6) return undefined;
+      const [id, key, installed, used, removed, compromised] = r as unknown[];
+      const uint = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+      if (!uint(id) || id > 0xffffffff || !uint(installed) || !uint(used) || !uint(removed) || typeof compromised !== 'boolean') return undefined;
+      if (key !== null && !(key instanceof Uint8Array && key.length === 32 && keyId(key) === id)) return undefined;
+      out.push({ id, key: key === null ? undefined : Uint8Array.from(key), installed, used, removed, compromised });
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+export class KeySync {
+  readonly #lastHandoff = new Map<Address, number>();
+  #handoffWindowStart = 0;
+  #handoffsInWindow = 0;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  offersReceived = 0;
+  offersRejected = 0;
+  handoffsSent = 0;
+
+  constructor(
+    private readonly ring: Keyring,
+    private readonly host: () => NodeHost | undefined,
+    private readonly persist: () => void,
+    private readonly log: Logger,
+    private readonly clock: () => number,
+  ) {}
+
+  /** After a local `keys` command: persist, then offer the keyring to the whole fleet. */
+  changed(): void {
+    this.persist();
+    this.#offerToFleet();
+    for (const after of REPEAT_AFTER_MS) {
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        this.#offerToFleet();
+      }, after);
+      t.unref();
+      this.#timers.add(t);
+    }
+  }
+
+  #offerToFleet(): void {
+    const host = this.host();
+    if (!host) return;
+    const offer = encodeOffer(this.ring.records());
+    const targets: Address[] = [MULTICAST];
+    for (const m of host.node.members()) if (m.status === 'alive' || m.status === 'suspect') targets.push(m.addr);
+    for (const r of this.ring.records()) {
+      if (this.ring.state(r.id) !== 'active') continue;
+      for (const to of targets) host.sendControl(to, offer, r.id);
+    }
+  }
+
+  /** A sealed control frame arrived (from a fleet member: it opened under an active key). */
+  control(plain: Uint8Array, from: Address): void {
+    const records = decodeOffer(plain);
+    if (!records) {
+      this.offersRejected++;
+      return;
+    }
+    this.offersReceived++;
+    const before = this.ring.primaryId;
+    if (!this.ring.merge(records)) return;
+    this.persist();
+    const primary = this.ring.primaryId;
+    this.log.log('info', 'keyring-updated', {
+      from,
+      primary: primary === undefined ? undefined : formatKeyId(primary),
+      previous_primary: before !== primary && before !== undefined ? formatKeyId(before) : undefined,
+      keys: this.ring.records().map((r) => `${formatKeyId(r.id)}:${this.ring.state(r.id)}`).join(','),
+    });
+    // Pass it on once: a member that missed the originator's offers hears it from us.
+    const host = this.host();
+    if (host && primary !== undefined) host.sendControl(MULTICAST, encodeOffer(this.ring.records()));
+  }
+
+  /** A datagram opened under `keyId`, which is not our primary. */
+  oldKey(id: number, state: 'active' | 'retired', from: Address): void {
+    const now = this.clock();
+    if (now - (this.#lastHandoff.get(from) ?? -Infinity) < HANDOFF_EVERY_MS) return;
+    if (now - this.#handoffWindowStart >= 1000) {
+      this.#handoffWindowStart = now;
+      this.#handoffsInWindow = 0;
+    }
+    if (this.#handoffsInWindow >= HANDOFFS_PER_SECOND) return;
+    this.#handoffsInWindow++;
+    if (this.#lastHandoff.size > 4096) this.#lastHandoff.clear();
+    this.#lastHandoff.set(from, now);
+    this.handoffsSent++;
+    if (state === 'retired') this.log.log('info', 'key-handoff', { to: from, retired_key: formatKeyId(id) });
+    this.host()?.sendControl(from, encodeOffer(this.ring.records()), id);
+  }
+
+  stop(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+  }
+}

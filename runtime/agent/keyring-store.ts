@@ -1,0 +1,93 @@
+// The fleet keyring on disk: <state>/keyring.json, mode 0600, written atomically. Key bytes
+// never leave this file and the sealed channel: not in logs, not in the API, not in `keys list`.
+//
+// First start: the keyring is seeded from security.fleetKeyFile (the fleet key written at flash
+// time). Without one, the device makes up a key and says so loudly: it forms a fleet of one
+// until it is given the fleet's key (`murmur keys install`). A keyring file that exists but
+// cannot be read is an error, never a reason to make up a new key: that would silently cut the
+// device off from its fleet.
+
+import { existsSync, readFileSync } from 'node:fs';
+import nacl from 'tweetnacl';
+import { FLEET_KEY_BYTES, formatKeyId, Keyring, type KeyRecord } from '../crypto/keyring.js';
+import { writeFileAtomic } from './atomic-file.js';
+import type { Logger } from './log.js';
+
+export const KEYRING_FILE = 'keyring.json';
+
+/** Parse a fleet key as text: base64 of 32 bytes. The error names `source`. */
+export function parseFleetKey(text: string, source: string): Uint8Array {
+  const t = text.trim();
+  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(t) ? Buffer.from(t, 'base64') : Buffer.alloc(0);
+  if (bytes.length !== FLEET_KEY_BYTES) throw new Error(`${source}: expected a fleet key, ${FLEET_KEY_BYTES} bytes in base64 (murmur keys generate makes one)`);
+  return new Uint8Array(bytes);
+}
+
+export function generateFleetKey(): string {
+  return Buffer.from(nacl.randomBytes(FLEET_KEY_BYTES)).toString('base64');
+}
+
+export function loadKeyring(
+  file: string,
+  opts: { readonly graceMs: number; readonly fleetKeyFile: string | undefined; readonly log: Logger; readonly wallClock?: () => number },
+): Keyring {
+  const ring = new Keyring(opts.graceMs, opts.wallClock ?? Date.now);
+  if (existsSync(file)) {
+    ring.merge(readRecords(file));
+    if (ring.primaryId !== undefined) return ring;
+    throw new Error(`${file}: holds no usable fleet key; install one with "murmur keys install --state-dir ... KEY" or remove the file to start from security.fleetKeyFile`);
+  }
+  if (opts.fleetKeyFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(opts.fleetKeyFile, 'utf8');
+    } catch (e) {
+      throw new Error(`security.fleetKeyFile ${opts.fleetKeyFile}: cannot read: ${(e as Error).message}`);
+    }
+    ring.use(ring.install(parseFleetKey(text, `security.fleetKeyFile ${opts.fleetKeyFile}`)));
+    opts.log.log('info', 'fleet-key-imported', { from: opts.fleetKeyFile, key: formatKeyId(ring.primaryId!) });
+  } else {
+    ring.use(ring.install(nacl.randomBytes(FLEET_KEY_BYTES)));
+    opts.log.log('warn', 'fleet-key-generated', {
+      key: formatKeyId(ring.primaryId!),
+      meaning: 'no security.fleetKeyFile: this device is a fleet of one until it gets the fleet key (murmur keys install)',
+    });
+  }
+  saveKeyring(file, ring);
+  return ring;
+}
+
+export function saveKeyring(file: string, ring: Keyring): void {
+  const records = ring.records().map((r) => ({
+    id: formatKeyId(r.id),
+    ...(r.key ? { key: Buffer.from(r.key).toString('base64') } : {}),
+    installed: r.installed,
+    used: r.used,
+    removed: r.removed,
+    compromised: r.compromised,
+  }));
+  writeFileAtomic(file, JSON.stringify({ type: 'murmur-keyring', records }, null, 1) + '\n', 0o600);
+}
+
+function readRecords(file: string): KeyRecord[] {
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: unreadable keyring (${(e as Error).message}); restore it from another device's keyring or a backup`);
+  }
+  const list = (j as { records?: unknown })?.records;
+  if (!Array.isArray(list)) throw new Error(`${file}: records: expected a list`);
+  return list.map((r, i) => {
+    const x = r as Record<string, unknown>;
+    const where = `${file}: records[${i}]`;
+    const stamp = (k: string): number => {
+      const v = x[k];
+      if (!Number.isSafeInteger(v) || (v as number) < 0) throw new Error(`${where}.${k}: expected a non-negative integer`);
+      return v as number;
+    };
+    if (typeof x.id !== 'string' || !/^[0-9a-f]{8}$/.test(x.id)) throw new Error(`${where}.id: expected 8 hex digits`);
+    const key = x.key === undefined ? undefined : parseFleetKey(String(x.key), `${where}.key`);
+    return { id: parseInt(x.id, 16), key, installed: stamp('installed'), used: stamp('used'), removed: stamp('removed'), compromised: x.compromised === true };
+  });
+}

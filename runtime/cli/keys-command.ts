@@ -1,0 +1,154 @@
+// `murmur keys`: the fleet keyring. Changes go to the local node, which offers them to the
+// whole fleet (runtime/agent/key-sync.ts). With the node stopped, install/use/remove edit the
+// state directory's keyring file instead and take effect at the next start: that is how a
+// device that was off past a rotation's grace period is given the current key by hand.
+
+import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { formatKeyId, Keyring } from '../crypto/keyring.js';
+import { generateFleetKey, KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from '../agent/keyring-store.js';
+import { nullLogger } from '../agent/log.js';
+import { apiRequest, check, NotRunningError, resolveTarget } from './api-client.js';
+import { CliError, type CliIo } from './io.js';
+
+export const keysHelp = `usage: murmur keys <command> [options]
+
+The fleet keyring: every datagram is sealed under the primary fleet key; any installed key opens.
+Changes act on the whole fleet through the local node.
+
+commands:
+  generate                 print a new random fleet key (base64); give it to "install" or security.fleetKeyFile
+  list                     the keys, their state (active, retired, gone) and which one is primary
+  install KEY | --file F   install a key fleet-wide (it opens at once; seals only after "use")
+  use ID                   make an installed key the primary, fleet-wide
+  remove ID [--compromised]
+                           retire a key: devices still using it get the new keyring for
+                           security.keyGraceDays; --compromised erases it at once, no grace
+
+A rotation: install NEW, wait until every device lists it, use NEW, then remove OLD.
+
+options:
+  --state-dir DIR   the node's state directory (default from the config)
+  --config FILE     the node's config file
+  --socket PATH     the API socket (default: api.socket in the state directory)
+  --json            machine-readable output
+
+With the node stopped, install/use/remove change DIR/${KEYRING_FILE} and apply at the next start.`;
+
+export async function keysCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') throw new CliError(keysHelp, 0);
+  let config: string | undefined;
+  let stateDir: string | undefined;
+  let socket: string | undefined;
+  let json = false;
+  let compromised = false;
+  let file: string | undefined;
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    const value = (): string => {
+      const v = rest[++i];
+      if (v === undefined) throw new CliError(`${a}: expected a value\n\n${keysHelp}`);
+      return v;
+    };
+    if (a === '--config') config = value();
+    else if (a === '--state-dir') stateDir = value();
+    else if (a === '--socket') socket = value();
+    else if (a === '--json') json = true;
+    else if (a === '--compromised') compromised = true;
+    else if (a === '--file') file = value();
+    else if (a === '--help' || a === '-h') throw new CliError(keysHelp, 0);
+    else if (a.startsWith('--')) throw new CliError(`murmur keys: unknown option "${a}"\n\n${keysHelp}`);
+    else positional.push(a);
+  }
+  if (sub === 'generate') {
+    io.out(generateFleetKey());
+    return 0;
+  }
+  const target = resolveTarget({ config, stateDir, socket });
+  const arg = (what: string): string => {
+    const v = positional[0];
+    if (v === undefined) throw new CliError(`murmur keys ${sub}: expected ${what}\n\n${keysHelp}`);
+    return v;
+  };
+  const print = (body: Record<string, unknown>, human: string): number => {
+    io.out(json ? JSON.stringify(body) : human);
+    return 0;
+  };
+  let key: string | undefined;
+  if (sub === 'install') {
+    key = file !== undefined ? readKeyFile(file) : arg('a key (base64) or --file F');
+    parseFleetKey(key, file ?? 'KEY');
+  }
+  try {
+    switch (sub) {
+      case 'list': {
+        const body = check(await apiRequest(target.socket, 'GET', '/v1/keys'), 'keys list');
+        return print(body, formatList(body));
+      }
+      case 'install': {
+        const body = check(await apiRequest(target.socket, 'POST', '/v1/keys/install', { key }), 'keys install');
+        return print(body, `installed ${String(body.id)} (fleet-wide; "murmur keys use ${String(body.id)}" makes it the primary)`);
+      }
+      case 'use': {
+        const body = check(await apiRequest(target.socket, 'POST', '/v1/keys/use', { id: arg('a key id') }), 'keys use');
+        return print(body, `primary is now ${String(body.primary)} (fleet-wide)`);
+      }
+      case 'remove': {
+        const body = check(await apiRequest(target.socket, 'POST', '/v1/keys/remove', { id: arg('a key id'), compromised }), 'keys remove');
+        return print(body, `${String(body.id)} is now ${String(body.state)} (fleet-wide)`);
+      }
+      default:
+        throw new CliError(`murmur keys: unknown command "${sub}"\n\n${keysHelp}`);
+    }
+  } catch (e) {
+    if (!(e instanceof NotRunningError) || sub === 'list') throw e;
+    return offline(sub, target.stateDir, key, positional[0], compromised, io);
+  }
+}
+
+function readKeyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new CliError(`--file ${file}: cannot read: ${(e as Error).message}`);
+  }
+}
+
+/** The node is not running: change its keyring file directly. */
+function offline(sub: string, stateDir: string, key: string | undefined, id: string | undefined, compromised: boolean, io: CliIo): number {
+  const file = join(stateDir, KEYRING_FILE);
+  let ring;
+  try {
+    if (existsSync(file)) ring = loadKeyring(file, { graceMs: Infinity, fleetKeyFile: undefined, log: nullLogger });
+    else if (sub === 'install') ring = new Keyring(Infinity);
+    else throw new Error(`${file}: no keyring yet; "murmur keys install" creates one`);
+  } catch (e) {
+    throw new CliError((e as Error).message, 1);
+  }
+  try {
+    if (sub === 'install') {
+      const installed = ring.install(parseFleetKey(key!, 'KEY'));
+      if (ring.size === 1) ring.use(installed);
+    }
+    else {
+      if (id === undefined || !/^[0-9a-f]{8}$/.test(id)) throw new Error(`key id: expected 8 hex digits, got "${id ?? ''}"`);
+      if (sub === 'use') ring.use(parseInt(id, 16));
+      else ring.remove(parseInt(id, 16), compromised);
+    }
+  } catch (e) {
+    throw new CliError(`keys ${sub}: ${(e as Error).message}`, 1);
+  }
+  saveKeyring(file, ring);
+  io.err(`murmur is not running: changed ${file}; this takes effect when the node starts (primary ${formatKeyId(ring.primaryId!)})`);
+  return 0;
+}
+
+function formatList(body: Record<string, unknown>): string {
+  const keys = (body.keys as { id: string; state: string; primary: boolean; installed: string | null; used: string | null; removed: string | null }[]) ?? [];
+  const lines = ['ID        STATE     PRIMARY  INSTALLED             REMOVED'];
+  const day = (t: string | null): string => (t ? t.slice(0, 19).replace('T', ' ') : '-');
+  for (const k of keys) lines.push(`${k.id}  ${k.state.padEnd(8)}  ${(k.primary ? 'yes' : '').padEnd(7)}  ${day(k.installed).padEnd(20)}  ${day(k.removed)}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,170 @@
+// The fleet keyring: the secretbox keys this device may seal and open with, and what the fleet
+// has decided about each. Serf's model (several installed keys, one primary, install/use/remove
+// acting on the whole fleet) with two changes for devices that are powered off for weeks:
+//
+// - The keyring is a state-based CRDT, not a stream of commands. Each key carries the stamps of
+//   its last install, use and removal; merging two keyrings takes the later stamp of each, so
+//   devices converge whatever order they hear about changes in, and a device that missed a
+//   rotation catches up from any peer's keyring.
+// - A removed key is retired, not forgotten: for a grace period a datagram sealed under it is
+//   still opened, never handed to the protocol, only answered with the current keyring sealed
+//   under that same key (see the agent's key handoff). A device that slept through a rotation
+//   thus learns the new key from the first peer it talks to. A key removed as compromised gets
+//   no grace: its bytes are erased and anything sealed under it is unknown.
+//
+// Stamps are Lamport clocks seeded from the wall clock, so a device whose clock is wrong after
+// boot still orders its own change after every change it has seen.
+
+import nacl from 'tweetnacl';
+
+export const FLEET_KEY_BYTES = nacl.secretbox.keyLength;
+/** More keys than a rotation ever needs; bounds the keyring's gossip and memory. */
+export const MAX_KEYS = 8;
+
+export interface KeyRecord {
+  readonly id: number;
+  /** Absent once the key is removed as compromised. */
+  readonly key?: Uint8Array | undefined;
+  readonly installed: number;
+  readonly used: number;
+  readonly removed: number;
+  readonly compromised: boolean;
+}
+
+export type KeyState = 'active' | 'retired' | 'gone';
+
+/** A key's id: the first 4 bytes of its SHA-512, so every device derives the same id from the same key. */
+export function keyId(key: Uint8Array): number {
+  const h = nacl.hash(key);
+  return ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+}
+
+export function formatKeyId(id: number): string {
+  return id.toString(16).padStart(8, '0');
+}
+
+export class Keyring {
+  readonly #records = new Map<number, KeyRecord>();
+  #stamp = 0;
+
+  /** `graceMs`: how long a removed key still gets a handoff. `wallClock` seeds the stamps. */
+  constructor(
+    readonly graceMs: number,
+    readonly wallClock: () => number = Date.now,
+    records: readonly KeyRecord[] = [],
+  ) {
+    this.merge(records);
+  }
+
+  #next(): number {
+    this.#stamp = Math.max(this.#stamp + 1, Math.floor(this.wallClock()));
+    return this.#stamp;
+  }
+
+  /** Add a key (idempotent while it is installed). Returns its id. Throws naming the length for a wrong-sized key. */
+  install(key: Uint8Array): number {
+    if (key.length !== FLEET_KEY_BYTES) throw new Error(`fleet key: expected ${FLEET_KEY_BYTES} bytes, got ${key.length}`);
+    const id = keyId(key);
+    const cur = this.#records.get(id);
+    if (cur?.compromised) throw new Error(`fleet key ${formatKeyId(id)}: was removed as compromised and cannot be installed again`);
+    if (cur && this.state(id) === 'active') return id;
+    if (!cur && this.#records.size >= MAX_KEYS) this.#purgeOne();
+    if (!cur && this.#records.size >= MAX_KEYS) throw new Error(`fleet keyring: already holds ${MAX_KEYS} keys; remove one first`);
+    this.#records.set(id, { id, key, installed: this.#next(), used: cur?.used ?? 0, removed: cur?.removed ?? 0, compromised: false });
+    return id;
+  }
+
+  /** Make an installed key the one this device (and, once gossiped, the fleet) seals with. */
+  use(id: number): void {
+    const cur = this.#records.get(id);
+    if (!cur || this.state(id) !== 'active') throw new Error(`fleet key ${formatKeyId(id)}: not installed`);
+    this.#records.set(id, { ...cur, used: this.#next() });
+  }
+
+  /**
+   * Retire a key (or, `compromised`, erase it at once). The primary cannot be removed: install
+   * and use another key first, or the fleet would be left with nothing to seal with.
+   */
+  remove(id: number, compromised = false): void {
+    const cur = this.#records.get(id);
+    if (!cur || (this.state(id) === 'gone' && !compromised) || (cur.compromised && compromised)) {
+      throw new Error(`fleet key ${formatKeyId(id)}: not installed`);
+    }
+    if (id === this.primaryId) throw new Error(`fleet key ${formatKeyId(id)}: is the primary; install and use another key first`);
+    this.#records.set(id, compromised ? { id, installed: cur.installed, used: cur.used, removed: this.#next(), compromised } : { ...cur, removed: this.#next() });
+  }
+
+  /** Take in another keyring's records. Returns true when anything here changed. */
+  merge(records: readonly KeyRecord[]): boolean {
+    let changed = false;
+    for (const r of records) {
+      this.#stamp = Math.max(this.#stamp, r.installed, r.used, r.removed);
+      const cur = this.#records.get(r.id);
+      if (r.key && keyId(r.key) !== r.id) continue; // a record whose key does not match its id is garbage
+      if (!cur) {
+        if (!r.key && !r.compromised) continue;
+        if (this.#records.size >= MAX_KEYS) this.#purgeOne();
+        if (this.#records.size >= MAX_KEYS) continue;
+        this.#records.set(r.id, r.compromised ? { ...r, key: undefined } : r);
+        changed = true;
+        continue;
+      }
+      const compromised = cur.compromised || r.compromised;
+      const next: KeyRecord = {
+        id: r.id,
+        key: compromised ? undefined : (cur.key ?? r.key),
+        installed: Math.max(cur.installed, r.installed),
+        used: Math.max(cur.used, r.used),
+        removed: Math.max(cur.removed, r.removed),
+        compromised,
+      };
+      if (next.installed !== cur.installed || next.used !== cur.used || next.removed !== cur.removed || next.compromised !== cur.compromised || next.key !== cur.key) {
+        this.#records.set(r.id, next);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** The oldest record that no longer matters (retired past its grace, or compromised long ago). */
+  #purgeOne(): void {
+    let victim: KeyRecord | undefined;
+    for (const r of this.#records.values()) {
+      if (this.state(r.id) === 'gone' && (!victim || r.removed < victim.removed)) victim = r;
+    }
+    if (victim) this.#records.delete(victim.id);
+  }
+
+  state(id: number): KeyState | undefined {
+    const r = this.#records.get(id);
+    if (!r) return undefined;
+    if (r.compromised || !r.key) return 'gone';
+    if (r.installed > r.removed) return 'active';
+    return this.wallClock() - r.removed < this.graceMs ? 'retired' : 'gone';
+  }
+
+  /** The active key used most recently; a freshly provisioned ring's only key. */
+  get primaryId(): number | undefined {
+    let best: KeyRecord | undefined;
+    for (const r of this.#records.values()) {
+      if (this.state(r.id) !== 'active') continue;
+      if (!best || r.used > best.used || (r.used === best.used && (r.installed > best.installed || (r.installed === best.installed && r.id > best.id)))) best = r;
+    }
+    return best?.id;
+  }
+
+  /** The key bytes for opening a frame, with whether its contents may be trusted (active) or only answered (retired). */
+  lookup(id: number): { readonly key: Uint8Array; readonly state: 'active' | 'retired' } | undefined {
+    const s = this.state(id);
+    if (s !== 'active' && s !== 'retired') return undefined;
+    return { key: this.#records.get(id)!.key!, state: s };
+  }
+
+  records(): KeyRecord[] {
+    return [...this.#records.values()];
+  }
+
+  get size(): number {
+    return this.#records.size;
+  }
+}
