@@ -6,6 +6,7 @@ const help = `usage: murmur <command> [options]
 
 commands:
   start    run this device's node (UDP multicast and unicast, local API)
+  keys     the fleet keyring: generate, list, install, use, remove (fleet-wide)
   sim      run a simulated fleet in virtual time and watch it (no network needed)
   admin    fleet admin key: provision devices, sign certificates, revoke
   help     show this help
@@ -20,6 +21,8 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
       // carry the simulator in memory (about 10 MB of resident code).
       case 'sim':
         return import('./sim-command.js').then((m) => m.simCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'keys':
+        return import('./keys-command.js').then((m) => m.keysCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'start':
         return import('./start-command.js').then((m) => m.startCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'admin':
