@@ -14,6 +14,8 @@ import { NodeHost, monotonicClock } from '../runtime/agent/node-host.js';
 import { FleetChannel } from '../runtime/crypto/fleet-channel.js';
 import { Keyring } from '../runtime/crypto/keyring.js';
 import { SEAL_OVERHEAD } from '../runtime/crypto/seal.js';
+import { generateSigningKey } from '../runtime/trust/ed25519.js';
+import { Gatekeeper } from '../runtime/trust/gatekeeper.js';
 import nacl from 'tweetnacl';
 import { Node } from '../runtime/core/node.js';
 import { profileByName } from '../runtime/core/profiles.js';
@@ -96,12 +98,25 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
       (bytes, from, via) => host?.receive(bytes, from, via),
     );
     if (!transport.multicastReady) throw new Error('bench: the namespace loopback did not join the multicast group');
-    const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: rng.fork(id), size: sizeOf, multicast: true });
+    // Each node signs as a device does (runtime/trust), so the figures include the cost of
+    // checking passports, key/value signatures and accusations.
+    let node: Node | undefined;
+    const gate = new Gatekeeper({
+      self: { id, gen },
+      key: generateSigningKey(),
+      held: {
+        version: (o, k) => (node?.kv.owner(o.id)?.gen === o.gen ? node.kv.owner(o.id)!.entries.get(k)?.version : undefined),
+        max: (o) => (node?.kv.owner(o.id)?.gen === o.gen ? node.kv.owner(o.id)!.max : 0),
+      },
+      isMember: (m) => node?.member(m) !== undefined,
+    });
+    node = new Node({ id, gen, addr: transport.localAddress, profile, rng: rng.fork(id), size: sizeOf, multicast: true, signer: gate.signer });
     host = new NodeHost({
       node,
       clock: monotonicClock,
       budget: wire.datagramBudget,
       channel: new FleetChannel(keyring, id, gen),
+      gate,
       send: (to, bytes) => transport.send(to, bytes),
       onEvent: (e) => figures.observe(now(), id, e),
     });

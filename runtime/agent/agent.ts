@@ -19,6 +19,7 @@ import { formatKeyId, type Keyring } from '../crypto/keyring.js';
 import { SEAL_OVERHEAD } from '../crypto/seal.js';
 import { CryptoRng } from './crypto-rng.js';
 import { KeySync } from './key-sync.js';
+import { DeviceTrust, RESERVED_PREFIX } from './trust.js';
 import { KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from './keyring-store.js';
 import type { Logger } from './log.js';
 import { monotonicClock, NodeHost } from './node-host.js';
@@ -49,6 +50,7 @@ export class Agent {
   readonly #own: Map<string, OwnKey>;
   readonly #keyring: Keyring;
   readonly #keySync: KeySync;
+  readonly #trust: DeviceTrust;
   #api: Server | undefined;
   #persistTimer: NodeJS.Timeout | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
@@ -62,8 +64,10 @@ export class Agent {
     own: Map<string, OwnKey>,
     keyring: Keyring,
     keySync: KeySync,
+    trust: DeviceTrust,
     log: Logger,
   ) {
+    this.#trust = trust;
     this.#config = config;
     this.#keyring = keyring;
     this.#keySync = keySync;
@@ -116,7 +120,8 @@ export class Agent {
     // The configured intent, not whether a group is joined right now: a Pi often starts before
     // DHCP or Wi-Fi is up. Until the group is joined, the per-peer fallback and the seeds carry it.
     const multicast = net.multicast;
-    const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: new CryptoRng(), size: sizeOf, multicast, seeds });
+    const trust = DeviceTrust.open(state, { id, gen }, config, () => host?.node, log);
+    const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: new CryptoRng(), size: sizeOf, multicast, seeds, signer: trust.gate.signer });
     let agent: Agent | undefined;
     const keySync = new KeySync(
       keyring,
@@ -138,12 +143,16 @@ export class Agent {
       channel: new FleetChannel(keyring, id, gen),
       onOldKey: (k, st, from) => keySync.oldKey(k, st, from),
       onControl: (plain, from) => keySync.control(plain, from),
+      gate: trust.gate,
       send: (to, bytes) => transport.send(to, bytes),
-      onEvent: (e) => agent?.logEvent(e),
+      onEvent: (e) => {
+        agent?.logEvent(e);
+        trust.observe(e, id);
+      },
       onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
     });
     const own = state.loadOwnKeys();
-    agent = new Agent(config, state, transport, host, own, keyring, keySync, log);
+    agent = new Agent(config, state, transport, host, own, keyring, keySync, trust, log);
     log.log('info', 'node-starting', {
       node: id,
       gen,
@@ -154,6 +163,8 @@ export class Agent {
       seeds: seeds.join(',') || undefined,
       state_dir: config.node.stateDir,
       fleet_key: formatKeyId(keyring.primaryId!),
+      device_key: trust.fingerprint,
+      admin: trust.admin ? 'certificate' : undefined,
     });
     if (net.multicast && !transport.multicastReady) {
       log.log('warn', 'multicast-unavailable', {
@@ -168,6 +179,8 @@ export class Agent {
       throw e;
     }
     host.start();
+    const h = host;
+    trust.attach((k, v) => h.set(k, v));
     agent.#startPeriodicGc();
     for (const [k, v] of own) host.set(k, v.value);
     if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
@@ -267,6 +280,9 @@ export class Agent {
         rejected: this.host.refusals(),
         security: {
           fleetKey: formatKeyId(this.#keyring.primaryId!),
+          deviceKey: this.#trust.fingerprint,
+          admin: this.#trust.admin !== undefined,
+          identities: this.#trust.gate.identities,
           keyringOffers: { received: this.#keySync.offersReceived, rejected: this.#keySync.offersRejected, handoffsSent: this.#keySync.handoffsSent },
         },
         core: node.stats.snapshot(),
@@ -287,12 +303,17 @@ export class Agent {
         // No prototype: a key named "__proto__" is a key like any other.
         const out = Object.create(null) as Record<string, { value: unknown; version: number }>;
         for (const [k] of o.entries) {
+          if (k.startsWith(RESERVED_PREFIX)) continue;
           const e = node.kv.get(owner, k, now());
           if (e) out[k] = { value: e.value, version: e.version };
         }
         return out;
       },
       set: (key, value, ttlMs) => this.#set(key, value, ttlMs),
+      revocations: {
+        list: () => this.#trust.revocations(),
+        apply: (text) => this.#trust.applyJson(text),
+      },
       keys: {
         list: () => this.#keyList(),
         install: (text) => {
@@ -312,6 +333,7 @@ export class Agent {
         },
       },
       delete: (key) => {
+        if (key.startsWith(RESERVED_PREFIX)) throw new Error(`key: "${RESERVED_PREFIX}" keys belong to murmur itself`);
         if (!node.kv.get(node.self.id, key, now())) return false;
         this.host.delete(key);
         if (this.#own.delete(key)) this.#schedulePersist();
@@ -341,6 +363,7 @@ export class Agent {
 
   #set(key: string, value: Value, ttlMs: number): number {
     if (key.length === 0 || Buffer.byteLength(key) > MAX_KEY_LENGTH) throw new Error(`key: expected 1-${MAX_KEY_LENGTH} bytes`);
+    if (key.startsWith(RESERVED_PREFIX)) throw new Error(`key: "${RESERVED_PREFIX}" keys belong to murmur itself`);
     const size = typeof value === 'string' ? Buffer.byteLength(value) : value instanceof Uint8Array ? value.length : 9;
     if (size > MAX_VALUE_LENGTH) throw new Error(`value: ${size} bytes, at most ${MAX_VALUE_LENGTH} fit the wire format`);
     const version = this.host.set(key, value, ttlMs);

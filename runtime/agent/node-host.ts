@@ -6,11 +6,13 @@
 // the fleet reaches the CBOR decoder; then the wire layer validates every field.
 
 import type { CoreEvent, Effects, TimerToken } from '../core/effects.js';
-import type { Address, Message, Value } from '../core/messages.js';
+import { MsgType, type Address, type Message, type NodeId, type Passport, type Value, type WhoIs } from '../core/messages.js';
+import { packDatagrams } from '../core/packing.js';
+import type { Gatekeeper } from '../trust/gatekeeper.js';
 import type { Node } from '../core/node.js';
 import type { FleetChannel } from '../crypto/fleet-channel.js';
 import { SEAL_OVERHEAD } from '../crypto/seal.js';
-import { DatagramTooLargeError, decodeDatagram, encodeDatagram, type RejectReason } from '../wire/index.js';
+import { DatagramTooLargeError, decodeDatagram, encodeDatagram, sizeOf, type RejectReason } from '../wire/index.js';
 
 /** First plaintext byte of a sealed frame that is not protocol messages (keyring offers); protocol datagrams start with WIRE_VERSION. */
 export const CONTROL_FRAME = 0x02;
@@ -31,12 +33,38 @@ export interface HostOptions {
   readonly onOldKey?: (keyId: number, state: 'active' | 'retired', from: Address) => void;
   /** A sealed control frame (CONTROL_FRAME first), for the agent. */
   readonly onControl?: (plain: Uint8Array, from: Address) => void;
+  /** Checks what members claim against what they signed (runtime/trust/gatekeeper.ts). */
+  readonly gate?: Gatekeeper;
   readonly onEvent?: (e: CoreEvent) => void;
   /**
    * A bug surfaced as an exception in the core or the codec. The host survives it: the datagram
    * or timer is dropped, counted, and reported here (at most once a second).
    */
   readonly onError?: (where: string, e: Error, count: number) => void;
+}
+
+/** Heartbeats that carry our passport: every one of the first few, then one in this many. */
+const PASSPORT_EVERY = 8;
+const PASSPORT_FIRST = 8;
+/** Ask one address about one member at most this often. */
+const WHOIS_EVERY_MS = 1000;
+/** Answer one address's WhoIs at most this often: an answer is much larger than the question. */
+const WHOIS_ANSWER_EVERY_MS = 200;
+
+/** Passports go out with heartbeats: the first few, every PASSPORT_EVERY-th, and after each change. */
+class PassportSchedule {
+  #sent = 0;
+  #lastInc = -1;
+  #sinceChange = 0;
+
+  due(inc: number): boolean {
+    if (inc !== this.#lastInc) {
+      this.#lastInc = inc;
+      this.#sinceChange = 0;
+    }
+    const n = this.#sent++;
+    return n < PASSPORT_FIRST || n % PASSPORT_EVERY === 0 || this.#sinceChange++ < 3;
+  }
 }
 
 export class NodeHost {
@@ -48,6 +76,9 @@ export class NodeHost {
   /** Exceptions caught around the core; non-zero means a bug worth reporting. */
   internalErrors = 0;
   #lastErrorReport = -Infinity;
+  readonly #passports = new PassportSchedule();
+  readonly #asked = new Map<string, number>();
+  readonly #answered = new Map<Address, number>();
   readonly #opts: HostOptions;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #fx: Effects;
@@ -85,10 +116,44 @@ export class NodeHost {
       }
       const d = decodeDatagram(bytes, this.#plainBudget);
       for (const r of d.rejected) this.rejected.set(r.reason, (this.rejected.get(r.reason) ?? 0) + 1);
-      if (d.messages.length > 0) this.node.receive(this.#opts.clock(), from, d.messages, this.#fx, viaMulticast);
+      let msgs = d.messages;
+      const gate = this.#opts.gate;
+      if (gate && msgs.length > 0) {
+        const ask = new Set<NodeId>();
+        msgs = gate.admit(msgs, ask);
+        if (ask.size > 0) this.#whoIs(from, ask);
+        for (const m of msgs) if (m.type === MsgType.WhoIs) this.#answerWhoIs(from, m);
+      }
+      if (msgs.length > 0) this.node.receive(this.#opts.clock(), from, msgs, this.#fx, viaMulticast);
     } catch (e) {
       this.#internalError('receive', e);
     }
+  }
+
+  /** Ask the sender of a datagram for passports of members it named that we cannot check. */
+  #whoIs(from: Address, ids: Set<NodeId>): void {
+    const now = this.#opts.clock();
+    if (this.#asked.size > 8192) this.#asked.clear();
+    const want: NodeId[] = [];
+    for (const id of ids) {
+      const k = `${from}\u0000${id}`;
+      if (now - (this.#asked.get(k) ?? -Infinity) < WHOIS_EVERY_MS) continue;
+      this.#asked.set(k, now);
+      want.push(id);
+    }
+    for (let i = 0; i < want.length; i += MAX_WHOIS) {
+      const q: WhoIs = { type: MsgType.WhoIs, from: this.node.self, ids: want.slice(i, i + MAX_WHOIS) };
+      this.#send(from, [q]);
+    }
+  }
+
+  #answerWhoIs(from: Address, q: WhoIs): void {
+    const now = this.#opts.clock();
+    if (now - (this.#answered.get(from) ?? -Infinity) < WHOIS_ANSWER_EVERY_MS) return;
+    if (this.#answered.size > 4096) this.#answered.clear();
+    this.#answered.set(from, now);
+    const found = this.#opts.gate!.passports(q.ids, this.node.incarnation, this.node.statusOf(this.node.self.id) === 'left');
+    for (const batch of packDatagrams(found, this.#plainBudget - 1, sizeOf)) this.#send(from, batch);
   }
 
   #internalError(where: string, e: unknown): void {
@@ -104,9 +169,13 @@ export class NodeHost {
     return this.#opts.channel ? this.#opts.budget - SEAL_OVERHEAD : this.#opts.budget;
   }
 
-  /** Counters of everything refused on receipt: the channel's (seal, replay) and the wire layer's. */
+  /** Counters of everything refused on receipt: the channel's (seal, replay), the wire layer's and the gatekeeper's. */
   refusals(): Record<string, number> {
-    return { ...Object.fromEntries(this.#opts.channel?.dropped ?? []), ...Object.fromEntries(this.rejected) };
+    return {
+      ...Object.fromEntries(this.#opts.channel?.dropped ?? []),
+      ...Object.fromEntries(this.rejected),
+      ...Object.fromEntries(this.#opts.gate?.refused ?? []),
+    };
   }
 
   /** Send a control frame (sealed; under `keyId` instead of the primary when answering an old key). */
@@ -144,6 +213,31 @@ export class NodeHost {
 
   #send(to: Address, msgs: readonly Message[]): void {
     if (this.#stopped) return;
+    const gate = this.#opts.gate;
+    if (gate) {
+      const passport = this.#passportFor(msgs);
+      if (passport) {
+        // Ahead of the messages it proves; in the same datagram when there is room.
+        if (sizeOf(passport) + msgs.reduce((n, m) => n + sizeOf(m), 1) <= this.#plainBudget) msgs = [passport, ...msgs];
+        else this.#encodeAndSend(to, [passport]);
+      }
+    }
+    this.#encodeAndSend(to, msgs);
+  }
+
+  /** Our passport, when these messages are our heartbeat (on schedule) or our goodbye (always). */
+  #passportFor(msgs: readonly Message[]): Passport | undefined {
+    const self = this.node.self.id;
+    for (const m of msgs) {
+      if (m.type === MsgType.Leave && m.from.id === self) return this.#opts.gate!.ownPassport(m.inc, true);
+      if (m.type === MsgType.Heartbeat && m.from.id === self) {
+        return this.#passports.due(m.inc) ? this.#opts.gate!.ownPassport(m.inc, false) : undefined;
+      }
+    }
+    return undefined;
+  }
+
+  #encodeAndSend(to: Address, msgs: readonly Message[]): void {
     let bytes: Uint8Array;
     try {
       bytes = encodeDatagram(msgs, this.#plainBudget);
@@ -177,6 +271,8 @@ export class NodeHost {
     arm();
   }
 }
+
+const MAX_WHOIS = 8;
 
 /** Whole monotonic milliseconds since process start: the core's notion of "now". */
 export function monotonicClock(): number {

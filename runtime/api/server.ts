@@ -12,6 +12,8 @@
 //   POST   /v1/keys/install      {"key": base64}: install a fleet key, fleet-wide
 //   POST   /v1/keys/use          {"id": hex}: make it the primary, fleet-wide
 //   POST   /v1/keys/remove       {"id": hex, "compromised"?: true}: retire it (or erase it at once)
+//   GET    /v1/revocations       devices revoked by the fleet admin
+//   POST   /v1/revocations       a revocation as "murmur admin revoke" prints it: enforce and spread it
 // A key may contain "/" (e.g. sensor/temp); it is the rest of the path, percent-decoded.
 //
 // Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
@@ -27,6 +29,10 @@ export interface ApiBackend {
   keysOf(owner: string): Record<string, { value: unknown; version: number }> | undefined;
   set(key: string, value: Value, ttlMs: number): number;
   delete(key: string): boolean;
+  revocations?: {
+    list(): unknown;
+    apply(text: string): unknown;
+  };
   keys?: {
     list(): unknown;
     install(key: string): unknown;
@@ -124,6 +130,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend):
     if (method === 'DELETE') {
       if (!b.delete(arg)) throw new ApiError(404, 'unknown-key', `this node has no key "${arg}"`);
       return send(res, 200, { key: arg, deleted: true });
+    }
+  }
+  if (what === 'revocations' && b.revocations && arg === undefined) {
+    if (method === 'GET') return send(res, 200, b.revocations.list());
+    if (method === 'POST') {
+      const body = await readJson(req);
+      try {
+        return send(res, 200, b.revocations.apply(JSON.stringify(body)));
+      } catch (e) {
+        throw new ApiError(400, 'rejected', (e as Error).message);
+      }
     }
   }
   if (what === 'keys' && b.keys) {

@@ -11,6 +11,8 @@ export interface StoredEntry {
   readonly ttlMs: number;
   /** Local time this replica learned the entry (or the owner wrote it). TTL and tombstone age count from here. */
   readonly at: number;
+  /** The owner's signature, kept to pass on (see KvEntry.sig). */
+  readonly sig?: Uint8Array | undefined;
 }
 
 export interface OwnerState {
@@ -60,13 +62,15 @@ export class KvStore {
     this.#owners.delete(id);
   }
 
-  /** The owner writes its own key. Returns the entry to disseminate. */
-  write(self: NodeRef, key: string, value: Value | null, ttlMs: number, now: number): KvEntry {
+  /** The owner writes its own key, signed by `sign` when given. Returns the entry to disseminate. */
+  write(self: NodeRef, key: string, value: Value | null, ttlMs: number, now: number, sign?: (e: KvEntry) => Uint8Array | undefined): KvEntry {
     const s = this.ensure(self);
     const version = s.max + 1;
     s.max = version;
-    s.entries.set(key, { version, value, ttlMs, at: now });
-    return { key, version, value, ttlMs };
+    const e: KvEntry = { key, version, value, ttlMs };
+    const sig = sign?.(e);
+    s.entries.set(key, { version, value, ttlMs, at: now, sig });
+    return sig ? { ...e, sig } : e;
   }
 
   /**
@@ -88,7 +92,7 @@ export class KvStore {
     for (const e of chunk.entries) {
       const cur = s.entries.get(e.key);
       if (cur && cur.version >= e.version) continue;
-      s.entries.set(e.key, { version: e.version, value: e.value, ttlMs: e.ttlMs, at: now });
+      s.entries.set(e.key, { version: e.version, value: e.value, ttlMs: e.ttlMs, at: now, sig: e.sig });
       out.push({ key: e.key, value: e.value, version: e.version });
     }
     if (s.max >= chunk.fromV && chunk.toV > s.max) s.max = chunk.toV;
@@ -120,7 +124,9 @@ export class KvStore {
     const start = reset ? 0 : fromV;
     const pending: KvEntry[] = [];
     for (const [key, e] of s.entries) {
-      if (e.version > start) pending.push({ key, version: e.version, value: e.value, ttlMs: e.ttlMs });
+      // Entries above the watermark arrived out of order; they belong to a later chunk, and a
+      // receiver refuses a chunk whose entries lie outside (fromV, toV].
+      if (e.version > start && e.version <= s.max) pending.push(e.sig ? { key, version: e.version, value: e.value, ttlMs: e.ttlMs, sig: e.sig } : { key, version: e.version, value: e.value, ttlMs: e.ttlMs });
     }
     pending.sort((a, b) => a.version - b.version);
     const chunks: DeltaChunk[] = [];
@@ -161,7 +167,10 @@ export class KvStore {
     if (!s) return;
     for (const [key, e] of s.entries) {
       if (e.value === null) {
-        if (now - e.at >= tombstoneMs) {
+        // The newest entry is never purged, tombstone or not: a delta's last version is then
+        // always an entry the owner signed, which is how a receiver checks that a relay did
+        // not inflate it (runtime/trust/gatekeeper.ts). One tombstone per owner at most.
+        if (now - e.at >= tombstoneMs && e.version !== s.max) {
           s.entries.delete(key);
           if (e.version > s.gcFloor) s.gcFloor = e.version;
         }

@@ -36,6 +36,8 @@ export const MsgType = {
   Leave: 7,
   Digest: 8,
   Delta: 9,
+  Passport: 10,
+  WhoIs: 11,
 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
 
@@ -101,6 +103,8 @@ export interface Suspect {
   readonly from: NodeRef;
   readonly target: NodeRef;
   readonly inc: number;
+  /** The accuser's signature (runtime/trust): relays cannot forge another device's accusation. */
+  readonly sig?: Uint8Array;
 }
 
 /** `from` has concluded, on its own evidence plus at least one other source, that `target` is dead. */
@@ -109,6 +113,7 @@ export interface Dead {
   readonly from: NodeRef;
   readonly target: NodeRef;
   readonly inc: number;
+  readonly sig?: Uint8Array;
 }
 
 /** Graceful goodbye, sent by the leaving node itself. */
@@ -152,6 +157,12 @@ export interface KvEntry {
   readonly value: Value | null;
   /** 0 = no expiry; otherwise the value lapses this long after a receiver learned it. */
   readonly ttlMs: number;
+  /**
+   * The owner's signature over (owner, generation, key, version, value, ttl), made when it wrote
+   * the entry and carried verbatim by every relay, so no relay can alter or invent it. The core
+   * stores and forwards it without looking inside.
+   */
+  readonly sig?: Uint8Array;
 }
 
 /**
@@ -170,4 +181,29 @@ export interface Delta {
   readonly entries: readonly KvEntry[];
 }
 
-export type Message = Heartbeat | Ping | Ack | PingReq | Suspect | Dead | Leave | Digest | Delta;
+/**
+ * A device's signed statement of who it is in one life: its public key (with the fleet admin's
+ * certificate when the fleet has one), generation, incarnation, and whether it has left. Only
+ * the device can make one; anyone may forward it. The host checks every claim a message makes
+ * about a member (a restart, a refutation, a goodbye) against these before the core sees it;
+ * the core itself ignores passports.
+ */
+export interface Passport {
+  readonly type: typeof MsgType.Passport;
+  readonly id: NodeId;
+  readonly gen: number;
+  readonly inc: number;
+  readonly left: boolean;
+  readonly publicKey: Uint8Array;
+  readonly cert: Uint8Array | null;
+  readonly sig: Uint8Array;
+}
+
+/** "Send me the passports of these members": a message named them and this node could not check them. Host-level. */
+export interface WhoIs {
+  readonly type: typeof MsgType.WhoIs;
+  readonly from: NodeRef;
+  readonly ids: readonly NodeId[];
+}
+
+export type Message = Heartbeat | Ping | Ack | PingReq | Suspect | Dead | Leave | Digest | Delta | Passport | WhoIs;

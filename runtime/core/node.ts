@@ -27,6 +27,7 @@ import {
   type Digest,
   type DigestEntry,
   type Heartbeat,
+  type KvEntry,
   type Leave,
   type MemberStatus,
   type Message,
@@ -59,6 +60,17 @@ export interface NodeOptions {
   readonly multicast: boolean;
   /** Unicast addresses to contact at start (and whenever the node knows nobody). */
   readonly seeds?: readonly Address[];
+  /**
+   * Signs what this node originates and others relay: its key/value entries and its
+   * accusations. Injected (like the clock and randomness) so the core stays free of crypto;
+   * without one (simulations), nothing is signed.
+   */
+  readonly signer?: Signer;
+}
+
+export interface Signer {
+  kv(owner: NodeRef, entry: KvEntry): Uint8Array;
+  accusation(a: Suspect | Dead): Uint8Array;
 }
 
 /** Bytes of a Delta besides its entries (type, refs, versions, array headers), rounded up. */
@@ -100,6 +112,7 @@ export class Node {
   readonly #size: MessageSize;
   readonly #multicast: boolean;
   readonly #seeds: readonly Address[];
+  readonly #signer: Signer | undefined;
   readonly #members = new Map<NodeId, Member>();
   #sortedIds: NodeId[] | undefined;
   #present = 0;
@@ -136,6 +149,7 @@ export class Node {
     this.#size = opts.size;
     this.#multicast = opts.multicast;
     this.#seeds = opts.seeds ?? [];
+    this.#signer = opts.signer;
     this.#broadcasts = new Broadcasts(opts.profile.repeatOffsetsMs);
     this.#awareness = new Awareness(opts.profile.awarenessMax);
     this.#bounds = {
@@ -282,7 +296,7 @@ export class Node {
 
   /** Publish one of this node's own keys. Returns the new version. */
   set(now: number, key: string, value: Value, fx: Effects, ttlMs = 0): number {
-    const e = this.kv.write(this.self, key, value, ttlMs, now);
+    const e = this.kv.write(this.self, key, value, ttlMs, now, this.#signKv);
     this.#announceOwn(now, fx);
     this.#emitKv(this.self, { key, value, version: e.version }, fx);
     return e.version;
@@ -290,7 +304,7 @@ export class Node {
 
   delete(now: number, key: string, fx: Effects): void {
     if (!this.kv.owner(this.self.id)?.entries.get(key)) return;
-    const e = this.kv.write(this.self, key, null, 0, now);
+    const e = this.kv.write(this.self, key, null, 0, now, this.#signKv);
     this.#announceOwn(now, fx);
     this.#emitKv(this.self, { key, value: null, version: e.version }, fx);
   }
@@ -305,10 +319,19 @@ export class Node {
     this.#queue(`leave:${this.self.id}`, msg, now, fx);
   }
 
+  readonly #signKv = (e: KvEntry): Uint8Array | undefined => this.#signer?.kv(this.self, e);
+
+  /** An accusation by this node, signed when there is a signer. */
+  #accusation<T extends Suspect | Dead>(a: T): T {
+    return this.#signer ? { ...a, sig: this.#signer.accusation(a) } : a;
+  }
+
   // ---------------------------------------------------------------- dispatch
 
   #dispatch(now: number, from: Address, m: Message, fx: Effects): void {
     this.stats.received(m.type);
+    // Identity is the host's business (runtime/trust): it has already checked these.
+    if (m.type === MsgType.Passport || m.type === MsgType.WhoIs) return;
     if (m.type !== MsgType.Ack && m.from.id === this.self.id) {
       // Our own multicast looped back, a previous life of ours still in flight, or a spoof.
       this.stats.count('ignored-self');
@@ -474,7 +497,7 @@ export class Node {
     if (now - m.lastNotified < this.profile.probeTimeoutMs * 5) return;
     m.lastNotified = now;
     const target = { id: m.id, gen: m.gen };
-    fx.send(m.addr, [{ type, from: this.self, target, inc: m.inc }]);
+    fx.send(m.addr, [this.#accusation({ type, from: this.self, target, inc: m.inc })]);
   }
 
   #onPing(now: number, from: Address, p: Ping, fx: Effects): void {
@@ -510,7 +533,7 @@ export class Node {
     // more voice adds nothing but a multicast to every device (N accusers x N receivers).
     if (s?.sources.has(this.self.id) && s.sources.size <= this.profile.suspicionConfirmations) {
       const target = { id: m.id, gen: m.gen };
-      const msg: Suspect = { type: MsgType.Suspect, from: this.self, target, inc: s.inc };
+      const msg = this.#accusation<Suspect>({ type: MsgType.Suspect, from: this.self, target, inc: s.inc });
       this.#queue(`accuse:${m.id}`, msg, now, fx);
       fx.send(m.addr, [msg]);
     }
@@ -541,7 +564,7 @@ export class Node {
     this.stats.count('declared-dead');
     if (s.sources.has(this.self.id) && this.#deadHeard(m) < this.profile.suspicionConfirmations) {
       // Our declaration counts as one independent source for everyone else, never as proof.
-      const d: Dead = { type: MsgType.Dead, from: this.self, target: { id: m.id, gen: m.gen }, inc: s.inc };
+      const d = this.#accusation<Dead>({ type: MsgType.Dead, from: this.self, target: { id: m.id, gen: m.gen }, inc: s.inc });
       this.#queue(`accuse:${m.id}`, d, now, fx);
     } else {
       this.#broadcasts.cancel(`accuse:${m.id}`);

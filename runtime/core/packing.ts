@@ -53,5 +53,6 @@ export function kvEntrySize(e: KvEntry): number {
   if (typeof e.value === 'string') v = 3 + utf8Length(e.value);
   else if (e.value instanceof Uint8Array) v = 3 + e.value.length;
   else if (typeof e.value === 'number') v = 9;
-  return 1 + 3 + utf8Length(e.key) + 9 + v + 9;
+  // A signature is a 64-byte string: 2 bytes of header.
+  return 1 + 3 + utf8Length(e.key) + 9 + v + 9 + (e.sig ? 66 : 0);
 }

@@ -11,7 +11,7 @@ const cache = new WeakMap<Message, Uint8Array>();
 
 const ref = (r: NodeRef): unknown[] => [r.id, r.gen];
 const entry = (e: DigestEntry): unknown[] => [e.id, e.gen, e.inc, StatusCode[e.status], e.hb, e.kvMax, e.addr];
-const kv = (e: KvEntry): unknown[] => [e.key, e.version, e.value, e.ttlMs];
+const kv = (e: KvEntry): unknown[] => (e.sig ? [e.key, e.version, e.value, e.ttlMs, e.sig] : [e.key, e.version, e.value, e.ttlMs]);
 
 /** The positional array form of a message (what CBOR then encodes). */
 export function toArray(m: Message): unknown[] {
@@ -28,13 +28,17 @@ export function toArray(m: Message): unknown[] {
       return [m.type, ref(m.from), ref(m.target), m.targetAddr, m.probe];
     case MsgType.Suspect:
     case MsgType.Dead:
-      return [m.type, ref(m.from), ref(m.target), m.inc];
+      return m.sig ? [m.type, ref(m.from), ref(m.target), m.inc, m.sig] : [m.type, ref(m.from), ref(m.target), m.inc];
     case MsgType.Leave:
       return [m.type, ref(m.from), m.inc];
     case MsgType.Digest:
       return [m.type, ref(m.from), m.lo, m.hi, m.reply, m.entries.map(entry)];
     case MsgType.Delta:
       return [m.type, ref(m.from), ref(m.owner), m.fromV, m.toV, m.reset, m.entries.map(kv)];
+    case MsgType.Passport:
+      return [m.type, m.id, m.gen, m.inc, m.left, m.publicKey, m.cert, m.sig];
+    case MsgType.WhoIs:
+      return [m.type, ref(m.from), m.ids];
   }
 }
 

@@ -15,3 +15,8 @@ export const MAX_VALUE_LENGTH = 1024;
 export const MAX_ENTRIES = 256;
 /** Messages per datagram; the core's packer never puts more in one. */
 export const MAX_MESSAGES = MAX_MESSAGES_PER_DATAGRAM;
+/** Ed25519 sizes (runtime/trust/ed25519.ts); the wire checks lengths, the host checks signatures. */
+export const SIGNATURE_BYTES = 64;
+export const PUBLIC_KEY_BYTES = 32;
+/** Ids per WhoIs: one datagram of passports answers it. */
+export const MAX_WHOIS_IDS = 8;

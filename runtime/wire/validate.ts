@@ -12,7 +12,7 @@ import {
   type NodeRef,
   type Value,
 } from '../core/messages.js';
-import { MAX_ADDR_LENGTH, MAX_ENTRIES, MAX_ID_LENGTH, MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from './limits.js';
+import { MAX_ADDR_LENGTH, MAX_ENTRIES, MAX_ID_LENGTH, MAX_KEY_LENGTH, MAX_VALUE_LENGTH, MAX_WHOIS_IDS, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './limits.js';
 
 export class FieldError extends Error {}
 export class UnknownTypeError extends Error {}
@@ -94,12 +94,19 @@ function digestEntry(v: unknown, path: string): DigestEntry {
 
 function kvEntry(v: unknown, path: string): KvEntry {
   const a = arr(v, path, 4);
-  return {
+  const e = {
     key: str(a[0], `${path}.key`, MAX_KEY_LENGTH),
     version: uint(a[1], `${path}.version`),
     value: value(a[2], `${path}.value`),
     ttlMs: uint(a[3], `${path}.ttlMs`),
   };
+  return a.length > 4 ? { ...e, sig: bytes(a[4], `${path}.sig`, SIGNATURE_BYTES) } : e;
+}
+
+/** Exactly `n` bytes, copied out of the datagram buffer (signatures and keys outlive it). */
+function bytes(v: unknown, path: string, n: number): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length !== n) fail(path, `${n} bytes`, v);
+  return Uint8Array.from(v);
 }
 
 /** Validate one decoded message. Throws FieldError or UnknownTypeError. */
@@ -146,9 +153,11 @@ export function toMessage(v: unknown): Message {
         probe: uint(v[4], `${name}.probe`),
       };
     case MsgType.Suspect:
-    case MsgType.Dead:
+    case MsgType.Dead: {
       need(4);
-      return { type, from: ref(v[1], `${name}.from`), target: ref(v[2], `${name}.target`), inc: uint(v[3], `${name}.inc`) };
+      const a = { type, from: ref(v[1], `${name}.from`), target: ref(v[2], `${name}.target`), inc: uint(v[3], `${name}.inc`) };
+      return v.length > 4 ? { ...a, sig: bytes(v[4], `${name}.sig`, SIGNATURE_BYTES) } : a;
+    }
     case MsgType.Leave:
       need(3);
       return { type, from: ref(v[1], `${name}.from`), inc: uint(v[2], `${name}.inc`) };
@@ -182,6 +191,23 @@ export function toMessage(v: unknown): Message {
         reset: bool(v[5], `${name}.reset`),
         entries,
       };
+    }
+    case MsgType.Passport:
+      need(8);
+      return {
+        type,
+        id: str(v[1], `${name}.id`, MAX_ID_LENGTH),
+        gen: uint(v[2], `${name}.gen`),
+        inc: uint(v[3], `${name}.inc`),
+        left: bool(v[4], `${name}.left`),
+        publicKey: bytes(v[5], `${name}.publicKey`, PUBLIC_KEY_BYTES),
+        cert: v[6] === null ? null : bytes(v[6], `${name}.cert`, SIGNATURE_BYTES),
+        sig: bytes(v[7], `${name}.sig`, SIGNATURE_BYTES),
+      };
+    case MsgType.WhoIs: {
+      need(3);
+      const ids = arr(v[2], `${name}.ids`, 1, MAX_WHOIS_IDS).map((x, i) => str(x, `${name}.ids[${i}]`, MAX_ID_LENGTH));
+      return { type, from: ref(v[1], `${name}.from`), ids };
     }
     default:
       throw new UnknownTypeError(`message type ${type} is not known to wire version 1`);

@@ -86,6 +86,7 @@ describe('KvStore', () => {
     owner.write(a1, 'kept', 2, 0, 0);
     const { store: lagging } = replicaOf(owner);
     owner.write(a1, 'gone', null, 0, 1000);
+    owner.write(a1, 'later', 4, 0, 1000);
     const expired: string[] = [];
     owner.sweepOwner('a', true, 1000 + 600_000, 600_000, expired);
     expect(owner.owner('a')!.gcFloor).toBe(3);
@@ -95,6 +96,31 @@ describe('KvStore', () => {
     for (const c of chunks) lagging.apply(a1, c, 0, applied);
     expect(lagging.get('a', 'gone', 0)).toBeUndefined();
     expect(lagging.get('a', 'kept', 0)?.value).toBe(2);
+  });
+
+  it('the newest entry is never purged, even a tombstone, so every delta ends on a version the owner signed', () => {
+    const owner = new KvStore();
+    owner.write(a1, 'k', 1, 0, 0);
+    owner.write(a1, 'k', null, 0, 0);
+    owner.sweepOwner('a', true, 10_000_000, 600_000, []);
+    expect(owner.owner('a')!.entries.get('k')?.version).toBe(2);
+    const [chunk] = owner.deltaFor('a', 0, 10_000, size, 10);
+    expect(chunk!.toV).toBe(2);
+    expect(chunk!.entries.map((e) => e.version)).toEqual([2]);
+  });
+
+  it('a replica never hands out entries above its watermark (they arrived out of order) in a chunk that ends below them', () => {
+    const owner = new KvStore();
+    for (let v = 1; v <= 4; v++) owner.write(a1, `k${v}`, v, 0, 0);
+    const replica = new KvStore();
+    replica.ensure(a1);
+    const [all] = owner.deltaFor('a', 0, 10_000, size, 10);
+    replica.apply(a1, { fromV: 0, toV: 2, reset: false, entries: all!.entries.slice(0, 2) }, 0, []);
+    replica.apply(a1, { fromV: 3, toV: 4, reset: false, entries: all!.entries.slice(3) }, 0, []);
+    expect(replica.maxVersion('a')).toBe(2);
+    const [chunk] = replica.deltaFor('a', 0, 10_000, size, 10);
+    expect(chunk!.toV).toBe(2);
+    expect(chunk!.entries.every((e) => e.version <= chunk!.toV)).toBe(true);
   });
 
   it('TTL: replicas hide an expired value; the owner turns it into a deletion', () => {

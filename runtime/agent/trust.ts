@@ -1,0 +1,136 @@
+// This device's identity in the fleet and what it enforces about others' (runtime/trust):
+// its Ed25519 key (created on first start), the admin's certificate when the fleet has an
+// admin, the gatekeeper, and revocations.
+//
+// Revocations spread as key/values: every device that holds one republishes it under its own
+// `_murmur/revoked/<fingerprint>` key. So a revocation outlives the device it was applied on,
+// reaches devices that were off through ordinary anti-entropy, and a device that joins later
+// learns it with everything else. Each copy carries the admin's signature, which is what is
+// checked; who relays it does not matter. Revocations are also kept in the state directory, so
+// a restart enforces them before the first datagram.
+
+import type { CoreEvent } from '../core/effects.js';
+import type { NodeRef } from '../core/messages.js';
+import type { Node } from '../core/node.js';
+import type { MurmurConfig } from '../config/config.js';
+import { fingerprint, type SigningKey } from '../trust/ed25519.js';
+import { Gatekeeper } from '../trust/gatekeeper.js';
+import { loadCertificate, loadOrCreateDeviceKey } from '../trust/device-key.js';
+import { verifyCertificate } from '../trust/certificate.js';
+import { decodeRevocation, encodeRevocation, parseRevocation, RevocationList, type Revocation } from '../trust/revocation.js';
+import type { Logger } from './log.js';
+import type { StateDir } from './state-dir.js';
+
+/** Keys under this prefix belong to murmur itself: not settable through the API, not listed by it. */
+export const RESERVED_PREFIX = '_murmur/';
+const REVOKED_PREFIX = `${RESERVED_PREFIX}revoked/`;
+const REVOCATIONS_FILE = 'revocations.json';
+
+export class DeviceTrust {
+  readonly gate: Gatekeeper;
+  readonly #revocations: RevocationList | undefined;
+  readonly #file: string;
+  readonly #log: Logger;
+  #publish: ((key: string, value: Uint8Array) => void) | undefined;
+
+  private constructor(gate: Gatekeeper, revocations: RevocationList | undefined, file: string, readonly key: SigningKey, readonly admin: Uint8Array | undefined, log: Logger) {
+    this.gate = gate;
+    this.#revocations = revocations;
+    this.#file = file;
+    this.#log = log;
+  }
+
+  /**
+   * Load (or create) the device key, and with an admin key, the certificate and revocations.
+   * A fleet with an admin refuses to start a device without a valid certificate: it would be
+   * ignored by every other device, which is worse than a clear error.
+   */
+  static open(state: StateDir, self: NodeRef, config: MurmurConfig, node: () => Node | undefined, log: Logger): DeviceTrust {
+    const dk = loadOrCreateDeviceKey(state.dir);
+    if (dk.created) log.log('info', 'device-key-created', { file: state.path('device-key.json'), fingerprint: fingerprint(dk.key.publicKey) });
+    if (dk.modeFixed) log.log('warn', 'device-key-mode-fixed', { file: state.path('device-key.json'), mode: '0600' });
+    const adminText = config.security.adminPublicKey;
+    const admin = adminText === undefined ? undefined : new Uint8Array(Buffer.from(adminText, 'base64'));
+    let certificate: Uint8Array | undefined;
+    let revocations: RevocationList | undefined;
+    if (admin) {
+      const cert = loadCertificate(state.dir);
+      const certFile = state.path('certificate.json');
+      const fix = `run "murmur admin provision" (or "murmur admin sign" for public key ${Buffer.from(dk.key.publicKey).toString('base64')}) and put the result in ${certFile}`;
+      if (!cert) throw new Error(`security.adminPublicKey is set but ${certFile} is missing: ${fix}`);
+      if (cert.id !== self.id) throw new Error(`${certFile}: issued for "${cert.id}", this device is "${self.id}": ${fix}`);
+      if (Buffer.compare(cert.publicKey, dk.key.publicKey) !== 0) throw new Error(`${certFile}: issued for another public key than ${state.path('device-key.json')}: ${fix}`);
+      if (!verifyCertificate(cert, admin)) throw new Error(`${certFile}: not signed by security.adminPublicKey ${fingerprint(admin)}: ${fix}`);
+      certificate = cert.signature;
+      revocations = RevocationList.load(state.path(REVOCATIONS_FILE), admin, (problem) => log.log('warn', 'revocations-file', { problem }));
+    }
+    const list = revocations;
+    const gate = new Gatekeeper({
+      self,
+      key: dk.key,
+      certificate,
+      adminPublicKey: admin,
+      ...(list ? { isRevoked: (k: Uint8Array) => list.isRevoked(k) } : {}),
+      held: {
+        version: (owner, key) => {
+          const o = node()?.kv.owner(owner.id);
+          return o && o.gen === owner.gen ? o.entries.get(key)?.version : undefined;
+        },
+        max: (owner) => {
+          const o = node()?.kv.owner(owner.id);
+          if (!o || o.gen !== owner.gen) return 0;
+          let m = o.max;
+          for (const e of o.entries.values()) if (e.version > m) m = e.version;
+          return m;
+        },
+      },
+      isMember: (id) => node()?.member(id) !== undefined,
+    });
+    return new DeviceTrust(gate, revocations, state.path(REVOCATIONS_FILE), dk.key, admin, log);
+  }
+
+  get fingerprint(): string {
+    return fingerprint(this.key.publicKey);
+  }
+
+  /** Start republishing revocations through `publish` (the node's own key/values). */
+  attach(publish: (key: string, value: Uint8Array) => void): void {
+    this.#publish = publish;
+    for (const r of this.#revocations?.all() ?? []) publish(REVOKED_PREFIX + fingerprint(r.publicKey), encodeRevocation(r));
+  }
+
+  /** A revocation from the local API (JSON, as `murmur admin revoke` prints it). */
+  applyJson(text: string): { fingerprint: string; new: boolean } {
+    if (!this.#revocations) throw new Error('revocations need security.adminPublicKey: without a fleet admin there is no one to sign them');
+    const r = parseRevocation(text, 'revocation');
+    const isNew = this.#apply(r, 'api');
+    if (!isNew && !this.#revocations.isRevoked(r.publicKey)) throw new Error(`revocation: not signed by security.adminPublicKey ${fingerprint(this.admin!)}`);
+    return { fingerprint: fingerprint(r.publicKey), new: isNew };
+  }
+
+  /** Watch gossiped state for revocations other devices republish. */
+  observe(e: CoreEvent, selfId: string): void {
+    if (e.type !== 'kv-changed' || !this.#revocations || e.owner.id === selfId) return;
+    if (!e.key.startsWith(REVOKED_PREFIX) || !(e.value instanceof Uint8Array)) return;
+    const r = decodeRevocation(e.value);
+    if (r) this.#apply(r, e.owner.id);
+  }
+
+  #apply(r: Revocation, via: string): boolean {
+    const list = this.#revocations!;
+    if (list.isRevoked(r.publicKey) || !list.add(r)) return false;
+    try {
+      list.save(this.#file);
+    } catch (e) {
+      this.#log.log('error', 'revocations-not-saved', { file: this.#file, error: (e as Error).message });
+    }
+    const ids = this.gate.revoke(r.publicKey);
+    this.#log.log('warn', 'device-revoked', { fingerprint: fingerprint(r.publicKey), members: ids.join(',') || undefined, reason: r.reason, via });
+    this.#publish?.(REVOKED_PREFIX + fingerprint(r.publicKey), encodeRevocation(r));
+    return true;
+  }
+
+  revocations(): unknown[] {
+    return (this.#revocations?.all() ?? []).map((r) => ({ fingerprint: fingerprint(r.publicKey), at: new Date(r.at).toISOString(), reason: r.reason }));
+  }
+}

@@ -1,0 +1,40 @@
+// Signing and checking the records a device vouches for: its passport, its key/value entries
+// and its accusations. Each covers exactly the fields a receiver acts on, under its own domain
+// (signable.ts), so none can be passed off as another.
+
+import type { Dead, KvEntry, NodeRef, Passport, Suspect } from '../core/messages.js';
+import { MsgType } from '../core/messages.js';
+import { signBytes, verifyBytes, type SigningKey } from './ed25519.js';
+import { Domain, signable } from './signable.js';
+
+const passportBytes = (p: Omit<Passport, 'type' | 'sig'>): Uint8Array => signable(Domain.Passport, [p.id, p.gen, p.inc, p.left, p.publicKey, p.cert]);
+
+export function signPassport(key: SigningKey, self: NodeRef, inc: number, left: boolean, cert: Uint8Array | null): Passport {
+  const p = { id: self.id, gen: self.gen, inc, left, publicKey: key.publicKey, cert };
+  return { type: MsgType.Passport, ...p, sig: signBytes(passportBytes(p), key.secretKey) };
+}
+
+/** Self-signed: proves the holder of `publicKey` made it. Who may hold which key is the gatekeeper's question. */
+export function verifyPassport(p: Passport): boolean {
+  return verifyBytes(passportBytes(p), p.sig, p.publicKey);
+}
+
+const kvBytes = (owner: NodeRef, e: KvEntry): Uint8Array => signable(Domain.KvEntry, [owner.id, owner.gen, e.key, e.version, e.value, e.ttlMs]);
+
+export function signKv(key: SigningKey, owner: NodeRef, e: KvEntry): Uint8Array {
+  return signBytes(kvBytes(owner, e), key.secretKey);
+}
+
+export function verifyKv(publicKey: Uint8Array, owner: NodeRef, e: KvEntry): boolean {
+  return e.sig !== undefined && verifyBytes(kvBytes(owner, e), e.sig, publicKey);
+}
+
+const accusationBytes = (a: Suspect | Dead): Uint8Array => signable(Domain.Accusation, [a.type, a.from.id, a.from.gen, a.target.id, a.target.gen, a.inc]);
+
+export function signAccusation(key: SigningKey, a: Suspect | Dead): Uint8Array {
+  return signBytes(accusationBytes(a), key.secretKey);
+}
+
+export function verifyAccusation(publicKey: Uint8Array, a: Suspect | Dead): boolean {
+  return a.sig !== undefined && verifyBytes(accusationBytes(a), a.sig, publicKey);
+}
