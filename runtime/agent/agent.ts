@@ -90,6 +90,8 @@ export class Agent {
       log,
       ...(deps.wallClock ? { wallClock: deps.wallClock } : {}),
     });
+    // Before any socket: a device that cannot prove who it is should not start at all.
+    const trust = DeviceTrust.open(state, { id, gen }, config, () => host?.node, log);
     const wire = profileOf(config);
     // Every datagram is sealed: the core packs what is left of the budget after the seal.
     const profile = { ...wire, datagramBudget: wire.datagramBudget - SEAL_OVERHEAD };
@@ -120,10 +122,11 @@ export class Agent {
     // The configured intent, not whether a group is joined right now: a Pi often starts before
     // DHCP or Wi-Fi is up. Until the group is joined, the per-peer fallback and the seeds carry it.
     const multicast = net.multicast;
-    const trust = DeviceTrust.open(state, { id, gen }, config, () => host?.node, log);
     const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: new CryptoRng(), size: sizeOf, multicast, seeds, signer: trust.gate.signer });
     let agent: Agent | undefined;
     const keySync = new KeySync(
+      { key: trust.key, passport: () => trust.gate.ownPassport(host?.node.incarnation ?? 0, false) },
+      trust.gate,
       keyring,
       () => host,
       () => {

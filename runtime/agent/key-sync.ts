@@ -3,6 +3,9 @@
 // (a CRDT: runtime/crypto/keyring.ts), so repeating an offer, or hearing two in either order,
 // gives the same result.
 //
+// An offer is signed by the device that sends it and carries its passport: the fleet key alone
+// would let a revoked device (which still holds it) push a key of its choosing to the fleet.
+//
 // Offers travel as sealed control frames:
 // - after a local change, to the group and to each member directly, once under every active key
 //   (a member that has not yet heard of a brand-new primary must still be able to open it), and
@@ -17,6 +20,12 @@ import type { Address } from '../core/messages.js';
 import { MULTICAST } from '../core/effects.js';
 import { formatKeyId, keyId, MAX_KEYS, type Keyring, type KeyRecord } from '../crypto/keyring.js';
 import { scanItem } from '../wire/scan.js';
+import { toArray } from '../wire/encode.js';
+import { toMessage } from '../wire/validate.js';
+import { MsgType, type Passport } from '../core/messages.js';
+import { signBytes, verifyBytes, type SigningKey } from '../trust/ed25519.js';
+import type { Gatekeeper } from '../trust/gatekeeper.js';
+import { Domain, signable } from '../trust/signable.js';
 import { CONTROL_FRAME, type NodeHost } from './node-host.js';
 import type { Logger } from './log.js';
 
@@ -29,23 +38,40 @@ const REPEAT_AFTER_MS = [2000, 6000];
 const encoder = new Encoder({ useRecords: false, tagUint8Array: false });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
-export function encodeOffer(records: readonly KeyRecord[]): Uint8Array {
-  const body = encoder.encode([OFFER, records.map((r) => [r.id, r.key ?? null, r.installed, r.used, r.removed, r.compromised])]);
+export interface OfferSigner {
+  readonly key: SigningKey;
+  passport(): Passport;
+}
+
+export function encodeOffer(records: readonly KeyRecord[], signer: OfferSigner): Uint8Array {
+  const inner = Uint8Array.from(encoder.encode(records.map((r) => [r.id, r.key ?? null, r.installed, r.used, r.removed, r.compromised])));
+  const sig = signBytes(signable(Domain.KeyringOffer, [inner]), signer.key.secretKey);
+  const body = encoder.encode([OFFER, inner, toArray(signer.passport()), sig]);
   const out = new Uint8Array(1 + body.length);
   out[0] = CONTROL_FRAME;
   out.set(body, 1);
   return out;
 }
 
-/** Decode an offer; undefined for anything malformed (never throws). */
-export function decodeOffer(plain: Uint8Array): KeyRecord[] | undefined {
+/**
+ * Decode an offer and check its signature against the passport it carries; undefined for
+ * anything malformed or unsigned (never throws). Whether that passport's holder may speak for
+ * the fleet is the caller's question (the gatekeeper's).
+ */
+export function decodeOffer(plain: Uint8Array): { records: KeyRecord[]; passport: Passport } | undefined {
   try {
     if (plain[0] !== CONTROL_FRAME) return undefined;
     const end = scanItem(plain, 1);
     const v = decoder.decode(plain.subarray(1, end)) as unknown;
-    if (!Array.isArray(v) || v[0] !== OFFER || !Array.isArray(v[1]) || v[1].length > MAX_KEYS) return undefined;
+    if (!Array.isArray(v) || v[0] !== OFFER || !(v[1] instanceof Uint8Array) || !(v[3] instanceof Uint8Array)) return undefined;
+    const passport = toMessage(v[2]);
+    if (passport.type !== MsgType.Passport) return undefined;
+    if (!verifyBytes(signable(Domain.KeyringOffer, [v[1]]), v[3], passport.publicKey)) return undefined;
+    scanItem(v[1], 0);
+    const list = decoder.decode(v[1]) as unknown;
+    if (!Array.isArray(list) || list.length > MAX_KEYS) return undefined;
     const out: KeyRecord[] = [];
-    for (const r of v[1] as unknown[]) {
+    for (const r of list as unknown[]) {
       if (!Array.isArray(r) || r.length < 6) return undefined;
       const [id, key, installed, used, removed, compromised] = r as unknown[];
       const uint = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
@@ -53,7 +79,7 @@ export function decodeOffer(plain: Uint8Array): KeyRecord[] | undefined {
       if (key !== null && !(key instanceof Uint8Array && key.length === 32 && keyId(key) === id)) return undefined;
       out.push({ id, key: key === null ? undefined : Uint8Array.from(key), installed, used, removed, compromised });
     }
-    return out;
+    return { records: out, passport };
   } catch {
     return undefined;
   }
@@ -69,6 +95,8 @@ export class KeySync {
   handoffsSent = 0;
 
   constructor(
+    private readonly signer: OfferSigner,
+    private readonly gate: Gatekeeper,
     private readonly ring: Keyring,
     private readonly host: () => NodeHost | undefined,
     private readonly persist: () => void,
@@ -93,7 +121,7 @@ export class KeySync {
   #offerToFleet(): void {
     const host = this.host();
     if (!host) return;
-    const offer = encodeOffer(this.ring.records());
+    const offer = encodeOffer(this.ring.records(), this.signer);
     const targets: Address[] = [MULTICAST];
     for (const m of host.node.members()) if (m.status === 'alive' || m.status === 'suspect') targets.push(m.addr);
     for (const r of this.ring.records()) {
@@ -104,11 +132,12 @@ export class KeySync {
 
   /** A sealed control frame arrived (from a fleet member: it opened under an active key). */
   control(plain: Uint8Array, from: Address): void {
-    const records = decodeOffer(plain);
-    if (!records) {
+    const offer = decodeOffer(plain);
+    if (!offer || !this.gate.vouch(offer.passport)) {
       this.offersRejected++;
       return;
     }
+    const records = offer.records;
     this.offersReceived++;
     const before = this.ring.primaryId;
     if (!this.ring.merge(records)) return;
@@ -116,13 +145,14 @@ export class KeySync {
     const primary = this.ring.primaryId;
     this.log.log('info', 'keyring-updated', {
       from,
+      by: offer.passport.id,
       primary: primary === undefined ? undefined : formatKeyId(primary),
       previous_primary: before !== primary && before !== undefined ? formatKeyId(before) : undefined,
       keys: this.ring.records().map((r) => `${formatKeyId(r.id)}:${this.ring.state(r.id)}`).join(','),
     });
     // Pass it on once: a member that missed the originator's offers hears it from us.
     const host = this.host();
-    if (host && primary !== undefined) host.sendControl(MULTICAST, encodeOffer(this.ring.records()));
+    if (host && primary !== undefined) host.sendControl(MULTICAST, encodeOffer(this.ring.records(), this.signer));
   }
 
   /** A datagram opened under `keyId`, which is not our primary. */
@@ -139,7 +169,7 @@ export class KeySync {
     this.#lastHandoff.set(from, now);
     this.handoffsSent++;
     if (state === 'retired') this.log.log('info', 'key-handoff', { to: from, retired_key: formatKeyId(id) });
-    this.host()?.sendControl(from, encodeOffer(this.ring.records()), id);
+    this.host()?.sendControl(from, encodeOffer(this.ring.records(), this.signer), id);
   }
 
   stop(): void {

@@ -17,7 +17,7 @@ import { fingerprint, type SigningKey } from '../trust/ed25519.js';
 import { Gatekeeper } from '../trust/gatekeeper.js';
 import { loadCertificate, loadOrCreateDeviceKey } from '../trust/device-key.js';
 import { verifyCertificate } from '../trust/certificate.js';
-import { decodeRevocation, encodeRevocation, parseRevocation, RevocationList, type Revocation } from '../trust/revocation.js';
+import { decodeRevocation, encodeRevocation, parseRevocation, RevocationList, verifyRevocation, type Revocation } from '../trust/revocation.js';
 import type { Logger } from './log.js';
 import type { StateDir } from './state-dir.js';
 
@@ -103,8 +103,8 @@ export class DeviceTrust {
   applyJson(text: string): { fingerprint: string; new: boolean } {
     if (!this.#revocations) throw new Error('revocations need security.adminPublicKey: without a fleet admin there is no one to sign them');
     const r = parseRevocation(text, 'revocation');
+    if (!verifyRevocation(r, this.admin!)) throw new Error(`revocation: not signed by security.adminPublicKey ${fingerprint(this.admin!)}`);
     const isNew = this.#apply(r, 'api');
-    if (!isNew && !this.#revocations.isRevoked(r.publicKey)) throw new Error(`revocation: not signed by security.adminPublicKey ${fingerprint(this.admin!)}`);
     return { fingerprint: fingerprint(r.publicKey), new: isNew };
   }
 
@@ -125,6 +125,10 @@ export class DeviceTrust {
       this.#log.log('error', 'revocations-not-saved', { file: this.#file, error: (e as Error).message });
     }
     const ids = this.gate.revoke(r.publicKey);
+    if (Buffer.compare(r.publicKey, this.key.publicKey) === 0) {
+      // Every other device now ignores this one; say so where an operator will look.
+      this.#log.log('error', 'this-device-revoked', { fingerprint: this.fingerprint, reason: r.reason, meaning: 'the fleet admin revoked this device: other devices ignore it' });
+    }
     this.#log.log('warn', 'device-revoked', { fingerprint: fingerprint(r.publicKey), members: ids.join(',') || undefined, reason: r.reason, via });
     this.#publish?.(REVOKED_PREFIX + fingerprint(r.publicKey), encodeRevocation(r));
     return true;

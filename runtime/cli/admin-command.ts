@@ -9,7 +9,8 @@ import { NODE_ID_RULE, certificateToJson, nodeIdProblem, signCertificate } from 
 import { CERTIFICATE_FILE, loadCertificate, loadDeviceKey, loadOrCreateDeviceKey } from '../trust/device-key.js';
 import { fingerprint } from '../trust/ed25519.js';
 import { toBase64 } from '../trust/json-form.js';
-import { MAX_REASON_BYTES, revocationToJson, signRevocation } from '../trust/revocation.js';
+import { MAX_REASON_BYTES, parseRevocation, revocationToJson, signRevocation } from '../trust/revocation.js';
+import { apiRequest, check, resolveTarget } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
 
 const IDENTITY_FILE = 'identity.json';
@@ -24,6 +25,7 @@ subcommands:
   provision   give a device's state directory an identity key and a certificate (when flashing)
   sign        sign a certificate for a device's existing public key
   revoke      revoke a device's public key
+  apply       hand a revocation to the local node, which enforces it and spreads it fleet-wide
   show-key    print a device's id, public key and certificate (run on the device)
 
 Run "murmur admin <subcommand> --help" for its options.`;
@@ -56,6 +58,12 @@ Nodes that learn of it stop accepting that key, under any node id.
 
 options:
   --reason TEXT   why, for the logs: at most ${MAX_REASON_BYTES} bytes (default: none given)`,
+  apply: `usage: murmur admin apply --revocation FILE [--state-dir DIR | --socket PATH]
+
+Gives a revocation made by "murmur admin revoke" to the running node on this device. It
+checks the admin's signature, refuses the key from then on, and republishes the revocation
+so every device learns it (including devices that are off now, when they return). Needs no
+admin key: the revocation is already signed.`,
   'show-key': `usage: murmur admin show-key --state-dir DIR
 
 Prints this device's node id, public key and fingerprint, and the certificate it holds, if
@@ -69,6 +77,7 @@ const flagsOf: Record<Sub, readonly string[]> = {
   provision: ['--admin-key', '--state-dir', '--name'],
   sign: ['--admin-key', '--name', '--public-key', '--out'],
   revoke: ['--admin-key', '--public-key', '--reason', '--out'],
+  apply: ['--revocation', '--state-dir', '--socket'],
   'show-key': ['--state-dir'],
 };
 
@@ -88,6 +97,8 @@ export async function adminCommand(args: readonly string[], io: CliIo): Promise<
         return sign(flags, io);
       case 'revoke':
         return revoke(flags, io);
+      case 'apply':
+        return await apply(flags, io);
       case 'show-key':
         return showKey(flags, io);
     }
@@ -233,6 +244,21 @@ function revoke(flags: Flags, io: CliIo): number {
     writeFileAtomic(out, json + '\n', 0o644);
     io.out(`revocation of key ${fingerprint(publicKey)} written to ${out}`);
   }
+  return 0;
+}
+
+async function apply(flags: Flags, io: CliIo): Promise<number> {
+  const file = flags.required('--revocation');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`--revocation ${file}: cannot read: ${(e as Error).message}`, 1);
+  }
+  const r = parseRevocation(text, file);
+  const target = resolveTarget({ stateDir: flags.get('--state-dir'), socket: flags.get('--socket') });
+  const body = check(await apiRequest(target.socket, 'POST', '/v1/revocations', JSON.parse(text)), 'admin apply');
+  io.out(`key ${fingerprint(r.publicKey)} revoked${body.new === false ? ' (already known here)' : ''}; the fleet learns it by gossip`);
   return 0;
 }
 

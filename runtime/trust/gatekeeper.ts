@@ -120,6 +120,17 @@ export class Gatekeeper {
     return out;
   }
 
+  /**
+   * Would this passport be admitted? For records that travel outside the protocol (keyring
+   * offers): the same rules, and a newly seen identity is remembered.
+   */
+  vouch(p: Passport): boolean {
+    if (p.id === this.#opts.self.id) return false;
+    this.#learn(p);
+    const cur = this.#ids.get(p.id);
+    return cur !== undefined && sameKey(cur.publicKey, p.publicKey) && !this.#opts.isRevoked?.(p.publicKey);
+  }
+
   /** A revocation took effect: forget every identity using `publicKey`. Returns their ids. */
   revoke(publicKey: Uint8Array): NodeId[] {
     const gone: NodeId[] = [];

@@ -11,6 +11,7 @@ export const Domain = {
   Passport: 'murmur/passport/v1',
   KvEntry: 'murmur/kv/v1',
   Accusation: 'murmur/accuse/v1',
+  KeyringOffer: 'murmur/keyring/v1',
 } as const;
 export type Domain = (typeof Domain)[keyof typeof Domain];
 
