@@ -79,7 +79,12 @@ export async function keysCommand(args: readonly string[], io: CliIo): Promise<n
   let key: string | undefined;
   if (sub === 'install') {
     key = file !== undefined ? readKeyFile(file) : arg('a key (base64) or --file F');
-    parseFleetKey(key, file ?? 'KEY');
+    try {
+      parseFleetKey(key, file ?? 'KEY');
+    } catch (e) {
+      // An input error like any other: named, no stack trace.
+      throw new CliError((e as Error).message);
+    }
   }
   try {
     switch (sub) {
