@@ -2,8 +2,9 @@
 // gets its own namespace, a veth cable to the bridge, private addresses (10.77.0.0/24 and
 // fd77::/64) and a real `murmur start` process. The lab can add loss per node (nft, numgen
 // random), cut and restore a node's cable, kill -9 a node and restart it with the same state
-// directory. Everything it creates carries its tag and is removed by destroy(), by an exit
-// handler, or by `lab clean` after a run that was killed outright.
+// directory, and plug in hosts that run no murmur (an outsider attacking the fleet from the
+// LAN: outsider.ts). Everything it creates carries its tag and is removed by destroy(), by an
+// exit handler, or by `lab clean` after a run that was killed outright.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { parseLine } from '../../runtime/agent/log.js';
 import { generateFleetKey } from '../../runtime/agent/keyring-store.js';
 import { deleteNamespace, ip, namespaces } from '../netns.js';
+import type { OutsiderReport } from './outsider.js';
+
+/** The lab's outsider (scripts/lab/outsider.ts), built, run with this process's Node. */
+const OUTSIDER = join(repoRoot(), 'dist/scripts/lab/outsider.js');
 
 /** The built CLI, found from the repository root whether this file runs from source or from dist/; MURMUR_LAB_BIN overrides it (to compare builds or Node flags). */
 const BIN = process.env['MURMUR_LAB_BIN'] ?? join(repoRoot(), 'dist/runtime/cli/bin.js');
@@ -49,6 +54,13 @@ export interface LabEvent {
   readonly fields: Record<string, string>;
 }
 
+/** A machine on the lab's LAN that runs no murmur: its namespace and address. */
+export interface LabHost {
+  readonly name: string;
+  readonly ns: string;
+  readonly ipv4: string;
+}
+
 interface LabNode {
   readonly name: string;
   readonly ns: string;
@@ -65,6 +77,7 @@ export class Lab {
   readonly hub: string;
   readonly dir: string;
   readonly nodes: LabNode[] = [];
+  readonly hosts: LabHost[] = [];
   readonly #opts: LabOptions;
   readonly #t0 = performance.now();
   #destroyed = false;
@@ -153,6 +166,54 @@ export class Lab {
       ip(['-n', ns, 'addr', 'add', `${node.ipv4}/24`, 'dev', 'eth0']);
       ip(['-n', ns, 'addr', 'add', `${node.ipv6}/64`, 'dev', 'eth0', 'nodad']);
     }
+  }
+
+  /**
+   * Plug another machine into the lab's bridge, one that runs no murmur (an outsider, a
+   * sniffer): its own namespace and cable, address 10.77.0.200 and up, no route anywhere else.
+   * It goes away with the lab.
+   */
+  addHost(name: string): LabHost {
+    const k = this.hosts.length;
+    const host: LabHost = { name, ns: `${this.tag}-${name}`, ipv4: `10.77.0.${200 + k}` };
+    if (this.nodes.some((n) => n.name === name) || this.hosts.some((h) => h.name === name)) throw new Error(`lab: "${name}" is already taken`);
+    this.hosts.push(host);
+    ip(['netns', 'add', host.ns]);
+    ip(['-n', this.hub, 'link', 'add', `h${k}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host.ns]);
+    ip(['-n', this.hub, 'link', 'set', `h${k}`, 'master', 'br0', 'up']);
+    ip(['-n', host.ns, 'link', 'set', 'lo', 'up']);
+    ip(['-n', host.ns, 'link', 'set', 'eth0', 'up']);
+    ip(['-n', host.ns, 'addr', 'add', `${host.ipv4}/24`, 'dev', 'eth0']);
+    return host;
+  }
+
+  /**
+   * Run the outsider (scripts/lab/outsider.ts) on `host` for `seconds` against every node's
+   * IPv4 address and the group: random bytes, plaintext murmur, forged and replayed frames.
+   * Resolves with what it sent and sniffed.
+   */
+  outsider(host: LabHost, seconds: number): Promise<OutsiderReport> {
+    const args = [
+      'netns', 'exec', host.ns, process.execPath, OUTSIDER,
+      '--local', host.ipv4, '--seconds', String(seconds),
+      '--targets', this.nodes.map((n) => n.ipv4).join(','), '--names', this.nodes.map((n) => n.name).join(','),
+    ];
+    return new Promise((resolvePromise, reject) => {
+      const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      proc.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+      proc.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+      proc.on('error', reject);
+      proc.on('exit', (code) => {
+        if (code !== 0) return reject(new Error(`lab: outsider on ${host.name} exited ${code}: ${err.trim()}`));
+        try {
+          resolvePromise(JSON.parse(out.trim().split('\n').pop()!) as OutsiderReport);
+        } catch {
+          reject(new Error(`lab: outsider on ${host.name} printed no report: ${out.trim()} ${err.trim()}`));
+        }
+      });
+    });
   }
 
   /** Start (or restart) node i's murmur process with its state directory. */

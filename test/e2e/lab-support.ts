@@ -48,3 +48,25 @@ export function falseDeaths(lab: Lab, mayDie: ReadonlySet<string>): string[] {
   });
   return out;
 }
+
+export interface KeyList {
+  readonly primary: string;
+  readonly keys: readonly { readonly id: string; readonly state: string; readonly primary: boolean; readonly compromised: boolean }[];
+}
+
+/** Node i's fleet keyring as its API lists it (undefined when the API is not up). */
+export async function keysOf(lab: Lab, i: number): Promise<KeyList | undefined> {
+  const r = await lab.api(i, 'GET', '/v1/keys').catch(() => undefined);
+  return r?.status === 200 ? (r.body as KeyList) : undefined;
+}
+
+/** The state node i lists key `id` in ('active', 'retired', 'gone'), if it lists it at all. */
+export async function keyState(lab: Lab, i: number, id: string): Promise<string | undefined> {
+  return (await keysOf(lab, i))?.keys.find((k) => k.id === id)?.state;
+}
+
+/** Node i's refusal counters from /v1/status, by reason. */
+export async function refusalsOf(lab: Lab, i: number): Promise<Record<string, number>> {
+  const r = await lab.api(i, 'GET', '/v1/status');
+  return (r.body as { rejected: Record<string, number> }).rejected;
+}
