@@ -128,7 +128,13 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
   t0 = performance.now();
   for (const m of members) m.host.start();
   if (!(await waitFor(() => figures.joinConvergedAt >= 0, deadlineMs))) {
-    throw new Error(`no join convergence within ${a.deadline} s: ${figures.pairsSeen} of ${a.nodes * (a.nodes - 1)} pairs`);
+    const missing: string[] = [];
+    for (const m of members) for (const o of members) if (m !== o && !m.host.node.member(o.id)) missing.push(`${m.id} lacks ${o.id}`);
+    const refused: Record<string, number> = {};
+    for (const m of members) for (const [r, n] of Object.entries(m.host.refusals())) refused[r] = (refused[r] ?? 0) + n;
+    const who: Record<string, number> = {};
+    for (const m of members) for (const [r, n] of Object.entries(m.host.whoIs)) who[r] = (who[r] ?? 0) + n;
+    throw new Error(`no join convergence within ${a.deadline} s: ${figures.pairsSeen} of ${a.nodes * (a.nodes - 1)} pairs; ${missing.slice(0, 10).join(', ')}; refused ${JSON.stringify(refused)}; whois ${JSON.stringify(who)}`);
   }
   const join = figures.joinConvergedAt;
 
@@ -226,7 +232,9 @@ async function runOutside(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    child = spawn('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), ...argv, '--inner'], { stdio: 'inherit' });
+    // MURMUR_BENCH_NODE_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", reaches the process that runs the nodes.
+    const flags = (process.env['MURMUR_BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+    child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...flags, fileURLToPath(import.meta.url), ...argv, '--inner'], { stdio: 'inherit' });
     const c = child;
     return await new Promise<number>((resolve) => {
       c.on('error', (e) => {

@@ -77,6 +77,8 @@ export class NodeHost {
   internalErrors = 0;
   #lastErrorReport = -Infinity;
   readonly #passports = new PassportSchedule();
+  /** Identity traffic: WhoIs asked and answered, passports sent in answers. */
+  readonly whoIs = { asked: 0, received: 0, answered: 0, passportsSent: 0, unanswerable: 0 };
   readonly #asked = new Map<string, number>();
   readonly #answered = new Map<Address, number>();
   readonly #opts: HostOptions;
@@ -143,16 +145,21 @@ export class NodeHost {
     }
     for (let i = 0; i < want.length; i += MAX_WHOIS) {
       const q: WhoIs = { type: MsgType.WhoIs, from: this.node.self, ids: want.slice(i, i + MAX_WHOIS) };
+      this.whoIs.asked++;
       this.#send(from, [q]);
     }
   }
 
   #answerWhoIs(from: Address, q: WhoIs): void {
+    this.whoIs.received++;
     const now = this.#opts.clock();
     if (now - (this.#answered.get(from) ?? -Infinity) < WHOIS_ANSWER_EVERY_MS) return;
     if (this.#answered.size > 4096) this.#answered.clear();
     this.#answered.set(from, now);
     const found = this.#opts.gate!.passports(q.ids, this.node.incarnation, this.node.statusOf(this.node.self.id) === 'left');
+    this.whoIs.answered++;
+    this.whoIs.passportsSent += found.length;
+    this.whoIs.unanswerable += q.ids.length - found.length;
     for (const batch of packDatagrams(found, this.#plainBudget - 1, sizeOf)) this.#send(from, batch);
   }
 

@@ -7,8 +7,14 @@
 // Only datagrams that opened under a fleet key get here, so only fleet members can create
 // entries; the table is still bounded, evicting the sender heard from longest ago.
 
-/** Datagrams a sender may be reordered by and still be accepted. */
-export const WINDOW = 256;
+/**
+ * Datagrams a sender may be reordered by and still be accepted. The counter covers everything a
+ * sender sends, to anyone, and a receiver sees only the group's share and its own: between two
+ * multicasts a busy node may send hundreds of unicast datagrams, and the group socket and the
+ * unicast socket deliver independently. 2,048 covers about 20 s of a node sending 100 a second,
+ * for 256 bytes per sender.
+ */
+export const WINDOW = 2048;
 const WORDS = WINDOW / 32;
 
 interface SenderWindow {
@@ -24,7 +30,7 @@ export class ReplayWindow {
   readonly #senders = new Map<number, SenderWindow>();
   #tick = 0;
 
-  constructor(readonly maxSenders = 4096) {}
+  constructor(readonly maxSenders = 2048) {}
 
   check(sender: number, gen: number, seq: number): ReplayVerdict {
     const tick = ++this.#tick;

@@ -236,8 +236,18 @@ export class Gatekeeper {
       case MsgType.WhoIs:
         return m;
       case MsgType.Heartbeat:
-      case MsgType.Ack:
-        return this.#proven(m.from, ask, m.inc) ? m : undefined;
+      case MsgType.Ack: {
+        if (!this.#proven(m.from, ask)) return undefined;
+        // A sign of life at an incarnation we have no passport for yet (a refutation racing its
+        // passport): believe the life, not the incarnation, until the passport arrives.
+        const p = this.#ids.get(m.from.id)?.passport;
+        if (p && m.from.gen === p.gen && m.inc > p.inc) {
+          ask.add(m.from.id);
+          this.#count('unproven-claim');
+          return { ...m, inc: p.inc };
+        }
+        return m;
+      }
       case MsgType.Ping:
       case MsgType.PingReq:
         return this.#proven(m.from, ask) && this.#proven(m.target, ask) ? m : undefined;
@@ -277,6 +287,9 @@ export class Gatekeeper {
       else {
         ask.add(e.id);
         this.#count(p ? 'unproven-claim' : 'unknown-member');
+        // The same life at an unproven incarnation still carries news worth keeping (heartbeat
+        // progress, key/value versions): keep it at the incarnation the passport proves.
+        if (p && e.gen === p.gen && e.status !== 'left') entries.push({ ...e, inc: Math.min(e.inc, p.inc) });
       }
     }
     return entries.length === d.entries.length ? d : { ...d, entries };

@@ -45,7 +45,8 @@ describe('the gatekeeper: claims about a device count only if the device signed 
     admit(g, [passport(keys.victim, x), passport(keys.insider, bad)]);
     // A later generation or incarnation, in a heartbeat or a digest, needs the victim's passport.
     expect(admit(g, [hb({ ...x, gen: x.gen + 1 })])).toEqual({ out: [], ask: ['victim'] });
-    expect(admit(g, [hb(x, 3)]).out).toEqual([]);
+    // A sign of life at an unproven incarnation counts as life, at the proven incarnation.
+    expect(admit(g, [hb(x, 3)]).out).toEqual([hb(x, 0)]);
     const leave: Leave = { type: MsgType.Leave, from: x, inc: 0 };
     expect(admit(g, [leave]).out).toEqual([]);
     // Signing a passport for the victim's id with its own key is an identity conflict.
@@ -65,7 +66,7 @@ describe('the gatekeeper: claims about a device count only if the device signed 
       ],
     };
     const [d] = admit(g, [digest]).out as Digest[];
-    expect(d!.entries).toEqual([digest.entries[4]]);
+    expect(d!.entries).toEqual([{ ...digest.entries[2], inc: 0 }, digest.entries[4]]);
     expect(Object.fromEntries(g.refused)).toMatchObject({ 'unproven-claim': 7, 'identity-conflict': 1, 'unknown-member': 1 });
     // The victim's own signed goodbye is believed, from whoever relays it.
     expect(admit(g, [passport(keys.victim, x, 0, true), leave]).out).toEqual([leave]);
