@@ -6,9 +6,16 @@
 //
 // Loss is applied at each receiver, independently, from a seeded generator (multicast loss on
 // Wi-Fi is per receiver). Bytes are counted at the sender: payload plus 28 bytes of IPv4/UDP
-// header per datagram, a multicast datagram once. CPU is this process's user+system time.
+// header per datagram, a multicast datagram once. CPU is user+system time of the processes
+// running nodes.
+//
+// The nodes are split over two processes, as SCENARIOS.md allows (the machine has two cores):
+// the coordinator runs the first half and measures; a worker it forks runs the second half and
+// reports its nodes' events and counters over IPC. Each node seals, signs and checks like a
+// device does, so one process alone saturates a core at 128 nodes.
 
-import { spawn } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import type { CoreEvent } from '../runtime/core/effects.js';
 import { fileURLToPath } from 'node:url';
 import { NodeHost, monotonicClock } from '../runtime/agent/node-host.js';
 import { FleetChannel } from '../runtime/crypto/fleet-channel.js';
@@ -30,19 +37,25 @@ import { createLoopbackNamespace, deleteNamespace } from './netns.js';
 interface Args extends BenchArgs {
   groupPort: number;
   inner: boolean;
+  /** Set in the worker process: the node indices it runs, [from, to). */
+  worker: [number, number] | undefined;
 }
 
 function parse(argv: readonly string[]): Args {
   let groupPort = 7477;
   let inner = false;
+  let worker: [number, number] | undefined;
   const usage = 'usage: npm run bench:fleet -- --nodes N --loss P --workload W --steady S [--profile lan] [--seed S]';
   const a = parseBenchArgs(argv, usage, (flag, value) => {
     if (flag === '--group-port') groupPort = numberArg(flag, value());
     else if (flag === '--inner') inner = true;
-    else return false;
+    else if (flag === '--worker') {
+      const [from, to] = (value() ?? '').split('-').map(Number);
+      worker = [from!, to!];
+    } else return false;
     return true;
   });
-  return { ...a, groupPort, inner };
+  return { ...a, groupPort, inner, worker };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -62,22 +75,22 @@ interface Member {
   readonly transport: UdpTransport;
 }
 
-async function runInner(a: Args): Promise<Record<string, unknown>> {
+const BENCH_KEY_ENV = 'MURMUR_BENCH_FLEET_KEY';
+const BENCH_GEN_ENV = 'MURMUR_BENCH_GEN';
+
+/** Open nodes [from, to) on real sockets, each sealing, signing and checking like a device. */
+async function openNodes(a: Args, from: number, to: number, key: Uint8Array, gen: number, onEvent: (id: string, e: CoreEvent) => void): Promise<Member[]> {
   const wire = profileByName(a.profile);
   // Sealed like a real device: the core packs the budget less the seal.
   const profile = { ...wire, datagramBudget: wire.datagramBudget - SEAL_OVERHEAD };
   const keyring = new Keyring(0);
-  keyring.use(keyring.install(nacl.randomBytes(32)));
-  const figures = new FleetFigures(a.nodes);
+  keyring.use(keyring.install(key));
   const rng = new Prng(a.seed);
-  const lossRng = rng.fork('loss');
-  let t0 = performance.now();
-  const now = (): number => performance.now() - t0;
-  const gen = Math.floor(Date.now() / 1000);
+  const lossRng = rng.fork(`loss-${from}`);
   const members: Member[] = [];
   const ifs = new SystemInterfaces();
-  for (let i = 0; i < a.nodes; i++) {
-    const id = `n${String(i).padStart(3, '0')}`;
+  for (let i = from; i < to; i++) {
+    const id = nodeId(i);
     let host: NodeHost | undefined;
     const transport = await UdpTransport.open(
       {
@@ -95,11 +108,9 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
         interfaceCheckMs: 0,
         receiveLoss: { p: a.loss, next: () => lossRng.next() },
       },
-      (bytes, from, via) => host?.receive(bytes, from, via),
+      (bytes, src, via) => host?.receive(bytes, src, via),
     );
     if (!transport.multicastReady) throw new Error('bench: the namespace loopback did not join the multicast group');
-    // Each node signs as a device does (runtime/trust), so the figures include the cost of
-    // checking passports, key/value signatures and accusations.
     let node: Node | undefined;
     const gate = new Gatekeeper({
       self: { id, gen },
@@ -109,6 +120,8 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
         max: (o) => (node?.kv.owner(o.id)?.gen === o.gen ? node.kv.owner(o.id)!.max : 0),
       },
       isMember: (m) => node?.member(m) !== undefined,
+      accusationIsNews: (x) => node?.accusationIsNews(x) ?? true,
+      clock: monotonicClock,
     });
     node = new Node({ id, gen, addr: transport.localAddress, profile, rng: rng.fork(id), size: sizeOf, multicast: true, signer: gate.signer });
     host = new NodeHost({
@@ -117,54 +130,192 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
       budget: wire.datagramBudget,
       channel: new FleetChannel(keyring, id, gen),
       gate,
-      send: (to, bytes) => transport.send(to, bytes),
-      onEvent: (e) => figures.observe(now(), id, e),
+      send: (dst, bytes) => transport.send(dst, bytes),
+      onEvent: (e) => onEvent(id, e),
     });
     members.push({ id, host, transport });
   }
+  return members;
+}
+
+const nodeId = (i: number): string => `n${String(i).padStart(3, '0')}`;
+
+/** The sensor workload: 64 bytes per node every `workload` s, from a random phase. */
+function startWorkload(a: Args, members: readonly Member[], salt: string): NodeJS.Timeout[] {
+  const timers: NodeJS.Timeout[] = [];
+  if (a.workload <= 0) return timers;
+  const period = a.workload * 1000;
+  const phase = new Prng(a.seed).fork(`workload-${salt}`);
+  for (const m of members) {
+    const i = Number(m.id.slice(1));
+    let seq = 0;
+    const publish = (): void => {
+      m.host.set('sensor', `s${String(seq++).padStart(6, '0')}-${String(i).padStart(57, '0')}`.slice(0, 64));
+    };
+    timers.push(
+      setTimeout(() => {
+        publish();
+        timers.push(setInterval(publish, period));
+      }, phase.int(period)),
+    );
+  }
+  return timers;
+}
+
+interface Counters {
+  bytes: number;
+  packets: number;
+  cpuUs: number;
+  sendErrors: number;
+  refused: Record<string, number>;
+}
+
+function countersOf(members: readonly Member[]): Counters {
+  const c: Counters = { bytes: 0, packets: 0, cpuUs: 0, sendErrors: 0, refused: {} };
+  for (const m of members) {
+    c.bytes += m.transport.counters.sentBytes;
+    c.packets += m.transport.counters.sentPackets;
+    c.sendErrors += m.transport.counters.sendErrors;
+    for (const [r, n] of Object.entries(m.host.refusals())) c.refused[r] = (c.refused[r] ?? 0) + n;
+  }
+  const u = process.cpuUsage();
+  c.cpuUs = u.user + u.system;
+  return c;
+}
+
+type ToWorker = { cmd: 'start' } | { cmd: 'workload' } | { cmd: 'quiet' } | { cmd: 'counters' } | { cmd: 'kill'; id: string } | { cmd: 'stop' };
+type FromWorker = { type: 'ready' } | { type: 'event'; t: number; id: string; e: CoreEvent } | { type: 'counters'; c: Counters };
+
+/** Only what the figures use crosses the process boundary. */
+function wanted(e: CoreEvent): boolean {
+  if (e.type === 'kv-changed') return typeof e.value === 'string' && e.value.startsWith('v1-');
+  return e.type === 'member-joined' || e.type === 'member-status' || e.type === 'member-restarted';
+}
+
+/** Worker process: runs its share of the nodes and does what the coordinator says. */
+async function runWorker(a: Args): Promise<void> {
+  const [from, to] = a.worker!;
+  const key = new Uint8Array(Buffer.from(process.env[BENCH_KEY_ENV] ?? '', 'base64'));
+  const gen = Number(process.env[BENCH_GEN_ENV]);
+  const send = (m: FromWorker): void => {
+    process.send!(m);
+  };
+  const members = await openNodes(a, from, to, key, gen, (id, e) => {
+    if (wanted(e)) send({ type: 'event', t: performance.timeOrigin + performance.now(), id, e });
+  });
+  let timers: NodeJS.Timeout[] = [];
+  process.on('message', (m: ToWorker) => {
+    switch (m.cmd) {
+      case 'start':
+        for (const x of members) x.host.start();
+        return;
+      case 'workload':
+        timers = startWorkload(a, members, 'worker');
+        return;
+      case 'quiet':
+        for (const t of timers) clearTimeout(t);
+        return;
+      case 'counters':
+        return send({ type: 'counters', c: countersOf(members) });
+      case 'kill': {
+        const v = members.find((x) => x.id === m.id);
+        v?.host.stop();
+        void v?.transport.close();
+        return;
+      }
+      case 'stop':
+        for (const x of members) x.host.stop();
+        void Promise.all(members.map((x) => x.transport.close())).then(() => process.exit(0));
+        return;
+    }
+  });
+  send({ type: 'ready' });
+}
+
+async function runInner(a: Args): Promise<Record<string, unknown>> {
+  const figures = new FleetFigures(a.nodes);
+  let t0Abs = performance.timeOrigin + performance.now();
+  const now = (): number => performance.timeOrigin + performance.now() - t0Abs;
+  const gen = Math.floor(Date.now() / 1000);
+  const key = nacl.randomBytes(32);
+  const half = a.nodes >= 4 ? Math.ceil(a.nodes / 2) : a.nodes;
+  const members = await openNodes(a, 0, half, key, gen, (id, e) => figures.observe(now(), id, e));
+
+  let worker: ChildProcess | undefined;
+  let counterWaiter: ((c: Counters) => void) | undefined;
+  if (half < a.nodes) {
+    worker = fork(fileURLToPath(import.meta.url), [...process.argv.slice(2), '--worker', `${half}-${a.nodes}`], {
+      env: { ...process.env, [BENCH_KEY_ENV]: Buffer.from(key).toString('base64'), [BENCH_GEN_ENV]: String(gen) },
+      execArgv: process.execArgv,
+    });
+    const w = worker;
+    await new Promise<void>((resolve, reject) => {
+      w.on('exit', (code) => reject(new Error(`bench worker exited with ${code}`)));
+      w.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'event') figures.observe(m.t - t0Abs, m.id, m.e);
+        else if (m.type === 'counters') counterWaiter?.(m.c);
+      });
+    });
+    w.removeAllListeners('exit');
+  }
+  const tell = (m: ToWorker): void => {
+    worker?.send(m);
+  };
+  const workerCounters = (): Promise<Counters | undefined> =>
+    worker
+      ? new Promise((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error('bench worker did not report its counters within 30 s')), 30_000);
+          counterWaiter = (c) => {
+            clearTimeout(t);
+            resolve(c);
+          };
+        })
+      : Promise.resolve(undefined);
+  const counters = async (): Promise<Counters> => {
+    const p = workerCounters();
+    tell({ cmd: 'counters' });
+    const w = await p;
+    const mine = countersOf(members);
+    if (!w) return mine;
+    const refused = { ...mine.refused };
+    for (const [r, n] of Object.entries(w.refused)) refused[r] = (refused[r] ?? 0) + n;
+    return { bytes: mine.bytes + w.bytes, packets: mine.packets + w.packets, cpuUs: mine.cpuUs + w.cpuUs, sendErrors: mine.sendErrors + w.sendErrors, refused };
+  };
   const deadlineMs = a.deadline * 1000;
 
   // 1. Join: every node starts at once.
-  t0 = performance.now();
+  t0Abs = performance.timeOrigin + performance.now();
+  tell({ cmd: 'start' });
   for (const m of members) m.host.start();
-  if (!(await waitFor(() => figures.joinConvergedAt >= 0, deadlineMs))) {
-    const missing: string[] = [];
-    for (const m of members) for (const o of members) if (m !== o && !m.host.node.member(o.id)) missing.push(`${m.id} lacks ${o.id}`);
-    const refused: Record<string, number> = {};
-    for (const m of members) for (const [r, n] of Object.entries(m.host.refusals())) refused[r] = (refused[r] ?? 0) + n;
-    const who: Record<string, number> = {};
-    for (const m of members) for (const [r, n] of Object.entries(m.host.whoIs)) who[r] = (who[r] ?? 0) + n;
-    throw new Error(`no join convergence within ${a.deadline} s: ${figures.pairsSeen} of ${a.nodes * (a.nodes - 1)} pairs; ${missing.slice(0, 10).join(', ')}; refused ${JSON.stringify(refused)}; whois ${JSON.stringify(who)}`);
+  const progress = process.env['MURMUR_BENCH_VERBOSE']
+    ? setInterval(() => {
+        const c = countersOf(members);
+        const stats: Record<string, number> = {};
+        for (const m of members) for (const [k, v] of Object.entries(m.host.node.stats.snapshot() as Record<string, unknown>)) if (typeof v === 'number') stats[k] = (stats[k] ?? 0) + v;
+        console.error(`bench: t=${Math.round(now())} pairs=${figures.pairsSeen} refused=${JSON.stringify(c.refused)} stats=${JSON.stringify(stats)}`);
+      }, 2000)
+    : undefined;
+  const joined = await waitFor(() => figures.joinConvergedAt >= 0, deadlineMs);
+  if (progress) clearInterval(progress);
+  if (!joined) {
+    const c = await counters();
+    tell({ cmd: 'stop' });
+    throw new Error(`no join convergence within ${a.deadline} s: ${figures.pairsSeen} of ${a.nodes * (a.nodes - 1)} pairs; refused ${JSON.stringify(c.refused)}`);
   }
   const join = figures.joinConvergedAt;
+  if (process.env['MURMUR_BENCH_VERBOSE']) console.error(`bench: joined in ${Math.round(join)} ms`);
 
-  // 2. Steady window with the sensor workload: 64 bytes per node every W s, random phase.
-  const timers: NodeJS.Timeout[] = [];
-  if (a.workload > 0) {
-    const period = a.workload * 1000;
-    const phase = rng.fork('workload');
-    members.forEach((m, i) => {
-      let seq = 0;
-      const publish = (): void => {
-        m.host.set('sensor', `s${String(seq++).padStart(6, '0')}-${String(i).padStart(57, '0')}`.slice(0, 64));
-      };
-      timers.push(setTimeout(() => {
-        publish();
-        timers.push(setInterval(publish, period));
-      }, phase.int(period)));
-    });
-  }
-  const sum = (f: (m: Member) => number): number => members.reduce((s, m) => s + f(m), 0);
-  const b0 = sum((m) => m.transport.counters.sentBytes);
-  const p0 = sum((m) => m.transport.counters.sentPackets);
-  const c0 = process.cpuUsage();
+  // 2. Steady window with the sensor workload.
+  const timers = startWorkload(a, members, 'coordinator');
+  tell({ cmd: 'workload' });
+  const c0 = await counters();
   const w0 = performance.now();
   await sleep(a.steady * 1000);
-  const c1 = process.cpuUsage(c0);
+  const c1 = await counters();
   const secs = (performance.now() - w0) / 1000;
-  const bytes = sum((m) => m.transport.counters.sentBytes) - b0;
-  const packets = sum((m) => m.transport.counters.sentPackets) - p0;
   for (const t of timers) clearTimeout(t);
+  tell({ cmd: 'quiet' });
 
   // 3. Workload stops; node 0 changes one value.
   const value = 'v1-sensor-23.5C';
@@ -174,18 +325,20 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
   const upd = figures.update();
 
   // 4. The last node dies without a goodbye: timers stop, sockets close.
-  const victim = members[a.nodes - 1]!;
-  figures.killed(victim.id, now());
-  victim.host.stop();
-  await victim.transport.close();
+  const victim = nodeId(a.nodes - 1);
+  figures.killed(victim, now());
+  const local = members.find((m) => m.id === victim);
+  if (local) {
+    local.host.stop();
+    await local.transport.close();
+  } else tell({ cmd: 'kill', id: victim });
   await waitFor(() => figures.detectedBy >= a.nodes - 1, deadlineMs);
   const det = figures.detection();
+  const end = await counters();
 
-  const rejected: Record<string, number> = {};
-  for (const m of members) for (const [r, n] of Object.entries(m.host.refusals())) rejected[r] = (rejected[r] ?? 0) + n;
   const out = {
     system: `murmur-${process.env['npm_package_version'] ?? 'dev'}`,
-    profile: profile.name,
+    profile: a.profile,
     n: a.nodes,
     loss: a.loss,
     workload_s: a.workload,
@@ -199,14 +352,16 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
     detect_all_ms: round(det.all),
     detect_seen: det.seen,
     false_positives: figures.falsePositives,
-    bytes_per_node_s: Math.round(bytes / secs / a.nodes),
-    packets_per_node_s: round(packets / secs / a.nodes),
-    cpu_ms_per_node_s: round((c1.user + c1.system) / 1000 / secs / a.nodes),
-    send_errors: sum((m) => m.transport.counters.sendErrors),
-    rejected,
+    bytes_per_node_s: Math.round((c1.bytes - c0.bytes) / secs / a.nodes),
+    packets_per_node_s: round((c1.packets - c0.packets) / secs / a.nodes),
+    cpu_ms_per_node_s: round((c1.cpuUs - c0.cpuUs) / 1000 / secs / a.nodes),
+    processes: worker ? 2 : 1,
+    send_errors: end.sendErrors,
+    rejected: end.refused,
     seed: a.seed,
   };
   if (figures.falsePositives > 0) console.error(figures.falsePositiveLog.slice(0, 10).join('\n'));
+  tell({ cmd: 'stop' });
   for (const m of members) {
     m.host.stop();
     await m.transport.close();
@@ -251,6 +406,10 @@ async function runOutside(argv: readonly string[]): Promise<number> {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const a = parse(argv);
+  if (a.worker) {
+    await runWorker(a);
+    return;
+  }
   if (!a.inner) {
     process.exitCode = await runOutside(argv);
     return;

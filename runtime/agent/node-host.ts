@@ -73,6 +73,8 @@ export class NodeHost {
   readonly rejected = new Map<RejectReason, number>();
   /** Messages the core produced that did not fit a datagram (a core bug if ever non-zero). */
   oversizeRefused = 0;
+  /** Timers that fired late enough to suggest this process was stalled. */
+  lateTimers = 0;
   /** Exceptions caught around the core; non-zero means a bug worth reporting. */
   internalErrors = 0;
   #lastErrorReport = -Infinity;
@@ -122,7 +124,7 @@ export class NodeHost {
       const gate = this.#opts.gate;
       if (gate && msgs.length > 0) {
         const ask = new Set<NodeId>();
-        msgs = gate.admit(msgs, ask);
+        msgs = gate.admit(msgs, ask, (p) => this.#send(from, [{ type: MsgType.Ack, from: this.node.self, probe: p.probe, inc: this.node.incarnation }]));
         if (ask.size > 0) this.#whoIs(from, ask);
         for (const m of msgs) if (m.type === MsgType.WhoIs) this.#answerWhoIs(from, m);
       }
@@ -267,11 +269,22 @@ export class NodeHost {
         // The event loop's clock can run a millisecond behind ours; never hand the core an
         // early timer, which it would take for a stale one.
         if (this.#opts.clock() < at) return arm();
-        try {
-          this.node.timer(this.#opts.clock(), token, this.#fx);
-        } catch (e) {
-          this.#internalError(`timer ${token.kind}`, e);
-        }
+        const fire = (): void => {
+          if (this.#stopped) return;
+          try {
+            this.node.timer(this.#opts.clock(), token, this.#fx);
+          } catch (e) {
+            this.#internalError(`timer ${token.kind}`, e);
+          }
+        };
+        // Late means this process was busy: datagrams that arrived meanwhile (the Ack a probe
+        // timeout is about, the heartbeats a sweep looks for) wait in the socket, and Node runs
+        // expired timers before it reads sockets. Let the reads go first, or our own stall
+        // would look like everyone else's silence.
+        if (this.#opts.clock() - at > LATE_TIMER_MS) {
+          this.lateTimers++;
+          setImmediate(fire);
+        } else fire();
       }, delay);
       this.#timers.add(t);
     };
@@ -280,6 +293,8 @@ export class NodeHost {
 }
 
 const MAX_WHOIS = 8;
+/** A timer this late (ms) is handled after pending socket reads. */
+const LATE_TIMER_MS = 20;
 
 /** Whole monotonic milliseconds since process start: the core's notion of "now". */
 export function monotonicClock(): number {

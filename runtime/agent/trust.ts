@@ -19,6 +19,7 @@ import { loadCertificate, loadOrCreateDeviceKey } from '../trust/device-key.js';
 import { verifyCertificate } from '../trust/certificate.js';
 import { decodeRevocation, encodeRevocation, parseRevocation, RevocationList, verifyRevocation, type Revocation } from '../trust/revocation.js';
 import type { Logger } from './log.js';
+import { monotonicClock } from './node-host.js';
 import type { StateDir } from './state-dir.js';
 
 /** Keys under this prefix belong to murmur itself: not settable through the API, not listed by it. */
@@ -85,6 +86,8 @@ export class DeviceTrust {
         },
       },
       isMember: (id) => node()?.member(id) !== undefined,
+      accusationIsNews: (a) => node()?.accusationIsNews(a) ?? true,
+      clock: monotonicClock,
     });
     return new DeviceTrust(gate, revocations, state.path(REVOCATIONS_FILE), dk.key, admin, log);
   }

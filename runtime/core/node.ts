@@ -223,6 +223,20 @@ export class Node {
     return this.#members.get(id)?.status;
   }
 
+  /**
+   * Would an accusation change anything here? False when the target is unknown, in another life,
+   * past that incarnation, no longer present, or already accused by this accuser. The host skips
+   * checking the signature of accusations the core ignores anyway.
+   */
+  accusationIsNews(a: Suspect | Dead): boolean {
+    if (a.target.id === this.self.id) return a.target.gen === this.self.gen && !this.#left && a.inc >= this.#inc;
+    const m = this.#members.get(a.target.id);
+    if (!m || m.gen !== a.target.gen || a.inc < m.inc) return false;
+    if (a.type === MsgType.Dead) return true; // counted in deadReports
+    if (!isPresent(m)) return false;
+    return !m.suspicion?.sources.has(a.from.id) && !m.heldAccusations?.has(a.from.id);
+  }
+
   get(ownerId: NodeId, key: string, now: number): Value | undefined {
     return this.kv.get(ownerId, key, now)?.value ?? undefined;
   }

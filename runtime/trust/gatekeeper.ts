@@ -22,7 +22,7 @@
 //
 // Pure: no sockets, no timers. The host feeds it decoded messages and sends what it asks for.
 
-import type { Dead, Delta, Digest, DigestEntry, KvEntry, Message, NodeId, NodeRef, Passport, Suspect } from '../core/messages.js';
+import type { Dead, Delta, Digest, DigestEntry, KvEntry, Message, NodeId, NodeRef, Passport, Ping, Suspect } from '../core/messages.js';
 import { MsgType } from '../core/messages.js';
 import type { Signer } from '../core/node.js';
 import { verifyCertificate } from './certificate.js';
@@ -39,7 +39,8 @@ export type GateRefusal =
   | 'bad-certificate'
   | 'revoked'
   | 'too-many-identities'
-  | 'clamped-delta';
+  | 'clamped-delta'
+  | 'accusation-overload';
 
 export interface GateOptions {
   readonly self: NodeRef;
@@ -56,6 +57,16 @@ export interface GateOptions {
   };
   /** Whether the core still tracks this member; identities of members it forgot are evicted first. */
   readonly isMember: (id: NodeId) => boolean;
+  /**
+   * Whether the core would act on this accusation (node.ts `accusationIsNews`). One the core
+   * would ignore is passed on unchecked: checking every repeat of every accusation at every
+   * node costs N verifications per accusation, which under a burst of suspicions fed itself.
+   */
+  readonly accusationIsNews?: (a: Suspect | Dead) => boolean;
+  /** Monotonic ms, for the accusation budget. */
+  readonly clock?: () => number;
+  /** Accusation signatures checked per second at most (default 50, about 4 ms of CPU on x86). */
+  readonly accusationsPerSecond?: number;
   readonly maxIdentities?: number;
 }
 
@@ -81,6 +92,8 @@ export class Gatekeeper {
   readonly #max: number;
   #own: Passport | undefined;
   readonly signer: Signer;
+  #budgetAt = -Infinity;
+  #budget = 0;
 
   constructor(opts: GateOptions) {
     this.#opts = opts;
@@ -143,12 +156,16 @@ export class Gatekeeper {
    * The messages of one datagram that may reach the core, in order. Members named without
    * proof are added to `ask`; the host requests their passports from the datagram's sender.
    */
-  admit(msgs: readonly Message[], ask: Set<NodeId>): Message[] {
+  admit(msgs: readonly Message[], ask: Set<NodeId>, answer?: (p: Ping) => void): Message[] {
     for (const m of msgs) if (m.type === MsgType.Passport) this.#learn(m);
     const out: Message[] = [];
     for (const m of msgs) {
       const ok = this.#admit(m, ask);
       if (ok) out.push(ok);
+      // A probe of us from a member we cannot place yet (its passport is on the way) still
+      // gets its answer, from the host: an Ack proves only that we are alive, and a prober
+      // left unanswered would accuse us. The core does not learn the prober from it.
+      else if (m.type === MsgType.Ping && m.target.id === this.#opts.self.id && m.target.gen === this.#opts.self.gen) answer?.(m);
     }
     return out;
   }
@@ -185,6 +202,17 @@ export class Gatekeeper {
       return;
     }
     this.#ids.set(p.id, { publicKey: p.publicKey, passport: p });
+  }
+
+  #spendAccusationBudget(): boolean {
+    const clock = this.#opts.clock;
+    if (!clock) return true;
+    const now = clock();
+    if (now - this.#budgetAt >= 1000) {
+      this.#budgetAt = now;
+      this.#budget = this.#opts.accusationsPerSecond ?? 50;
+    }
+    return this.#budget-- > 0;
   }
 
   #certified(p: Passport): boolean {
@@ -257,6 +285,11 @@ export class Gatekeeper {
         if (m.from.id === this.#opts.self.id) return m;
         const key = this.#ids.get(m.from.id)!.publicKey;
         if (!m.sig) return this.#count('unsigned');
+        if (this.#opts.accusationIsNews && !this.#opts.accusationIsNews(m)) return m;
+        // An overloaded fleet suspects a lot, every suspicion is news to everyone, and checking
+        // them all made the overload worse. Past the budget an accusation is dropped: that
+        // only delays a verdict (accusers repeat), it never makes one.
+        if (!this.#spendAccusationBudget()) return this.#count('accusation-overload');
         return verifyAccusation(key, m) ? m : this.#count('bad-signature');
       }
       case MsgType.Leave: {
