@@ -111,6 +111,25 @@ describe('the gatekeeper: claims about a device count only if the device signed 
     expect(admit(g, [{ ...own, sig: signAccusation(keys.insider, own) }]).out).toHaveLength(1);
   });
 
+  it('accusations the core would ignore pass unchecked, and checks are capped per second: a flood delays verdicts, never makes one', () => {
+    let now = 0;
+    const y: NodeRef = { id: 'honest', gen: 7 };
+    const ky = generateSigningKey();
+    let news = true;
+    const g = gate({ clock: () => now, accusationsPerSecond: 3, accusationIsNews: () => news });
+    admit(g, [passport(keys.victim, x), passport(ky, y)]);
+    const a: Suspect = { type: MsgType.Suspect, from: y, target: x, inc: 0 };
+    const forged = { ...a, sig: new Uint8Array(64) };
+    const genuine = { ...a, sig: signAccusation(ky, a) };
+    news = false;
+    expect(admit(g, [forged]).out).toEqual([forged]); // ignored by the core anyway
+    news = true;
+    expect(admit(g, [forged, forged, genuine, genuine]).out).toEqual([genuine]);
+    expect(Object.fromEntries(g.refused)).toMatchObject({ 'bad-signature': 2, 'accusation-overload': 1 });
+    now += 1000;
+    expect(admit(g, [genuine]).out).toEqual([genuine]);
+  });
+
   it('spoofed identities cannot grow memory: the identity table is capped, evicting members the core has forgotten first', () => {
     const g = gate({ maxIdentities: 100 });
     for (let i = 0; i < 2000; i++) admit(g, [passport(generateSigningKeyCheap(i), { id: `sybil-${i}`, gen: 1 })]);
