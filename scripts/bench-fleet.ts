@@ -37,6 +37,8 @@ import { createLoopbackNamespace, deleteNamespace } from './netns.js';
 interface Args extends BenchArgs {
   groupPort: number;
   inner: boolean;
+  /** No seal, no signatures, no gatekeeper: to measure what security costs. */
+  insecure: boolean;
   /** Set in the worker process: the node indices it runs, [from, to). */
   worker: [number, number] | undefined;
 }
@@ -45,17 +47,19 @@ function parse(argv: readonly string[]): Args {
   let groupPort = 7477;
   let inner = false;
   let worker: [number, number] | undefined;
+  let insecure = false;
   const usage = 'usage: npm run bench:fleet -- --nodes N --loss P --workload W --steady S [--profile lan] [--seed S]';
   const a = parseBenchArgs(argv, usage, (flag, value) => {
     if (flag === '--group-port') groupPort = numberArg(flag, value());
     else if (flag === '--inner') inner = true;
+    else if (flag === '--insecure') insecure = true;
     else if (flag === '--worker') {
       const [from, to] = (value() ?? '').split('-').map(Number);
       worker = [from!, to!];
     } else return false;
     return true;
   });
-  return { ...a, groupPort, inner, worker };
+  return { ...a, groupPort, inner, worker, insecure };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -82,7 +86,7 @@ const BENCH_GEN_ENV = 'MURMUR_BENCH_GEN';
 async function openNodes(a: Args, from: number, to: number, key: Uint8Array, gen: number, onEvent: (id: string, e: CoreEvent) => void): Promise<Member[]> {
   const wire = profileByName(a.profile);
   // Sealed like a real device: the core packs the budget less the seal.
-  const profile = { ...wire, datagramBudget: wire.datagramBudget - SEAL_OVERHEAD };
+  const profile = a.insecure ? wire : { ...wire, datagramBudget: wire.datagramBudget - SEAL_OVERHEAD };
   const keyring = new Keyring(0);
   keyring.use(keyring.install(key));
   const rng = new Prng(a.seed);
@@ -123,13 +127,12 @@ async function openNodes(a: Args, from: number, to: number, key: Uint8Array, gen
       accusationIsNews: (x) => node?.accusationIsNews(x) ?? true,
       clock: monotonicClock,
     });
-    node = new Node({ id, gen, addr: transport.localAddress, profile, rng: rng.fork(id), size: sizeOf, multicast: true, signer: gate.signer });
+    node = new Node({ id, gen, addr: transport.localAddress, profile, rng: rng.fork(id), size: sizeOf, multicast: true, ...(a.insecure ? {} : { signer: gate.signer }) });
     host = new NodeHost({
       node,
       clock: monotonicClock,
       budget: wire.datagramBudget,
-      channel: new FleetChannel(keyring, id, gen),
-      gate,
+      ...(a.insecure ? {} : { channel: new FleetChannel(keyring, id, gen), gate }),
       send: (dst, bytes) => transport.send(dst, bytes),
       onEvent: (e) => onEvent(id, e),
     });
@@ -337,7 +340,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
   const end = await counters();
 
   const out = {
-    system: `murmur-${process.env['npm_package_version'] ?? 'dev'}`,
+    system: `murmur-${process.env['npm_package_version'] ?? 'dev'}${a.insecure ? '-insecure' : ''}`,
     profile: a.profile,
     n: a.nodes,
     loss: a.loss,

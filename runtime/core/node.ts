@@ -94,6 +94,8 @@ const AE_SAMPLE = 8;
  * the silence threshold is taken to be unreachable by multicast, and we heartbeat to it directly.
  */
 const DEAF_EXTRA_INTERVALS = 2;
+/** A periodic timer this late (ms) means the node itself was stalled. */
+const STALL_MS = 250;
 /** A direct heartbeat asks for direct heartbeats back for this many of our intervals (renewed by each one). */
 const UNICAST_LEASE_INTERVALS = 8;
 
@@ -133,6 +135,8 @@ export class Node {
   #aeDue = Infinity;
   #gcDue = Infinity;
   #flushDue = Infinity;
+  /** No new probes before this: the node just came out of a stall. */
+  #stalledUntil = -Infinity;
   /** Whether the datagram being handled came through the multicast group. */
   #rxMulticast = true;
   /** Members that get our heartbeats and news by unicast besides the group, refreshed each heartbeat. */
@@ -281,6 +285,14 @@ export class Node {
         return;
       case 'sweep':
         if (now + TIMER_SLACK_MS < this.#sweepDue) return;
+        // A sweep this late means this node was stalled (an overloaded device): what looks like
+        // everyone's silence is our own. Count it against our health, as Lifeguard does for a
+        // node that finds itself suspected, and start no probe until the backlog is read.
+        if (now - this.#sweepDue > STALL_MS) {
+          this.#awareness.apply(1);
+          this.stats.count('stalls');
+          this.#stalledUntil = now + this.#sweepInterval();
+        }
         this.#sweep(now, fx);
         this.#sweepDue = now + this.#sweepInterval();
         fx.setTimer(this.#sweepDue, { kind: 'sweep' });
@@ -1011,7 +1023,7 @@ export class Node {
         }
         continue;
       }
-      if (m.probe !== undefined) continue;
+      if (m.probe !== undefined || now < this.#stalledUntil) continue;
       if (m.suspicion?.sources.has(this.self.id)) continue;
       const threshold = k * Math.max(m.hbIntervalMs, ownInterval);
       if (now - m.lastProgress > threshold) this.#prober.start(m, now, fx);
