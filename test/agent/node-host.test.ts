@@ -1,4 +1,6 @@
+import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
+import type { Effects } from '../../runtime/core/effects.js';
 import { NodeHost } from '../../runtime/agent/node-host.js';
 import { Node } from '../../runtime/core/node.js';
 import { profiles } from '../../runtime/core/profiles.js';
@@ -43,5 +45,37 @@ describe('node host', () => {
     h.stop();
     // The heartbeat chain kept going: several heartbeats went out, not just the first.
     expect(sent.length).toBeGreaterThan(3);
+  });
+
+  it('a timer that fires late, after the process was stalled, is handled after the datagrams that queued up meanwhile', async () => {
+    // The Ack a probe timeout is about may already sit in the socket. Node runs expired timers
+    // before it reads sockets, so without care our own stall would look like the peer's silence.
+    const calls: string[] = [];
+    let fx: Effects | undefined;
+    const fake = {
+      start: (_now: number, e: Effects) => (fx = e),
+      receive: () => calls.push('receive'),
+      timer: () => calls.push('timer'),
+    } as unknown as Node;
+    const h = new NodeHost({ node: fake, clock: () => Math.floor(performance.now()), budget: 1200, send: () => {} });
+    h.start();
+    const rx = createSocket('udp4');
+    const tx = createSocket('udp4');
+    await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
+    rx.on('message', (m, rinfo) => h.receive(new Uint8Array(m), `${rinfo.address}:${rinfo.port}`, false));
+    const hb = { type: MsgType.Heartbeat, from: { id: 'peer', gen: 3 }, inc: 0, seq: 1, intervalMs: 250, kvMax: 0, view: 0 } as const;
+    // A timer due in 5 ms, a datagram in the socket, then a stall well past both.
+    fx!.setTimer(Math.floor(performance.now()) + 5, { kind: 'sweep' });
+    await new Promise<void>((r) => tx.send(encodeDatagram([hb]), rx.address().port, '127.0.0.1', () => r()));
+    const until = performance.now() + 80;
+    while (performance.now() < until) {
+      // stalled
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toEqual(['receive', 'timer']);
+    expect(h.lateTimers).toBe(1);
+    h.stop();
+    rx.close();
+    tx.close();
   });
 });
