@@ -17,10 +17,10 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import type { CoreEvent } from '../runtime/core/effects.js';
 import { fileURLToPath } from 'node:url';
-import { NodeHost, monotonicClock } from '../runtime/agent/node-host.js';
+import { NodeHost, monotonicClock, sealedProfile } from '../runtime/agent/node-host.js';
 import { FleetChannel } from '../runtime/crypto/fleet-channel.js';
 import { Keyring } from '../runtime/crypto/keyring.js';
-import { SEAL_OVERHEAD } from '../runtime/crypto/seal.js';
+import { coreView } from '../runtime/agent/trust.js';
 import { generateSigningKey } from '../runtime/trust/ed25519.js';
 import { Gatekeeper } from '../runtime/trust/gatekeeper.js';
 import nacl from 'tweetnacl';
@@ -86,7 +86,7 @@ const BENCH_GEN_ENV = 'MURMUR_BENCH_GEN';
 async function openNodes(a: Args, from: number, to: number, key: Uint8Array, gen: number, onEvent: (id: string, e: CoreEvent) => void): Promise<Member[]> {
   const wire = profileByName(a.profile);
   // Sealed like a real device: the core packs the budget less the seal.
-  const profile = a.insecure ? wire : { ...wire, datagramBudget: wire.datagramBudget - SEAL_OVERHEAD };
+  const profile = a.insecure ? wire : sealedProfile(wire);
   const keyring = new Keyring(0);
   keyring.use(keyring.install(key));
   const rng = new Prng(a.seed);
@@ -116,17 +116,7 @@ async function openNodes(a: Args, from: number, to: number, key: Uint8Array, gen
     );
     if (!transport.multicastReady) throw new Error('bench: the namespace loopback did not join the multicast group');
     let node: Node | undefined;
-    const gate = new Gatekeeper({
-      self: { id, gen },
-      key: generateSigningKey(),
-      held: {
-        version: (o, k) => (node?.kv.owner(o.id)?.gen === o.gen ? node.kv.owner(o.id)!.entries.get(k)?.version : undefined),
-        max: (o) => (node?.kv.owner(o.id)?.gen === o.gen ? node.kv.owner(o.id)!.max : 0),
-      },
-      isMember: (m) => node?.member(m) !== undefined,
-      accusationIsNews: (x) => node?.accusationIsNews(x) ?? true,
-      clock: monotonicClock,
-    });
+    const gate = new Gatekeeper({ self: { id, gen }, key: generateSigningKey(), ...coreView(() => node) });
     node = new Node({ id, gen, addr: transport.localAddress, profile, rng: rng.fork(id), size: sizeOf, multicast: true, ...(a.insecure ? {} : { signer: gate.signer }) });
     host = new NodeHost({
       node,

@@ -16,13 +16,12 @@ import { UdpTransport } from '../net/udp-transport.js';
 import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, sizeOf } from '../wire/index.js';
 import { FleetChannel } from '../crypto/fleet-channel.js';
 import { formatKeyId, type Keyring } from '../crypto/keyring.js';
-import { SEAL_OVERHEAD } from '../crypto/seal.js';
 import { CryptoRng } from './crypto-rng.js';
 import { KeySync } from './key-sync.js';
 import { DeviceTrust, RESERVED_PREFIX } from './trust.js';
 import { KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from './keyring-store.js';
 import type { Logger } from './log.js';
-import { monotonicClock, NodeHost } from './node-host.js';
+import { monotonicClock, NodeHost, sealedProfile } from './node-host.js';
 import { StateDir, type OwnKey } from './state-dir.js';
 
 export interface AgentDeps {
@@ -94,7 +93,7 @@ export class Agent {
     const trust = DeviceTrust.open(state, { id, gen }, config, () => host?.node, log);
     const wire = profileOf(config);
     // Every datagram is sealed: the core packs what is left of the budget after the seal.
-    const profile = { ...wire, datagramBudget: wire.datagramBudget - SEAL_OVERHEAD };
+    const profile = sealedProfile(wire);
     const net = config.network;
     let host: NodeHost | undefined;
     const transport = await UdpTransport.open(

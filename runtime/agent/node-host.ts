@@ -10,9 +10,15 @@ import { MsgType, type Address, type Message, type NodeId, type Passport, type V
 import { packDatagrams } from '../core/packing.js';
 import type { Gatekeeper } from '../trust/gatekeeper.js';
 import type { Node } from '../core/node.js';
+import type { Profile } from '../core/profiles.js';
 import type { FleetChannel } from '../crypto/fleet-channel.js';
 import { SEAL_OVERHEAD } from '../crypto/seal.js';
 import { DatagramTooLargeError, decodeDatagram, encodeDatagram, sizeOf, type RejectReason } from '../wire/index.js';
+
+/** The core's profile for a sealed channel: it packs what the seal leaves of the datagram budget. */
+export function sealedProfile(p: Profile): Profile {
+  return { ...p, datagramBudget: p.datagramBudget - SEAL_OVERHEAD };
+}
 
 /** First plaintext byte of a sealed frame that is not protocol messages (keyring offers); protocol datagrams start with WIRE_VERSION. */
 export const CONTROL_FRAME = 0x02;

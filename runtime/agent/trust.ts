@@ -14,7 +14,7 @@ import type { NodeRef } from '../core/messages.js';
 import type { Node } from '../core/node.js';
 import type { MurmurConfig } from '../config/config.js';
 import { fingerprint, type SigningKey } from '../trust/ed25519.js';
-import { Gatekeeper } from '../trust/gatekeeper.js';
+import { Gatekeeper, type GateOptions } from '../trust/gatekeeper.js';
 import { loadCertificate, loadOrCreateDeviceKey } from '../trust/device-key.js';
 import { verifyCertificate } from '../trust/certificate.js';
 import { decodeRevocation, encodeRevocation, parseRevocation, RevocationList, verifyRevocation, type Revocation } from '../trust/revocation.js';
@@ -26,6 +26,19 @@ import type { StateDir } from './state-dir.js';
 export const RESERVED_PREFIX = '_murmur/';
 const REVOKED_PREFIX = `${RESERVED_PREFIX}revoked/`;
 const REVOCATIONS_FILE = 'revocations.json';
+
+/** What the gatekeeper asks of the core it guards (the agent and the fleet benchmark both wire it so). */
+export function coreView(node: () => Node | undefined): Pick<GateOptions, 'held' | 'isMember' | 'accusationIsNews' | 'clock'> {
+  return {
+    held: {
+      version: (owner, key) => node()?.kv.heldVersion(owner, key),
+      max: (owner) => node()?.kv.highestHeld(owner) ?? 0,
+    },
+    isMember: (id) => node()?.member(id) !== undefined,
+    accusationIsNews: (a) => node()?.accusationIsNews(a) ?? true,
+    clock: monotonicClock,
+  };
+}
 
 export class DeviceTrust {
   readonly gate: Gatekeeper;
@@ -72,22 +85,7 @@ export class DeviceTrust {
       certificate,
       adminPublicKey: admin,
       ...(list ? { isRevoked: (k: Uint8Array) => list.isRevoked(k) } : {}),
-      held: {
-        version: (owner, key) => {
-          const o = node()?.kv.owner(owner.id);
-          return o && o.gen === owner.gen ? o.entries.get(key)?.version : undefined;
-        },
-        max: (owner) => {
-          const o = node()?.kv.owner(owner.id);
-          if (!o || o.gen !== owner.gen) return 0;
-          let m = o.max;
-          for (const e of o.entries.values()) if (e.version > m) m = e.version;
-          return m;
-        },
-      },
-      isMember: (id) => node()?.member(id) !== undefined,
-      accusationIsNews: (a) => node()?.accusationIsNews(a) ?? true,
-      clock: monotonicClock,
+      ...coreView(node),
     });
     return new DeviceTrust(gate, revocations, state.path(REVOCATIONS_FILE), dk.key, admin, log);
   }

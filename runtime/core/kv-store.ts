@@ -98,6 +98,21 @@ export class KvStore {
     if (s.max >= chunk.fromV && chunk.toV > s.max) s.max = chunk.toV;
   }
 
+  /** The version held for `key` of this owner's life, if any. */
+  heldVersion(owner: NodeRef, key: string): number | undefined {
+    const s = this.#owners.get(owner.id);
+    return s && s.gen === owner.gen ? s.entries.get(key)?.version : undefined;
+  }
+
+  /** The highest version held of this owner's life: the watermark, or an entry that arrived ahead of it. */
+  highestHeld(owner: NodeRef): number {
+    const s = this.#owners.get(owner.id);
+    if (!s || s.gen !== owner.gen) return 0;
+    let m = s.max;
+    for (const e of s.entries.values()) if (e.version > m) m = e.version;
+    return m;
+  }
+
   /** A live (not deleted, not expired) value. */
   get(ownerId: string, key: string, now: number): StoredEntry | undefined {
     const e = this.#owners.get(ownerId)?.entries.get(key);

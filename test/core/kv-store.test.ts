@@ -118,6 +118,10 @@ describe('KvStore', () => {
     replica.apply(a1, { fromV: 0, toV: 2, reset: false, entries: all!.entries.slice(0, 2) }, 0, []);
     replica.apply(a1, { fromV: 3, toV: 4, reset: false, entries: all!.entries.slice(3) }, 0, []);
     expect(replica.maxVersion('a')).toBe(2);
+    // What the gatekeeper checks a relay's watermark against: the entry ahead of it counts.
+    expect(replica.highestHeld(a1)).toBe(4);
+    expect(replica.heldVersion(a1, 'k4')).toBe(4);
+    expect(replica.heldVersion({ ...a1, gen: a1.gen + 1 }, 'k4')).toBeUndefined();
     const [chunk] = replica.deltaFor('a', 0, 10_000, size, 10);
     expect(chunk!.toV).toBe(2);
     expect(chunk!.entries.every((e) => e.version <= chunk!.toV)).toBe(true);
