@@ -218,13 +218,17 @@ function sign(flags: Flags, io: CliIo): number {
   const publicKey = publicKeyArg(flags);
   const admin = loadAdminKey(flags.required('--admin-key'));
   const json = certificateToJson(signCertificate(id, publicKey, admin.secretKey));
+  return printOrWrite(flags, io, json, (out) => `certificate for "${id}" (key ${fingerprint(publicKey)}) written to ${out}; copy it to the device's state directory as ${CERTIFICATE_FILE}`);
+}
+
+/** A signed record to stdout, or to --out FILE. Certificates and revocations are public: 0644 lets the murmur user read one an admin copied in. */
+function printOrWrite(flags: Flags, io: CliIo, json: string, written: (out: string) => string): number {
   const out = flags.get('--out');
   if (out === undefined) {
     io.out(json);
   } else {
-    // Certificates are public; 0644 lets the murmur user read one an admin copied in.
     writeFileAtomic(out, json + '\n', 0o644);
-    io.out(`certificate for "${id}" (key ${fingerprint(publicKey)}) written to ${out}; copy it to the device's state directory as ${CERTIFICATE_FILE}`);
+    io.out(written(out));
   }
   return 0;
 }
@@ -237,14 +241,7 @@ function revoke(flags: Flags, io: CliIo): number {
   }
   const admin = loadAdminKey(flags.required('--admin-key'));
   const json = revocationToJson(signRevocation(publicKey, reason, admin.secretKey));
-  const out = flags.get('--out');
-  if (out === undefined) {
-    io.out(json);
-  } else {
-    writeFileAtomic(out, json + '\n', 0o644);
-    io.out(`revocation of key ${fingerprint(publicKey)} written to ${out}`);
-  }
-  return 0;
+  return printOrWrite(flags, io, json, (out) => `revocation of key ${fingerprint(publicKey)} written to ${out}`);
 }
 
 async function apply(flags: Flags, io: CliIo): Promise<number> {
