@@ -342,6 +342,8 @@ export class Gatekeeper {
     }
     // A relay could claim a watermark far past the owner's real state and freeze it fleet-wide;
     // never let it pass beyond versions this node has signed evidence of.
+    // An honest delta ends on its last entry, so the scan of what we hold is rarely needed.
+    if (d.toV <= top) return d;
     const bound = Math.max(top, this.#opts.held.max(d.owner));
     if (d.toV <= bound) return d;
     this.#count('clamped-delta');
