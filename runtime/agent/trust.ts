@@ -21,9 +21,9 @@ import { decodeRevocation, encodeRevocation, parseRevocation, RevocationList, ve
 import type { Logger } from './log.js';
 import { monotonicClock } from './node-host.js';
 import type { StateDir } from './state-dir.js';
+import { RESERVED_PREFIX } from './reserved-keys.js';
 
-/** Keys under this prefix belong to murmur itself: not settable through the API, not listed by it. */
-export const RESERVED_PREFIX = '_murmur/';
+export { RESERVED_PREFIX };
 const REVOKED_PREFIX = `${RESERVED_PREFIX}revoked/`;
 const REVOCATIONS_FILE = 'revocations.json';
 
