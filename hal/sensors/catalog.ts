@@ -102,7 +102,10 @@ export function createSensor(spec: SensorSpec, deps: SensorDeps): Sensor {
     case 'simulated':
       if (spec.seed !== undefined && !Number.isFinite(spec.seed)) throw new Error(`${label}: field "seed" must be a finite number`);
       // A configured seed wins over the injected source: it is what makes a demo repeatable.
-      return new SimulatedEnvironmentSensor(name, spec.seed !== undefined ? { seed: spec.seed } : { random: deps.random });
+      if (spec.seed !== undefined) return new SimulatedEnvironmentSensor(name, { seed: spec.seed });
+      if (deps.random) return new SimulatedEnvironmentSensor(name, { random: deps.random });
+      // Unseeded, each device tells its own story: a lab fleet on one machine should not show identical rooms.
+      return new SimulatedEnvironmentSensor(name, { seed: Math.floor(Math.random() * 2 ** 32) });
   }
 }
 

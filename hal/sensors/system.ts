@@ -142,7 +142,7 @@ export class LoadSensor implements Sensor {
     const fields = text.trim().split(/\s+/).slice(0, 3).map(parseDecimal);
     const [l1, l5, l15] = fields;
     if (l1 === undefined || l5 === undefined || l15 === undefined) {
-      throw new SensorError(this.name, `${LOADAVG}: ${text.trim() === '' ? 'empty' : `unparseable ${excerpt(text)}`} (expected three load averages)`);
+      throw new SensorError(this.name, `${LOADAVG}${text.trim() === '' ? ' is empty' : `: unparseable ${excerpt(text)}`} (expected three load averages)`);
     }
     return [
       { quantity: 'load1', value: l1, unit: 'load' },

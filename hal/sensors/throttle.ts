@@ -68,7 +68,7 @@ export class ThrottleSensor implements Sensor {
     // The runner enforces the timeout itself; the outer one only guards against a runner that does not.
     const r = await withTimeout(
       (async () => this.commands.run('vcgencmd', ['get_throttled'], this.#timeoutMs))(),
-      this.#timeoutMs + 500,
+      this.#timeoutMs + Math.min(this.#timeoutMs, 500),
       () => new SensorError(this.name, `${cmd}: no answer within ${this.#timeoutMs} ms`),
     ).catch((e: unknown) => {
       throw e instanceof SensorError ? e : new SensorError(this.name, `${cmd}: ${e instanceof Error ? e.message : String(e)}`);
