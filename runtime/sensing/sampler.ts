@@ -121,9 +121,8 @@ interface Slot {
 type ReadOutcome = { readonly ok: true; readonly quantities: unknown } | { readonly ok: false; readonly error: Error; readonly timedOut: boolean };
 
 interface Run {
+  /** Aborted by stop(): cuts short spread waits and reads under way. */
   readonly abort: AbortController;
-  readonly stopped: Promise<'stopped'>;
-  readonly stop: () => void;
   readonly schedules: Scheduled[];
 }
 
@@ -172,9 +171,7 @@ export class Sampler {
   /** Start every schedule, and take each sensor's first sample now (after its spread offset) so a fresh device publishes quickly. */
   start(): void {
     if (this.#run) return;
-    let stop!: () => void;
-    const stopped = new Promise<'stopped'>((resolve) => (stop = () => resolve('stopped')));
-    const run: Run = { abort: new AbortController(), stopped, stop, schedules: [] };
+    const run: Run = { abort: new AbortController(), schedules: [] };
     this.#run = run;
     for (const slot of this.#slots) run.schedules.push(this.#deps.scheduler.every(slot.plan.schedule, () => void this.#tick(slot)));
     void this.sampleNow();
@@ -187,7 +184,6 @@ export class Sampler {
     this.#run = undefined;
     for (const s of run.schedules) s.stop();
     run.abort.abort();
-    run.stop();
     // Abandoned samples must not block a later start().
     for (const slot of this.#slots) slot.busy = undefined;
   }
@@ -277,9 +273,20 @@ export class Sampler {
       () => 'timeout' as const,
       () => 'aborted' as const,
     );
-    let r = await Promise.race([result, timeout, run.stopped]);
+    // A listener per read, removed after: racing one promise that lives as long as the run
+    // would leave a reaction on it for every read ever made.
+    const signal = run.abort.signal;
+    let onStop = (): void => {};
+    const stopped = new Promise<'stopped'>((resolve) => {
+      onStop = () => resolve('stopped');
+      if (signal.aborted) onStop();
+      else signal.addEventListener('abort', onStop, { once: true });
+    });
+    let r = await Promise.race([result, timeout, stopped]);
     timer.abort();
-    if (r === 'aborted') r = await Promise.race([result, run.stopped]);
+    // A delay that failed on its own gives no timeout; the read is still bounded by stop().
+    if (r === 'aborted') r = await Promise.race([result, stopped]);
+    signal.removeEventListener('abort', onStop);
     if (r === 'timeout' || r === 'stopped') {
       // The driver still owns the call (a read cut off by stop() too): count it until it returns.
       slot.hung++;

@@ -27,16 +27,20 @@ export class FakeClock {
   readonly delay = (ms: number, signal?: AbortSignal): Promise<void> =>
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new Error('aborted'));
-      const t: Timer = { at: this.now + ms, seq: this.#seq++, fire: resolve };
-      this.#timers.push(t);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.#timers = this.#timers.filter((x) => x !== t);
-          reject(new Error('aborted'));
+      const onAbort = (): void => {
+        this.#timers = this.#timers.filter((x) => x !== t);
+        reject(new Error('aborted'));
+      };
+      const t: Timer = {
+        at: this.now + ms,
+        seq: this.#seq++,
+        fire: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
         },
-        { once: true },
-      );
+      };
+      this.#timers.push(t);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
 
   /** Timers not yet fired nor cancelled: shows that no timeout outlives its read. */

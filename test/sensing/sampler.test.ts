@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { SensorError, type Quantity, type Sensor } from '../../hal/sensors/sensor.js';
 import { decodeReading, type Reading } from '../../runtime/sensing/reading.js';
@@ -514,6 +515,33 @@ describe('Sampler: stop and status', () => {
     ]);
     // The read abandoned at stop still counts against the driver: one hung, under the cap of 2, so it is read again.
     expect(pending.readsAt).toEqual([0, 0]);
+  });
+
+  it('leaves no listener behind on the run\'s stop signal, however many reads it makes', async () => {
+    const clock = new FakeClock();
+    const room = new FakeSensor('room', clock, temp(20));
+    const signals: AbortSignal[] = [];
+    const sampler = new Sampler([{ sensor: room, schedule: '0 * * * * *', deadband: 0, maxIntervalS: 60 }], {
+      scheduler: new FakeScheduler(),
+      wallClock: clock.wallClock,
+      monotonic: clock.monotonic,
+      delay: (ms, signal) => {
+        if (signal) signals.push(signal);
+        return clock.delay(ms, signal);
+      },
+      spreadMs: () => 10, // so the spread wait shows the sampler's stop signal
+      publish: () => {},
+    });
+    sampler.start();
+    await clock.advance(10);
+    for (let k = 0; k < 100; k++) {
+      void sampler.sampleNow();
+      await clock.advance(10);
+    }
+    expect(room.readsAt).toHaveLength(101);
+    const stop = signals[0]!;
+    expect(signals.filter((s) => s === stop).length).toBeGreaterThan(100);
+    expect(getEventListeners(stop, 'abort')).toHaveLength(0);
   });
 
   it('reports per sensor: type, last read, quantities or error, and counts', async () => {
