@@ -45,6 +45,34 @@ export const defaults = {
     /** Days a removed fleet key is still answered with the new keyring, for devices that were off during a rotation. */
     keyGraceDays: 30,
   },
+  hal: {
+    /** Root under which drivers find /sys, /proc and /dev: "/" on a device; a fake tree for demos and tests. */
+    root: '/',
+    /**
+     * "auto": a status LED that is not found is simulated (shown in the log and `murmur status`),
+     * and a machine with no sensor hardware at all also gets a simulated environment sensor, so
+     * `npm start` on a laptop shows the whole path. true: simulate all of it. false: never.
+     */
+    simulate: 'auto' as boolean | 'auto',
+    /**
+     * Status LEDs. "auto" picks the on-board ACT (or led0) LED when the kernel exposes it, else a
+     * simulated one. A LED on a header pin: { "name": "status", "pin": 17 } (BCM line number;
+     * libgpiod tools when installed, else sysfs GPIO).
+     */
+    leds: [{ name: 'status', backend: 'auto' }] as Array<Record<string, unknown>>,
+    /** "auto": the sensors this machine has (CPU temperature, throttling, Wi-Fi, load, memory, disk, uptime, 1-Wire, IIO); or a list. */
+    sensors: 'auto' as 'auto' | Array<Record<string, unknown>>,
+    sampling: {
+      /** Cron expression with seconds; each sensor may set its own. */
+      schedule: '*/30 * * * * *',
+      /** An unchanged reading is republished this often, so readers can tell a quiet sensor from a dead one. */
+      maxIntervalS: 300,
+      /** Each device offsets each sensor by a fixed share of this, so a fleet does not sample (and gossip) in lock-step. */
+      spreadS: 10,
+      /** A read that takes longer becomes an error reading; the sensor is tried again on its next tick. */
+      timeoutS: 10,
+    },
+  },
   api: {
     /** Unix socket of the local API, relative to the state directory unless absolute. */
     socket: 'murmur.sock',

@@ -2,6 +2,7 @@
 // off; each backend owns how, and how to give the LED back to the system on close.
 
 export type LedBackendName = 'gpiod' | 'sysfs-gpio' | 'sysfs-led' | 'simulated';
+export const LED_BACKENDS: readonly LedBackendName[] = ['gpiod', 'sysfs-gpio', 'sysfs-led', 'simulated'];
 
 export interface LedDriver {
   readonly backend: LedBackendName;

@@ -23,11 +23,14 @@ import { KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from './keyring
 import type { Logger } from './log.js';
 import { monotonicClock, NodeHost, sealedProfile } from './node-host.js';
 import { StateDir, type OwnKey } from './state-dir.js';
+import { DeviceHal, type DeviceHalDeps } from './device-hal.js';
 
 export interface AgentDeps {
   readonly log: Logger;
   readonly interfaces?: InterfaceSource;
   readonly wallClock?: () => number;
+  /** Stand-ins for the machine's /sys, commands and schedules (tests). */
+  readonly hal?: Omit<DeviceHalDeps, 'log'>;
 }
 
 /** Coalesce own-key writes: a sensor publishing every few seconds must not wear out an SD card. */
@@ -50,6 +53,7 @@ export class Agent {
   readonly #keyring: Keyring;
   readonly #keySync: KeySync;
   readonly #trust: DeviceTrust;
+  readonly #hal: DeviceHal;
   #api: Server | undefined;
   #persistTimer: NodeJS.Timeout | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
@@ -64,9 +68,11 @@ export class Agent {
     keyring: Keyring,
     keySync: KeySync,
     trust: DeviceTrust,
+    hal: DeviceHal,
     log: Logger,
   ) {
     this.#trust = trust;
+    this.#hal = hal;
     this.#config = config;
     this.#keyring = keyring;
     this.#keySync = keySync;
@@ -91,6 +97,8 @@ export class Agent {
     });
     // Before any socket: a device that cannot prove who it is should not start at all.
     const trust = DeviceTrust.open(state, { id, gen }, config, () => host?.node, log);
+    // The LEDs say "booting" from here on; a device stuck below this line shows it.
+    const hal = await DeviceHal.open(config.hal, { ...deps.hal, log, ...(deps.wallClock ? { wallClock: deps.wallClock } : {}) });
     const wire = profileOf(config);
     // Every datagram is sealed: the core packs what is left of the budget after the seal.
     const profile = sealedProfile(wire);
@@ -154,7 +162,7 @@ export class Agent {
       onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
     });
     const own = state.loadOwnKeys();
-    agent = new Agent(config, state, transport, host, own, keyring, keySync, trust, log);
+    agent = new Agent(config, state, transport, host, own, keyring, keySync, trust, hal, log);
     log.log('info', 'node-starting', {
       node: id,
       gen,
@@ -178,6 +186,7 @@ export class Agent {
       agent.#api = await startApi(apiSocketPath(config), agent.#backend());
     } catch (e) {
       await transport.close();
+      await hal.stop();
       throw e;
     }
     host.start();
@@ -186,6 +195,7 @@ export class Agent {
     agent.#startPeriodicGc();
     for (const [k, v] of own) host.set(k, v.value);
     if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
+    hal.start(host);
     return agent;
   }
 
@@ -208,6 +218,7 @@ export class Agent {
       }
       this.flushOwnKeys();
       this.#keySync.stop();
+      await this.#hal.stop();
       if (this.#gcTimer) clearInterval(this.#gcTimer);
       if (announce) {
         this.#log.log('info', 'node-leaving', { node: this.host.node.self.id });
@@ -287,6 +298,7 @@ export class Agent {
           identities: this.#trust.gate.identities,
           keyringOffers: { received: this.#keySync.offersReceived, rejected: this.#keySync.offersRejected, handoffsSent: this.#keySync.handoffsSent },
         },
+        led: this.#hal.statusView(),
         core: node.stats.snapshot(),
         memory: memoryMb(),
       }),
@@ -312,6 +324,11 @@ export class Agent {
         return out;
       },
       set: (key, value, ttlMs) => this.#set(key, value, ttlMs),
+      hal: {
+        sensors: () => this.#hal.sensorsView(),
+        fleet: (key) => this.#hal.fleet(key),
+        identify: (target, seconds, off) => this.#hal.identify(target, seconds, off),
+      },
       revocations: {
         list: () => this.#trust.revocations(),
         apply: (text) => this.#trust.applyJson(text),

@@ -14,6 +14,10 @@
 //   POST   /v1/keys/remove       {"id": hex, "compromised"?: true}: retire it (or erase it at once)
 //   GET    /v1/revocations       devices revoked by the fleet admin
 //   POST   /v1/revocations       a revocation as "murmur admin revoke" prints it: enforce and spread it
+//   GET    /v1/sensors           this device's sensors: last reading or error, counters
+//   GET    /v1/sensors/fleet     per sensor key, across the fleet: count, min, max, mean, stale, errors
+//   GET    /v1/sensors/fleet/<key>  one sensor key, one row per device
+//   POST   /v1/identify          {"target": id, "seconds"?: n, "off"?: true}: blink that device's LED
 // A key may contain "/" (e.g. sensor/temp); it is the rest of the path, percent-decoded.
 //
 // Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
@@ -32,6 +36,12 @@ export interface ApiBackend {
   revocations?: {
     list(): unknown;
     apply(text: string): unknown;
+  };
+  hal?: {
+    sensors(): unknown;
+    /** Aggregates of every sensor key, or the per-device rows of one (undefined: no such key). */
+    fleet(key?: string): unknown;
+    identify(target: string, seconds: number | undefined, off: boolean): unknown;
   };
   keys?: {
     list(): unknown;
@@ -141,6 +151,25 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend):
       } catch (e) {
         throw new ApiError(400, 'rejected', (e as Error).message);
       }
+    }
+  }
+  if (what === 'sensors' && b.hal && method === 'GET') {
+    if (arg === undefined) return send(res, 200, b.hal.sensors());
+    if (arg === 'fleet') return send(res, 200, b.hal.fleet());
+    if (arg.startsWith('fleet/')) {
+      const rows = b.hal.fleet(arg.slice('fleet/'.length));
+      if (rows === undefined) throw new ApiError(404, 'unknown-sensor', `no device publishes "${arg.slice('fleet/'.length)}"`);
+      return send(res, 200, rows);
+    }
+  }
+  if (what === 'identify' && b.hal && method === 'POST' && arg === undefined) {
+    const body = await readJson(req);
+    if (typeof body.target !== 'string' || body.target === '') throw new ApiError(400, 'invalid-body', 'body.target: expected a device id');
+    if (body.seconds !== undefined && !Number.isInteger(body.seconds)) throw new ApiError(400, 'invalid-body', 'body.seconds: expected an integer');
+    try {
+      return send(res, 200, b.hal.identify(body.target, body.seconds as number | undefined, body.off === true));
+    } catch (e) {
+      throw new ApiError(400, 'rejected', (e as Error).message);
     }
   }
   if (what === 'keys' && b.keys) {

@@ -9,6 +9,8 @@ commands:
   keys     the fleet keyring: generate, list, install, use, remove (fleet-wide)
   sim      run a simulated fleet in virtual time and watch it (no network needed)
   admin    fleet admin key: provision devices, sign certificates, revoke
+  identify make a device's status LED strobe, to find it in a rack
+  sensors  sensor readings: this device's, or aggregated across the fleet
   help     show this help
 
 Run "murmur <command> --help" for a command's options. See README.md.`;
@@ -25,6 +27,10 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
         return import('./keys-command.js').then((m) => m.keysCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'start':
         return import('./start-command.js').then((m) => m.startCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'identify':
+        return import('./identify-command.js').then((m) => m.identifyCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'sensors':
+        return import('./sensors-command.js').then((m) => m.sensorsCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'admin':
         return import('./admin-command.js').then((m) => m.adminCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case undefined:

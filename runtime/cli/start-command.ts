@@ -4,6 +4,7 @@ import { Agent } from '../agent/agent.js';
 import { lineLogger } from '../agent/log.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { CliError, type CliIo } from './io.js';
+import { showFatalError } from '../agent/fatal-led.js';
 
 export const startHelp = `usage: murmur start [--config FILE] [options]
 
@@ -24,6 +25,8 @@ options (each overrides the config file):
   --interfaces LIST      network.interfaces, e.g. eth0,wlan0 (default: auto)
   --fleet-key-file FILE  security.fleetKeyFile, the fleet key read into the keyring on first start
   --admin-public-key K   security.adminPublicKey: admit only devices with a certificate it signed
+  --hal-root DIR         hal.root: find /sys, /proc and /dev under DIR (a fake tree, for demos and tests)
+  --simulate-hardware    hal.simulate = true: simulated LEDs and sensors, whatever the machine has
   --log-level LEVEL      log.level: debug, info, warn, error`;
 
 export function parseStartArgs(args: readonly string[]): { file: string | undefined; overrides: Record<string, unknown> } {
@@ -85,6 +88,12 @@ export function parseStartArgs(args: readonly string[]): { file: string | undefi
       case '--admin-public-key':
         overrides['security.adminPublicKey'] = value();
         break;
+      case '--hal-root':
+        overrides['hal.root'] = value();
+        break;
+      case '--simulate-hardware':
+        overrides['hal.simulate'] = true;
+        break;
       case '-h':
       case '--help':
         throw new CliError(startHelp, 0);
@@ -102,8 +111,10 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
   try {
     config = loadConfig(file, overrides);
   } catch (e) {
-    if (e instanceof ConfigError) throw new CliError(e.message, 78);
-    throw e;
+    if (!(e instanceof ConfigError)) throw e;
+    // Run as a service (no terminal): say it on the board LED too. At a terminal, the message is enough.
+    if (!process.stdin.isTTY && overrides['hal.simulate'] !== true) await showFatalError(typeof overrides['hal.root'] === 'string' ? overrides['hal.root'] : '/');
+    throw new CliError(e.message, 78);
   }
   // A closed pipe on stdout (`murmur start | tee`, with tee gone) must not take the node down.
   process.stdout.on('error', () => {});
@@ -113,6 +124,7 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
     agent = await Agent.start(config, { log });
   } catch (e) {
     log.log('error', 'start-failed', { error: (e as Error).message });
+    if (!process.stdin.isTTY && config.hal.simulate !== true) await showFatalError(config.hal.root);
     return 1;
   }
   return new Promise<number>((resolve) => {

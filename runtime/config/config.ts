@@ -9,6 +9,7 @@ import { defaults } from '../../device-config/defaults.js';
 import { profileByName, type Profile } from '../core/profiles.js';
 import type { Level } from '../agent/log.js';
 import { parseAddress, type Family } from '../net/address.js';
+import { validateHal, type HalConfig } from './hal-config.js';
 
 export interface MurmurConfig {
   readonly node: { readonly name: string | undefined; readonly stateDir: string; readonly profile: string };
@@ -25,6 +26,7 @@ export interface MurmurConfig {
     readonly interfaceCheckMs: number;
   };
   readonly security: { readonly fleetKeyFile: string | undefined; readonly adminPublicKey: string | undefined; readonly keyGraceDays: number };
+  readonly hal: HalConfig;
   readonly api: { readonly socket: string };
   readonly log: { readonly level: Level };
 }
@@ -143,6 +145,7 @@ function validate(c: Obj, src: string): MurmurConfig {
       interfaceCheckMs: int(net, 'interfaceCheckMs', 'network.interfaceCheckMs', 0, 3_600_000),
     },
     security: { fleetKeyFile, adminPublicKey, keyGraceDays: int(sec, 'keyGraceDays', 'security.keyGraceDays', 0, 3650) },
+    hal: validateHal(c.hal as Obj, fail),
     api: { socket: str(api, 'socket', 'api.socket') },
     log: { level: level as Level },
   };

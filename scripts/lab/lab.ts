@@ -46,6 +46,11 @@ export interface LabOptions {
   readonly logLevel?: 'debug' | 'info';
   /** Called after the LAN is built and before any node starts (faults present from boot). */
   readonly beforeStart?: (lab: Lab) => void;
+  /**
+   * Node i's hardware: a fake /sys tree to find under this root (--hal-root). Without it every
+   * node simulates its LEDs and sensors, so a lab on a Pi never fights over the board's LED.
+   */
+  readonly halRoot?: (i: number) => string;
 }
 
 export interface LabEvent {
@@ -226,6 +231,7 @@ export class Lab {
       'netns', 'exec', n.ns, BIN, 'start',
       '--state-dir', n.stateDir, '--name', n.name, '--log-level', this.#opts.logLevel ?? 'debug',
       '--fleet-key-file', this.fleetKeyFile,
+      ...(this.#opts.halRoot ? ['--hal-root', this.#opts.halRoot(i)] : ['--simulate-hardware']),
       ...(this.#opts.args ?? []), ...(this.#opts.nodeArgs?.(i, this) ?? []), ...extraArgs,
     ];
     const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -90,3 +90,17 @@ describe('LED status machine', () => {
     expect(m.update(snap(1000, { a: 'suspect' }, { problems: ['x'], identify: true })).status).toBe('identify');
   });
 });
+
+describe('fleet key mismatch', () => {
+  it('is reported when refusals keep coming while no peer is reachable', async () => {
+    const { KeyMismatchWatch } = await import('../../runtime/status/key-mismatch.js');
+    const w = new KeyMismatchWatch();
+    expect(w.update(0, 0, 0)).toBeUndefined();
+    expect(w.update(1000, 2, 0)).toBeUndefined();
+    expect(w.update(2000, 5, 0)).toContain('fleet key mismatch: 5 datagrams');
+    // Peers alive: the refusals are someone else's problem.
+    expect(w.update(3000, 9, 2)).toBeUndefined();
+    // Old refusals age out of the window.
+    expect(w.update(40_000, 9, 0)).toBeUndefined();
+  });
+});

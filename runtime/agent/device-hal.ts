@@ -1,0 +1,278 @@
+// The device's hardware, wired to its node: status LEDs that show what the node knows, and
+// sensors sampled into the node's own gossip keys.
+//
+//   hal/sensors (readers) -> runtime/sensing (sampler, deadband) -> own keys "sensor/..." -> fleet
+//   core state -> runtime/status (state machine) -> hal/leds (player, drivers)
+//
+// Nothing here may take the node down: a LED that cannot be driven is replaced by a simulated
+// one and reported as a problem (the other LEDs show it), and a sensor that fails publishes an
+// error reading while the others carry on.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FsRoot } from '../../hal/fs-root.js';
+import { SystemCommands, type CommandRunner } from '../../hal/command.js';
+import type { LedDriver } from '../../hal/leds/led.js';
+import { LedPlayer } from '../../hal/leds/player.js';
+import { PATTERNS, renderPattern, type LedStatus } from '../../hal/leds/patterns.js';
+import { openLed } from '../../hal/leds/select.js';
+import { SimulatedLed } from '../../hal/leds/simulated.js';
+import { createSensor, detectSensors, type SensorSpec } from '../../hal/sensors/catalog.js';
+import type { Sensor } from '../../hal/sensors/sensor.js';
+import type { HalConfig, SensorConfig } from '../config/hal-config.js';
+import { aggregate, deviceRows } from '../sensing/aggregate.js';
+import { Sampler } from '../sensing/sampler.js';
+import { CronScheduler, type Scheduler } from '../sensing/schedule.js';
+import { defaultDeadband } from '../sensing/deadband-defaults.js';
+import { LedStatusMachine, type StatusDecision } from '../status/led-status.js';
+import { DEFAULT_IDENTIFY_S, identifyKey, identifyRequesters, MAX_IDENTIFY_S } from '../status/identify.js';
+import { KeyMismatchWatch } from '../status/key-mismatch.js';
+import type { Logger } from './log.js';
+import { monotonicClock, type NodeHost } from './node-host.js';
+
+export interface DeviceHalDeps {
+  readonly log: Logger;
+  /** Defaults to the config's hal.root. */
+  readonly fs?: FsRoot;
+  readonly commands?: CommandRunner;
+  readonly scheduler?: Scheduler;
+  readonly wallClock?: () => number;
+}
+
+/** How often the LED status is judged; also renews the players' leases. */
+const STATUS_INTERVAL_MS = 1000;
+
+interface SensorEntry {
+  readonly sensor: Sensor;
+  readonly config: SensorConfig;
+}
+
+interface Led {
+  readonly name: string;
+  readonly player: LedPlayer;
+}
+
+export class DeviceHal {
+  readonly #config: HalConfig;
+  readonly #log: Logger;
+  readonly #leds: Led[];
+  readonly #sensors: readonly SensorEntry[];
+  readonly #problems: string[];
+  readonly #deps: DeviceHalDeps;
+  #host: NodeHost | undefined;
+  #sampler: Sampler | undefined;
+  #machine: LedStatusMachine | undefined;
+  #mismatch = new KeyMismatchWatch();
+  #timer: NodeJS.Timeout | undefined;
+  #decision: StatusDecision = { status: 'booting', reasons: ['starting'] };
+  readonly #restoreOnExit = (): void => this.#restoreSync();
+
+  private constructor(config: HalConfig, deps: DeviceHalDeps, leds: Led[], sensors: readonly SensorEntry[], problems: string[]) {
+    this.#config = config;
+    this.#deps = deps;
+    this.#log = deps.log;
+    this.#leds = leds;
+    this.#sensors = sensors;
+    this.#problems = problems;
+  }
+
+  /**
+   * Opens the LEDs (showing "booting" at once) and builds the sensors. Call before the sockets
+   * open, so a device that hangs while starting says so.
+   */
+  static async open(config: HalConfig, deps: DeviceHalDeps): Promise<DeviceHal> {
+    const log = deps.log;
+    const fs = deps.fs ?? new FsRoot(config.root);
+    const commands = deps.commands ?? new SystemCommands();
+    const problems: string[] = [];
+    const leds: Led[] = [];
+    for (const [i, spec] of config.leds.entries()) {
+      const field = `hal.leds[${i}]`;
+      let driver: LedDriver;
+      try {
+        const opened = await openLed(config.simulate === true ? { ...spec, backend: 'simulated' } : spec, {
+          fs,
+          commands,
+          onError: (e) => log.log('warn', 'led-write-failed', { led: spec.name, error: e.message }),
+          field,
+        });
+        driver = opened.driver;
+        for (const note of opened.notes) log.log('info', 'led-choice', { led: spec.name, note });
+      } catch (e) {
+        // Shown on the LEDs that work, in the log and in `murmur status`; the node still runs.
+        problems.push((e as Error).message);
+        log.log('error', 'led-unavailable', { led: spec.name, error: (e as Error).message, fallback: 'simulated' });
+        driver = new SimulatedLed();
+      }
+      log.log('info', 'led-ready', { led: spec.name, backend: driver.backend, device: driver.description });
+      const player = new LedPlayer(driver, {
+        leaseMs: 5 * STATUS_INTERVAL_MS,
+        onLeaseExpired: () => log.log('error', 'led-lease-expired', { led: spec.name, reason: 'the status loop stopped renewing it; LED turned off' }),
+      });
+      player.show(PATTERNS.booting);
+      leds.push({ name: spec.name, player });
+    }
+
+    const specs: SensorConfig[] = config.sensors === 'auto' ? autoSensors(fs, config) : [...config.sensors];
+    const sensors = specs.map((c) => ({ sensor: createSensor(c, { fs, commands }), config: c }));
+    log.log('info', 'sensors-ready', { sensors: specs.map((s) => `${s.name}:${s.type}`).join(',') || 'none' });
+    const hal = new DeviceHal(config, deps, leds, sensors, problems);
+    process.on('exit', hal.#restoreOnExit);
+    return hal;
+  }
+
+  /** Starts judging the LED status from `host` and sampling sensors into its own keys. */
+  start(host: NodeHost): void {
+    this.#host = host;
+    const node = host.node;
+    this.#machine = new LedStatusMachine(monotonicClock());
+    const spreadMs = this.#config.sampling.spreadS * 1000;
+    this.#sampler = new Sampler(
+      this.#sensors.map(({ sensor, config }) => ({
+        sensor,
+        schedule: config.schedule,
+        deadband: (quantity: string, unit: string) => config.deadband[quantity] ?? config.deadband['*'] ?? defaultDeadband(unit),
+        maxIntervalS: config.maxIntervalS,
+      })),
+      {
+        scheduler: this.#deps.scheduler ?? new CronScheduler({ log: (level, message) => this.#log.log(level, 'schedule-warning', { message }) }),
+        wallClock: this.#deps.wallClock ?? Date.now,
+        monotonic: monotonicClock,
+        delay: (ms, signal) => sleep(ms, undefined, { ref: false, ...(signal ? { signal } : {}) }),
+        // A fixed offset per device and sensor: the fleet spreads out, each device keeps a regular beat.
+        spreadMs: (name) => (spreadMs > 0 ? hash(`${node.self.id}/${name}`) % spreadMs : 0),
+        timeoutMs: this.#config.sampling.timeoutS * 1000,
+        // Readings are not persisted with the own keys: after a restart they are read afresh.
+        publish: (key, value) => host.set(key, value, 0),
+        unpublish: (key) => host.delete(key),
+        onError: (sensor, e) => this.#log.log('warn', 'sensor-failed', { sensor, error: e.message }),
+      },
+    );
+    this.#sampler.start();
+    this.#tick();
+    this.#timer = setInterval(() => this.#tick(), STATUS_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#sampler?.stop();
+    await Promise.all(this.#leds.map((l) => l.player.close()));
+    process.off('exit', this.#restoreOnExit);
+  }
+
+  get problems(): readonly string[] {
+    return this.#problems;
+  }
+
+  #tick(): void {
+    const host = this.#host;
+    if (!host || !this.#machine) return;
+    const node = host.node;
+    const now = monotonicClock();
+    const peers = [...node.members()].map((m) => ({ id: m.id, status: m.status }));
+    const alive = peers.filter((p) => p.status === 'alive').length;
+    const problems = [...this.#problems];
+    const mismatch = this.#mismatch.update(now, host.refusals()['unknown-key'] ?? 0, alive);
+    if (mismatch) problems.push(mismatch);
+    const owners = [node.self.id, ...peers.filter((p) => p.status === 'alive' || p.status === 'suspect').map((p) => p.id)];
+    const identify = identifyRequesters(node.self.id, owners, (o, k) => node.kv.get(o, k, now) !== undefined);
+    const d = this.#machine.update({ now, peers, health: node.health, loss: node.measuredLoss, problems, identify: identify.length > 0 });
+    if (d.status !== this.#decision.status) {
+      const p = PATTERNS[d.status];
+      this.#log.log(d.status === 'error' ? 'error' : 'info', 'led-status', {
+        status: d.status,
+        previous: this.#decision.status,
+        why: d.reasons.join('; '),
+        by: d.status === 'identify' ? identify.join(',') : undefined,
+        looks: p.looks,
+        pattern: renderPattern(p),
+      });
+    }
+    this.#decision = d;
+    for (const l of this.#leds) l.player.show(PATTERNS[d.status]);
+  }
+
+  /** The LED block of /v1/status. */
+  statusView(): unknown {
+    const d = this.#decision;
+    const p = PATTERNS[d.status];
+    return {
+      status: d.status,
+      why: d.reasons,
+      looks: p.looks,
+      means: p.means,
+      pattern: renderPattern(p),
+      problems: this.#problems,
+      leds: this.#leds.map((l) => ({
+        name: l.name,
+        backend: l.player.driver.backend,
+        device: l.player.driver.description,
+        playing: l.player.pattern?.status ?? null,
+        leaseExpired: l.player.leaseExpired,
+      })),
+    };
+  }
+
+  /** GET /v1/sensors. */
+  sensorsView(): unknown {
+    return { sampling: this.#config.sampling, sensors: this.#sampler?.status() ?? [] };
+  }
+
+  /** GET /v1/sensors/fleet[/<key>]. */
+  fleet(key?: string): unknown {
+    const node = this.#host!.node;
+    const now = monotonicClock();
+    const members = [{ id: node.self.id, status: 'alive' as const }, ...[...node.members()].map((m) => ({ id: m.id, status: m.status }))];
+    const entries: Array<{ owner: string; key: string; value: unknown; at: number }> = [];
+    for (const m of members) {
+      const o = node.kv.owner(m.id);
+      if (!o) continue;
+      for (const [k, e] of o.entries) {
+        if ((key === undefined ? k.startsWith('sensor/') : k === key) && e.value !== null) entries.push({ owner: m.id, key: k, value: e.value, at: e.at });
+      }
+    }
+    if (key === undefined) return aggregate({ members, entries }, now);
+    if (entries.length === 0) return undefined;
+    return deviceRows({ members, entries }, key, now);
+  }
+
+  /** POST /v1/identify: publish (or delete) this device's request that `target` identify itself. */
+  identify(target: string, seconds: number | undefined, off: boolean): unknown {
+    const host = this.#host!;
+    const node = host.node;
+    if (target !== node.self.id && !node.member(target)) throw new Error(`target: no device "${target}" is known here (murmur members lists them)`);
+    const key = identifyKey(target);
+    if (off) {
+      if (node.kv.get(node.self.id, key, monotonicClock())) host.delete(key);
+      return { target, off: true };
+    }
+    const s = seconds ?? DEFAULT_IDENTIFY_S;
+    if (s < 1 || s > MAX_IDENTIFY_S) throw new Error(`seconds: expected 1-${MAX_IDENTIFY_S}, got ${s}`);
+    host.set(key, true, s * 1000);
+    this.#log.log('info', 'identify-requested', { target, seconds: s });
+    return { target, seconds: s };
+  }
+
+  /** Hands on-board LEDs back to the kernel if the process exits without a clean stop. */
+  #restoreSync(): void {
+    for (const l of this.#leds) (l.player.driver as LedDriver & { restoreSync?: () => void }).restoreSync?.();
+  }
+}
+
+/**
+ * What this machine has, with the sampling defaults. With no sensor hardware at all (a laptop,
+ * CI) and simulation allowed, a simulated environment sensor shows the whole path working.
+ */
+function autoSensors(fs: FsRoot, config: HalConfig): SensorConfig[] {
+  const found: SensorSpec[] = detectSensors(fs);
+  const hardware = found.some((s) => !['load', 'memory', 'disk', 'uptime'].includes(s.type));
+  if (config.simulate === true || (config.simulate === 'auto' && !hardware)) found.push({ name: 'sim-env', type: 'simulated' });
+  return found.map((s) => ({ ...s, schedule: config.sampling.schedule, deadband: {}, maxIntervalS: config.sampling.maxIntervalS }));
+}
+
+/** FNV-1a: a stable, well-spread number from a string. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}

@@ -1,0 +1,66 @@
+// `murmur sensors`: what this device measures, what the fleet measures, and who has gone quiet.
+
+import { apiRequest, check } from './api-client.js';
+import { CliError, type CliIo } from './io.js';
+import { parseArgs } from './target-args.js';
+
+export const sensorsHelp = `usage: murmur sensors [KEY | --fleet] [options]
+
+  murmur sensors          this device's sensors: last reading or error, and counters
+  murmur sensors --fleet  every sensor key across the fleet: devices, min, mean, max,
+                          and which devices are stale or report an error
+  murmur sensors KEY      one key (e.g. sensor/cpu/temperature), one row per device
+
+Readings are gossiped as sensor/<sensor>/<quantity> keys (see README "Sensors"). A reading is
+stale when its device is not alive or has not republished it within twice its max interval.
+
+options:
+  --fleet           aggregates across the fleet
+  --state-dir DIR   the node's state directory (default from the config)
+  --config FILE     the node's config file
+  --socket PATH     the API socket (default: api.socket in the state directory)
+  --json            machine-readable output`;
+
+type Row = Record<string, unknown>;
+
+export async function sensorsCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const p = parseArgs('sensors', args, { flags: ['--fleet'] }, sensorsHelp);
+  const fleet = p.options.has('--fleet');
+  const key = p.positional[0];
+  if (p.positional.length > 1 || (fleet && key !== undefined)) throw new CliError(`murmur sensors: give one KEY or --fleet\n\n${sensorsHelp}`);
+  const socket = p.target().socket;
+  const path = key !== undefined ? `/v1/sensors/fleet/${key.split('/').map(encodeURIComponent).join('/')}` : fleet ? '/v1/sensors/fleet' : '/v1/sensors';
+  const r = await apiRequest(socket, 'GET', path);
+  const body = check(r, 'sensors') as unknown;
+  if (p.json) {
+    io.out(JSON.stringify(body));
+    return 0;
+  }
+  if (key !== undefined) io.out(table(['device', 'value', 'unit', 'age', 'state'], (body as Row[]).map(deviceRow)));
+  else if (fleet) io.out(table(['key', 'devices', 'min', 'mean', 'max', 'unit', 'stale', 'errors'], (body as Row[]).map(aggregateRow)));
+  else io.out(table(['sensor', 'type', 'state', 'reading', 'reads', 'failures'], ((body as Row).sensors as Row[]).map(localRow)));
+  return 0;
+}
+
+function localRow(s: Row): string[] {
+  const qs = (s.quantities as Array<{ quantity: string; value: number; unit: string }>).map((q) => `${q.quantity}=${q.value}${q.unit === '' ? '' : ` ${q.unit}`}`);
+  const counts = s.counts as Row;
+  return [String(s.name), String(s.type), String(s.state), s.state === 'error' ? String(s.error) : qs.join(', '), String(counts.reads), String(counts.failures)];
+}
+
+function aggregateRow(a: Row): string[] {
+  const n = (x: unknown): string => (typeof x === 'number' ? String(Math.round(x * 100) / 100) : '-');
+  const list = (x: unknown): string => ((x as string[]).length === 0 ? '-' : (x as string[]).join(','));
+  return [String(a.key), String(a.count), n(a.min), n(a.mean), n(a.max), String(a.unit), list(a.stale), list(a.errors)];
+}
+
+function deviceRow(d: Row): string[] {
+  return [String(d.owner), d.error !== null ? `error: ${String(d.error)}` : String(d.value), String(d.unit ?? ''), `${Math.round(Number(d.age) / 1000)} s`, String(d.state)];
+}
+
+function table(head: readonly string[], rows: readonly string[][]): string {
+  if (rows.length === 0) return '(none)';
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
