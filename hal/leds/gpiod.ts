@@ -126,21 +126,30 @@ class GpiodSessionLed implements LedDriver {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
     const s = this.#session;
-    this.#session = undefined;
-    const off = this.#level(false);
+    this.restoreSync();
     if (s) {
-      s.write(`set ${this.#o.line}=${off}`);
-      // `exit`, not just the end of stdin: gpioset's prompt loop treats EOF as an empty line
-      // and keeps waiting, so only the command (or the runner's SIGTERM) ends it.
-      s.write('exit');
       await s.close();
       return;
     }
     // The session is dead; still leave the LED off.
-    const args = ['--chip', this.#o.chip.name, '--consumer', CONSUMER, '--toggle', '0', `${this.#o.line}=${off}`];
+    const args = ['--chip', this.#o.chip.name, '--consumer', CONSUMER, '--toggle', '0', `${this.#o.line}=${this.#level(false)}`];
     await runReporting(this.#o, args);
+  }
+
+  /**
+   * LED off and gpioset told to exit, without waiting: for a process 'exit' handler. It must
+   * be the `exit` command, not the end of stdin: gpioset's prompt loop treats EOF as an empty
+   * line and spins on, still holding the line, so a crashed murmur would find it busy on restart
+   * (outside systemd, whose cgroup kill ends it anyway).
+   */
+  restoreSync(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const s = this.#session;
+    this.#session = undefined;
+    s?.write(`set ${this.#o.line}=${this.#level(false)}`);
+    s?.write('exit');
   }
 
   #start(level: Level): void {

@@ -29,6 +29,8 @@ export interface LedDeps {
   commands: CommandRunner;
   onError: LedErrorSink;
   clock?: () => number;
+  /** Where the spec sits in the configuration ("hal.leds[0]"), as an alternative to openLed's third argument. */
+  field?: string;
 }
 
 export interface OpenedLed {
@@ -47,9 +49,10 @@ type Attempt = OpenedLed | Unusable;
 
 /**
  * Opens the LED `spec` describes. `field` is where the spec sits in the configuration
- * ("hal.leds[0]"); errors name `${field}.pin`, `${field}.backend`... and what was looked for.
+ * ("hal.leds[0]"; else deps.field, else "LED <name>"); errors name `${field}.pin`,
+ * `${field}.backend`... and what was looked for.
  */
-export async function openLed(spec: LedSpec, deps: LedDeps, field = `LED ${spec.name}`): Promise<OpenedLed> {
+export async function openLed(spec: LedSpec, deps: LedDeps, field = deps.field ?? `LED ${spec.name}`): Promise<OpenedLed> {
   const { pin } = spec;
   if (pin !== undefined && (!Number.isInteger(pin) || pin < 0)) {
     throw new Error(`${field}.pin: must be a whole number from 0 (the line offset, BCM numbering), got ${pin}`);

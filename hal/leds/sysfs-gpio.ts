@@ -113,7 +113,13 @@ export class SysfsGpioLed implements LedDriver {
   }
 
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    this.restoreSync();
+    return Promise.resolve();
+  }
+
+  /** LED off and the pin unexported if we exported it; synchronous, for a process 'exit' handler. */
+  restoreSync(): void {
+    if (this.#closed) return;
     this.#write(false);
     this.#closed = true;
     try {
@@ -121,7 +127,6 @@ export class SysfsGpioLed implements LedDriver {
     } catch (e) {
       this.#onError(new Error(`GPIO ${this.gpio}: release failed: ${(e as Error).message}`));
     }
-    return Promise.resolve();
   }
 
   #write(on: boolean): void {

@@ -96,6 +96,15 @@ describe('libgpiod v2: one interactive session', () => {
     expect(errors).toEqual([]);
   });
 
+  it('restoreSync (process exit) turns the LED off and tells gpioset to exit, synchronously', () => {
+    const { led, commands } = open();
+    led.set(true);
+    (led as typeof led & { restoreSync(): void }).restoreSync();
+    expect(commands.sessions[0]!.lines).toEqual(['set 17=1', 'set 17=0', 'exit']);
+    led.set(true);
+    expect(commands.sessions[0]!.lines).toHaveLength(3);
+  });
+
   it('a dead session is reported, and restarted by a later set at most once per interval', () => {
     const { led, commands, errors, advance } = open();
     led.set(true);

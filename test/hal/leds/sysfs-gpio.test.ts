@@ -53,6 +53,16 @@ describe('sysfs GPIO LED (file writes)', () => {
     expect(errors).toEqual([]);
   });
 
+  it('restoreSync (process exit) turns the LED off and unexports at once', async () => {
+    const { fs, chip } = setup();
+    const led = await SysfsGpioLed.open({ fs, chip, line: 17, onError: () => {} });
+    led.set(true);
+    led.restoreSync();
+    expect(fs.writes.slice(-2)).toEqual(['/sys/class/gpio/gpio529/value <- 0', '/sys/class/gpio/unexport <- 529']);
+    await led.close();
+    expect(fs.writes).toHaveLength(5);
+  });
+
   it('waits for udev to make direction writable after the export', async () => {
     const { fs, chip } = setup();
     fs.failOn('/sys/class/gpio/gpio529/direction', 'EACCES', 3);
