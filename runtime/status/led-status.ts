@@ -48,7 +48,8 @@ export const DEFAULT_THRESHOLDS: StatusThresholds = {
   bootMs: 5000,
   // A single missed ack raises awareness by one; three means it keeps happening.
   slowHealth: 3,
-  highLoss: 0.2,
+  // Above the core's prior (20% until enough heartbeats are seen), so a fresh node is not "degraded".
+  highLoss: 0.25,
   partitionShare: 0.3,
   partitionWindowMs: 30_000,
   degradedHoldMs: 10_000,

@@ -51,3 +51,53 @@ describe('device config', () => {
     expect(() => loadConfig(join(dir, 'nope.json'))).toThrow(/nope\.json: cannot read/);
   });
 });
+
+describe('hal config', () => {
+  it('defaults to the board LED chosen automatically, auto-detected sensors and 30 s sampling', () => {
+    const h = loadConfig(undefined).hal;
+    expect(h).toMatchObject({ root: '/', simulate: 'auto', leds: [{ name: 'status', backend: 'auto' }], sensors: 'auto' });
+    expect(h.sampling).toEqual({ schedule: '*/30 * * * * *', maxIntervalS: 300, spreadS: 10, timeoutS: 10 });
+  });
+
+  it('takes LEDs on header pins and sensors with their own schedule and deadbands, filling in the sampling defaults', () => {
+    const c = loadConfig(
+      file(
+        JSON.stringify({
+          hal: {
+            leds: [{ name: 'status', pin: 17, activeLow: true }, { name: 'board', backend: 'sysfs-led', led: 'PWR' }],
+            sensors: [
+              { name: 'room', type: 'iio', device: 'bme280', schedule: '0 * * * * *', deadband: { temperature: 0.2, pressure: 0.5 } },
+              { name: 'cpu', type: 'cpu-temperature', deadband: 1, maxIntervalS: 60 },
+            ],
+          },
+        }),
+      ),
+    );
+    expect(c.hal.leds).toEqual([
+      { name: 'status', backend: 'auto', pin: 17, activeLow: true },
+      { name: 'board', backend: 'sysfs-led', led: 'PWR' },
+    ]);
+    expect(c.hal.sensors).toEqual([
+      { name: 'room', type: 'iio', device: 'bme280', schedule: '0 * * * * *', deadband: { temperature: 0.2, pressure: 0.5 }, maxIntervalS: 300 },
+      { name: 'cpu', type: 'cpu-temperature', schedule: '*/30 * * * * *', deadband: { '*': 1 }, maxIntervalS: 60 },
+    ]);
+  });
+
+  it.each([
+    ['{"hal": {"leds": [{"pin": -1}]}}', /hal\.leds\[0\]\.pin: expected a GPIO line number/],
+    ['{"hal": {"leds": [{"backend": "gpiod"}]}}', /hal\.leds\[0\]\.pin: expected a pin number for backend "gpiod"/],
+    ['{"hal": {"leds": [{"backend": "neon"}]}}', /hal\.leds\[0\]\.backend: expected "auto" or one of gpiod, sysfs-gpio, sysfs-led, simulated/],
+    ['{"hal": {"leds": [{"colour": "red"}]}}', /hal\.leds\[0\]\.colour: expected no such field/],
+    ['{"hal": {"leds": [{"name": "a"}, {"name": "a"}]}}', /hal\.leds: expected unique names, got "a"/],
+    ['{"hal": {"sensors": [{"name": "x", "type": "geiger"}]}}', /hal\.sensors\[0\]\.type: expected one of cpu-temperature/],
+    ['{"hal": {"sensors": [{"name": "Room 1", "type": "load"}]}}', /hal\.sensors\[0\]\.name: expected a short lower-case name/],
+    ['{"hal": {"sensors": [{"name": "x", "type": "load", "schedule": "*/70 * * * *"}]}}', /hal\.sensors\[0\]\.schedule: "\*\/70 \* \* \* \*" is not a valid cron expression/],
+    ['{"hal": {"sensors": [{"name": "x", "type": "load", "deadband": {"load1": -1}}]}}', /hal\.sensors\[0\]\.deadband\.load1: expected a number >= 0/],
+    ['{"hal": {"sensors": "all"}}', /hal\.sensors: expected "auto" or a list of sensors/],
+    ['{"hal": {"sampling": {"maxIntervalS": 1}}}', /hal\.sampling\.maxIntervalS: expected an integer 10-86400, got 1/],
+    ['{"hal": {"root": "fake"}}', /hal\.root: expected an absolute path/],
+    ['{"hal": {"simulate": "yes"}}', /hal\.simulate: expected "auto", true or false/],
+  ])('rejects %s naming the field', (text, msg) => {
+    expect(() => loadConfig(file(text))).toThrow(msg);
+  });
+});

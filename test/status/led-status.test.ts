@@ -50,6 +50,8 @@ describe('LED status machine', () => {
   it('does not count a little loss or a single missed ack as degraded', () => {
     const m = new LedStatusMachine(0);
     expect(m.update(snap(6000, { a: 'alive' }, { loss: 0.05, health: 1 })).status).toBe('healthy');
+    // The core reports 20% until it has seen enough heartbeats: a fresh node is not degraded.
+    expect(m.update(snap(7000, { a: 'alive' }, { loss: 0.2 })).status).toBe('healthy');
   });
 
   it('suspects a partition when many peers are lost at once, not when one long-dead peer lingers', () => {
