@@ -63,3 +63,13 @@ describe('status patterns', () => {
     expect(cycleMs(PATTERNS.identify)).toBe(12 * 80 + 1000);
   });
 });
+
+describe('the README table', () => {
+  it('documents every status with the pattern as it is played', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const p of Object.values(PATTERNS)) {
+      expect(readme, p.status).toContain(`| \`${p.status}\` | \`${renderPattern(p)}\` | ${p.looks} | ${p.means} |`);
+    }
+  });
+});
