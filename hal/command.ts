@@ -30,18 +30,32 @@ const DEFAULT_TIMEOUT_MS = 5000;
 export class SystemCommands implements CommandRunner {
   run(cmd: string, args: readonly string[], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<CommandResult> {
     return new Promise((resolve) => {
-      execFile(cmd, [...args], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-        if (!err) return resolve({ code: 0, stdout, stderr });
-        const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
-        if (e.code === 'ENOENT') return resolve({ code: 127, stdout: '', stderr: `${cmd}: not installed` });
-        if (e.killed) return resolve({ code: 124, stdout, stderr: `${cmd}: no answer within ${timeoutMs} ms` });
-        resolve({ code: typeof e.code === 'number' ? e.code : 1, stdout, stderr: stderr || e.message });
-      });
+      try {
+        this.#exec(cmd, args, timeoutMs, resolve);
+      } catch (e) {
+        resolve({ code: 127, stdout: '', stderr: `${cmd}: ${(e as Error).message}` });
+      }
+    });
+  }
+
+  #exec(cmd: string, args: readonly string[], timeoutMs: number, resolve: (r: CommandResult) => void): void {
+    execFile(cmd, [...args], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (!err) return resolve({ code: 0, stdout, stderr });
+      const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
+      if (e.code === 'ENOENT') return resolve({ code: 127, stdout: '', stderr: `${cmd}: not installed` });
+      if (e.killed) return resolve({ code: 124, stdout, stderr: `${cmd}: no answer within ${timeoutMs} ms` });
+      resolve({ code: typeof e.code === 'number' ? e.code : 1, stdout, stderr: stderr || e.message });
     });
   }
 
   start(cmd: string, args: readonly string[]): CommandSession {
-    const child = spawn(cmd, [...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let child;
+    try {
+      child = spawn(cmd, [...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+    } catch (e) {
+      // spawn throws at once for some errors (ENOMEM on a small Pi); it must not reach a timer callback.
+      return exitedSession(127, `${cmd}: ${(e as Error).message}`);
+    }
     let stderr = '';
     let listener: ((code: number, stderr: string) => void) | undefined;
     let exited: { code: number } | undefined;
@@ -56,7 +70,8 @@ export class SystemCommands implements CommandRunner {
         stderr += e.code === 'ENOENT' ? `${cmd}: not installed` : e.message;
         finish(127);
       });
-      child.on('exit', (code, signal) => finish(code ?? (signal ? 128 : 1)));
+      // 'close', not 'exit': stderr is complete only once the pipes are closed.
+      child.on('close', (code, signal) => finish(code ?? (signal ? 128 : 1)));
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < 4096) stderr += d;
@@ -79,4 +94,13 @@ export class SystemCommands implements CommandRunner {
       },
     };
   }
+}
+
+/** A session whose process never ran: reports its exit to whoever listens, ignores writes. */
+function exitedSession(code: number, stderr: string): CommandSession {
+  return {
+    write: () => {},
+    close: () => Promise.resolve(),
+    onExit: (l) => l(code, stderr),
+  };
 }

@@ -73,7 +73,7 @@ export const PATTERNS: Readonly<Record<LedStatus, Pattern>> = {
       [false, 650],
     ],
     looks: 'short blips, four every 3 s',
-    means: 'in the fleet, but peers are suspect, a partition is suspected, loss is high or this device is slow (see murmur status)',
+    means: 'in the fleet, but peers are suspect, a partition is suspected, loss is high or this device is slow (the why is in /v1/status)',
   },
   error: {
     status: 'error',

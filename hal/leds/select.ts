@@ -37,12 +37,19 @@ export interface OpenedLed {
   driver: LedDriver;
   /** Why this backend, for the log: what was looked for and what was skipped. */
   notes: string[];
+  /**
+   * Set when hardware is there but could not be used (a board LED murmur may not write), so
+   * the fallback is not silent: the caller shows it as a problem that needs a person.
+   */
+  problem?: string;
 }
 
 /** A backend that cannot be used here: which spec field to blame and why. */
 interface Unusable {
   readonly field: keyof LedSpec;
   readonly reason: string;
+  /** The hardware exists but refused us (permissions, a busy line), as opposed to being absent. */
+  readonly refused?: boolean;
 }
 
 type Attempt = OpenedLed | Unusable;
@@ -79,20 +86,31 @@ export async function openLed(spec: LedSpec, deps: LedDeps, field = deps.field ?
   }
 
   if (pin !== undefined) {
-    const gpiod = await openGpiod(spec, pin, deps, field);
+    // gpioset without an interactive session is a last resort: a process per blink, and on
+    // kernels whose pin controller releases lines to input, an LED that never stays lit.
+    const gpiod = await openGpiod(spec, pin, deps, field, false);
     if ('driver' in gpiod) return gpiod;
     const sysfs = await openSysfsGpio(spec, pin, deps, field);
     if ('driver' in sysfs) return { driver: sysfs.driver, notes: sysfs.notes.map((n) => `${gpiod.reason}; ${n}`) };
+    const oneShot = await openGpiod(spec, pin, deps, field, true);
+    if ('driver' in oneShot) return { driver: oneShot.driver, notes: oneShot.notes.map((n) => `${sysfs.reason}; ${n}`) };
     throw new Error(`${field}.pin: no way to drive line ${pin}: libgpiod: ${gpiod.reason}; sysfs GPIO: ${sysfs.reason}`);
   }
   const board = openBoardLed(spec, deps);
   if ('driver' in board) return board;
-  return { driver: simulated(deps), notes: [`${board.reason}; LED simulated`] };
+  return {
+    driver: simulated(deps),
+    notes: [`${board.reason}; LED simulated`],
+    ...(board.refused ? { problem: `${field}.${board.field}: ${board.reason}` } : {}),
+  };
 }
 
-async function openGpiod(spec: LedSpec, pin: number, deps: LedDeps, field: string): Promise<Attempt> {
+async function openGpiod(spec: LedSpec, pin: number, deps: LedDeps, field: string, oneShotOk = true): Promise<Attempt> {
   const probe = await probeGpiod(deps.commands);
   if (!probe.ok) return { field: 'backend', reason: probe.reason };
+  if (!oneShotOk && !(probe.tools.version === 2 && probe.tools.interactive)) {
+    return { field: 'backend', reason: `gpioset ${probe.tools.versionText} has no interactive mode (tried after sysfs GPIO)` };
+  }
   const chip = findChip(probe.chips, spec.chip);
   if (!chip) return chipNotFound(spec, `gpiodetect lists ${describeChips(probe.chips)}`);
   const problem = lineProblem(chip, pin);
@@ -142,7 +160,7 @@ function openBoardLed(spec: LedSpec, deps: LedDeps): Attempt {
     const driver = SysfsLed.open({ fs, name, activeLow: spec.activeLow ?? false, onError: deps.onError });
     return { driver, notes: [`using ${driver.description}, taken over from trigger ${driver.originalTrigger}`] };
   } catch (e) {
-    return { field: 'led', reason: (e as Error).message };
+    return { field: 'led', reason: (e as Error).message, refused: true };
   }
 }
 

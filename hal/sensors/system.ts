@@ -41,10 +41,36 @@ export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Er
   });
 }
 
-/** Reads a system file, bounded by `timeoutMs`; rejects with the raw errno error or a ReadTimeout. */
+/** An earlier read of the same source timed out and has still not come back from the kernel. */
+export class StillBlocked extends Error {
+  constructor(readonly source: string) {
+    super(`${source}: an earlier read is still blocked in the kernel (device or bus hung?); not reading again until it returns`);
+  }
+}
+
+/** Sources whose last read timed out and is still pending: each one holds a libuv thread. */
+const blocked = new Set<string>();
+
+/**
+ * withTimeout, at most one outstanding read per source. A timed-out read cannot be cancelled and
+ * keeps one of libuv's four threads; starting another on every tick would soon take all four,
+ * and with them every other sensor and all asynchronous file work in the process.
+ */
+export function boundedOnce<T>(source: string, start: () => Promise<T>, ms: number, label = source): Promise<T> {
+  if (blocked.has(source)) return Promise.reject(new StillBlocked(label));
+  const work = (async () => start())();
+  return withTimeout(work, ms, () => {
+    blocked.add(source);
+    const release = (): void => void blocked.delete(source);
+    work.then(release, release);
+    return new ReadTimeout(label, ms);
+  });
+}
+
+/** Reads a system file, bounded by `timeoutMs`; rejects with the raw errno error, a ReadTimeout or StillBlocked. */
 export function readBounded(fs: FsRoot, path: string, timeoutMs: number): Promise<string> {
-  const work = (async () => fs.read(path))();
-  return withTimeout(work, timeoutMs, () => new ReadTimeout(path, timeoutMs));
+  // Keyed by the real path (two roots are two devices), named by the system path.
+  return boundedOnce(fs.path(path), () => fs.read(path), timeoutMs, path);
 }
 
 export function errnoOf(e: unknown): string | undefined {
@@ -54,7 +80,7 @@ export function errnoOf(e: unknown): string | undefined {
 
 /** What went wrong reading `path`, in words an operator can act on. */
 export function describeReadError(path: string, e: unknown): string {
-  if (e instanceof ReadTimeout) return e.message;
+  if (e instanceof ReadTimeout || e instanceof StillBlocked) return e.message;
   switch (errnoOf(e)) {
     case 'ENOENT':
       return `${path} missing (device not present or driver not loaded)`;
@@ -225,7 +251,7 @@ export class DiskSensor implements Sensor {
     let st: DiskStats;
     try {
       // A hung network mount blocks statfs indefinitely, hence the deadline.
-      st = await withTimeout((async () => this.#statfs(this.fs.path(this.mount)))(), this.#timeoutMs, () => new ReadTimeout(this.mount, this.#timeoutMs));
+      st = await boundedOnce(`statfs ${this.fs.path(this.mount)}`, () => this.#statfs(this.fs.path(this.mount)), this.#timeoutMs, this.mount);
     } catch (e) {
       const msg = errnoOf(e) === 'ENOENT' ? `mount point ${this.mount} does not exist` : describeReadError(`mount point ${this.mount}`, e);
       throw new SensorError(this.name, msg);

@@ -95,108 +95,113 @@ export class Agent {
       log,
       ...(deps.wallClock ? { wallClock: deps.wallClock } : {}),
     });
+    let host: NodeHost | undefined;
     // Before any socket: a device that cannot prove who it is should not start at all.
     const trust = DeviceTrust.open(state, { id, gen }, config, () => host?.node, log);
     // The LEDs say "booting" from here on; a device stuck below this line shows it.
     const hal = await DeviceHal.open(config.hal, { ...deps.hal, log, ...(deps.wallClock ? { wallClock: deps.wallClock } : {}) });
-    const wire = profileOf(config);
-    // Every datagram is sealed: the core packs what is left of the budget after the seal.
-    const profile = sealedProfile(wire);
-    const net = config.network;
-    let host: NodeHost | undefined;
-    const transport = await UdpTransport.open(
-      {
-        families: net.families,
-        group4: net.group4,
-        group6: net.group6,
-        groupPort: net.groupPort,
-        port: net.port,
-        interfaces: net.interfaces,
-        multicast: net.multicast,
-        ttl: net.ttl,
-        budget: wire.datagramBudget,
-        interfaceSource: deps.interfaces ?? new SystemInterfaces(),
-        interfaceCheckMs: net.interfaceCheckMs,
-        onNotice: (level, event, fields) => log.log(level, event, fields),
-        onAddressChange: (addr) => host?.node.readdress(addr),
-      },
-      (bytes, from, via) => host?.receive(bytes, from, via),
-    );
-    const seeds = net.seeds.map((s, i) => {
-      const ep = parseAddress(s, `network.seeds[${i}]`, net.port);
-      return formatAddress(ep.host, ep.port);
-    });
-    // The configured intent, not whether a group is joined right now: a Pi often starts before
-    // DHCP or Wi-Fi is up. Until the group is joined, the per-peer fallback and the seeds carry it.
-    const multicast = net.multicast;
-    const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: new CryptoRng(), size: sizeOf, multicast, seeds, signer: trust.gate.signer });
-    let agent: Agent | undefined;
-    const keySync = new KeySync(
-      { key: trust.key, passport: () => trust.gate.ownPassport(host?.node.incarnation ?? 0, false) },
-      trust.gate,
-      keyring,
-      () => host,
-      () => {
-        try {
-          saveKeyring(keyringFile, keyring);
-        } catch (e) {
-          log.log('error', 'keyring-not-saved', { error: (e as Error).message });
-        }
-      },
-      log,
-      monotonicClock,
-    );
-    host = new NodeHost({
-      node,
-      clock: monotonicClock,
-      budget: wire.datagramBudget,
-      channel: new FleetChannel(keyring, id, gen),
-      onOldKey: (k, st, from) => keySync.oldKey(k, st, from),
-      onControl: (plain, from) => keySync.control(plain, from),
-      gate: trust.gate,
-      send: (to, bytes) => transport.send(to, bytes),
-      onEvent: (e) => {
-        agent?.logEvent(e);
-        trust.observe(e, id);
-      },
-      onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
-    });
-    const own = state.loadOwnKeys();
-    agent = new Agent(config, state, transport, host, own, keyring, keySync, trust, hal, log);
-    log.log('info', 'node-starting', {
-      node: id,
-      gen,
-      addr: transport.localAddress,
-      profile: profile.name,
-      multicast,
-      families: net.families.join(','),
-      seeds: seeds.join(',') || undefined,
-      state_dir: config.node.stateDir,
-      fleet_key: formatKeyId(keyring.primaryId!),
-      device_key: trust.fingerprint,
-      admin: trust.admin ? 'certificate' : undefined,
-    });
-    if (net.multicast && !transport.multicastReady) {
-      log.log('warn', 'multicast-unavailable', {
-        reason: 'no interface could join the group yet; interfaces are re-read every network.interfaceCheckMs',
-        fallback: seeds.length > 0 ? 'seeds' : 'none until an interface comes up: set network.seeds',
-      });
-    }
     try {
-      agent.#api = await startApi(apiSocketPath(config), agent.#backend());
+      const wire = profileOf(config);
+      // Every datagram is sealed: the core packs what is left of the budget after the seal.
+      const profile = sealedProfile(wire);
+      const net = config.network;
+      const transport = await UdpTransport.open(
+        {
+          families: net.families,
+          group4: net.group4,
+          group6: net.group6,
+          groupPort: net.groupPort,
+          port: net.port,
+          interfaces: net.interfaces,
+          multicast: net.multicast,
+          ttl: net.ttl,
+          budget: wire.datagramBudget,
+          interfaceSource: deps.interfaces ?? new SystemInterfaces(),
+          interfaceCheckMs: net.interfaceCheckMs,
+          onNotice: (level, event, fields) => log.log(level, event, fields),
+          onAddressChange: (addr) => host?.node.readdress(addr),
+        },
+        (bytes, from, via) => host?.receive(bytes, from, via),
+      );
+      const seeds = net.seeds.map((s, i) => {
+        const ep = parseAddress(s, `network.seeds[${i}]`, net.port);
+        return formatAddress(ep.host, ep.port);
+      });
+      // The configured intent, not whether a group is joined right now: a Pi often starts before
+      // DHCP or Wi-Fi is up. Until the group is joined, the per-peer fallback and the seeds carry it.
+      const multicast = net.multicast;
+      const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: new CryptoRng(), size: sizeOf, multicast, seeds, signer: trust.gate.signer });
+      let agent: Agent | undefined;
+      const keySync = new KeySync(
+        { key: trust.key, passport: () => trust.gate.ownPassport(host?.node.incarnation ?? 0, false) },
+        trust.gate,
+        keyring,
+        () => host,
+        () => {
+          try {
+            saveKeyring(keyringFile, keyring);
+          } catch (e) {
+            log.log('error', 'keyring-not-saved', { error: (e as Error).message });
+          }
+        },
+        log,
+        monotonicClock,
+      );
+      host = new NodeHost({
+        node,
+        clock: monotonicClock,
+        budget: wire.datagramBudget,
+        channel: new FleetChannel(keyring, id, gen),
+        onOldKey: (k, st, from) => keySync.oldKey(k, st, from),
+        onControl: (plain, from) => keySync.control(plain, from),
+        gate: trust.gate,
+        send: (to, bytes) => transport.send(to, bytes),
+        onEvent: (e) => {
+          agent?.logEvent(e);
+          trust.observe(e, id);
+        },
+        onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
+      });
+      const own = state.loadOwnKeys();
+      agent = new Agent(config, state, transport, host, own, keyring, keySync, trust, hal, log);
+      log.log('info', 'node-starting', {
+        node: id,
+        gen,
+        addr: transport.localAddress,
+        profile: profile.name,
+        multicast,
+        families: net.families.join(','),
+        seeds: seeds.join(',') || undefined,
+        state_dir: config.node.stateDir,
+        fleet_key: formatKeyId(keyring.primaryId!),
+        device_key: trust.fingerprint,
+        admin: trust.admin ? 'certificate' : undefined,
+      });
+      if (net.multicast && !transport.multicastReady) {
+        log.log('warn', 'multicast-unavailable', {
+          reason: 'no interface could join the group yet; interfaces are re-read every network.interfaceCheckMs',
+          fallback: seeds.length > 0 ? 'seeds' : 'none until an interface comes up: set network.seeds',
+        });
+      }
+      try {
+        agent.#api = await startApi(apiSocketPath(config), agent.#backend());
+      } catch (e) {
+        await transport.close();
+        throw e;
+      }
+      host.start();
+      const h = host;
+      trust.attach((k, v) => h.set(k, v));
+      agent.#startPeriodicGc();
+      for (const [k, v] of own) host.set(k, v.value);
+      if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
+      hal.start(host);
+      return agent;
     } catch (e) {
-      await transport.close();
+      // The LEDs go back to the system (and say nothing) rather than blink "booting" over the error.
       await hal.stop();
       throw e;
     }
-    host.start();
-    const h = host;
-    trust.attach((k, v) => h.set(k, v));
-    agent.#startPeriodicGc();
-    for (const [k, v] of own) host.set(k, v.value);
-    if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
-    hal.start(host);
-    return agent;
   }
 
   /**

@@ -14,17 +14,18 @@ import { SystemCommands, type CommandRunner } from '../../hal/command.js';
 import type { LedDriver } from '../../hal/leds/led.js';
 import { LedPlayer } from '../../hal/leds/player.js';
 import { PATTERNS, renderPattern, type LedStatus } from '../../hal/leds/patterns.js';
-import { openLed } from '../../hal/leds/select.js';
+import { openLed, type LedSpec } from '../../hal/leds/select.js';
+import { SENSOR_PREFIX } from '../sensing/reading.js';
 import { SimulatedLed } from '../../hal/leds/simulated.js';
 import { createSensor, detectSensors, type SensorSpec } from '../../hal/sensors/catalog.js';
 import type { Sensor } from '../../hal/sensors/sensor.js';
 import type { HalConfig, SensorConfig } from '../config/hal-config.js';
 import { aggregate, deviceRows } from '../sensing/aggregate.js';
 import { Sampler } from '../sensing/sampler.js';
-import { CronScheduler, type Scheduler } from '../sensing/schedule.js';
+import { CronScheduler, longestGapS, type Scheduler } from '../sensing/schedule.js';
 import { defaultDeadband } from '../sensing/deadband-defaults.js';
 import { LedStatusMachine, type StatusDecision } from '../status/led-status.js';
-import { DEFAULT_IDENTIFY_S, identifyKey, identifyRequesters, MAX_IDENTIFY_S } from '../status/identify.js';
+import { DEFAULT_IDENTIFY_S, identifyKey, identifyRequesters, isIdentifyRequest, MAX_IDENTIFY_S } from '../status/identify.js';
 import { KeyMismatchWatch } from '../status/key-mismatch.js';
 import type { Logger } from './log.js';
 import { monotonicClock, type NodeHost } from './node-host.js';
@@ -49,6 +50,33 @@ interface SensorEntry {
 interface Led {
   readonly name: string;
   readonly player: LedPlayer;
+  readonly writes: WriteErrors;
+}
+
+/** A failing LED write is logged once a minute (not on every blink) and shown as a problem while it lasts. */
+class WriteErrors {
+  count = 0;
+  last: { at: number; message: string } | undefined;
+  #loggedAt = -Infinity;
+
+  constructor(
+    readonly led: string,
+    readonly log: Logger,
+  ) {}
+
+  record(e: Error): void {
+    const now = monotonicClock();
+    this.count++;
+    this.last = { at: now, message: e.message };
+    if (now - this.#loggedAt < 60_000) return;
+    this.#loggedAt = now;
+    this.log.log('warn', 'led-write-failed', { led: this.led, error: e.message, failures: this.count });
+  }
+
+  /** A problem while writes failed within the last few seconds. */
+  problem(now: number): string | undefined {
+    return this.last && now - this.last.at < 5000 ? `LED ${this.led}: writes failing: ${this.last.message}` : undefined;
+  }
 }
 
 export class DeviceHal {
@@ -64,9 +92,16 @@ export class DeviceHal {
   #mismatch = new KeyMismatchWatch();
   #timer: NodeJS.Timeout | undefined;
   #decision: StatusDecision = { status: 'booting', reasons: ['starting'] };
-  readonly #restoreOnExit = (): void => this.#restoreSync();
+  readonly #restoreOnExit: () => void;
+  /** Renews "booting" until the node is up: a slow start must not look like a hung one. */
+  #bootTimer: NodeJS.Timeout | undefined;
 
-  private constructor(config: HalConfig, deps: DeviceHalDeps, leds: Led[], sensors: readonly SensorEntry[], problems: string[]) {
+  private constructor(config: HalConfig, deps: DeviceHalDeps, leds: Led[], sensors: readonly SensorEntry[], problems: string[], restore: () => void) {
+    this.#restoreOnExit = restore;
+    this.#bootTimer = setInterval(() => {
+      for (const l of leds) l.player.show(PATTERNS.booting);
+    }, STATUS_INTERVAL_MS);
+    this.#bootTimer.unref();
     this.#config = config;
     this.#deps = deps;
     this.#log = deps.log;
@@ -85,43 +120,33 @@ export class DeviceHal {
     const commands = deps.commands ?? new SystemCommands();
     const problems: string[] = [];
     const leds: Led[] = [];
-    for (const [i, spec] of config.leds.entries()) {
-      const field = `hal.leds[${i}]`;
-      let driver: LedDriver;
-      try {
-        const opened = await openLed(config.simulate === true ? { ...spec, backend: 'simulated' } : spec, {
-          fs,
-          commands,
-          onError: (e) => log.log('warn', 'led-write-failed', { led: spec.name, error: e.message }),
-          field,
-        });
-        driver = opened.driver;
-        for (const note of opened.notes) log.log('info', 'led-choice', { led: spec.name, note });
-      } catch (e) {
-        // Shown on the LEDs that work, in the log and in `murmur status`; the node still runs.
-        problems.push((e as Error).message);
-        log.log('error', 'led-unavailable', { led: spec.name, error: (e as Error).message, fallback: 'simulated' });
-        driver = new SimulatedLed();
-      }
-      log.log('info', 'led-ready', { led: spec.name, backend: driver.backend, device: driver.description });
-      const player = new LedPlayer(driver, {
-        leaseMs: 5 * STATUS_INTERVAL_MS,
-        onLeaseExpired: () => log.log('error', 'led-lease-expired', { led: spec.name, reason: 'the status loop stopped renewing it; LED turned off' }),
+    // Registered before the first LED is taken over: a crash from here on still hands it back.
+    const restore = (): void => {
+      for (const l of leds) (l.player.driver as LedDriver & { restoreSync?: () => void }).restoreSync?.();
+    };
+    process.on('exit', restore);
+    try {
+      for (const [i, spec] of config.leds.entries()) leds.push(await openOne(spec, `hal.leds[${i}]`, config, fs, commands, log, problems));
+      const specs: SensorConfig[] = config.sensors === 'auto' ? autoSensors(fs, config) : [...config.sensors];
+      const sensors = specs.map((c, i) => {
+        try {
+          return { sensor: createSensor(c, { fs, commands }), config: c };
+        } catch (e) {
+          throw new Error(`hal.sensors[${i}]: ${(e as Error).message}`);
+        }
       });
-      player.show(PATTERNS.booting);
-      leds.push({ name: spec.name, player });
+      log.log('info', 'sensors-ready', { sensors: specs.map((s) => `${s.name}:${s.type}`).join(',') || 'none' });
+      return new DeviceHal(config, deps, leds, sensors, problems, restore);
+    } catch (e) {
+      await Promise.all(leds.map((l) => l.player.close()));
+      process.off('exit', restore);
+      throw e;
     }
-
-    const specs: SensorConfig[] = config.sensors === 'auto' ? autoSensors(fs, config) : [...config.sensors];
-    const sensors = specs.map((c) => ({ sensor: createSensor(c, { fs, commands }), config: c }));
-    log.log('info', 'sensors-ready', { sensors: specs.map((s) => `${s.name}:${s.type}`).join(',') || 'none' });
-    const hal = new DeviceHal(config, deps, leds, sensors, problems);
-    process.on('exit', hal.#restoreOnExit);
-    return hal;
   }
 
   /** Starts judging the LED status from `host` and sampling sensors into its own keys. */
   start(host: NodeHost): void {
+    clearInterval(this.#bootTimer);
     this.#host = host;
     const node = host.node;
     this.#machine = new LedStatusMachine(monotonicClock());
@@ -130,8 +155,9 @@ export class DeviceHal {
       this.#sensors.map(({ sensor, config }) => ({
         sensor,
         schedule: config.schedule,
-        deadband: (quantity: string, unit: string) => config.deadband[quantity] ?? config.deadband['*'] ?? defaultDeadband(unit),
-        maxIntervalS: config.maxIntervalS,
+        deadband: (quantity: string, unit: string) => config.deadband[quantity] ?? config.deadband['*'] ?? defaultDeadband(unit, quantity),
+        // Republishing happens on ticks: a slow schedule stretches the interval readers are promised.
+        maxIntervalS: Math.max(config.maxIntervalS, longestGapS(config.schedule)),
       })),
       {
         scheduler: this.#deps.scheduler ?? new CronScheduler({ log: (level, message) => this.#log.log(level, 'schedule-warning', { message }) }),
@@ -154,6 +180,7 @@ export class DeviceHal {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.#bootTimer);
     if (this.#timer) clearInterval(this.#timer);
     this.#sampler?.stop();
     await Promise.all(this.#leds.map((l) => l.player.close()));
@@ -172,10 +199,14 @@ export class DeviceHal {
     const peers = [...node.members()].map((m) => ({ id: m.id, status: m.status }));
     const alive = peers.filter((p) => p.status === 'alive').length;
     const problems = [...this.#problems];
+    for (const l of this.#leds) {
+      const p = l.writes.problem(now);
+      if (p) problems.push(p);
+    }
     const mismatch = this.#mismatch.update(now, host.refusals()['unknown-key'] ?? 0, alive);
     if (mismatch) problems.push(mismatch);
     const owners = [node.self.id, ...peers.filter((p) => p.status === 'alive' || p.status === 'suspect').map((p) => p.id)];
-    const identify = identifyRequesters(node.self.id, owners, (o, k) => node.kv.get(o, k, now) !== undefined);
+    const identify = identifyRequesters(node.self.id, owners, (o, k) => isIdentifyRequest(node.kv.get(o, k, now)));
     const d = this.#machine.update({ now, peers, health: node.health, loss: node.measuredLoss, problems, identify: identify.length > 0 });
     if (d.status !== this.#decision.status) {
       const p = PATTERNS[d.status];
@@ -228,11 +259,11 @@ export class DeviceHal {
       const o = node.kv.owner(m.id);
       if (!o) continue;
       for (const [k, e] of o.entries) {
-        if ((key === undefined ? k.startsWith('sensor/') : k === key) && e.value !== null) entries.push({ owner: m.id, key: k, value: e.value, at: e.at });
+        if ((key === undefined ? k.startsWith(SENSOR_PREFIX) : k === key) && e.value !== null) entries.push({ owner: m.id, key: k, value: e.value, at: e.at });
       }
     }
     if (key === undefined) return aggregate({ members, entries }, now);
-    if (entries.length === 0) return undefined;
+    if (entries.length === 0 || !key.startsWith(SENSOR_PREFIX)) return undefined;
     return deviceRows({ members, entries }, key, now);
   }
 
@@ -240,7 +271,7 @@ export class DeviceHal {
   identify(target: string, seconds: number | undefined, off: boolean): unknown {
     const host = this.#host!;
     const node = host.node;
-    if (target !== node.self.id && !node.member(target)) throw new Error(`target: no device "${target}" is known here (murmur members lists them)`);
+    if (target !== node.self.id && !node.member(target)) throw new Error(`target: no device "${target}" is known here (GET /v1/members lists them)`);
     const key = identifyKey(target);
     if (off) {
       if (node.kv.get(node.self.id, key, monotonicClock())) host.delete(key);
@@ -252,11 +283,30 @@ export class DeviceHal {
     this.#log.log('info', 'identify-requested', { target, seconds: s });
     return { target, seconds: s };
   }
+}
 
-  /** Hands on-board LEDs back to the kernel if the process exits without a clean stop. */
-  #restoreSync(): void {
-    for (const l of this.#leds) (l.player.driver as LedDriver & { restoreSync?: () => void }).restoreSync?.();
+async function openOne(spec: LedSpec, field: string, config: HalConfig, fs: FsRoot, commands: CommandRunner, log: Logger, problems: string[]): Promise<Led> {
+  const writes = new WriteErrors(spec.name, log);
+  let driver: LedDriver;
+  try {
+    const opened = await openLed(config.simulate === true ? { ...spec, backend: 'simulated' } : spec, { fs, commands, onError: (e) => writes.record(e), field });
+    driver = opened.driver;
+    for (const note of opened.notes) log.log('info', 'led-choice', { led: spec.name, note });
+    if (opened.problem) problems.push(opened.problem);
+    else if (driver.backend === 'simulated' && config.simulate === false) problems.push(`${field}: no LED hardware found, and hal.simulate is false`);
+  } catch (e) {
+    // Shown on the LEDs that work, in the log and in /v1/status; the node still runs.
+    problems.push((e as Error).message);
+    log.log('error', 'led-unavailable', { led: spec.name, error: (e as Error).message, fallback: 'simulated' });
+    driver = new SimulatedLed();
   }
+  log.log('info', 'led-ready', { led: spec.name, backend: driver.backend, device: driver.description });
+  const player = new LedPlayer(driver, {
+    leaseMs: 5 * STATUS_INTERVAL_MS,
+    onLeaseExpired: () => log.log('error', 'led-lease-expired', { led: spec.name, reason: 'the status loop stopped renewing it; LED turned off' }),
+  });
+  player.show(PATTERNS.booting);
+  return { name: spec.name, player, writes };
 }
 
 /**

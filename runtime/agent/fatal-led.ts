@@ -10,14 +10,14 @@ import { LedPlayer } from '../../hal/leds/player.js';
 import { PATTERNS } from '../../hal/leds/patterns.js';
 import { openLed } from '../../hal/leds/select.js';
 
-/** Long enough to be seen by someone looking; short enough not to delay a restart much. */
+/** Long enough to be seen by someone looking; short enough not to delay a restart much. MURMUR_FATAL_LED_MS overrides it (tests). */
 export const FATAL_LED_MS = 10_000;
 
 /**
  * Plays "error" on the board LED for `ms`, then hands it back. Does nothing on a machine
  * without one, and never throws: the caller is already on its way out with a real error.
  */
-export async function showFatalError(root = '/', ms = FATAL_LED_MS): Promise<void> {
+export async function showFatalError(root = '/', ms = Number(process.env.MURMUR_FATAL_LED_MS ?? FATAL_LED_MS)): Promise<void> {
   try {
     const { driver } = await openLed({ name: 'status', backend: 'auto' }, { fs: new FsRoot(root), commands: new SystemCommands(), onError: () => {} });
     if (driver.backend === 'simulated') return;

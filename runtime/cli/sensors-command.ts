@@ -7,7 +7,7 @@ import { parseArgs } from './target-args.js';
 export const sensorsHelp = `usage: murmur sensors [KEY | --fleet] [options]
 
   murmur sensors          this device's sensors: last reading or error, and counters
-  murmur sensors --fleet  every sensor key across the fleet: devices, min, mean, max,
+  murmur sensors --fleet  every sensor key across the fleet: devices with a fresh reading, min, mean, max,
                           and which devices are stale or report an error
   murmur sensors KEY      one key (e.g. sensor/cpu/temperature), one row per device
 
@@ -37,7 +37,7 @@ export async function sensorsCommand(args: readonly string[], io: CliIo): Promis
     return 0;
   }
   if (key !== undefined) io.out(table(['device', 'value', 'unit', 'age', 'state'], (body as Row[]).map(deviceRow)));
-  else if (fleet) io.out(table(['key', 'devices', 'min', 'mean', 'max', 'unit', 'stale', 'errors'], (body as Row[]).map(aggregateRow)));
+  else if (fleet) io.out(table(['key', 'fresh', 'min', 'mean', 'max', 'unit', 'stale', 'errors'], (body as Row[]).map(aggregateRow)));
   else io.out(table(['sensor', 'type', 'state', 'reading', 'reads', 'failures'], ((body as Row).sensors as Row[]).map(localRow)));
   return 0;
 }

@@ -26,7 +26,8 @@ options (each overrides the config file):
   --fleet-key-file FILE  security.fleetKeyFile, the fleet key read into the keyring on first start
   --admin-public-key K   security.adminPublicKey: admit only devices with a certificate it signed
   --hal-root DIR         hal.root: find /sys, /proc and /dev under DIR (a fake tree, for demos and tests)
-  --simulate-hardware    hal.simulate = true: simulated LEDs and sensors, whatever the machine has
+  --simulate-hardware    hal.simulate = true: simulated LEDs and environment sensor, whatever the machine
+                         has (load, memory, disk and uptime are still read from /proc)
   --log-level LEVEL      log.level: debug, info, warn, error`;
 
 export function parseStartArgs(args: readonly string[]): { file: string | undefined; overrides: Record<string, unknown> } {

@@ -145,7 +145,9 @@ function validate(c: Obj, src: string): MurmurConfig {
       interfaceCheckMs: int(net, 'interfaceCheckMs', 'network.interfaceCheckMs', 0, 3_600_000),
     },
     security: { fleetKeyFile, adminPublicKey, keyGraceDays: int(sec, 'keyGraceDays', 'security.keyGraceDays', 0, 3650) },
-    hal: validateHal(c.hal as Obj, fail),
+    hal: validateHal(c.hal as Obj, fail, (path, message) => {
+      throw new ConfigError(`config ${src}: ${path}: ${message}`);
+    }),
     api: { socket: str(api, 'socket', 'api.socket') },
     log: { level: level as Level },
   };

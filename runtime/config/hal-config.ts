@@ -3,7 +3,9 @@
 
 import { LED_BACKENDS } from '../../hal/leds/led.js';
 import type { LedSpec } from '../../hal/leds/select.js';
-import { SENSOR_TYPES, type SensorSpec } from '../../hal/sensors/catalog.js';
+import { createSensor, SENSOR_TYPES, type SensorSpec } from '../../hal/sensors/catalog.js';
+import { FsRoot } from '../../hal/fs-root.js';
+import { SystemCommands } from '../../hal/command.js';
 import { validateSchedule } from '../sensing/schedule.js';
 
 export interface SensorConfig extends SensorSpec {
@@ -24,10 +26,12 @@ export interface HalConfig {
 
 type Obj = Record<string, unknown>;
 type Fail = (path: string, expected: string, got: unknown) => never;
+/** Fails with a message of its own for `path` (when "expected X, got Y" does not fit). */
+type Bad = (path: string, message: string) => never;
 
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
 
-export function validateHal(h: Obj, fail: Fail): HalConfig {
+export function validateHal(h: Obj, fail: Fail, bad: Bad): HalConfig {
   const root = h.root;
   if (typeof root !== 'string' || !root.startsWith('/')) fail('hal.root', 'an absolute path', root);
   const simulate = h.simulate;
@@ -38,7 +42,11 @@ export function validateHal(h: Obj, fail: Fail): HalConfig {
     Number.isInteger(o[k]) && (o[k] as number) >= lo && (o[k] as number) <= hi ? (o[k] as number) : fail(path, `an integer ${lo}-${hi}`, o[k]);
   const schedule = (v: unknown, path: string): string => {
     if (typeof v !== 'string') return fail(path, 'a cron expression such as "*/30 * * * * *"', v);
-    validateSchedule(v, path);
+    try {
+      validateSchedule(v, path);
+    } catch (e) {
+      bad(path, (e as Error).message.replace(`${path}: `, ''));
+    }
     return v;
   };
   const sampling = {
@@ -55,7 +63,17 @@ export function validateHal(h: Obj, fail: Fail): HalConfig {
   let sensors: HalConfig['sensors'] = 'auto';
   if (h.sensors !== 'auto') {
     if (!Array.isArray(h.sensors)) fail('hal.sensors', '"auto" or a list of sensors', h.sensors);
-    sensors = (h.sensors as unknown[]).map((x, i) => sensor(x, `hal.sensors[${i}]`, sampling, fail, schedule));
+    sensors = (h.sensors as unknown[]).map((x, i) => {
+      const c = sensor(x, `hal.sensors[${i}]`, sampling, fail, schedule);
+      // The reader's own checks (options that do not apply to the type, a missing device), now
+      // rather than at start, when the LEDs are already taken over.
+      try {
+        createSensor(c, { fs: new FsRoot('/'), commands: new SystemCommands() });
+      } catch (e) {
+        bad(`hal.sensors[${i}]`, (e as Error).message);
+      }
+      return c;
+    });
     unique(sensors.map((x) => x.name), 'hal.sensors', fail);
   }
   return { root: root as string, simulate: simulate as boolean | 'auto', leds, sensors, sampling };
@@ -74,7 +92,7 @@ function led(x: unknown, path: string, fail: Fail): LedSpec {
     spec.pin = o.pin as number;
   }
   if (o.chip !== undefined) {
-    if (typeof o.chip !== 'string' || !/^gpiochip\d+$/.test(o.chip)) fail(`${path}.chip`, 'a chip name such as "gpiochip0"', o.chip);
+    if (typeof o.chip !== 'string' || o.chip === '') fail(`${path}.chip`, 'a chip name or label such as "gpiochip0" or "pinctrl-bcm2711"', o.chip);
     spec.chip = o.chip as string;
   }
   if (o.led !== undefined) {

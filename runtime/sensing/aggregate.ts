@@ -23,6 +23,9 @@ export interface FleetState {
   readonly entries: ReadonlyArray<{ readonly owner: string; readonly key: string; readonly value: unknown; readonly at: number }>;
 }
 
+/** The longest republish interval believed from a peer: a day. */
+export const MAX_TRUSTED_INTERVAL_S = 86_400;
+
 export interface AggregateOptions {
   /** Added to 2 × i before a reading counts as stale: gossip delay and timer lateness. Default 10 s. */
   readonly staleSlackMs?: number;
@@ -115,7 +118,8 @@ function classify(state: FleetState, now: number, options: AggregateOptions, onl
       const age = now - e.at;
       let s: RowState;
       if (!reading) s = 'malformed';
-      else if (member !== 'alive' || age > 2 * reading.i * 1000 + slack) s = 'stale';
+      // `i` is the publisher's word; capped, so a peer announcing i = 1e308 cannot stay fresh forever.
+      else if (member !== 'alive' || age > 2 * Math.min(reading.i, MAX_TRUSTED_INTERVAL_S) * 1000 + slack) s = 'stale';
       else s = reading.ok ? 'fresh' : 'error';
       rows.push({ owner, member, reading, age, state: s });
     }

@@ -14,6 +14,12 @@ const BY_UNIT: Readonly<Record<string, number>> = {
   s: Infinity,
 };
 
-export function defaultDeadband(unit: string): number {
-  return BY_UNIT[unit] ?? 0;
+/** Quantities without a unit of their own. */
+const BY_QUANTITY: Readonly<Record<string, number>> = {
+  // Wi-Fi link quality (out of 70 on most drivers) follows the signal level and jitters by 1-2 on every read.
+  quality: 5,
+};
+
+export function defaultDeadband(unit: string, quantity = ''): number {
+  return BY_UNIT[unit] ?? BY_QUANTITY[quantity] ?? 0;
 }

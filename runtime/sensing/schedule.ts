@@ -94,3 +94,21 @@ export function validateSchedule(expression: unknown, field: string): void {
     }
   });
 }
+
+/**
+ * The longest gap between runs of `expression` over its next `runs` firings, in seconds. A
+ * reading can only be republished on a tick, so a sensor sampled hourly cannot promise readers
+ * a fresh value every 5 minutes: the interval it announces must be at least this.
+ */
+export function longestGapS(expression: string, runs = 48): number {
+  validateSchedule(expression, 'schedule');
+  const t = createTask(expression, () => {}, { unref: true });
+  try {
+    const next = t.getNextRuns(runs).map((d) => d.getTime());
+    let gap = 0;
+    for (let i = 1; i < next.length; i++) gap = Math.max(gap, next[i]! - next[i - 1]!);
+    return Math.ceil(gap / 1000);
+  } finally {
+    void t.destroy();
+  }
+}

@@ -18,6 +18,15 @@ export function identifyKey(target: string): string {
 }
 
 /**
+ * Whether a stored entry is a well-formed request. It comes from another device, so it is
+ * held to what the API lets a device publish: `true`, with a TTL of 1 s to MAX_IDENTIFY_S. A
+ * request without a TTL would never end, and identify outranks every other status.
+ */
+export function isIdentifyRequest(e: { readonly value: unknown; readonly ttlMs: number } | undefined): boolean {
+  return e !== undefined && e.value === true && e.ttlMs > 0 && e.ttlMs <= MAX_IDENTIFY_S * 1000;
+}
+
+/**
  * Who currently asks `self` to identify itself: owners (this device included) holding a live,
  * unexpired identify key for it. `live(owner, key)` is the KV store's TTL-aware lookup.
  */

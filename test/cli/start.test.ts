@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -69,5 +69,69 @@ describe('murmur start', () => {
     // The key was flushed on the way out, even though the coalescing delay had not passed.
     expect(JSON.parse(readFileSync(join(state, 'own-keys.json'), 'utf8'))).toEqual({ keys: { role: { value: 'gateway' } } });
     expect(JSON.parse(readFileSync(join(state, 'boot.json'), 'utf8')).gen).toBeGreaterThan(1_700_000_000);
+  });
+});
+
+describe('murmur start that cannot start, on a device with a board LED', () => {
+  const ACT = 'sys/class/leds/ACT';
+  const board = (): string => {
+    const root = join(dir, 'root');
+    mkdirSync(join(root, ACT), { recursive: true });
+    writeFileSync(join(root, ACT, 'trigger'), 'none timer heartbeat default-on [mmc0]\n');
+    writeFileSync(join(root, ACT, 'brightness'), '0\n');
+    writeFileSync(join(root, ACT, 'max_brightness'), '1\n');
+    return root;
+  };
+  const env = { ...process.env, MURMUR_FATAL_LED_MS: '1500' };
+
+  it('a bad cron expression is a config error (exit 78), shown as error on the LED, which is then handed back', () => {
+    const root = board();
+    const f = join(dir, 'c.json');
+    writeFileSync(f, JSON.stringify({ hal: { sensors: [{ name: 'x', type: 'load', schedule: '*/70 * * * *' }] } }));
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [BIN, 'start', '--config', f, '--hal-root', root, '--state-dir', join(dir, 's')], { encoding: 'utf8', env });
+    expect(r.status).toBe(78);
+    expect(r.stderr).toMatch(/c\.json: hal\.sensors\[0\]\.schedule: "\*\/70 \* \* \* \*" is not a valid cron expression/);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+    expect(readFileSync(join(root, ACT, 'trigger'), 'utf8')).toContain('mmc0');
+  });
+
+  it('a start that fails after the LEDs were taken over hands them back to the kernel', () => {
+    const root = board();
+    const state = join(dir, 's');
+    mkdirSync(state, { recursive: true });
+    // Not a socket: the API refuses to replace it, after the HAL, keys and sockets are up.
+    writeFileSync(join(state, 'murmur.sock'), 'a file');
+    const r = spawnSync(process.execPath, [BIN, 'start', '--hal-root', root, '--state-dir', state, '--no-multicast', '--families', 'ipv4', '--port', '0'], { encoding: 'utf8', env });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/event=start-failed .*exists and is not a socket/);
+    expect(r.stdout).toMatch(/event=led-ready led=status backend=sysfs-led/);
+    expect(readFileSync(join(root, ACT, 'trigger'), 'utf8')).toContain('mmc0');
+  });
+});
+
+describe('murmur start whose port is taken', () => {
+  it('fails naming the socket, and the board LED it had taken over is handed back', async () => {
+    const { createSocket } = await import('node:dgram');
+    const held = createSocket('udp4');
+    await new Promise<void>((r) => held.bind(0, '0.0.0.0', () => r()));
+    const port = held.address().port;
+    try {
+      const root = join(dir, 'root');
+      mkdirSync(join(root, 'sys/class/leds/ACT'), { recursive: true });
+      writeFileSync(join(root, 'sys/class/leds/ACT/trigger'), 'none timer [mmc0]\n');
+      writeFileSync(join(root, 'sys/class/leds/ACT/brightness'), '0\n');
+      writeFileSync(join(root, 'sys/class/leds/ACT/max_brightness'), '1\n');
+      const r = spawnSync(process.execPath, [BIN, 'start', '--hal-root', root, '--state-dir', join(dir, 's'), '--no-multicast', '--families', 'ipv4', '--port', String(port)], {
+        encoding: 'utf8',
+        env: { ...process.env, MURMUR_FATAL_LED_MS: '0' },
+      });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/event=start-failed/);
+      expect(r.stdout).toMatch(new RegExp(`${port}`));
+      expect(readFileSync(join(root, 'sys/class/leds/ACT/trigger'), 'utf8')).toContain('mmc0');
+    } finally {
+      held.close();
+    }
   });
 });

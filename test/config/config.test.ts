@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../runtime/config/config.js';
+import { ConfigError, loadConfig } from '../../runtime/config/config.js';
 
 let dir: string;
 beforeEach(() => {
@@ -97,7 +97,11 @@ describe('hal config', () => {
     ['{"hal": {"sampling": {"maxIntervalS": 1}}}', /hal\.sampling\.maxIntervalS: expected an integer 10-86400, got 1/],
     ['{"hal": {"root": "fake"}}', /hal\.root: expected an absolute path/],
     ['{"hal": {"simulate": "yes"}}', /hal\.simulate: expected "auto", true or false/],
+    ['{"hal": {"sensors": [{"name": "room", "type": "iio"}]}}', /hal\.sensors\[0\]: sensor "room": type iio needs field "device"/],
+    ['{"hal": {"sensors": [{"name": "cpu", "type": "load", "zone": "0"}]}}', /hal\.sensors\[0\]: sensor "cpu": field "zone" does not apply to type load/],
   ])('rejects %s naming the field', (text, msg) => {
+    // A ConfigError: `murmur start` exits 78 with the message, no stack trace.
+    expect(() => loadConfig(file(text))).toThrow(ConfigError);
     expect(() => loadConfig(file(text))).toThrow(msg);
   });
 });

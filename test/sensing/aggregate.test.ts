@@ -144,3 +144,13 @@ describe('deviceRows', () => {
     expect(deviceRows(fleet([['a', 'alive', KEY, okv(1), 0]]), 'sensor/none/x', NOW)).toEqual([]);
   });
 });
+
+describe('a peer announcing an absurd interval', () => {
+  it('is stale after two days of silence however long it claims to be quiet', async () => {
+    const { aggregate, MAX_TRUSTED_INTERVAL_S } = await import('../../runtime/sensing/aggregate.js');
+    const value = JSON.stringify({ v: 1, u: '°C', t: 0, i: 1e300 });
+    const state = { members: [{ id: 'a', status: 'alive' as const }], entries: [{ owner: 'a', key: 'sensor/x/temperature', value, at: 0 }] };
+    expect(aggregate(state, 1000)[0]!.count).toBe(1);
+    expect(aggregate(state, 2 * MAX_TRUSTED_INTERVAL_S * 1000 + 60_000)[0]!.stale).toEqual(['a']);
+  });
+});

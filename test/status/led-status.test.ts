@@ -106,3 +106,16 @@ describe('fleet key mismatch', () => {
     expect(w.update(40_000, 9, 0)).toBeUndefined();
   });
 });
+
+describe('identify requests from other devices', () => {
+  it('count only as the API makes them: true, with a TTL of 1 s to an hour', async () => {
+    const { isIdentifyRequest, identifyRequesters, identifyKey } = await import('../../runtime/status/identify.js');
+    expect(isIdentifyRequest({ value: true, ttlMs: 120_000 })).toBe(true);
+    expect(isIdentifyRequest({ value: true, ttlMs: 0 })).toBe(false);
+    expect(isIdentifyRequest({ value: true, ttlMs: 3_600_001 })).toBe(false);
+    expect(isIdentifyRequest({ value: 'yes', ttlMs: 1000 })).toBe(false);
+    expect(isIdentifyRequest(undefined)).toBe(false);
+    const held = new Map([[`a ${identifyKey('me')}`, true], [`b ${identifyKey('other')}`, true]]);
+    expect(identifyRequesters('me', ['a', 'b', 'c'], (o, k) => held.get(`${o} ${k}`) === true)).toEqual(['a']);
+  });
+});

@@ -39,12 +39,20 @@ describe('openLed, backend auto, with a pin', () => {
     expect(d.fs.writes).toEqual([]);
   });
 
-  it('libgpiod v1 runs gpioset per change', async () => {
+  it('libgpiod v1 runs gpioset per change, only when there is no sysfs GPIO', async () => {
     const d = deps(withGpiod('v1.6.3'));
     const { driver, notes } = await openLed(status({ pin: 4, activeLow: true }), d, F);
     expect(driver.backend).toBe('gpiod');
-    expect(notes).toEqual(['using libgpiod v1.6.3 (gpioset per change) on gpiochip0 (pinctrl-bcm2711) line 4']);
+    expect(notes).toEqual(['/sys/class/gpio/export not found (kernel without sysfs GPIO); using libgpiod v1.6.3 (gpioset per change) on gpiochip0 (pinctrl-bcm2711) line 4']);
     expect(d.commands.calls.at(-1)).toBe('gpioset gpiochip0 4=1');
+  });
+
+  it('prefers sysfs GPIO over gpioset without an interactive session (a process per blink, a line that may revert)', async () => {
+    sysfsGpio(tree, PI4_KERNEL_66);
+    const d = deps(withGpiod('v1.6.3'));
+    const { driver, notes } = await openLed(status({ pin: 17 }), d, F);
+    expect(driver.backend).toBe('sysfs-gpio');
+    expect(notes[0]).toMatch(/^gpioset v1\.6\.3 has no interactive mode .*; using sysfs GPIO chip gpiochip512/);
   });
 
   it('falls back to sysfs GPIO when gpioset is not installed, saying why', async () => {
@@ -115,13 +123,20 @@ describe('openLed, backend auto, without a pin', () => {
     expect((driver as SimulatedLed).recent()).toEqual([{ at: 50, on: true }]);
   });
 
-  it('simulates when the LED cannot be taken over (not root), saying why', async () => {
+  it('simulates when the LED cannot be taken over (not root), saying why, and reports it as a problem', async () => {
     boardLed('ACT');
     const d = deps();
     d.fs.failOn('/sys/class/leds/ACT/trigger', 'EACCES');
-    const { driver, notes } = await openLed(status(), d, F);
+    const { driver, notes, problem } = await openLed(status(), d, F);
     expect(driver.backend).toBe('simulated');
     expect(notes[0]).toMatch(/^\/sys\/class\/leds\/ACT\/trigger: EACCES.*; LED simulated$/);
+    expect(problem).toMatch(/^hal\.leds\[0\]\.led: \/sys\/class\/leds\/ACT\/trigger: EACCES/);
+  });
+
+  it('a machine without a board LED is no problem: simulated, quietly', async () => {
+    const { driver, problem } = await openLed(status(), deps(), F);
+    expect(driver.backend).toBe('simulated');
+    expect(problem).toBeUndefined();
   });
 });
 

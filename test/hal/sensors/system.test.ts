@@ -170,3 +170,23 @@ describe('UptimeSensor', () => {
     expect((await readErr(new UptimeSensor('uptime', tree.fs()))).message).toMatch(/\/proc\/uptime missing/);
   });
 });
+
+describe('a source that hangs', () => {
+  it('is read again only once its blocked read has returned, so hung reads cannot take every libuv thread', async () => {
+    const { boundedOnce, ReadTimeout, StillBlocked } = await import('../../../hal/sensors/system.js');
+    let release!: () => void;
+    let started = 0;
+    const start = (): Promise<string> => {
+      started++;
+      return new Promise<string>((r) => (release = () => r('late')));
+    };
+    await expect(boundedOnce('dev-a', start, 5)).rejects.toBeInstanceOf(ReadTimeout);
+    await expect(boundedOnce('dev-a', start, 5)).rejects.toBeInstanceOf(StillBlocked);
+    expect(started).toBe(1);
+    // Another source is not held up by this one.
+    await expect(boundedOnce('dev-b', async () => 'ok', 5)).resolves.toBe('ok');
+    release();
+    await new Promise((r) => setImmediate(r));
+    await expect(boundedOnce('dev-a', async () => 'back', 5)).resolves.toBe('back');
+  });
+});

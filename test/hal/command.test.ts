@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { SystemCommands } from '../../hal/command.js';
+
+describe('SystemCommands', () => {
+  const c = new SystemCommands();
+
+  it('reports exit codes and output; a missing program is 127, not a throw', async () => {
+    expect(await c.run('sh', ['-c', 'echo out; echo err >&2; exit 3'])).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect(await c.run('sh', ['-c', 'echo ok'])).toEqual({ code: 0, stdout: 'ok\n', stderr: '' });
+    expect(await c.run('murmur-no-such-tool', [])).toEqual({ code: 127, stdout: '', stderr: 'murmur-no-such-tool: not installed' });
+  });
+
+  it('gives up on a command that does not answer', async () => {
+    const r = await c.run('sleep', ['5'], 100);
+    expect(r.code).toBe(124);
+    expect(r.stderr).toBe('sleep: no answer within 100 ms');
+  });
+
+  it('feeds a session lines and reports its exit with everything it said', async () => {
+    const s = c.start('sh', ['-c', 'while read l; do [ "$l" = exit ] && { echo bye "$n" >&2; exit 7; }; n="$n$l"; done']);
+    const exited = new Promise<[number, string]>((r) => s.onExit((code, stderr) => r([code, stderr])));
+    s.write('a');
+    s.write('b\n');
+    s.write('exit');
+    expect(await exited).toEqual([7, 'bye ab']);
+    await s.close();
+    s.write('ignored after exit');
+  });
+
+  it('a session that cannot start reports it through onExit', async () => {
+    const s = c.start('murmur-no-such-tool', []);
+    const [code, stderr] = await new Promise<[number, string]>((r) => s.onExit((c2, e) => r([c2, e])));
+    expect(code).toBe(127);
+    expect(stderr).toBe('murmur-no-such-tool: not installed');
+  });
+});
