@@ -146,12 +146,9 @@ export interface SystemSensorOptions {
   readonly timeoutMs?: number | undefined;
 }
 
-export const LOADAVG = '/proc/loadavg';
-export const MEMINFO = '/proc/meminfo';
-export const UPTIME = '/proc/uptime';
-
-export class LoadSensor implements Sensor {
-  readonly type = 'load';
+/** A sensor that reads one /proc file per sample. */
+abstract class ProcFileSensor implements Sensor {
+  abstract readonly type: string;
   readonly #timeoutMs: number;
 
   constructor(
@@ -162,8 +159,22 @@ export class LoadSensor implements Sensor {
     this.#timeoutMs = options.timeoutMs ?? READ_TIMEOUT_MS;
   }
 
+  abstract read(): Promise<Quantity[]>;
+
+  protected readFile(path: string): Promise<string> {
+    return readSensorFile(this.name, this.fs, path, this.#timeoutMs);
+  }
+}
+
+export const LOADAVG = '/proc/loadavg';
+export const MEMINFO = '/proc/meminfo';
+export const UPTIME = '/proc/uptime';
+
+export class LoadSensor extends ProcFileSensor {
+  readonly type = 'load';
+
   async read(): Promise<Quantity[]> {
-    const text = await readSensorFile(this.name, this.fs, LOADAVG, this.#timeoutMs);
+    const text = await this.readFile(LOADAVG);
     // "0.52 0.58 0.59 1/389 12345": the three averages come first.
     const fields = text.trim().split(/\s+/).slice(0, 3).map(parseDecimal);
     const [l1, l5, l15] = fields;
@@ -178,20 +189,11 @@ export class LoadSensor implements Sensor {
   }
 }
 
-export class MemorySensor implements Sensor {
+export class MemorySensor extends ProcFileSensor {
   readonly type = 'memory';
-  readonly #timeoutMs: number;
-
-  constructor(
-    readonly name: string,
-    private readonly fs: FsRoot,
-    options: SystemSensorOptions = {},
-  ) {
-    this.#timeoutMs = options.timeoutMs ?? READ_TIMEOUT_MS;
-  }
 
   async read(): Promise<Quantity[]> {
-    const text = await readSensorFile(this.name, this.fs, MEMINFO, this.#timeoutMs);
+    const text = await this.readFile(MEMINFO);
     if (text.trim() === '') throw new SensorError(this.name, `${MEMINFO} is empty`);
     const kb = new Map<string, number>();
     for (const line of text.split('\n')) {
@@ -270,20 +272,11 @@ export class DiskSensor implements Sensor {
   }
 }
 
-export class UptimeSensor implements Sensor {
+export class UptimeSensor extends ProcFileSensor {
   readonly type = 'uptime';
-  readonly #timeoutMs: number;
-
-  constructor(
-    readonly name: string,
-    private readonly fs: FsRoot,
-    options: SystemSensorOptions = {},
-  ) {
-    this.#timeoutMs = options.timeoutMs ?? READ_TIMEOUT_MS;
-  }
 
   async read(): Promise<Quantity[]> {
-    const text = await readSensorFile(this.name, this.fs, UPTIME, this.#timeoutMs);
+    const text = await this.readFile(UPTIME);
     // "350735.47 234388.90": seconds since boot, then idle seconds summed over all CPUs.
     const first = text.trim().split(/\s+/)[0] ?? '';
     const seconds = numberFromFile(this.name, UPTIME, first === '' ? text : first, 'seconds since boot');

@@ -3,6 +3,7 @@ import { FsRoot } from '../../../hal/fs-root.js';
 import { Ds18b20Sensor, listDs18b20 } from '../../../hal/sensors/ds18b20.js';
 import { SensorError } from '../../../hal/sensors/sensor.js';
 import { FailingFs, FakeTree } from '../fake-tree.js';
+import { readErr } from './support.js';
 
 const W1 = '/sys/bus/w1/devices';
 const ID = '28-0316a2795eff';
@@ -16,14 +17,6 @@ afterEach(() => tree.remove());
 
 const probe = (id: string, text: string): void => {
   tree.file(`${W1}/${id}/w1_slave`, text);
-};
-const readErr = async (s: Ds18b20Sensor): Promise<Error> => {
-  const e = await s.read().then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(SensorError);
-  return e as Error;
 };
 
 describe('listDs18b20', () => {

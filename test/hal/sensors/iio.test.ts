@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IioSensor, listIioDevices } from '../../../hal/sensors/iio.js';
 import { SensorError } from '../../../hal/sensors/sensor.js';
 import { FailingFs, FakeTree } from '../fake-tree.js';
+import { readErr } from './support.js';
 
 const IIO = '/sys/bus/iio/devices';
 
@@ -24,14 +25,6 @@ const device = (dir: string, name: string, files: Record<string, string>): void 
 const bme280 = (dir = 'iio:device0'): void =>
   device(dir, 'bme280', { in_temp_input: '23450\n', in_pressure_input: '101.325\n', in_humidityrelative_input: '45123\n', in_temp_oversampling_ratio: '2\n' });
 const dht = (dir = 'iio:device1'): void => device(dir, 'dht11@4', { in_temp_input: '21800\n', in_humidityrelative_input: '55300\n' });
-const readErr = async (s: IioSensor): Promise<Error> => {
-  const e = await s.read().then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(SensorError);
-  return e as Error;
-};
 
 describe('listIioDevices', () => {
   it('lists named devices in number order, with the device-tree address stripped from the base name', () => {

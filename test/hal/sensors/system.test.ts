@@ -15,6 +15,7 @@ import {
   type DiskStats,
 } from '../../../hal/sensors/system.js';
 import { FailingFs, FakeTree } from '../fake-tree.js';
+import { readErr } from './support.js';
 
 let tree: FakeTree;
 beforeEach(() => {
@@ -22,14 +23,6 @@ beforeEach(() => {
 });
 afterEach(() => tree.remove());
 
-const readErr = async (s: Sensor): Promise<Error> => {
-  const e = await s.read().then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(SensorError);
-  return e as Error;
-};
 
 describe('helpers', () => {
   it('parseDecimal takes plain decimals only', () => {

@@ -4,6 +4,7 @@ import { SensorError } from '../../../hal/sensors/sensor.js';
 import { decodeThrottled, parseThrottled, THROTTLED_FILE, ThrottleSensor } from '../../../hal/sensors/throttle.js';
 import { FakeCommands } from '../fake-commands.js';
 import { FailingFs, FakeTree } from '../fake-tree.js';
+import { readErr, asRecord } from './support.js';
 
 let tree: FakeTree;
 let commands: FakeCommands;
@@ -14,15 +15,6 @@ beforeEach(() => {
 afterEach(() => tree.remove());
 
 const ok = (stdout: string): CommandResult => ({ code: 0, stdout, stderr: '' });
-const asRecord = (q: { quantity: string; value: number }[]): Record<string, number> => Object.fromEntries(q.map((x) => [x.quantity, x.value]));
-const readErr = async (s: ThrottleSensor): Promise<Error> => {
-  const e = await s.read().then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(SensorError);
-  return e as Error;
-};
 
 describe('decodeThrottled / parseThrottled', () => {
   it('decodes the four flags now and their sticky twins, as 0/1 "bool" quantities', () => {

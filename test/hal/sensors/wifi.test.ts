@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SensorError } from '../../../hal/sensors/sensor.js';
 import { parseWireless, WifiSensor, WIRELESS, wirelessInterfaces } from '../../../hal/sensors/wifi.js';
 import { FailingFs, FakeTree } from '../fake-tree.js';
+import { readErr } from './support.js';
 
 const HEAD = 'Inter-| sta-|   Quality        |   Discarded packets               | Missed | WE\n face | tus | link level noise |  nwid  crypt   frag  retry   misc | beacon | 22\n';
 const WLAN0 = ' wlan0: 0000   56.  -54.  -256        0      0      0      0      0        0\n';
@@ -13,14 +14,6 @@ beforeEach(() => {
 });
 afterEach(() => tree.remove());
 
-const readErr = async (s: WifiSensor): Promise<Error> => {
-  const e = await s.read().then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(SensorError);
-  return e as Error;
-};
 
 describe('parseWireless', () => {
   it('reads each interface line, the trailing dot being an update mark', () => {
