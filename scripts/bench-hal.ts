@@ -350,7 +350,7 @@ interface GossipRun {
 
 const PI_DEFAULT_SENSORS = ['cpu', 'throttle', 'wifi', 'load', 'memory', 'disk', 'uptime'];
 
-async function gossipRun(seed: number, hours: number, deadband: (unit: string) => number): Promise<GossipRun> {
+async function gossipRun(seed: number, hours: number, deadband: (unit: string, quantity: string) => number): Promise<GossipRun> {
   const tree = new Tree();
   const day = new PiDay(seed);
   try {
@@ -368,7 +368,7 @@ async function gossipRun(seed: number, hours: number, deadband: (unit: string) =
     let now = 0;
     const scheduler = new HandScheduler();
     const sampler = new Sampler(
-      sensors.map((sensor) => ({ sensor, schedule, maxIntervalS, deadband: (_q: string, unit: string) => deadband(unit) })),
+      sensors.map((sensor) => ({ sensor, schedule, maxIntervalS, deadband: (q: string, unit: string) => deadband(unit, q) })),
       {
         scheduler,
         monotonic: () => now,
@@ -379,7 +379,7 @@ async function gossipRun(seed: number, hours: number, deadband: (unit: string) =
         spreadMs: () => 0,
         publish: (key, value) => {
           const unit = (JSON.parse(value) as { u: string }).u;
-          const k = run.perKey.get(key) ?? { unit, deadband: deadband(unit), publishes: 0, bytes: 0 };
+          const k = run.perKey.get(key) ?? { unit, deadband: deadband(unit, key.slice(key.lastIndexOf('/') + 1)), publishes: 0, bytes: 0 };
           k.publishes++;
           k.bytes += Buffer.byteLength(key) + Buffer.byteLength(value) + SIGNATURE_BYTES + ENTRY_OVERHEAD_BYTES;
           run.perKey.set(key, k);
