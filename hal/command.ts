@@ -19,10 +19,19 @@ export interface CommandSession {
   onExit(listener: (code: number, stderr: string) => void): void;
 }
 
+export interface SessionOptions {
+  /**
+   * A line the command is given when its stdin ends, however it ends: a clean close, or murmur
+   * killed outright. libgpiod v2's `gpioset --interactive` ignores end of input and would spin
+   * on, holding its GPIO line, after murmur died; told "exit", it releases the line and quits.
+   */
+  readonly lastLine?: string;
+}
+
 export interface CommandRunner {
   /** Runs to completion. A missing program is code 127 with the reason in stderr, not a throw. */
   run(cmd: string, args: readonly string[], timeoutMs?: number): Promise<CommandResult>;
-  start(cmd: string, args: readonly string[]): CommandSession;
+  start(cmd: string, args: readonly string[], options?: SessionOptions): CommandSession;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -48,10 +57,18 @@ export class SystemCommands implements CommandRunner {
     });
   }
 
-  start(cmd: string, args: readonly string[]): CommandSession {
+  start(cmd: string, args: readonly string[], options: SessionOptions = {}): CommandSession {
     let child;
     try {
-      child = spawn(cmd, [...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+      // With a last line, a shell sits between: cat copies murmur's lines until the pipe from
+      // murmur closes (the kernel closes it even on SIGKILL), then the last line follows.
+      child =
+        options.lastLine === undefined
+          ? spawn(cmd, [...args], { stdio: ['pipe', 'ignore', 'pipe'] })
+          : spawn('sh', ['-c', '{ cat; printf "%s\\n" "$MURMUR_LAST_LINE"; } | "$@"', 'sh', cmd, ...args], {
+              stdio: ['pipe', 'ignore', 'pipe'],
+              env: { ...process.env, MURMUR_LAST_LINE: options.lastLine },
+            });
     } catch (e) {
       // spawn throws at once for some errors (ENOMEM on a small Pi); it must not reach a timer callback.
       return exitedSession(127, `${cmd}: ${(e as Error).message}`);

@@ -155,7 +155,7 @@ class GpiodSessionLed implements LedDriver {
   #start(level: Level): void {
     this.#startedAt = this.#clock();
     const { chip, line, commands } = this.#o;
-    const s = commands.start('gpioset', ['--chip', chip.name, '--consumer', CONSUMER, '--interactive', `${line}=${level}`]);
+    const s = commands.start('gpioset', ['--chip', chip.name, '--consumer', CONSUMER, '--interactive', `${line}=${level}`], { lastLine: 'exit' });
     this.#session = s;
     s.onExit((code, stderr) => {
       if (this.#session !== s) return;

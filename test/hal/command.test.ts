@@ -27,6 +27,19 @@ describe('SystemCommands', () => {
     s.write('ignored after exit');
   });
 
+  it('a last line reaches a command that ignores end of input (as gpioset --interactive does) once its stdin ends', async () => {
+    // Spins on EOF, like gpioset's prompt loop; only "exit" ends it.
+    const spin = 'while :; do read -r l; [ "$l" = exit ] && exit 5; done';
+    const s = c.start('sh', ['-c', spin], { lastLine: 'exit' });
+    const exited = new Promise<number>((r) => s.onExit((code) => r(code)));
+    s.write('set 17=1');
+    const t0 = Date.now();
+    await s.close();
+    expect(await exited).toBe(5);
+    // Not the 2 s SIGTERM fallback of close().
+    expect(Date.now() - t0).toBeLessThan(1500);
+  });
+
   it('a session that cannot start reports it through onExit', async () => {
     const s = c.start('murmur-no-such-tool', []);
     const [code, stderr] = await new Promise<[number, string]>((r) => s.onExit((c2, e) => r([c2, e])));

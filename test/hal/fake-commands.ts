@@ -1,7 +1,7 @@
 // Stands in for gpioset/gpioget/gpiodetect/vcgencmd: answers from a table and records every
 // command line and every line fed to a session, so tests can check what a driver would run.
 
-import type { CommandResult, CommandRunner, CommandSession } from '../../hal/command.js';
+import type { CommandResult, CommandRunner, CommandSession, SessionOptions } from '../../hal/command.js';
 
 type Answer = CommandResult | ((args: readonly string[]) => CommandResult);
 
@@ -23,9 +23,9 @@ export class FakeCommands implements CommandRunner {
     return Promise.resolve(typeof a === 'function' ? a(args) : a);
   }
 
-  start(cmd: string, args: readonly string[]): CommandSession {
+  start(cmd: string, args: readonly string[], options: SessionOptions = {}): CommandSession {
     this.calls.push([cmd, ...args].join(' '));
-    const s = new FakeSession(cmd, args, this.#answers.has(cmd));
+    const s = new FakeSession(cmd, args, this.#answers.has(cmd), options.lastLine);
     this.sessions.push(s);
     return s;
   }
@@ -41,6 +41,8 @@ export class FakeSession implements CommandSession {
     readonly cmd: string,
     readonly args: readonly string[],
     installed: boolean,
+    /** What the runner would feed the command once its stdin ends. */
+    readonly lastLine: string | undefined,
   ) {
     if (!installed) this.#exit = { code: 127, stderr: `${cmd}: not installed` };
   }

@@ -73,6 +73,8 @@ describe('libgpiod v2: one interactive session', () => {
     led.set(true);
     expect(commands.sessions).toHaveLength(1);
     expect(commands.sessions[0]!.lines).toEqual(['set 17=1', 'set 17=0', 'set 17=1']);
+    // Should murmur die, gpioset is told to exit rather than spin on, holding the line.
+    expect(commands.sessions[0]!.lastLine).toBe('exit');
     expect(errors).toEqual([]);
   });
 
