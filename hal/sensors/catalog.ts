@@ -114,10 +114,14 @@ export function createSensor(spec: SensorSpec, deps: SensorDeps): Sensor {
  * throttle flags and Wi-Fi signal when the system exposes them; every DS18B20 probe and every
  * IIO environment sensor found. Names are short and stay the same from one start to the next.
  */
+const VCGENCMD_PATHS = ['/usr/bin/vcgencmd', '/opt/vc/bin/vcgencmd'];
+
 export function detectSensors(fs: FsRoot): SensorSpec[] {
   const specs: SensorSpec[] = [];
   if (thermalZones(fs).length > 0) specs.push({ name: 'cpu', type: 'cpu-temperature' });
-  if (fs.exists(THROTTLED_FILE)) specs.push({ name: 'throttle', type: 'throttle' });
+  // The firmware file is where a Pi 4 kernel puts it; where it is missing (a Pi 5, reportedly),
+  // an installed vcgencmd means a Pi whose firmware can still be asked. Looked for, not run.
+  if (fs.exists(THROTTLED_FILE) || VCGENCMD_PATHS.some((p) => fs.exists(p))) specs.push({ name: 'throttle', type: 'throttle' });
   const iface = wirelessInterfaces(fs)[0];
   if (iface !== undefined) specs.push({ name: 'wifi', type: 'wifi', interface: iface });
 

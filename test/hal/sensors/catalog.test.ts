@@ -136,9 +136,14 @@ describe('detectSensors', () => {
   it('an empty machine still has load, memory, disk and uptime', () => {
     expect(detectSensors(tree.fs())).toEqual(ALWAYS);
   });
-  it('skips Wi-Fi when no interface is listed, and throttle when only vcgencmd could answer', () => {
+  it('skips Wi-Fi when no interface is listed, and throttle when neither the firmware file nor vcgencmd is there', () => {
     tree.file('/proc/net/wireless', HEAD);
     expect(detectSensors(tree.fs()).map((s) => s.name)).toEqual(['load', 'memory', 'disk', 'uptime']);
+  });
+  it('finds throttle on a Pi without the firmware file when vcgencmd is installed (without running it)', () => {
+    tree.file('/usr/bin/vcgencmd', '#!/bin/sh\n');
+    expect(detectSensors(tree.fs()).map((s) => s.name)).toEqual(['throttle', 'load', 'memory', 'disk', 'uptime']);
+    expect(commands.calls).toEqual([]);
   });
   it('tells apart two of the same IIO chip by directory, and probes whose serials end alike by full serial', () => {
     tree
