@@ -31,6 +31,8 @@ export class CronScheduler implements Scheduler {
   every(expression: string, task: () => void): Scheduled {
     validateSchedule(expression, 'schedule');
     const log = this.#options.log;
+    const period = this.#options.timezone === undefined ? clockPeriod(expression) : undefined;
+    if (period) return everyPeriod(period, task, log);
     const logger: Logger | undefined = log && {
       info: () => {},
       debug: () => {},
@@ -102,6 +104,8 @@ export function validateSchedule(expression: unknown, field: string): void {
  */
 export function longestGapS(expression: string, runs = 48): number {
   validateSchedule(expression, 'schedule');
+  const period = clockPeriod(expression);
+  if (period) return period.stepS * (period.unit === 'minute' ? 60 : 1);
   const t = createTask(expression, () => {}, { unref: true });
   try {
     const next = t.getNextRuns(runs).map((d) => d.getTime());
@@ -111,4 +115,82 @@ export function longestGapS(expression: string, runs = 48): number {
   } finally {
     void t.destroy();
   }
+}
+
+/**
+ * "Every N seconds" or "every N minutes (at second k)", aligned to the clock: what nearly every
+ * sensor schedule says, the default included. These are run without node-cron's matcher, which
+ * formats every candidate time with Intl.DateTimeFormat and so pages in ICU's locale and time
+ * zone data: 8 MB of resident memory on a device that otherwise never touches Intl.
+ */
+export interface ClockPeriod {
+  readonly unit: 'second' | 'minute';
+  /** Divides 60: the period lines up with the minute (or hour) whatever the time zone. */
+  readonly stepS: number;
+  /** For minute periods: the second within the minute. */
+  readonly atSecond: number;
+}
+
+export function clockPeriod(expression: string): ClockPeriod | undefined {
+  const parts = expression.trim().split(/\s+/);
+  const f = parts.length === 5 ? ['0', ...parts] : parts;
+  if (f.length !== 6 || f.slice(2).some((x) => x !== '*')) return undefined;
+  const [sec, min] = f as [string, string];
+  const step = (x: string): number | undefined => {
+    if (x === '*') return 1;
+    const m = /^\*\/(\d+)$/.exec(x);
+    const n = m ? Number(m[1]) : NaN;
+    return n >= 1 && 60 % n === 0 ? n : undefined;
+  };
+  if (min === '*') {
+    const s = step(sec);
+    if (s !== undefined) return { unit: 'second', stepS: s, atSecond: 0 };
+    if (/^\d+$/.test(sec) && Number(sec) < 60) return { unit: 'minute', stepS: 1, atSecond: Number(sec) };
+    return undefined;
+  }
+  const m = step(min);
+  if (m !== undefined && /^\d+$/.test(sec) && Number(sec) < 60) return { unit: 'minute', stepS: m, atSecond: Number(sec) };
+  return undefined;
+}
+
+/** The first time after `after` (ms) that `p` matches, by the local clock. */
+export function nextMatch(p: ClockPeriod, after: number): number {
+  if (p.unit === 'second') {
+    // Every zone offset is whole minutes, so local and UTC seconds line up.
+    const stepMs = p.stepS * 1000;
+    return (Math.floor(after / stepMs) + 1) * stepMs;
+  }
+  // Local minutes: a zone can be 30 or 45 minutes off UTC.
+  let t = Math.floor(after / 60_000) * 60_000 + p.atSecond * 1000;
+  if (t <= after) t += 60_000;
+  for (let i = 0; i < 60; i++, t += 60_000) if (new Date(t).getMinutes() % p.stepS === 0) return t;
+  return t;
+}
+
+function everyPeriod(p: ClockPeriod, task: () => void, log: CronSchedulerOptions['log']): Scheduled {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let last = Date.now();
+  const arm = (): void => {
+    if (stopped) return;
+    // From the later of now and the last run: a timer that fires a little early must not run twice.
+    const at = nextMatch(p, Math.max(Date.now(), last));
+    timer = setTimeout(() => {
+      last = at;
+      try {
+        task();
+      } catch (e) {
+        log?.('error', `scheduled task failed: ${(e as Error).message}`);
+      }
+      arm();
+    }, at - Date.now());
+    timer.unref();
+  };
+  arm();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }

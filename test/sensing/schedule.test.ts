@@ -1,6 +1,6 @@
-import { getTasks } from 'node-cron';
+import { createTask, getTasks } from 'node-cron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CronScheduler, validateSchedule } from '../../runtime/sensing/schedule.js';
+import { clockPeriod, CronScheduler, longestGapS, nextMatch, validateSchedule } from '../../runtime/sensing/schedule.js';
 
 describe('validateSchedule', () => {
   it.each([
@@ -89,7 +89,7 @@ describe('CronScheduler', () => {
 
   it('removes the task from node-cron\'s global registry on stop', () => {
     const before = getTasks().size;
-    const h = new CronScheduler().every('*/10 * * * * *', () => {});
+    const h = new CronScheduler().every('0 0 3 * * 1', () => {});
     expect(getTasks().size).toBe(before + 1);
     h.stop();
     expect(getTasks().size).toBe(before);
@@ -98,11 +98,13 @@ describe('CronScheduler', () => {
   it('does not keep the process alive: its timer is unref\'d', () => {
     const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();
-    const h = new CronScheduler().every('*/10 * * * * *', () => {});
+    const h = new CronScheduler().every('0 0 3 * * 1', () => {});
+    const p = new CronScheduler().every('*/10 * * * * *', () => {});
     try {
       expect(timers()).toBe(before);
     } finally {
       h.stop();
+      p.stop();
     }
     // The same call with a ref'd timer does show up, so the check above can fail.
     const ref = setTimeout(() => {}, 10_000);
@@ -114,5 +116,72 @@ describe('CronScheduler', () => {
     const before = getTasks().size;
     expect(() => new CronScheduler().every('*/70 * * * *', () => {})).toThrow(/schedule: "\*\/70 \* \* \* \*" is not a valid cron expression/);
     expect(getTasks().size).toBe(before);
+  });
+});
+
+describe('clock periods (run without node-cron\'s Intl-based matcher)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it.each<[string, ReturnType<typeof clockPeriod>]>([
+    ['*/30 * * * * *', { unit: 'second', stepS: 30, atSecond: 0 }],
+    ['* * * * * *', { unit: 'second', stepS: 1, atSecond: 0 }],
+    ['15 * * * * *', { unit: 'minute', stepS: 1, atSecond: 15 }],
+    ['*/5 * * * *', { unit: 'minute', stepS: 5, atSecond: 0 }],
+    ['10 */15 * * * *', { unit: 'minute', stepS: 15, atSecond: 10 }],
+    ['*/7 * * * * *', undefined],
+    ['0 0 * * * *', undefined],
+    ['*/30 * 3 * * *', undefined],
+    ['0 0 3 * * 1', undefined],
+  ])('%s', (expr, period) => {
+    expect(clockPeriod(expr)).toEqual(period);
+  });
+
+  it('fire when node-cron would, and stop', async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2026-11-24T10:00:00.400Z'));
+    const fired: string[] = [];
+    const h = new CronScheduler().every('*/10 * * * * *', () => fired.push(new Date().toISOString()));
+    await vi.advanceTimersByTimeAsync(35_000);
+    expect(fired).toEqual(['2026-11-24T10:00:10.000Z', '2026-11-24T10:00:20.000Z', '2026-11-24T10:00:30.000Z']);
+    h.stop();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fired).toHaveLength(3);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('agree with node-cron on the next runs of every clock-period expression', () => {
+    const from = new Date('2026-11-24T10:07:43.250Z').getTime();
+    vi.useFakeTimers();
+    vi.setSystemTime(from);
+    for (const expr of ['*/30 * * * * *', '*/4 * * * * *', '7 * * * * *', '*/5 * * * *', '20 */15 * * * *', '*/2 * * * *']) {
+      const t = createTask(expr, () => {}, { unref: true });
+      const theirs = t.getNextRuns(5).map((d) => d.getTime());
+      void t.destroy();
+      const ours: number[] = [];
+      let at = from;
+      for (let i = 0; i < 5; i++) ours.push((at = nextMatch(clockPeriod(expr)!, at)));
+      expect(ours, expr).toEqual(theirs);
+    }
+  });
+
+  it('line up with local minutes in a zone 45 minutes off the hour', () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'Asia/Kathmandu';
+    try {
+      // 10:00 UTC is 15:45 in Kathmandu: the next local quarter hour is 16:00, i.e. 10:15 UTC.
+      const at = nextMatch(clockPeriod('0 */30 * * * *')!, Date.parse('2026-11-24T10:00:00Z'));
+      expect(new Date(at).toISOString()).toBe('2026-11-24T10:15:00.000Z');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
+  it('the longest gap of a clock period is the period', () => {
+    expect(longestGapS('*/30 * * * * *')).toBe(30);
+    expect(longestGapS('0 */15 * * * *')).toBe(900);
+    expect(longestGapS('0 0 * * * *')).toBe(3600);
   });
 });
