@@ -9,7 +9,8 @@ import type { CoreEvent } from '../core/effects.js';
 import type { Value } from '../core/messages.js';
 import { Node } from '../core/node.js';
 import { apiSocketPath, profileOf, type MurmurConfig } from '../config/config.js';
-import { startApi, type ApiBackend } from '../api/server.js';
+import { startApi, startApiTcp, type ApiBackend } from '../api/server.js';
+import { WatchHub } from '../api/watch.js';
 import { formatAddress, parseAddress } from '../net/address.js';
 import { SystemInterfaces, type InterfaceSource } from '../net/interfaces.js';
 import { UdpTransport } from '../net/udp-transport.js';
@@ -54,7 +55,9 @@ export class Agent {
   readonly #keySync: KeySync;
   readonly #trust: DeviceTrust;
   readonly #hal: DeviceHal;
+  readonly #watch: WatchHub;
   #api: Server | undefined;
+  #apiTcp: Server | undefined;
   #persistTimer: NodeJS.Timeout | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
@@ -73,6 +76,7 @@ export class Agent {
   ) {
     this.#trust = trust;
     this.#hal = hal;
+    this.#watch = new WatchHub(host.node.self.id);
     this.#config = config;
     this.#keyring = keyring;
     this.#keySync = keySync;
@@ -159,6 +163,7 @@ export class Agent {
         onEvent: (e) => {
           agent?.logEvent(e);
           trust.observe(e, id);
+          if (agent) agent.#toWatchers(e);
         },
         onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
       });
@@ -184,8 +189,15 @@ export class Agent {
         });
       }
       try {
-        agent.#api = await startApi(apiSocketPath(config), agent.#backend());
+        // api.group and api.tcp arrive with the YAML config (issue 7, in progress).
+        const api = config.api as { readonly group?: string | undefined; readonly tcp?: string | undefined };
+        agent.#api = await startApi(apiSocketPath(config), agent.#backend(), { group: api.group });
+        if (api.tcp !== undefined) {
+          agent.#apiTcp = await startApiTcp(api.tcp, agent.#backend());
+          log.log('info', 'api-tcp', { listen: api.tcp });
+        }
       } catch (e) {
+        await Promise.all([agent.#api && closeServer(agent.#api), agent.#apiTcp && closeServer(agent.#apiTcp)]);
         await transport.close();
         throw e;
       }
@@ -211,10 +223,7 @@ export class Agent {
   stop(announce = true): Promise<void> {
     this.#stopping ??= (async () => {
       if (this.#api) {
-        const closed = new Promise<void>((r) => this.#api!.close(() => r()));
-        // A slow or stuck client must not hold the shutdown.
-        this.#api.closeAllConnections();
-        await closed;
+        await Promise.all([closeServer(this.#api), this.#apiTcp && closeServer(this.#apiTcp)]);
         try {
           unlinkSync(apiSocketPath(this.#config));
         } catch {
@@ -246,6 +255,25 @@ export class Agent {
 
   get transport(): UdpTransport {
     return this.#transport;
+  }
+
+  /** Key and member changes, to local programs watching (GET /v1/watch). murmur's own keys stay private. */
+  #toWatchers(e: CoreEvent): void {
+    const w = this.#watch;
+    if (w.size === 0) return;
+    switch (e.type) {
+      case 'kv-changed':
+        if (e.key.startsWith(RESERVED_PREFIX)) return;
+        return w.publish(e.value === null ? { type: 'kv', owner: e.owner.id, key: e.key, value: null, version: e.version, deleted: true } : { type: 'kv', owner: e.owner.id, key: e.key, value: e.value, version: e.version });
+      case 'member-joined':
+        return w.publish({ type: 'member', id: e.member.id, status: 'alive', previous: null, gen: e.member.gen });
+      case 'member-status':
+        return w.publish({ type: 'member', id: e.member.id, status: e.status, previous: e.previous, gen: e.member.gen });
+      case 'member-restarted':
+        return w.publish({ type: 'member', id: e.member.id, status: 'alive', previous: 'restarted', gen: e.member.gen });
+      case 'member-removed':
+        return w.publish({ type: 'member', id: e.member.id, status: 'removed', previous: null, gen: e.member.gen });
+    }
   }
 
   /** One log line per protocol event. */
@@ -286,7 +314,9 @@ export class Agent {
     return {
       status: () => ({
         id: node.self.id,
+        fleet: (this.#config.node as { readonly fleet?: string | undefined }).fleet ?? null,
         gen: node.self.gen,
+        uptimeS: Math.round(process.uptime()),
         addr: t.localAddress,
         incarnation: node.incarnation,
         profile: node.profile.name,
@@ -315,6 +345,7 @@ export class Agent {
           addr: m.addr,
           incarnation: m.inc,
           lastHeardMsAgo: Number.isFinite(m.lastDirect) ? now() - m.lastDirect : null,
+          suspicion: node.suspicionOf(m.id, now()) ?? null,
         })),
       keysOf: (owner) => {
         const o = node.kv.owner(owner);
@@ -333,7 +364,10 @@ export class Agent {
         sensors: () => this.#hal.sensorsView(),
         fleet: (key) => this.#hal.fleet(key),
         identify: (target, seconds, off) => this.#hal.identify(target, seconds, off),
+        ledsTest: (pattern, seconds) => this.#hal.ledsTest(pattern, seconds),
       },
+      agg: (key) => (key.startsWith(RESERVED_PREFIX) ? undefined : this.#hal.aggregateKey(key)),
+      watch: this.#watch,
       revocations: {
         list: () => this.#trust.revocations(),
         apply: (text) => this.#trust.applyJson(text),
@@ -427,6 +461,13 @@ export class Agent {
       }, PERSIST_DELAY_MS * 10);
     }
   }
+}
+
+/** Stops listening and ends open connections: a slow client or a watcher must not hold a shutdown. */
+function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  server.closeAllConnections();
+  return closed;
 }
 
 function parseKeyId(id: string): number {

@@ -20,7 +20,8 @@ import { SimulatedLed } from '../../hal/leds/simulated.js';
 import { createSensor, detectSensors, type SensorSpec } from '../../hal/sensors/catalog.js';
 import type { Sensor } from '../../hal/sensors/sensor.js';
 import type { HalConfig, SensorConfig } from '../config/hal-config.js';
-import { aggregate, deviceRows } from '../sensing/aggregate.js';
+import { aggregate, deviceRows, type FleetState } from '../sensing/aggregate.js';
+import { aggregateKey } from '../sensing/key-aggregate.js';
 import { Sampler } from '../sensing/sampler.js';
 import { CronScheduler, longestGapS, type Scheduler } from '../sensing/schedule.js';
 import { defaultDeadband } from '../sensing/deadband-defaults.js';
@@ -92,6 +93,8 @@ export class DeviceHal {
   #mismatch = new KeyMismatchWatch();
   #timer: NodeJS.Timeout | undefined;
   #decision: StatusDecision = { status: 'booting', reasons: ['starting'] };
+  /** A `murmur leds test` in progress: what it plays, since when, for how long each. */
+  #test: { playing: readonly LedStatus[]; from: number; ms: number } | undefined;
   readonly #restoreOnExit: () => void;
   /** Renews "booting" until the node is up: a slow start must not look like a hung one. */
   #bootTimer: NodeJS.Timeout | undefined;
@@ -220,7 +223,11 @@ export class DeviceHal {
       });
     }
     this.#decision = d;
-    for (const l of this.#leds) l.player.show(PATTERNS[d.status]);
+    const test = this.#test;
+    const step = test ? Math.floor((now - test.from) / test.ms) : 0;
+    if (test && step >= test.playing.length) this.#test = undefined;
+    const shown = test && step < test.playing.length ? test.playing[step]! : d.status;
+    for (const l of this.#leds) l.player.show(PATTERNS[shown]);
   }
 
   /** The LED block of /v1/status. */
@@ -251,20 +258,48 @@ export class DeviceHal {
 
   /** GET /v1/sensors/fleet[/<key>]. */
   fleet(key?: string): unknown {
-    const node = this.#host!.node;
     const now = monotonicClock();
+    const state = this.#fleetState((k) => (key === undefined ? k.startsWith(SENSOR_PREFIX) : k === key), now);
+    if (key === undefined) return aggregate(state, now);
+    if (state.entries.length === 0 || !key.startsWith(SENSOR_PREFIX)) return undefined;
+    return deviceRows(state, key, now);
+  }
+
+  /** GET /v1/agg/<key>: any key's numeric values across the fleet. */
+  aggregateKey(key: string): unknown {
+    const now = monotonicClock();
+    return aggregateKey(this.#fleetState((k) => k === key, now), key, now);
+  }
+
+  /** Live values of the keys `want` selects, of this device and every member it knows. */
+  #fleetState(want: (key: string) => boolean, now: number): FleetState {
+    const node = this.#host!.node;
     const members = [{ id: node.self.id, status: 'alive' as const }, ...[...node.members()].map((m) => ({ id: m.id, status: m.status }))];
     const entries: Array<{ owner: string; key: string; value: unknown; at: number }> = [];
     for (const m of members) {
       const o = node.kv.owner(m.id);
       if (!o) continue;
       for (const [k, e] of o.entries) {
-        if ((key === undefined ? k.startsWith(SENSOR_PREFIX) : k === key) && e.value !== null) entries.push({ owner: m.id, key: k, value: e.value, at: e.at });
+        if (!want(k) || e.value === null || (e.ttlMs > 0 && now - e.at >= e.ttlMs)) continue;
+        entries.push({ owner: m.id, key: k, value: e.value, at: e.at });
       }
     }
-    if (key === undefined) return aggregate({ members, entries }, now);
-    if (entries.length === 0 || !key.startsWith(SENSOR_PREFIX)) return undefined;
-    return deviceRows({ members, entries }, key, now);
+    return { members, entries };
+  }
+
+  /**
+   * POST /v1/leds/test: play `pattern` (or every pattern in turn) for `seconds` each, so a person
+   * can check the LED and learn the patterns; then back to the real status.
+   */
+  ledsTest(pattern: string | undefined, seconds = 3): unknown {
+    let playing: LedStatus[];
+    if (pattern === undefined) playing = Object.keys(PATTERNS) as LedStatus[];
+    else if (pattern in PATTERNS) playing = [pattern as LedStatus];
+    else throw new Error(`pattern: expected one of ${Object.keys(PATTERNS).join(', ')}, got "${pattern}"`);
+    this.#test = { playing, from: monotonicClock(), ms: seconds * 1000 };
+    this.#log.log('info', 'leds-test', { patterns: playing.join(','), seconds });
+    this.#tick();
+    return { playing, seconds };
   }
 
   /** POST /v1/identify: publish (or delete) this device's request that `target` identify itself. */

@@ -18,14 +18,18 @@
 //   GET    /v1/sensors/fleet     per sensor key, across the fleet: count, min, max, mean, stale, errors
 //   GET    /v1/sensors/fleet/<key>  one sensor key, one row per device
 //   POST   /v1/identify          {"target": id, "seconds"?: n, "off"?: true}: blink that device's LED
+//   POST   /v1/leds/test         {"pattern"?: name, "seconds"?: n}: play the patterns, then back to the status
+//   GET    /v1/agg/<key>         one key's numeric values across the fleet: count, min, max, mean, stale
+//   GET    /v1/watch?prefix=&device=  live changes, NDJSON (or SSE with Accept: text/event-stream)
 // A key may contain "/" (e.g. sensor/temp); it is the rest of the path, percent-decoded.
 //
 // Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Value } from '../core/messages.js';
+import type { WatchEvent, WatchHub } from './watch.js';
 
 export interface ApiBackend {
   status(): unknown;
@@ -42,7 +46,11 @@ export interface ApiBackend {
     /** Aggregates of every sensor key, or the per-device rows of one (undefined: no such key). */
     fleet(key?: string): unknown;
     identify(target: string, seconds: number | undefined, off: boolean): unknown;
+    ledsTest(pattern: string | undefined, seconds: number | undefined): unknown;
   };
+  /** Numeric values of one key across the fleet; undefined when no device has it. */
+  agg?(key: string): unknown;
+  watch?: WatchHub;
   keys?: {
     list(): unknown;
     install(key: string): unknown;
@@ -65,7 +73,12 @@ const MAX_BODY = 4096;
 /** Longest TTL accepted: 30 days. Longer is "forever", which is a key without a TTL. */
 export const MAX_TTL_MS = 30 * 24 * 3600 * 1000;
 
-export async function startApi(socketPath: string, backend: ApiBackend): Promise<Server> {
+export interface ApiOptions {
+  /** Group (name or gid) given the socket, so an admin group can use it without root. */
+  readonly group?: string | undefined;
+}
+
+export async function startApi(socketPath: string, backend: ApiBackend, options: ApiOptions = {}): Promise<Server> {
   let existing;
   try {
     existing = lstatSync(socketPath);
@@ -78,15 +91,56 @@ export async function startApi(socketPath: string, backend: ApiBackend): Promise
     if (await isListening(socketPath)) throw new Error(`api socket ${socketPath}: another murmur is already running here`);
     unlinkSync(socketPath);
   }
-  const server = createServer((req, res) => {
-    handle(req, res, backend).catch((e: unknown) => reply(res, e));
-  });
+  const server = apiServer(backend);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`api socket ${socketPath}: ${e.message}`)));
     server.listen(socketPath, () => resolve());
   });
+  // Owner and group only: the service user, and the admin group when one is configured.
   chmodSync(socketPath, 0o660);
+  if (options.group !== undefined) {
+    try {
+      chownSync(socketPath, -1, groupId(options.group));
+    } catch (e) {
+      server.close();
+      throw new Error(`api.group: cannot give the socket to group "${options.group}": ${(e as Error).message}`);
+    }
+  }
   return server;
+}
+
+/**
+ * The API on loopback TCP as well, for programs that cannot speak to a Unix socket. Anyone on
+ * the device can reach it (no file permissions apply), so it is off unless configured, and the
+ * config only accepts a loopback address.
+ */
+export async function startApiTcp(address: string, backend: ApiBackend): Promise<Server> {
+  const m = /^\[?([^\]]+)\]?:(\d+)$/.exec(address);
+  const host = m?.[1];
+  if (!m || !host || !(host === '::1' || /^127\./.test(host))) throw new Error(`api.tcp: "${address}" is not a loopback address and port`);
+  const server = apiServer(backend);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new Error(`api.tcp ${address}: ${e.message}`)));
+    server.listen(Number(m[2]), host, () => resolve());
+  });
+  return server;
+}
+
+function apiServer(backend: ApiBackend): Server {
+  return createServer((req, res) => {
+    handle(req, res, backend).catch((e: unknown) => reply(res, e));
+  });
+}
+
+/** A group name from /etc/group, or a numeric gid. */
+function groupId(group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  const line = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[0] === group);
+  const gid = line === undefined ? NaN : Number(line.split(':')[2]);
+  if (!Number.isInteger(gid)) throw new Error(`no group "${group}" in /etc/group`);
+  return gid;
 }
 
 function isListening(path: string): Promise<boolean> {
@@ -162,6 +216,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend):
       return send(res, 200, rows);
     }
   }
+  if (what === 'leds' && arg === 'test' && b.hal && method === 'POST') {
+    const body = await readJson(req);
+    if (body.pattern !== undefined && typeof body.pattern !== 'string') throw new ApiError(400, 'invalid-body', 'body.pattern: expected a pattern name');
+    if (body.seconds !== undefined && !(typeof body.seconds === 'number' && body.seconds > 0 && body.seconds <= 60)) {
+      throw new ApiError(400, 'invalid-body', 'body.seconds: expected a number of seconds, above 0 and at most 60');
+    }
+    try {
+      return send(res, 200, b.hal.ledsTest(body.pattern as string | undefined, body.seconds as number | undefined));
+    } catch (e) {
+      throw new ApiError(400, 'rejected', (e as Error).message);
+    }
+  }
+  if (what === 'agg' && arg !== undefined && b.agg && method === 'GET') {
+    const r = b.agg(arg);
+    if (r === undefined) throw new ApiError(404, 'unknown-key', `no device publishes "${arg}"`);
+    return send(res, 200, r);
+  }
+  if (what === 'watch' && arg === undefined && b.watch && method === 'GET') return watch(req, res, b.watch, url);
   if (what === 'identify' && b.hal && method === 'POST' && arg === undefined) {
     const body = await readJson(req);
     if (typeof body.target !== 'string' || body.target === '') throw new ApiError(400, 'invalid-body', 'body.target: expected a device id');
@@ -189,6 +261,26 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend):
     }
   }
   throw new ApiError(404, 'not-found', `no such endpoint: ${method} ${url.pathname}`);
+}
+
+function watch(req: IncomingMessage, res: ServerResponse, hub: WatchHub, url: URL): void {
+  const sse = (req.headers.accept ?? '').includes('text/event-stream');
+  const filter = { prefix: url.searchParams.get('prefix') ?? '', device: url.searchParams.get('device') ?? undefined };
+  const frame = (o: unknown): string => {
+    const json = JSON.stringify(o, (_k, v: unknown) => (v instanceof Uint8Array ? { base64: Buffer.from(v).toString('base64') } : v));
+    return sse ? `data: ${json}\n\n` : `${json}\n`;
+  };
+  const unsubscribe = hub.subscribe(filter, {
+    buffered: () => res.writableLength,
+    send: (e: WatchEvent) => void res.write(frame(e)),
+    drop: (why) => res.end(frame({ type: 'dropped', why })),
+  });
+  if (!unsubscribe) throw new ApiError(503, 'too-many-watchers', 'too many watchers on this node; close one and retry');
+  res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/x-ndjson', 'cache-control': 'no-cache' });
+  res.write(frame({ type: 'hello', id: hub.id, prefix: filter.prefix, device: filter.device ?? null }));
+  // A watcher is open until it goes away; the server's request timeouts must not cut it.
+  req.socket.setTimeout(0);
+  res.on('close', unsubscribe);
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {

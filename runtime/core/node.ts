@@ -222,6 +222,22 @@ export class Node {
     return this.#members.values();
   }
 
+  /**
+   * Why this node holds `id` suspect, for operators: who accused it (this node's id among them
+   * once its own probe failed), how many confirmations that makes, and how long until the
+   * suspicion runs out unrefuted (it can shrink as more accusers agree).
+   */
+  suspicionOf(id: NodeId, now: number): { accusers: string[]; confirmations: number; msLeft: number; sinceMs: number } | undefined {
+    const s = this.#members.get(id)?.suspicion;
+    if (!s) return undefined;
+    return {
+      accusers: [...s.sources].sort(),
+      confirmations: Math.max(0, s.sources.size - 1),
+      msLeft: Math.max(0, nextDeadline(s, this.#bounds) - now),
+      sinceMs: now - s.startedAt,
+    };
+  }
+
   statusOf(id: NodeId): MemberStatus | undefined {
     if (id === this.self.id) return this.#left ? 'left' : 'alive';
     return this.#members.get(id)?.status;

@@ -1,0 +1,187 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startApi, startApiTcp, type ApiBackend } from '../../runtime/api/server.js';
+import { MAX_WATCHERS, WatchHub, type WatchSink } from '../../runtime/api/watch.js';
+import { aggregateKey } from '../../runtime/sensing/key-aggregate.js';
+
+let dir: string;
+let servers: Server[] = [];
+let hub: WatchHub;
+
+const backend = (): ApiBackend => ({
+  status: () => ({ id: 'me' }),
+  members: () => [],
+  keysOf: () => undefined,
+  set: () => 1,
+  delete: () => false,
+  watch: hub,
+  agg: (key) => (key === 'temp' ? { key, count: 1 } : undefined),
+});
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'murmur-watch-'));
+  hub = new WatchHub('me');
+});
+afterEach(async () => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+  servers = [];
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Opens a watch and collects its lines until `n` have arrived. */
+function watchLines(path: string, n: number, accept?: string): { lines: Promise<string[]>; abort: () => void } {
+  let req: ReturnType<typeof request> | undefined;
+  const lines = new Promise<string[]>((resolve, reject) => {
+    req = request({ socketPath: join(dir, 'api.sock'), method: 'GET', path, headers: accept ? { accept } : {} }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => {
+        text += c.toString();
+        const got = text.split(accept ? '\n\n' : '\n').filter(Boolean);
+        if (got.length >= n) {
+          resolve(got.slice(0, n));
+          req!.destroy();
+        }
+      });
+    });
+    req.on('error', (e) => (e.message.includes('socket hang up') ? undefined : reject(e)));
+    req.end();
+  });
+  return { lines, abort: () => req?.destroy() };
+}
+
+const until = async (cond: () => boolean): Promise<void> => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+};
+
+describe('GET /v1/watch', () => {
+  it('streams NDJSON: a hello, then the changes that pass the prefix and device filters, as they happen', async () => {
+    servers.push(await startApi(join(dir, 'api.sock'), backend()));
+    const w = watchLines('/v1/watch?prefix=sensor/&device=pi-2', 3);
+    await until(() => hub.size === 1);
+    hub.publish({ type: 'kv', owner: 'pi-2', key: 'alarm', value: 'smoke', version: 1 });
+    hub.publish({ type: 'kv', owner: 'pi-3', key: 'sensor/t', value: 1, version: 1 });
+    hub.publish({ type: 'member', id: 'pi-2', status: 'dead', previous: 'suspect', gen: 4 });
+    hub.publish({ type: 'kv', owner: 'pi-2', key: 'sensor/t', value: 21.5, version: 7 });
+    hub.publish({ type: 'kv', owner: 'pi-2', key: 'sensor/t', value: null, version: 8, deleted: true });
+    expect((await w.lines).map((l) => JSON.parse(l) as unknown)).toEqual([
+      { type: 'hello', id: 'me', prefix: 'sensor/', device: 'pi-2' },
+      { type: 'kv', owner: 'pi-2', key: 'sensor/t', value: 21.5, version: 7 },
+      { type: 'kv', owner: 'pi-2', key: 'sensor/t', value: null, version: 8, deleted: true },
+    ]);
+    await until(() => hub.size === 0);
+    expect(hub.size).toBe(0);
+  });
+
+  it('speaks Server-Sent Events when asked, and member changes pass an empty prefix', async () => {
+    servers.push(await startApi(join(dir, 'api.sock'), backend()));
+    const w = watchLines('/v1/watch', 2, 'text/event-stream');
+    await until(() => hub.size === 1);
+    hub.publish({ type: 'member', id: 'pi-2', status: 'suspect', previous: 'alive', gen: 4 });
+    const [hello, ev] = await w.lines;
+    expect(hello).toBe('data: {"type":"hello","id":"me","prefix":"","device":null}');
+    expect(ev).toBe('data: {"type":"member","id":"pi-2","status":"suspect","previous":"alive","gen":4}');
+  });
+
+  it('answers GET /v1/agg with 404 for a key nobody publishes', async () => {
+    servers.push(await startApi(join(dir, 'api.sock'), backend()));
+    const status = await new Promise<number>((resolve) => {
+      request({ socketPath: join(dir, 'api.sock'), path: '/v1/agg/nope' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).end();
+    });
+    expect(status).toBe(404);
+  });
+
+  it('serves loopback TCP when asked, and refuses any other address', async () => {
+    const tcp = await startApiTcp('127.0.0.1:0', backend());
+    servers.push(tcp);
+    const port = (tcp.address() as { port: number }).port;
+    const body = await new Promise<string>((resolve) => {
+      request({ host: '127.0.0.1', port, path: '/v1/status' }, (res) => {
+        let t = '';
+        res.on('data', (c: Buffer) => (t += c.toString()));
+        res.on('end', () => resolve(t));
+      }).end();
+    });
+    expect(JSON.parse(body)).toEqual({ id: 'me' });
+    await expect(startApiTcp('0.0.0.0:7479', backend())).rejects.toThrow('api.tcp: "0.0.0.0:7479" is not a loopback address');
+    await expect(startApiTcp('10.0.0.5:7479', backend())).rejects.toThrow(/not a loopback/);
+  });
+});
+
+describe('WatchHub', () => {
+  const sink = (buffered: () => number, got: unknown[], dropped: string[]): WatchSink => ({ buffered, send: (e) => got.push(e), drop: (why) => dropped.push(why) });
+
+  it('drops a watcher that stops reading, and counts it', () => {
+    const h = new WatchHub('me');
+    let queued = 0;
+    const got: unknown[] = [];
+    const dropped: string[] = [];
+    h.subscribe({ prefix: '', device: undefined }, sink(() => queued, got, dropped));
+    h.publish({ type: 'kv', owner: 'a', key: 'k', value: 1, version: 1 });
+    queued = 2 << 20;
+    h.publish({ type: 'kv', owner: 'a', key: 'k', value: 2, version: 2 });
+    h.publish({ type: 'kv', owner: 'a', key: 'k', value: 3, version: 3 });
+    expect(got).toHaveLength(1);
+    expect(dropped).toHaveLength(1);
+    expect(h.dropped).toBe(1);
+    expect(h.size).toBe(0);
+  });
+
+  it('takes at most MAX_WATCHERS', () => {
+    const h = new WatchHub('me');
+    for (let i = 0; i < MAX_WATCHERS; i++) expect(h.subscribe({ prefix: '', device: undefined }, sink(() => 0, [], []))).toBeTypeOf('function');
+    expect(h.subscribe({ prefix: '', device: undefined }, sink(() => 0, [], []))).toBeUndefined();
+  });
+});
+
+describe('aggregating one key across the fleet', () => {
+  const members = [
+    { id: 'a', status: 'alive' as const },
+    { id: 'b', status: 'alive' as const },
+    { id: 'c', status: 'dead' as const },
+    { id: 'd', status: 'alive' as const },
+  ];
+
+  it('plain numbers: fresh while their device is alive; other values are listed, not averaged', () => {
+    const r = aggregateKey(
+      {
+        members,
+        entries: [
+          { owner: 'a', key: 'level', value: 10, at: 0 },
+          { owner: 'b', key: 'level', value: 30, at: 0 },
+          { owner: 'c', key: 'level', value: 99, at: 0 },
+          { owner: 'd', key: 'level', value: 'full', at: 0 },
+        ],
+      },
+      'level',
+      1000,
+    );
+    expect(r).toMatchObject({ count: 2, min: 10, max: 30, mean: 20, unit: null, stale: ['c'], nonNumeric: ['d'] });
+  });
+
+  it('sensor readings: with their unit, errors and staleness', () => {
+    const reading = (v: number): string => JSON.stringify({ v, u: '°C', t: 0, i: 30 });
+    const r = aggregateKey(
+      {
+        members,
+        entries: [
+          { owner: 'a', key: 'sensor/t/temperature', value: reading(20), at: 0 },
+          { owner: 'b', key: 'sensor/t/temperature', value: JSON.stringify({ e: 'crc', u: '°C', t: 0, i: 30 }), at: 0 },
+          { owner: 'd', key: 'sensor/t/temperature', value: reading(24), at: 0 },
+        ],
+      },
+      'sensor/t/temperature',
+      1000,
+    );
+    expect(r).toMatchObject({ count: 2, min: 20, max: 24, mean: 22, unit: '°C', errors: ['b'], stale: [] });
+    expect(aggregateKey({ members, entries: [] }, 'x', 0)).toBeUndefined();
+  });
+});
