@@ -185,3 +185,14 @@ describe('aggregating one key across the fleet', () => {
     expect(aggregateKey({ members, entries: [] }, 'x', 0)).toBeUndefined();
   });
 });
+
+describe('the socket group', () => {
+  it('gives the socket to the configured admin group (by name or gid), and names a group that does not exist', async () => {
+    const { readFileSync, statSync } = await import('node:fs');
+    const [name, , gid] = readFileSync('/etc/group', 'utf8').split('\n').find((l) => !l.startsWith('root:') && l.includes(':'))!.split(':');
+    servers.push(await startApi(join(dir, 'api.sock'), backend(), { group: name! }));
+    expect(statSync(join(dir, 'api.sock')).gid).toBe(Number(gid));
+    expect(statSync(join(dir, 'api.sock')).mode & 0o777).toBe(0o660);
+    await expect(startApi(join(dir, 'other.sock'), backend(), { group: 'no-such-group-here' })).rejects.toThrow('api.group: cannot give the socket to group "no-such-group-here": no group "no-such-group-here" in /etc/group');
+  });
+});
