@@ -6,6 +6,14 @@ const help = `usage: murmur <command> [options]
 
 commands:
   start    run this device's node (UDP multicast and unicast, local API)
+  status   this node at a glance: id, fleet, address, health, members, LED, memory
+  members  the other devices this node knows, with status (--explain: why suspect)
+  get      print a key's value (this device's, or --device ID's); no KEY: list keys
+  set      publish one of this device's keys: murmur set KEY VALUE [--ttl 30s]
+  del      delete one of this device's keys
+  watch    print key and member changes as they happen, until Ctrl-C
+  agg      one key's numeric values across the fleet: count, min, mean, max
+  leds     leds test: play the status LED patterns
   keys     the fleet keyring: generate, list, install, use, remove (fleet-wide)
   sim      run a simulated fleet in virtual time and watch it (no network needed)
   admin    fleet admin key: provision devices, sign certificates, revoke
@@ -13,7 +21,10 @@ commands:
   sensors  sensor readings: this device's, or aggregated across the fleet
   help     show this help
 
-Run "murmur <command> --help" for a command's options. See README.md.`;
+Run "murmur <command> --help" for a command's options. See README.md.
+
+exit codes: 0 done, 1 the node refused (its message is printed), 2 usage, 3 the local node is
+not running, 4 not found (key or device), 78 bad config file.`;
 
 export function main(argv: readonly string[], io: CliIo): number | Promise<number> {
   const [cmd, ...rest] = argv;
@@ -31,6 +42,22 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
         return import('./identify-command.js').then((m) => m.identifyCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'sensors':
         return import('./sensors-command.js').then((m) => m.sensorsCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'status':
+        return import('./status-command.js').then((m) => m.statusCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'members':
+        return import('./members-command.js').then((m) => m.membersCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'get':
+        return import('./kv-command.js').then((m) => m.getCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'set':
+        return import('./kv-command.js').then((m) => m.setCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'del':
+        return import('./kv-command.js').then((m) => m.delCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'watch':
+        return import('./watch-command.js').then((m) => m.watchCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'agg':
+        return import('./agg-command.js').then((m) => m.aggCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'leds':
+        return import('./leds-command.js').then((m) => m.ledsCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'admin':
         return import('./admin-command.js').then((m) => m.adminCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case undefined:

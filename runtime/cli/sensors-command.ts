@@ -2,6 +2,7 @@
 
 import { apiRequest, check } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
+import { table, terminal } from './format.js';
 import { parseArgs } from './target-args.js';
 
 export const sensorsHelp = `usage: murmur sensors [KEY | --fleet] [options]
@@ -36,9 +37,10 @@ export async function sensorsCommand(args: readonly string[], io: CliIo): Promis
     io.out(JSON.stringify(body));
     return 0;
   }
-  if (key !== undefined) io.out(table(['device', 'value', 'unit', 'age', 'state'], (body as Row[]).map(deviceRow)));
-  else if (fleet) io.out(table(['key', 'fresh', 'min', 'mean', 'max', 'unit', 'stale', 'errors'], (body as Row[]).map(aggregateRow)));
-  else io.out(table(['sensor', 'type', 'state', 'reading', 'reads', 'failures'], ((body as Row).sensors as Row[]).map(localRow)));
+  const width = { width: terminal(io).width };
+  if (key !== undefined) io.out(table(['device', 'value', 'unit', 'age', 'state'], (body as Row[]).map(deviceRow), width));
+  else if (fleet) io.out(table(['key', 'fresh', 'min', 'mean', 'max', 'unit', 'stale', 'errors'], (body as Row[]).map(aggregateRow), width));
+  else io.out(table(['sensor', 'type', 'state', 'reading', 'reads', 'failures'], ((body as Row).sensors as Row[]).map(localRow), width));
   return 0;
 }
 
@@ -56,11 +58,4 @@ function aggregateRow(a: Row): string[] {
 
 function deviceRow(d: Row): string[] {
   return [String(d.owner), d.error !== null ? `error: ${String(d.error)}` : String(d.value), String(d.unit ?? ''), `${Math.round(Number(d.age) / 1000)} s`, String(d.state)];
-}
-
-function table(head: readonly string[], rows: readonly string[][]): string {
-  if (rows.length === 0) return '(none)';
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(head), ...rows.map(line)].join('\n');
 }

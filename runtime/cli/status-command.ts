@@ -1,0 +1,61 @@
+// `murmur status`: this device's node at a glance, on one screen of an 80-column terminal.
+
+import { apiRequest, check } from './api-client.js';
+import { CliError, type CliIo } from './io.js';
+import { counts, duration, fields, palette, statusPaint, terminal, TARGET_OPTIONS_HELP } from './format.js';
+import { parseArgs } from './target-args.js';
+
+export const statusHelp = `usage: murmur status [options]
+
+This device's node: its id and generation, fleet, address, uptime, local health and measured
+loss, the other members by status, what the status LED shows and why, datagrams it rejected,
+and its memory. --json prints the API's whole answer (GET /v1/status), counters included.
+
+options:
+${TARGET_OPTIONS_HELP}`;
+
+type Row = Record<string, unknown>;
+
+export async function statusCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const p = parseArgs('status', args, {}, statusHelp);
+  if (p.positional.length > 0) throw new CliError(`murmur status: unexpected argument "${p.positional[0]!}"\n\n${statusHelp}`);
+  const body = check(await apiRequest(p.target().socket, 'GET', '/v1/status'), 'status');
+  if (p.json) {
+    io.out(JSON.stringify(body));
+    return 0;
+  }
+  io.out(renderStatus(body, terminal(io)));
+  return 0;
+}
+
+const obj = (x: unknown): Row => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Row) : {});
+const str = (x: unknown, none = '-'): string => (x === undefined || x === null || x === '' ? none : String(x));
+
+export function renderStatus(s: Row, t: { color: boolean; width: number }): string {
+  const p = palette(t.color);
+  const led = obj(s.led);
+  const ledStatus = str(led.status, 'unknown');
+  const lines: Array<[string, string]> = [];
+  lines.push(['device', `${p.bold(str(s.id))}  gen ${str(s.gen)}, incarnation ${str(s.incarnation)}`]);
+  if ('fleet' in s) lines.push(['fleet', str(s.fleet, '(not set)')]);
+  lines.push(['address', `${str(s.addr)}  ${str(s.profile)} profile, multicast ${s.multicast === true ? 'on' : 'off'}`]);
+  if (typeof s.uptimeS === 'number') lines.push(['uptime', duration(s.uptimeS * 1000)]);
+  const loss = typeof s.measuredLoss === 'number' ? `${Math.round(s.measuredLoss * 1000) / 10}%` : '-';
+  const health = typeof s.health === 'number' ? s.health : undefined;
+  const healthText = health === undefined ? '-' : health === 0 ? p.green('0') : health >= 3 ? p.red(String(health)) : p.yellow(String(health));
+  lines.push(['health', `score ${healthText} (0 is best), measured loss ${loss}`]);
+  const members = counts(obj(s.members), p);
+  lines.push(['members', members === '' ? 'no other devices known' : members]);
+  const why = Array.isArray(led.why) && led.why.length > 0 ? `: ${(led.why as unknown[]).map(String).join('; ')}` : '';
+  lines.push(['led', `${statusPaint(p, ledStatus)(ledStatus)}${why}`]);
+  if (typeof led.looks === 'string') lines.push(['', `(${led.looks})`]);
+  const problems = Array.isArray(led.problems) ? (led.problems as unknown[]) : [];
+  for (const [i, pr] of problems.entries()) lines.push([i === 0 ? 'problems' : '', p.red(typeof pr === 'string' ? pr : JSON.stringify(pr))]);
+  const rejected = Object.entries(obj(s.rejected)).filter(([, n]) => typeof n === 'number' && n > 0);
+  if (rejected.length > 0) lines.push(['rejected', rejected.map(([why, n]) => `${why} ${String(n)}`).join(', ')]);
+  const sec = obj(s.security);
+  if ('fleetKey' in sec) lines.push(['keys', `fleet key ${str(sec.fleetKey)}, device key ${str(sec.deviceKey)}${sec.admin === true ? ', admin certificates' : ''}`]);
+  const mem = obj(s.memory);
+  if (typeof mem.rss === 'number') lines.push(['memory', `${String(mem.rss)} MB resident, ${str(mem.heapUsed)} MB heap used`]);
+  return fields(lines, { width: t.width });
+}

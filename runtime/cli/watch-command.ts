@@ -1,0 +1,146 @@
+// `murmur watch`: changes to the shared state and to membership, one line each, as this node
+// learns them, until Ctrl-C, a closed pipe (`murmur watch | head`), or the node going away.
+
+import { request, type IncomingMessage } from 'node:http';
+import { NotRunningError } from './api-client.js';
+import { CliError, type CliIo } from './io.js';
+import { EXIT, palette, showValue, statusPaint, terminal, TARGET_OPTIONS_HELP, type Palette } from './format.js';
+import { parseArgs } from './target-args.js';
+
+export const watchHelp = `usage: murmur watch [--prefix P] [--device ID] [options]
+
+Prints each change as this node learns it, until Ctrl-C:
+  12:04:31  solo      set  temp = 21.5  (v3)
+  12:04:33  solo      del  temp  (v4)
+  12:04:40  pi-attic  is suspect (was alive)
+  12:04:52  pi-attic  restarted, gen 1795446012
+With --json, the API's stream as it comes: one JSON object per line (NDJSON), starting with
+{"type":"hello"}. When the node stops, watch says so and exits 3.
+
+options:
+  --prefix P        only keys starting with P (e.g. sensor/)
+  --device ID       only changes of that device (its keys and its membership)
+${TARGET_OPTIONS_HELP}`;
+
+type Event = Record<string, unknown>;
+
+export async function watchCommand(args: readonly string[], io: CliIo, opts: { signal?: AbortSignal; stdout?: NodeJS.WritableStream } = {}): Promise<number> {
+  const p = parseArgs('watch', args, { valued: ['--prefix', '--device'] }, watchHelp);
+  if (p.positional.length > 0) throw new CliError(`murmur watch: unexpected argument "${p.positional[0]!}" (use --prefix to choose keys)\n\n${watchHelp}`);
+  const query = new URLSearchParams();
+  const prefix = p.options.get('--prefix');
+  const device = p.options.get('--device');
+  if (typeof prefix === 'string') query.set('prefix', prefix);
+  if (typeof device === 'string') query.set('device', device);
+  const socket = p.target().socket;
+  const path = `/v1/watch${query.size > 0 ? `?${query.toString()}` : ''}`;
+  const pal = palette(terminal(io).color);
+  const stdout = opts.stdout ?? process.stdout;
+
+  return new Promise<number>((resolve, reject) => {
+    let done = false;
+    const finish = (code: number | CliError): void => {
+      if (done) return;
+      done = true;
+      stdout.removeListener('error', onStdoutError);
+      opts.signal?.removeEventListener('abort', onAbort);
+      req.destroy();
+      if (typeof code === 'number') resolve(code);
+      else reject(code);
+    };
+    // `murmur watch | head -3`: the reader went away. That is how a pipeline ends, not an error.
+    const onStdoutError = (e: NodeJS.ErrnoException): void => finish(e.code === 'EPIPE' ? 0 : new CliError(`murmur watch: stdout: ${e.message}`, 1));
+    const onAbort = (): void => finish(0);
+    stdout.on('error', onStdoutError);
+    opts.signal?.addEventListener('abort', onAbort);
+
+    const wentAway = (): CliError => new CliError(`murmur watch: the node at ${socket} went away (stopped or restarted); run "murmur status" to check`, EXIT.notRunning);
+    const req = request({ socketPath: socket, method: 'GET', path, headers: { accept: 'application/x-ndjson' } });
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') finish(new NotRunningError(socket, e.code));
+      else if (e.code === 'ECONNRESET' || e.code === 'EPIPE') finish(wentAway());
+      else finish(new CliError(`murmur watch: API at ${socket}: ${e.message}`, 1));
+    });
+    req.on('response', (res: IncomingMessage) => {
+      if (res.statusCode !== 200) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let body: Event = {};
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Event;
+          } catch {
+            // Reported by status alone.
+          }
+          finish(new CliError(`murmur watch: ${String(body.message ?? `HTTP ${res.statusCode ?? 0}`)} (${String(body.error ?? 'error')})`, 1));
+        });
+        return;
+      }
+      res.setEncoding('utf8');
+      let buffered = '';
+      let idWidth = 8;
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        let nl: number;
+        while (!done && (nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line === '') continue;
+          if (p.json) {
+            io.out(line);
+            if (line.startsWith('{"type":"dropped"')) finish(new CliError('murmur watch: the node dropped this watch (its output was not read fast enough)', EXIT.refused));
+            continue;
+          }
+          let ev: Event;
+          try {
+            ev = JSON.parse(line) as Event;
+          } catch {
+            continue;
+          }
+          if (ev.type === 'dropped') {
+            finish(new CliError(`murmur watch: the node dropped this watch (${String(ev.why)}); is the output being read?`, EXIT.refused));
+            return;
+          }
+          if (ev.type === 'hello') {
+            io.err(`watching ${String(ev.id)}${typeof prefix === 'string' ? `, keys ${prefix}*` : ''}${typeof device === 'string' ? `, device ${device}` : ''}; Ctrl-C to stop`);
+            continue;
+          }
+          const parts = renderEvent(ev, pal);
+          if (parts === undefined) continue;
+          // Devices line up: the column is as wide as the longest id seen so far.
+          idWidth = Math.max(idWidth, parts[0].length);
+          io.out(`${clock(new Date())}  ${parts[0].padEnd(idWidth)}  ${parts[1]}`);
+        }
+      });
+      res.on('end', () => finish(wentAway()));
+      res.on('close', () => finish(wentAway()));
+      res.on('error', () => finish(wentAway()));
+    });
+    req.end();
+  });
+}
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+/** Local wall-clock time of a line, HH:MM:SS. */
+function clock(d: Date): string {
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** One event as [device, what happened]; undefined for types this CLI does not know. */
+export function renderEvent(ev: Event, p: Palette): [string, string] | undefined {
+  if (ev.type === 'kv') {
+    const v = typeof ev.version === 'number' ? `  (v${ev.version})` : '';
+    if (ev.deleted === true) return [String(ev.owner), `${p.red('del')}  ${String(ev.key)}${v}`];
+    return [String(ev.owner), `${p.green('set')}  ${String(ev.key)} = ${showValue(ev.value)}${v}`];
+  }
+  if (ev.type === 'member') {
+    const status = String(ev.status);
+    const id = String(ev.id);
+    const gen = typeof ev.gen === 'number' ? `, gen ${ev.gen}` : '';
+    if (status === 'removed') return [id, p.grey('forgotten (dead or left for long enough)')];
+    if (ev.previous === 'restarted') return [id, `${p.green('restarted')}${gen}`];
+    if (ev.previous === undefined || ev.previous === null) return [id, `${p.green('joined')}${gen}`];
+    return [id, `is ${statusPaint(p, status)(status)} (was ${String(ev.previous)})`];
+  }
+  return undefined;
+}
