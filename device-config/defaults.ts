@@ -5,6 +5,12 @@ export const defaults = {
   node: {
     /** Unset: the id chosen on first start (hostname plus a random suffix), kept in the state directory. */
     name: undefined as string | undefined,
+    /**
+     * Unset: no name. The fleet's name, shown in status, so a person at a device (or reading a
+     * log) can tell which fleet it belongs to; it belongs in the fleet-wide file. Membership is
+     * decided by the fleet key, never by this name.
+     */
+    fleet: undefined as string | undefined,
     /** Holds identity, boot counter, own keys and the API socket. */
     stateDir: '/var/lib/murmur',
     /** Timing profile: "lan" for wired or good Wi-Fi, "wifi" for lossy, bursty links. */
@@ -76,8 +82,24 @@ export const defaults = {
   api: {
     /** Unix socket of the local API, relative to the state directory unless absolute. */
     socket: 'murmur.sock',
+    /**
+     * Unset: the socket keeps the service's own group. A group name or gid whose members may
+     * use the API (and so `murmur keys`, `identify`...) without being root or the service user.
+     */
+    group: undefined as string | number | undefined,
+    /**
+     * Unset: no TCP listener, the Unix socket only, whose file mode says who may connect. Set
+     * ("127.0.0.1:7479", "[::1]:7479"): also listen there, for clients that cannot use a Unix
+     * socket. Loopback only, always: the API trusts whoever reaches it.
+     */
+    tcp: undefined as string | undefined,
+  },
+  metrics: {
+    /** A placeholder for a later issue: false is the only value accepted until something serves metrics. */
+    enabled: false,
   },
   log: {
+    /** A line per event that changes something (joins, deaths, key changes); "debug" adds one per key change, too many for an SD card. */
     level: 'info',
   },
 };

@@ -19,6 +19,7 @@ commands:
   admin    fleet admin key: provision devices, sign certificates, revoke
   identify make a device's status LED strobe, to find it in a rack
   sensors  sensor readings: this device's, or aggregated across the fleet
+  config   check a device config file, or show the effective config
   help     show this help
 
 Run "murmur <command> --help" for a command's options. See README.md.
@@ -60,6 +61,8 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
         return import('./leds-command.js').then((m) => m.ledsCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'admin':
         return import('./admin-command.js').then((m) => m.adminCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'config':
+        return import('./config-command.js').then((m) => m.configCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case undefined:
       case 'help':
       case '-h':

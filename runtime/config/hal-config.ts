@@ -7,6 +7,7 @@ import { createSensor, SENSOR_TYPES, type SensorSpec } from '../../hal/sensors/c
 import { FsRoot } from '../../hal/fs-root.js';
 import { SystemCommands } from '../../hal/command.js';
 import { validateSchedule } from '../sensing/schedule.js';
+import { unknownField } from './layers.js';
 
 export interface SensorConfig extends SensorSpec {
   /** Cron expression (seconds allowed); the sampling default when unset. */
@@ -57,14 +58,14 @@ export function validateHal(h: Obj, fail: Fail, bad: Bad): HalConfig {
   };
 
   if (!Array.isArray(h.leds)) fail('hal.leds', 'a list of LEDs', h.leds);
-  const leds = (h.leds as unknown[]).map((l, i) => led(l, `hal.leds[${i}]`, fail));
+  const leds = (h.leds as unknown[]).map((l, i) => led(l, `hal.leds[${i}]`, fail, bad));
   unique(leds.map((l) => l.name), 'hal.leds', fail);
 
   let sensors: HalConfig['sensors'] = 'auto';
   if (h.sensors !== 'auto') {
     if (!Array.isArray(h.sensors)) fail('hal.sensors', '"auto" or a list of sensors', h.sensors);
     sensors = (h.sensors as unknown[]).map((x, i) => {
-      const c = sensor(x, `hal.sensors[${i}]`, sampling, fail, schedule);
+      const c = sensor(x, `hal.sensors[${i}]`, sampling, fail, bad, schedule);
       // The reader's own checks (options that do not apply to the type, a missing device), now
       // rather than at start, when the LEDs are already taken over.
       try {
@@ -79,9 +80,9 @@ export function validateHal(h: Obj, fail: Fail, bad: Bad): HalConfig {
   return { root: root as string, simulate: simulate as boolean | 'auto', leds, sensors, sampling };
 }
 
-function led(x: unknown, path: string, fail: Fail): LedSpec {
+function led(x: unknown, path: string, fail: Fail, bad: Bad): LedSpec {
   const o = object(x, path, fail);
-  known(o, path, ['name', 'backend', 'pin', 'chip', 'led', 'activeLow'], fail);
+  known(o, path, ['name', 'backend', 'pin', 'chip', 'led', 'activeLow'], bad);
   const name = o.name ?? 'status';
   if (typeof name !== 'string' || !NAME.test(name)) fail(`${path}.name`, 'a short lower-case name', name);
   const backend = o.backend ?? 'auto';
@@ -107,9 +108,9 @@ function led(x: unknown, path: string, fail: Fail): LedSpec {
   return spec;
 }
 
-function sensor(x: unknown, path: string, sampling: HalConfig['sampling'], fail: Fail, schedule: (v: unknown, path: string) => string): SensorConfig {
+function sensor(x: unknown, path: string, sampling: HalConfig['sampling'], fail: Fail, bad: Bad, schedule: (v: unknown, path: string) => string): SensorConfig {
   const o = object(x, path, fail);
-  known(o, path, ['name', 'type', 'schedule', 'deadband', 'maxIntervalS', 'device', 'zone', 'mount', 'interface', 'seed'], fail);
+  known(o, path, ['name', 'type', 'schedule', 'deadband', 'maxIntervalS', 'device', 'zone', 'mount', 'interface', 'seed'], bad);
   if (typeof o.type !== 'string' || !(SENSOR_TYPES as readonly string[]).includes(o.type)) fail(`${path}.type`, `one of ${SENSOR_TYPES.join(', ')}`, o.type);
   if (typeof o.name !== 'string' || !NAME.test(o.name)) fail(`${path}.name`, 'a short lower-case name (letters, digits, "-", "_", "."; it becomes part of the gossip key)', o.name);
   const str = (k: string): string | undefined => {
@@ -146,18 +147,20 @@ function int(v: unknown, path: string, lo: number, hi: number, fail: Fail): numb
 }
 
 function object(x: unknown, path: string, fail: Fail): Obj {
-  if (!x || typeof x !== 'object' || Array.isArray(x)) fail(path, 'an object', x);
+  if (!x || typeof x !== 'object' || Array.isArray(x)) fail(path, 'a map of fields', x);
   return x as Obj;
 }
 
-function known(o: Obj, path: string, fields: readonly string[], fail: Fail): void {
-  for (const k of Object.keys(o)) if (!fields.includes(k)) fail(`${path}.${k}`, `no such field (known: ${fields.join(', ')})`, k);
+function known(o: Obj, path: string, fields: readonly string[], bad: Bad): void {
+  for (const k of Object.keys(o)) if (!fields.includes(k)) bad(`${path}.${k}`, unknownField(k, fields));
 }
 
+/** Names must differ: they become gossip keys and LED names. The error points at the second use. */
 function unique(names: readonly string[], path: string, fail: Fail): void {
-  const seen = new Set<string>();
-  for (const n of names) {
-    if (seen.has(n)) fail(path, 'unique names', n);
-    seen.add(n);
-  }
+  const first = new Map<string, number>();
+  names.forEach((n, i) => {
+    const j = first.get(n);
+    if (j !== undefined) fail(`${path}[${i}].name`, `a name not already used by ${path}[${j}]`, n);
+    first.set(n, i);
+  });
 }

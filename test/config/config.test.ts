@@ -32,22 +32,35 @@ describe('device config', () => {
   });
 
   it.each([
-    ['{"network": {"famlies": ["ipv4"]}}', /murmur\.json: network\.famlies: unknown field \(expected one of: families, interfaces/],
-    ['{"network": {"port": "7478"}}', /murmur\.json: network\.port: expected an integer 0-65535, got "7478"/],
+    ['{"network": {"famlies": ["ipv4"]}}', /murmur\.json:1: network\.famlies: unknown field; did you mean families\? \(expected one of: families, interfaces/],
+    ['{"network": {"port": "7478"}}', /murmur\.json:1: network\.port: expected an integer 0-65535, got "7478"/],
     ['{"network": {"families": ["ipx"]}}', /network\.families: expected a non-empty list of "ipv4" and "ipv6"/],
     ['{"network": {"group4": "10.0.0.1"}}', /network\.group4: expected an IPv4 multicast address/],
     ['{"network": {"seeds": ["pi-kitchen"]}}', /network\.seeds\[0\]: "pi-kitchen" is not an IPv4 address/],
     ['{"network": {"port": 7477}}', /network\.port: expected a port different from network\.groupPort/],
     ['{"node": {"profile": "wan"}}', /node\.profile: expected "lan" or "wifi"/],
     ['{"node": {"name": "has space"}}', /node\.name: expected up to 64 letters/],
-    ['{"network": 5}', /network: expected an object/],
+    ['{"network": 5}', /network: expected a map of fields \(families, interfaces, .*\), got 5/],
+    ['{"node": {"toString": 1}}', /node\.toString: unknown field/],
+    ['[1, 2]', /murmur\.json: top level: expected a map of fields \(node, network, security, hal, api, metrics, log\), got a list \[1,2\]/],
     ['{"log": {"level": "loud"}}', /log\.level: expected debug, info, warn or error/],
   ])('rejects %s with the file, the field path and what was expected', (text, msg) => {
     expect(() => loadConfig(file(text))).toThrow(msg);
   });
 
-  it('invalid JSON and a missing file name the file', () => {
-    expect(() => loadConfig(file('{"network": '))).toThrow(/murmur\.json: not valid JSON/);
+  it('JSON is read as YAML 1.2: a JSON config keeps working, and its errors carry lines too', () => {
+    const json = JSON.stringify({ node: { name: 'pi-07', profile: 'wifi' }, network: { seeds: ['10.0.0.1:7478'], interfaces: ['wlan0'] } }, null, 2);
+    const c = loadConfig(file(json));
+    expect(c.node).toMatchObject({ name: 'pi-07', profile: 'wifi' });
+    expect(c.network).toMatchObject({ seeds: ['10.0.0.1:7478'], interfaces: ['wlan0'] });
+    // Line 8 of the pretty-printed JSON is the seed ("seeds": [ is line 7).
+    expect(() => loadConfig(file(json.replace('10.0.0.1:7478', 'pi-kitchen')))).toThrow(/murmur\.json:8: network\.seeds\[0\]: "pi-kitchen" is not an IPv4 address/);
+    // JSON.parse kept the last of two equal keys; YAML refuses them.
+    expect(() => loadConfig(file('{"network": {"port": 9000,\n "port": 9001}}'))).toThrow(/murmur\.json:2: network\.port: duplicate key \(first on line 1\)/);
+  });
+
+  it('invalid syntax and a missing file name the file', () => {
+    expect(() => loadConfig(file('{"network": '))).toThrow(/murmur\.json:1:13: not valid YAML: /);
     expect(() => loadConfig(join(dir, 'nope.json'))).toThrow(/nope\.json: cannot read/);
   });
 });
@@ -87,8 +100,9 @@ describe('hal config', () => {
     ['{"hal": {"leds": [{"pin": -1}]}}', /hal\.leds\[0\]\.pin: expected a GPIO line number/],
     ['{"hal": {"leds": [{"backend": "gpiod"}]}}', /hal\.leds\[0\]\.pin: expected a pin number for backend "gpiod"/],
     ['{"hal": {"leds": [{"backend": "neon"}]}}', /hal\.leds\[0\]\.backend: expected "auto" or one of gpiod, sysfs-gpio, sysfs-led, simulated/],
-    ['{"hal": {"leds": [{"colour": "red"}]}}', /hal\.leds\[0\]\.colour: expected no such field/],
-    ['{"hal": {"leds": [{"name": "a"}, {"name": "a"}]}}', /hal\.leds: expected unique names, got "a"/],
+    ['{"hal": {"leds": [{"colour": "red"}]}}', /hal\.leds\[0\]\.colour: unknown field \(expected one of: name, backend, pin, chip, led, activeLow\)/],
+    ['{"hal": {"leds": [{"name": "a"}, {"name": "a"}]}}', /hal\.leds\[1\]\.name: expected a name not already used by hal\.leds\[0\], got "a"/],
+    ['{"hal": {"sensors": [{"name": "cpu", "type": "load", "shedule": "0 * * * * *"}]}}', /hal\.sensors\[0\]\.shedule: unknown field; did you mean schedule\?/],
     ['{"hal": {"sensors": [{"name": "x", "type": "geiger"}]}}', /hal\.sensors\[0\]\.type: expected one of cpu-temperature/],
     ['{"hal": {"sensors": [{"name": "Room 1", "type": "load"}]}}', /hal\.sensors\[0\]\.name: expected a short lower-case name/],
     ['{"hal": {"sensors": [{"name": "x", "type": "load", "schedule": "*/70 * * * *"}]}}', /hal\.sensors\[0\]\.schedule: "\*\/70 \* \* \* \*" is not a valid cron expression/],
