@@ -13,7 +13,8 @@ identity, boot counter and own keys in the state directory, and serves the local
 Unix socket there. SIGINT or SIGTERM sends a leave to the fleet and stops.
 
 options (each overrides the config file):
-  --config FILE          JSON device config (see README "Configuration")
+  --config FILE          the device config, YAML or JSON (see README "Configuration")
+  --fleet-config FILE    the fleet-wide file under it, in place of the device config's "extends"
   --state-dir DIR        node.stateDir
   --name NAME            node.name (default: chosen on first start and kept)
   --profile lan|wifi     node.profile
@@ -30,8 +31,9 @@ options (each overrides the config file):
                          has (load, memory, disk and uptime are still read from /proc)
   --log-level LEVEL      log.level: debug, info, warn, error`;
 
-export function parseStartArgs(args: readonly string[]): { file: string | undefined; overrides: Record<string, unknown> } {
+export function parseStartArgs(args: readonly string[]): { file: string | undefined; fleetFile: string | undefined; overrides: Record<string, unknown> } {
   let file: string | undefined;
+  let fleetFile: string | undefined;
   const overrides: Record<string, unknown> = {};
   const seeds: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -50,6 +52,9 @@ export function parseStartArgs(args: readonly string[]): { file: string | undefi
     switch (flag) {
       case '--config':
         file = value();
+        break;
+      case '--fleet-config':
+        fleetFile = value();
         break;
       case '--state-dir':
         overrides['node.stateDir'] = value();
@@ -103,14 +108,14 @@ export function parseStartArgs(args: readonly string[]): { file: string | undefi
     }
   }
   if (seeds.length > 0) overrides['network.seeds'] = seeds;
-  return { file, overrides };
+  return { file, fleetFile, overrides };
 }
 
 export async function startCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { file, overrides } = parseStartArgs(args);
+  const { file, fleetFile, overrides } = parseStartArgs(args);
   let config;
   try {
-    config = loadConfig(file, overrides);
+    config = loadConfig(file, overrides, { fleetFile });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     // Run as a service (no terminal): say it on the board LED too. At a terminal, the message is enough.
