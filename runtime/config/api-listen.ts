@@ -19,7 +19,8 @@ export function parseLoopbackListen(address: string): LoopbackListen {
   if (port < 1 || port > 65535) throw new Error(`port ${m[3]} is not 1-65535`);
   const v6 = m[1];
   if (v6 !== undefined) {
-    if (!isIPv6(v6)) throw new Error(`"${v6}" is not an IPv6 address`);
+    // isIPv6 accepts a zone ("::1%lo"), which loopback never needs and the URL parser refuses.
+    if (!isIPv6(v6) || v6.includes('%')) throw new Error(`"${v6}" is not an IPv6 address without a zone`);
     // The URL parser writes an IPv6 address in its shortest form, so 0:0:0:0:0:0:0:1 is ::1 too.
     if (new URL(`http://[${v6}]/`).hostname !== '[::1]') throw new Error(`${v6} is not loopback (only ::1 is)`);
     return { host: '::1', port };

@@ -6,7 +6,7 @@
 // refused rather than interpreted: duplicate keys (YAML forbids them; JSON.parse silently kept
 // the last), several documents, tags other than the core ones (!!binary, !!set, custom tags),
 // keys that are not plain names, infinities, more than MAX_CONFIG_BYTES, and aliases that
-// expand past MAX_ALIAS_COUNT (the "billion laughs" expansion bomb).
+// expand past MAX_ALIAS_USES (the "billion laughs" expansion bomb).
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
@@ -15,7 +15,7 @@ import { ConfigError } from './config-error.js';
 /** A device config is a few KB; a bigger file is a mistake (a log, an image) and is not parsed. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
 /** Expanded alias uses per document: enough to reuse a sensor definition, far too few for a bomb. */
-export const MAX_ALIAS_COUNT = 16;
+export const MAX_ALIAS_USES = 15;
 
 /** The tags the core schema resolves to plain values; an explicit `!!str "7478"` is fine. */
 const CORE_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
@@ -60,8 +60,7 @@ export function parseConfigSource(file: string, text: string): ConfigSource {
   if (problem) {
     const { line, col } = counter.linePos(problem.pos[0]);
     // Unquoted, "[fd00::5]:7478" starts a YAML list: the one YAML trap an address list walks into.
-    const source = text.split('\n')[line - 1] ?? '';
-    const hint = /\[[^\]"']*\]:\d/.test(source) && !/["']\[/.test(source) ? ' (quote a bracketed IPv6 address: "[fd00::5]:7478")' : '';
+    const hint = syntaxHint(text.split('\n')[line - 1] ?? '');
     throw new ConfigError(`config ${file}:${line}:${col}: not valid YAML: ${problem.message}${hint}`);
   }
 
@@ -111,10 +110,11 @@ export function parseConfigSource(file: string, text: string): ConfigSource {
 
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    // The library refuses when uses (weighted by nesting) reach maxAliasCount.
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_USES + 1 });
   } catch (e) {
     // An alias to an anchor that is not defined (yet), or more alias expansion than a config needs.
-    const why = /excessive alias count/i.test((e as Error).message) ? `aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies` : (e as Error).message;
+    const why = /excessive alias count/i.test((e as Error).message) ? `aliases (*name) expand to more than ${MAX_ALIAS_USES} copies` : (e as Error).message;
     throw new ConfigError(`config ${file}: not a usable config: ${why}`);
   }
   return {
@@ -128,6 +128,15 @@ export function parseConfigSource(file: string, text: string): ConfigSource {
       return undefined;
     },
   };
+}
+
+/** The two YAML traps a murmur config walks into, recognised on the line the parser stopped at. */
+function syntaxHint(line: string): string {
+  // Unquoted, "[fd00::5]:7478" starts a YAML list.
+  if (/(?:^|[\s,:-])\[[^\]"']*\]:\d/.test(line)) return ' (quote a bracketed IPv6 address: "[fd00::5]:7478")';
+  // Unquoted, */30 * * * * * starts with an alias (*name).
+  if (/(?:^|[\s-]|:)\s*\*\S*\s+\*/.test(line)) return ' (quote a value that starts with "*", e.g. schedule: "*/30 * * * * *")';
+  return '';
 }
 
 /** The file's text, reading at most MAX_CONFIG_BYTES + 1 bytes (a FIFO or /dev/zero must not hang start). */

@@ -1,0 +1,80 @@
+// The fields issue 7 added: node.fleet, api.group, api.tcp (loopback only) and the metrics placeholder.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../runtime/config/config.js';
+import { parseLoopbackListen } from '../../runtime/config/api-listen.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'murmur-fields-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function load(text: string): ReturnType<typeof loadConfig> {
+  const f = join(dir, 'murmur.yaml');
+  writeFileSync(f, text);
+  return loadConfig(f);
+}
+
+describe('new config fields', () => {
+  it('all unset (or off) by default', () => {
+    const c = loadConfig(undefined);
+    expect(c.node.fleet).toBeUndefined();
+    expect(c.api).toEqual({ socket: 'murmur.sock', group: undefined, tcp: undefined });
+    expect(c.metrics).toEqual({ enabled: false });
+  });
+
+  it('node.fleet: a name like node.name; null is unset', () => {
+    expect(load('node:\n  fleet: greenhouse-2\n').node.fleet).toBe('greenhouse-2');
+    expect(load('node:\n  fleet: ~\n').node.fleet).toBeUndefined();
+    expect(() => load('node:\n  fleet: green house\n')).toThrow(/murmur\.yaml:2: node\.fleet: expected up to 64 letters, digits, "\.", "_" or "-", got "green house"/);
+    expect(() => load('node:\n  fleet: 7\n')).toThrow(/murmur\.yaml:2: node\.fleet: expected a non-empty string, got 7/);
+  });
+
+  it('api.group: a group name or a gid, which YAML reads as a number and the config keeps as a string', () => {
+    expect(load('api:\n  group: murmur-admin\n').api.group).toBe('murmur-admin');
+    expect(load('api:\n  group: 1001\n').api.group).toBe('1001');
+    expect(load('api:\n  group: "1001"\n').api.group).toBe('1001');
+    for (const bad of ['"adm in"', '-1', '1.5', '[adm]', '"-adm"']) {
+      expect(() => load(`api:\n  group: ${bad}\n`)).toThrow(/murmur\.yaml:2: api\.group: expected a group name \(such as "murmur-admin"\) or a numeric gid, got /);
+    }
+  });
+
+  it('api.tcp: loopback only, written back in one form', () => {
+    expect(load('api:\n  tcp: 127.0.0.1:7479\n').api.tcp).toBe('127.0.0.1:7479');
+    expect(load('api:\n  tcp: 127.8.9.10:7479\n').api.tcp).toBe('127.8.9.10:7479');
+    expect(load('api:\n  tcp: "[::1]:7479"\n').api.tcp).toBe('[::1]:7479');
+    expect(load('api:\n  tcp: "[0:0:0:0:0:0:0:1]:7479"\n').api.tcp).toBe('[::1]:7479');
+    expect(() => load('api:\n  tcp: 0.0.0.0:7479\n')).toThrow(
+      /murmur\.yaml:2: api\.tcp: expected a loopback address and port such as "127\.0\.0\.1:7479" or "\[::1\]:7479" \(0\.0\.0\.0 is not loopback \(127\.0\.0\.0\/8\); the API must never listen on the network\), got "0\.0\.0\.0:7479"/,
+    );
+  });
+
+  it.each([
+    ['0.0.0.0:7479', '0.0.0.0 is not loopback (127.0.0.0/8)'],
+    ['192.168.1.5:7479', '192.168.1.5 is not loopback (127.0.0.0/8)'],
+    ['10.0.0.1:7479', '10.0.0.1 is not loopback (127.0.0.0/8)'],
+    ['[::]:7479', ':: is not loopback (only ::1 is)'],
+    ['[fd00::1]:7479', 'fd00::1 is not loopback (only ::1 is)'],
+    ['[::ffff:127.0.0.1]:7479', '::ffff:127.0.0.1 is not loopback (only ::1 is)'],
+    ['localhost:7479', '"localhost" is not an IPv4 address (host names are not accepted)'],
+    ['127.0.0.1', 'not HOST:PORT (write IPv6 in brackets: [::1]:7479)'],
+    ['::1:7479', 'not HOST:PORT (write IPv6 in brackets: [::1]:7479)'],
+    ['127.0.0.1:0', 'port 0 is not 1-65535'],
+    ['127.0.0.1:70000', 'port 70000 is not 1-65535'],
+    ['[::1%lo]:7479', '"::1%lo" is not an IPv6 address without a zone'],
+    ['[fd00::zz]:7479', '"fd00::zz" is not an IPv6 address without a zone'],
+  ])('api.tcp refuses %s: %s', (address, why) => {
+    expect(() => parseLoopbackListen(address)).toThrow(why);
+    expect(() => load(`api:\n  tcp: "${address}"\n`)).toThrow(/api\.tcp: expected a loopback address/);
+  });
+
+  it('metrics: { enabled: false } only, until metrics exist', () => {
+    expect(load('metrics:\n  enabled: false\n').metrics).toEqual({ enabled: false });
+    expect(() => load('metrics:\n  enabled: true\n')).toThrow(/murmur\.yaml:2: metrics\.enabled: expected false \(metrics are not implemented yet; they come with a later issue\), got true/);
+    expect(() => load('metrics:\n  port: 9100\n')).toThrow(/murmur\.yaml:2: metrics\.port: unknown field \(expected one of: enabled\)/);
+  });
+});
