@@ -3,20 +3,15 @@
 
 import { apiRequest, check } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
-import { apiPath, EXIT, fields, num, palette, showValue, statusPaint, table, terminal, TARGET_OPTIONS_HELP } from './format.js';
+import { apiPath, EXIT, fields, num, palette, printable, showValue, statusPaint, table, terminal, TARGET_OPTIONS_HELP, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
 
 export const aggHelp = `usage: murmur agg KEY [--devices] [options]
 
-KEY's numeric values across the fleet, as this node knows them: how many devices have a fresh
-one, min, mean, max and unit. Sensor readings (sensor/<sensor>/<quantity>) count with their
-unit and staleness rules; a plain number an application set counts while its device is alive.
-Then the devices left out: stale (their device is not alive, or the reading is overdue), in
-error, or not a number. Exits 4 when no device has KEY.
+${para("KEY's numeric values across the fleet, as this node knows them: how many devices have a fresh one, min, mean, max and unit. Sensor readings (sensor/<sensor>/<quantity>) count with their unit and staleness rules; a plain number an application set counts while its device is alive. Then the devices left out: stale (the device is not alive, or its reading is overdue), in error, or not a number. Exits 4 when no device has KEY.")}
 
 options:
-  --devices         also one row per device: value and state
-${TARGET_OPTIONS_HELP}`;
+${optionLines([['--devices', 'also one row per device: value and state'], ...TARGET_OPTIONS])}`;
 
 type Row = Record<string, unknown>;
 
@@ -25,7 +20,7 @@ export async function aggCommand(args: readonly string[], io: CliIo): Promise<nu
   if (p.positional.length !== 1) throw new CliError(`murmur agg: expected one KEY\n\n${aggHelp}`);
   const key = p.positional[0]!;
   const r = await apiRequest(p.target().socket, 'GET', `/v1/agg/${apiPath(key)}`);
-  if (r.status === 404 && r.body.error === 'unknown-key') throw new CliError(`murmur agg: no device has "${key}"`, EXIT.notFound);
+  if (r.status === 404 && r.body.error === 'unknown-key') throw new CliError(`murmur agg: no device has "${printable(key)}"`, EXIT.notFound);
   const body = check(r, `agg ${key}`);
   if (p.json) {
     io.out(JSON.stringify(body));
@@ -37,11 +32,11 @@ export async function aggCommand(args: readonly string[], io: CliIo): Promise<nu
 
 export function renderAgg(a: Row, devices: boolean, t: { color: boolean; width: number }): string {
   const p = palette(t.color);
-  const list = (x: unknown): string[] => (Array.isArray(x) ? (x as unknown[]).map(String) : []);
-  const unit = typeof a.unit === 'string' && a.unit !== '' ? ` ${a.unit}` : '';
+  const list = (x: unknown): string[] => (Array.isArray(x) ? (x as unknown[]).map((d) => printable(String(d))) : []);
+  const unit = typeof a.unit === 'string' && a.unit !== '' ? ` ${printable(a.unit)}` : '';
   const count = typeof a.count === 'number' ? a.count : 0;
   const all = Array.isArray(a.devices) ? (a.devices as Row[]) : [];
-  const lines: Array<[string, string]> = [['key', String(a.key)]];
+  const lines: Array<[string, string]> = [['key', printable(String(a.key))]];
   lines.push(['devices', `${count} with a fresh number${all.length > count ? ` (of ${all.length} holding the key)` : ''}`]);
   if (count > 0) {
     lines.push(['min', `${num(a.min)}${unit}`]);

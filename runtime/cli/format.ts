@@ -6,6 +6,7 @@
 // width, else 80. Nothing here writes: commands build strings and hand them to io.out.
 
 import type { CliIo } from './io.js';
+import { decodeReading } from '../sensing/reading.js';
 
 /** What the output stream is: a TTY (with a width) or a pipe/file. */
 export interface OutputStream {
@@ -14,6 +15,8 @@ export interface OutputStream {
 }
 
 export interface Terminal {
+  /** stdout is a terminal (a person is reading), not a pipe or file. */
+  readonly tty: boolean;
   readonly color: boolean;
   /** Columns a line may use. */
   readonly width: number;
@@ -35,7 +38,7 @@ export function terminal(io: Pick<CliIo, 'env'>, stream: OutputStream = process.
   const cols = Number(env['COLUMNS']);
   if (env['COLUMNS'] !== undefined && Number.isInteger(cols) && cols > 0) width = cols;
   else if (tty && stream.columns !== undefined && stream.columns > 0) width = stream.columns;
-  return { color, width: Math.max(MIN_WIDTH, width) };
+  return { tty, color, width: Math.max(MIN_WIDTH, width) };
 }
 
 // --- colour ---------------------------------------------------------------------------------
@@ -144,7 +147,7 @@ const GAP = 2;
 export function table(columns: readonly (Column | string)[], rows: readonly (readonly Cell[])[], opts: { width?: number; empty?: string } = {}): string {
   if (rows.length === 0) return opts.empty ?? '(none)';
   const cols: Column[] = columns.map((c) => (typeof c === 'string' ? { head: c, elide: 'end' } : c));
-  const text = (c: Cell | undefined): string => (c === undefined ? '' : typeof c === 'string' ? c : c.text);
+  const text = (c: Cell | undefined): string => printable(c === undefined ? '' : typeof c === 'string' ? c : c.text);
   const widths = cols.map((c, i) => Math.max(textWidth(c.head), ...rows.map((r) => textWidth(text(r[i])))));
   const limit = opts.width ?? DEFAULT_WIDTH;
   const total = (): number => widths.reduce((a, b) => a + b, 0) + GAP * Math.max(0, cols.length - 1);
@@ -192,20 +195,24 @@ export function fields(pairs: readonly (readonly [string, string])[], opts: { wi
 
 // --- numbers, durations ---------------------------------------------------------------------
 
-/** A duration for people: "850ms", "3.2s", "42s", "5m12s", "3h05m", "2d4h". */
+/** A duration for people: "850ms", "3.2s", "42s", "5m", "5m12s" (under 10 min), "3h05m", "2d4h". */
 export function duration(ms: number): string {
   if (!Number.isFinite(ms)) return '-';
   const neg = ms < 0 ? '-' : '';
   ms = Math.abs(ms);
   if (ms < 1000) return `${neg}${Math.round(ms)}ms`;
   const s = ms / 1000;
-  if (s < 10) return `${neg}${(Math.floor(s * 10) / 10).toFixed(1)}s`;
+  if (s < 10) {
+    const tenths = Math.floor(s * 10);
+    return `${neg}${tenths % 10 === 0 ? tenths / 10 : (tenths / 10).toFixed(1)}s`;
+  }
   if (s < 60) return `${neg}${Math.floor(s)}s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${neg}${m}m${m < 10 ? `${String(Math.floor(s % 60)).padStart(2, '0')}s` : ''}`;
+  const sec = Math.floor(s % 60);
+  if (m < 60) return `${neg}${m}m${m < 10 && sec > 0 ? `${String(sec).padStart(2, '0')}s` : ''}`;
   const h = Math.floor(m / 60);
-  if (h < 24) return `${neg}${h}h${String(m % 60).padStart(2, '0')}m`;
-  return `${neg}${Math.floor(h / 24)}d${h % 24}h`;
+  if (h < 24) return `${neg}${h}h${m % 60 > 0 ? `${String(m % 60).padStart(2, '0')}m` : ''}`;
+  return `${neg}${Math.floor(h / 24)}d${h % 24 > 0 ? `${h % 24}h` : ''}`;
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -243,11 +250,30 @@ export function counts(byStatus: Record<string, unknown>, p?: Palette): string {
     .join(', ');
 }
 
-/** A gossiped value as a person reads it: strings bare, bytes as base64 with a marker. */
-export function showValue(v: unknown): string {
+/** A gossiped value as it is: strings bare, numbers and booleans as JSON, bytes as base64:<data>. */
+export function rawValue(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v && typeof v === 'object' && typeof (v as { base64?: unknown }).base64 === 'string') return `base64:${(v as { base64: string }).base64}`;
   return JSON.stringify(v) ?? String(v);
+}
+
+/**
+ * A gossiped value for a person: a sensor reading as "21.5 °C" (or "error: ..."), anything
+ * else as rawValue, with control characters made visible (values come from other devices, and
+ * an escape sequence must not reach the terminal).
+ */
+export function showValue(v: unknown): string {
+  const r = decodeReading(v);
+  if (r) return printable(r.ok ? `${r.value}${r.unit === '' ? '' : ` ${r.unit}`}` : `error: ${r.error}`);
+  return printable(rawValue(v));
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** `s` with control characters (ESC, BEL, CR, newlines...) shown as \xNN / \n escapes. */
+export function printable(s: string, opts: { keepLines?: boolean } = {}): string {
+  return s.replace(opts.keepLines ? CONTROL_BUT_LINES : CONTROL, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
 /** Words of `text` in lines of at most `width` columns, each after `indent`. */
@@ -264,12 +290,29 @@ export function wrap(text: string, width: number, indent = ''): string {
   return lines.join('\n');
 }
 
+/** Help text lines fit this (one column spare for terminals that wrap at the last one). */
+export const HELP_WIDTH = 79;
+
+/** A paragraph of help, wrapped to HELP_WIDTH. */
+export function para(text: string, indent = ''): string {
+  return wrap(text, HELP_WIDTH, indent);
+}
+
+/** Options and what they do, the descriptions wrapped under each other. */
+export function optionLines(options: readonly (readonly [string, string])[]): string {
+  const at = 20;
+  return options.map(([flag, what]) => `  ${flag.padEnd(at - 3)} ${wrap(what, HELP_WIDTH, ' '.repeat(at)).slice(at)}`).join('\n');
+}
+
 /** The options every command that talks to the local node takes, for its --help. */
-export const TARGET_OPTIONS_HELP = `  --state-dir DIR   the node's state directory (default from the config)
-  --config FILE     the node's config file
-  --socket PATH     the API socket (default: murmur.sock in the state directory)
-  --json            machine-readable output
-  --help            this help`;
+export const TARGET_OPTIONS: ReadonlyArray<readonly [string, string]> = [
+  ['--state-dir DIR', "the node's state directory (default from the config)"],
+  ['--config FILE', "the node's config file"],
+  ['--socket PATH', 'the API socket (default: murmur.sock in the state dir)'],
+  ['--json', 'machine-readable output'],
+  ['--help', 'this help'],
+];
+export const TARGET_OPTIONS_HELP = optionLines(TARGET_OPTIONS);
 
 /** A key or device id as a path in the API: each "/"-separated segment percent-encoded. */
 export function apiPath(key: string): string {

@@ -3,43 +3,39 @@
 
 import { apiRequest, check } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
-import { apiPath, EXIT, parseDuration, showValue, table, terminal, TARGET_OPTIONS_HELP, duration } from './format.js';
+import { apiPath, duration, EXIT, parseDuration, printable, rawValue, showValue, table, terminal, TARGET_OPTIONS_HELP, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
 
 export const getHelp = `usage: murmur get [KEY] [--device ID] [options]
 
-  murmur get KEY               print the value of this device's KEY
-  murmur get KEY --device ID   the value of KEY as this node knows it from device ID
-  murmur get [--device ID]     every key of this device (or of ID): key, value, version
+  murmur get KEY              the value of this device's KEY
+  murmur get KEY --device ID  KEY of device ID, as this node knows it
+  murmur get [--device ID]    every key of this device (or of ID), as a table
 
-Strings are printed as they are, numbers and booleans as JSON, bytes as base64:<data>. KEY may
-contain "/" (e.g. sensor/cpu/temperature). Exits 4 when the key or the device is not known.
+${para('The value is printed as it is: strings bare, numbers and booleans as JSON, bytes as base64:<data> (on a terminal, control characters show as \\xNN). The table shows sensor readings decoded ("21.5 °C"). KEY may contain "/" (e.g. sensor/cpu/temperature). Exits 4 when the key or the device is not known.')}
 
 options:
-  --device ID       whose keys (a member id as "murmur members" shows it; default: this device)
-${TARGET_OPTIONS_HELP}`;
+${optionLines([['--device ID', 'whose keys: a member id as "murmur members" shows it (default: this device)'], ...TARGET_OPTIONS])}`;
 
 export const setHelp = `usage: murmur set KEY VALUE [--ttl DURATION] [--type TYPE] [options]
 
-Publishes this device's KEY; the fleet learns it through gossip within seconds. VALUE is read
-as a number when it looks like one (21.5, -3, 1e3; not 007), as a boolean when it is true or
-false, and as a string otherwise. --type says it outright:
+${para("Publishes this device's KEY; the fleet learns it through gossip within seconds. VALUE is read as a number when it looks like one (21.5, -3, 1e3; not 007), as a boolean when it is true or false, and as a string otherwise. --type says it outright:")}
   string   VALUE as it is ("murmur set version 1.10 --type string")
   number   a finite number, else an error
   bool     true/false, yes/no, on/off or 1/0
-  json     JSON text: a string, number or boolean is sent as that; an object or array is
-           stored as its compact JSON text (a string)
+  json     JSON text: a string, number or boolean is sent as that; an object
+           or array is stored as its compact JSON text (a string)
 
 options:
-  --ttl DURATION    the key expires after DURATION (30s, 5m, 2h, 1d; a bare number is seconds;
-                    at most 30 days); default: never
-  --type TYPE       string, number, bool or json (see above)
-${TARGET_OPTIONS_HELP}`;
+${optionLines([
+  ['--ttl DURATION', 'the key expires after DURATION: 30s, 5m, 2h, 1d (a bare number is seconds; at most 30 days). Default: never'],
+  ['--type TYPE', 'string, number, bool or json (see above)'],
+  ...TARGET_OPTIONS,
+])}`;
 
 export const delHelp = `usage: murmur del KEY [options]
 
-Deletes this device's KEY; the fleet learns of the deletion through gossip. Exits 4 when this
-device has no such key.
+${para("Deletes this device's KEY; the fleet learns of the deletion through gossip. Exits 4 when this device has no such key.")}
 
 options:
 ${TARGET_OPTIONS_HELP}`;
@@ -59,7 +55,7 @@ export async function getCommand(args: readonly string[], io: CliIo): Promise<nu
   const given = p.options.get('--device');
   const device = typeof given === 'string' ? given : await ownId(socket);
   const r = await apiRequest(socket, 'GET', `/v1/kv/${apiPath(device)}`);
-  if (r.status === 404 && r.body.error === 'unknown-member') throw new CliError(`murmur get: no device "${device}" is known here (see "murmur members")`, EXIT.notFound);
+  if (r.status === 404 && r.body.error === 'unknown-member') throw new CliError(`murmur get: no device "${printable(device)}" is known here (see "murmur members")`, EXIT.notFound);
   const keys = check(r, 'get') as Record<string, Entry>;
   if (key === undefined) {
     if (p.json) {
@@ -69,13 +65,14 @@ export async function getCommand(args: readonly string[], io: CliIo): Promise<nu
     const names = Object.keys(keys).sort();
     const t = terminal(io);
     const rows = names.map((k) => [k, showValue(keys[k]!.value), String(keys[k]!.version)]);
-    io.out(table([{ head: 'key', elide: 'middle', min: 16 }, { head: 'value', elide: 'end', min: 12 }, { head: 'version', align: 'right' }], rows, { width: t.width, empty: `${device} has no keys` }));
+    io.out(table([{ head: 'key', elide: 'middle', min: 16 }, { head: 'value', elide: 'end', min: 12 }, { head: 'version', align: 'right' }], rows, { width: t.width, empty: `${printable(device)} has no keys` }));
     return 0;
   }
   const e = Object.hasOwn(keys, key) ? keys[key] : undefined;
-  if (e === undefined) throw new CliError(`murmur get: ${device} has no key "${key}"`, EXIT.notFound);
+  if (e === undefined) throw new CliError(`murmur get: ${printable(device)} has no key "${printable(key)}"`, EXIT.notFound);
   if (p.json) io.out(JSON.stringify({ owner: device, key, value: e.value, version: e.version }));
-  else io.out(showValue(e.value));
+  // As it is for scripts; on a terminal, without escape sequences another device may have sent.
+  else io.out(terminal(io).tty ? printable(rawValue(e.value), { keepLines: true }) : rawValue(e.value));
   return 0;
 }
 

@@ -3,7 +3,7 @@
 
 import { apiRequest, check } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
-import { duration, fields, terminal, TARGET_OPTIONS_HELP } from './format.js';
+import { duration, fields, terminal, TARGET_OPTIONS_HELP, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
 import { PATTERNS, type LedStatus } from '../../hal/leds/patterns.js';
 
@@ -12,14 +12,14 @@ const MAX_SECONDS = 60;
 
 export const ledsHelp = `usage: murmur leds test [--pattern NAME] [--seconds N] [options]
 
-Plays every status LED pattern in turn (or only NAME), N seconds each (default 3), on this
-device's status LEDs; then they show the real status again. Patterns: ${NAMES.join(', ')}
-(see README "What the LED says").
+${para(`Plays every status LED pattern in turn (or only NAME), N seconds each (default 3), on this device's status LEDs; then they show the real status again. Patterns: ${NAMES.join(', ')} (see README "What the LED says").`)}
 
 options:
-  --pattern NAME    play only this pattern
-  --seconds N       how long each pattern plays (above 0, at most ${MAX_SECONDS}; default 3)
-${TARGET_OPTIONS_HELP}`;
+${optionLines([
+  ['--pattern NAME', 'play only this pattern'],
+  ['--seconds N', `how long each pattern plays (above 0, at most ${MAX_SECONDS}; default 3)`],
+  ...TARGET_OPTIONS,
+])}`;
 
 export async function ledsCommand(args: readonly string[], io: CliIo): Promise<number> {
   const p = parseArgs('leds', args, { valued: ['--pattern', '--seconds'] }, ledsHelp);

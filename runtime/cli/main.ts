@@ -6,9 +6,9 @@ const help = `usage: murmur <command> [options]
 
 commands:
   start    run this device's node (UDP multicast and unicast, local API)
-  status   this node at a glance: id, fleet, address, health, members, LED, memory
-  members  the other devices this node knows, with status (--explain: why suspect)
-  get      print a key's value (this device's, or --device ID's); no KEY: list keys
+  status   this node at a glance: address, health, members, LED, memory
+  members  the other devices known here, with status (--explain: suspicions)
+  get      print a key's value (this device's or --device ID's); no KEY: all
   set      publish one of this device's keys: murmur set KEY VALUE [--ttl 30s]
   del      delete one of this device's keys
   watch    print key and member changes as they happen, until Ctrl-C
@@ -24,8 +24,8 @@ commands:
 
 Run "murmur <command> --help" for a command's options. See README.md.
 
-exit codes: 0 done, 1 the node refused (its message is printed), 2 usage, 3 the local node is
-not running, 4 not found (key or device), 78 bad config file.`;
+exit codes: 0 done, 1 the node refused (its message is printed), 2 usage,
+3 the local node is not running, 4 not found (key or device), 78 bad config.`;
 
 export function main(argv: readonly string[], io: CliIo): number | Promise<number> {
   const [cmd, ...rest] = argv;

@@ -3,19 +3,15 @@
 
 import { apiRequest, check } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
-import { duration, palette, statusPaint, table, terminal, wrap, TARGET_OPTIONS_HELP, type Palette } from './format.js';
+import { duration, palette, printable, statusPaint, table, terminal, wrap, TARGET_OPTIONS_HELP, type Palette, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
 
 export const membersHelp = `usage: murmur members [--explain] [options]
 
-The other devices this node knows (itself excluded; see "murmur status"), one row each: id,
-status (alive, suspect, dead, left), generation (changes when the device restarts), address,
-and how long ago this node last heard from it directly ("never": only through others).
+${para('The other devices this node knows (itself excluded: see "murmur status"), one row each: id, status (alive, suspect, dead, left), generation (changes when the device restarts), address, and how long ago this node last heard from it directly ("never": only through others).')}
 
 options:
-  --explain         for each suspect: who accused it, how many confirmed, and how long until
-                    it is declared dead unless it answers
-${TARGET_OPTIONS_HELP}`;
+${optionLines([['--explain', 'for each suspect: who accused it, how many confirmed, and how long until it is declared dead unless it answers'], ...TARGET_OPTIONS])}`;
 
 interface Suspicion {
   accusers?: unknown;
@@ -84,9 +80,9 @@ export function renderMembers(members: readonly Member[], explain: boolean, t: {
 
 function explainSuspect(m: Member, p: Palette): string {
   const s = m.suspicion;
-  const who = p.bold(m.id);
+  const who = p.bold(printable(m.id));
   if (!s) return `${who} is ${p.yellow('suspect')}: this node has no details of the suspicion`;
-  const accusers = Array.isArray(s.accusers) ? (s.accusers as unknown[]).map(String) : [];
+  const accusers = Array.isArray(s.accusers) ? (s.accusers as unknown[]).map((a) => printable(String(a))) : [];
   const since = typeof s.sinceMs === 'number' ? ` for ${duration(s.sinceMs)}` : '';
   const by = accusers.length === 0 ? 'no accuser recorded' : `accused by ${accusers.join(', ')}`;
   const n = typeof s.confirmations === 'number' ? s.confirmations : 0;

@@ -2,14 +2,12 @@
 
 import { apiRequest, check } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
-import { counts, duration, fields, palette, statusPaint, terminal, TARGET_OPTIONS_HELP } from './format.js';
+import { counts, duration, fields, palette, statusPaint, terminal, TARGET_OPTIONS_HELP, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
 
 export const statusHelp = `usage: murmur status [options]
 
-This device's node: its id and generation, fleet, address, uptime, local health and measured
-loss, the other members by status, what the status LED shows and why, datagrams it rejected,
-and its memory. --json prints the API's whole answer (GET /v1/status), counters included.
+${para("This device's node: its id and generation, fleet, address, uptime, local health and measured loss, the other members by status, what the status LED shows and why, datagrams it rejected, and its memory. --json prints the API's whole answer (GET /v1/status), counters included.")}
 
 options:
 ${TARGET_OPTIONS_HELP}`;

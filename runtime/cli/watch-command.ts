@@ -4,23 +4,25 @@
 import { request, type IncomingMessage } from 'node:http';
 import { NotRunningError } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
-import { EXIT, palette, showValue, statusPaint, terminal, TARGET_OPTIONS_HELP, type Palette } from './format.js';
+import { elide, EXIT, palette, printable, showValue, statusPaint, terminal, textWidth, TARGET_OPTIONS_HELP, type Palette, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
 
 export const watchHelp = `usage: murmur watch [--prefix P] [--device ID] [options]
 
 Prints each change as this node learns it, until Ctrl-C:
   12:04:31  solo      set  temp = 21.5  (v3)
+  12:04:32  solo      set  sensor/cpu/temperature = 48.3 °C  (v7)
   12:04:33  solo      del  temp  (v4)
   12:04:40  pi-attic  is suspect (was alive)
   12:04:52  pi-attic  restarted, gen 1795446012
-With --json, the API's stream as it comes: one JSON object per line (NDJSON), starting with
-{"type":"hello"}. When the node stops, watch says so and exits 3.
+${para('Sensor readings are shown decoded; on a terminal, long values are cut to keep one change per line. With --json: the API\'s stream as it comes, one JSON object per line (NDJSON), starting with {"type":"hello"}. When the node stops, watch says so and exits 3.')}
 
 options:
-  --prefix P        only keys starting with P (e.g. sensor/)
-  --device ID       only changes of that device (its keys and its membership)
-${TARGET_OPTIONS_HELP}`;
+${optionLines([
+  ['--prefix P', 'only keys starting with P (e.g. sensor/)'],
+  ['--device ID', 'only changes of that device: its keys and its membership'],
+  ...TARGET_OPTIONS,
+])}`;
 
 type Event = Record<string, unknown>;
 
@@ -34,7 +36,8 @@ export async function watchCommand(args: readonly string[], io: CliIo, opts: { s
   if (typeof device === 'string') query.set('device', device);
   const socket = p.target().socket;
   const path = `/v1/watch${query.size > 0 ? `?${query.toString()}` : ''}`;
-  const pal = palette(terminal(io).color);
+  const term = terminal(io);
+  const pal = palette(term.color);
   const stdout = opts.stdout ?? process.stdout;
 
   return new Promise<number>((resolve, reject) => {
@@ -105,11 +108,15 @@ export async function watchCommand(args: readonly string[], io: CliIo, opts: { s
             io.err(`watching ${String(ev.id)}${typeof prefix === 'string' ? `, keys ${prefix}*` : ''}${typeof device === 'string' ? `, device ${device}` : ''}; Ctrl-C to stop`);
             continue;
           }
-          const parts = renderEvent(ev, pal);
+          let parts = renderEvent(ev, pal);
           if (parts === undefined) continue;
           // Devices line up: the column is as wide as the longest id seen so far.
-          idWidth = Math.max(idWidth, parts[0].length);
-          io.out(`${clock(new Date())}  ${parts[0].padEnd(idWidth)}  ${parts[1]}`);
+          idWidth = Math.max(idWidth, textWidth(parts[0]));
+          const lead = `${clock(new Date())}  ${parts[0]}${' '.repeat(idWidth - textWidth(parts[0]))}  `;
+          // On a terminal a long value is cut to keep one change per line; piped, it is whole.
+          const over = textWidth(lead + parts[1]) - term.width;
+          if (term.tty && over > 0) parts = renderEvent(ev, pal, Math.max(12, textWidth(showValue(ev.value)) - over)) ?? parts;
+          io.out(lead + parts[1]);
         }
       });
       res.on('end', () => finish(wentAway()));
@@ -127,20 +134,22 @@ function clock(d: Date): string {
 }
 
 /** One event as [device, what happened]; undefined for types this CLI does not know. */
-export function renderEvent(ev: Event, p: Palette): [string, string] | undefined {
+export function renderEvent(ev: Event, p: Palette, valueWidth = Infinity): [string, string] | undefined {
   if (ev.type === 'kv') {
+    const owner = printable(String(ev.owner));
+    const key = printable(String(ev.key));
     const v = typeof ev.version === 'number' ? `  (v${ev.version})` : '';
-    if (ev.deleted === true) return [String(ev.owner), `${p.red('del')}  ${String(ev.key)}${v}`];
-    return [String(ev.owner), `${p.green('set')}  ${String(ev.key)} = ${showValue(ev.value)}${v}`];
+    if (ev.deleted === true) return [owner, `${p.red('del')}  ${key}${v}`];
+    return [owner, `${p.green('set')}  ${key} = ${elide(showValue(ev.value), valueWidth)}${v}`];
   }
   if (ev.type === 'member') {
-    const status = String(ev.status);
-    const id = String(ev.id);
+    const status = printable(String(ev.status));
+    const id = printable(String(ev.id));
     const gen = typeof ev.gen === 'number' ? `, gen ${ev.gen}` : '';
     if (status === 'removed') return [id, p.grey('forgotten (dead or left for long enough)')];
     if (ev.previous === 'restarted') return [id, `${p.green('restarted')}${gen}`];
     if (ev.previous === undefined || ev.previous === null) return [id, `${p.green('joined')}${gen}`];
-    return [id, `is ${statusPaint(p, status)(status)} (was ${String(ev.previous)})`];
+    return [id, `is ${statusPaint(p, status)(status)} (was ${printable(String(ev.previous))})`];
   }
   return undefined;
 }

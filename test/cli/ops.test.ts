@@ -1,0 +1,443 @@
+// The operator commands (status, members, get, set, del, watch, agg, leds test) as a person runs
+// them: spawned processes against real nodes. Multicast is off; the nodes only talk to each
+// other through seeds, on this host.
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '../../dist/runtime/cli/bin.js');
+// No colour unless a test asks for it, whatever the environment running the tests says.
+const ENV: NodeJS.ProcessEnv = { ...process.env };
+delete ENV['NO_COLOR'];
+delete ENV['FORCE_COLOR'];
+delete ENV['COLUMNS'];
+
+interface Result {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+function murmur(args: readonly string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...ENV, ...env } });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface RunningNode {
+  readonly name: string;
+  readonly stateDir: string;
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly exited: Promise<number | null>;
+  /** The node's address as it gossips it (host:port). */
+  readonly addr: string;
+  /** args to reach this node's API. */
+  readonly at: readonly string[];
+}
+
+async function startNode(dir: string, name: string, extra: readonly string[] = []): Promise<RunningNode> {
+  const stateDir = join(dir, name);
+  const proc = spawn(process.execPath, [BIN, 'start', '--state-dir', stateDir, '--name', name, '--no-multicast', '--families', 'ipv4', '--port', '0', '--simulate-hardware', ...extra], { env: ENV });
+  let log = '';
+  proc.stdout.on('data', (c: Buffer) => (log += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (log += c.toString()));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  const at = ['--state-dir', stateDir];
+  const addr = await until(`node ${name} to serve its API (log so far: ${log})`, async () => {
+    if (!existsSync(join(stateDir, 'murmur.sock'))) return undefined;
+    const r = await murmur(['status', '--json', ...at]);
+    return r.code === 0 ? String((JSON.parse(r.out) as { addr: string }).addr) : undefined;
+  });
+  return { name, stateDir, proc, exited, addr, at };
+}
+
+async function stopNode(n: RunningNode): Promise<void> {
+  if (n.proc.exitCode !== null) return;
+  n.proc.kill('SIGTERM');
+  await n.exited;
+}
+
+/** Spawns `murmur watch` and collects its lines; `ready` resolves once it is subscribed. */
+function watch(args: readonly string[]): { proc: ChildProcessWithoutNullStreams; lines: string[]; err: () => string; ready: Promise<void>; closed: Promise<number | null> } {
+  const proc = spawn(process.execPath, [BIN, 'watch', ...args], { env: ENV });
+  const lines: string[] = [];
+  let buf = '';
+  let err = '';
+  proc.stdout.on('data', (c: Buffer) => {
+    buf += c.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const closed = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
+  const json = args.includes('--json');
+  const ready = until('watch to subscribe', () => ((json ? lines.some((l) => l.includes('"hello"')) : err.includes('watching')) ? true : undefined)).then(() => undefined);
+  return { proc, lines, err: () => err, ready, closed };
+}
+
+const COMMANDS = ['status', 'members', 'get', 'set', 'del', 'watch', 'agg', 'leds'] as const;
+/** A line of a stack trace: a message must never show one. */
+const STACK = /^\s+at .*:\d+:\d+\)?$/m;
+const longest = (text: string): number => Math.max(...text.split('\n').map((l) => [...l].length));
+
+let dir: string;
+let solo: RunningNode;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'murmur-ops-'));
+  solo = await startNode(dir, 'solo');
+}, 30_000);
+
+afterAll(async () => {
+  if (solo) await stopNode(solo);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('help, usage and a node that is not running', () => {
+  it('--help prints each command usage with its options and the shared ones, exit 0', async () => {
+    for (const cmd of COMMANDS) {
+      const r = await murmur([cmd, '--help']);
+      expect(r.code, cmd).toBe(0);
+      expect(r.out, cmd).toMatch(new RegExp(`^usage: murmur ${cmd}`));
+      for (const o of ['--state-dir', '--config', '--socket', '--json']) expect(r.out, `${cmd} ${o}`).toContain(o);
+      expect(longest(r.out), cmd).toBeLessThanOrEqual(80);
+    }
+    const top = await murmur(['help']);
+    expect(top.code).toBe(0);
+    for (const cmd of COMMANDS) expect(top.out).toMatch(new RegExp(`^  ${cmd}\\s+\\S`, 'm'));
+    expect(top.out).toMatch(/exit codes: 0 done, 1 the node refused .*\n3 the local node is not running, 4 not found/);
+  });
+
+  it('usage mistakes exit 2 naming what is wrong, without a stack trace', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['set', 'onlykey'], /expected KEY and VALUE/],
+      [['set', 'k', 'v', '--ttl', 'soon'], /--ttl: expected a duration/],
+      [['set', 'k', 'x', '--type', 'number'], /--type number: "x" is not a finite number/],
+      [['set', 'k', 'maybe', '--type', 'bool'], /--type bool/],
+      [['get', '--colour'], /unknown option "--colour"/],
+      [['members', 'extra'], /unexpected argument "extra"/],
+      [['leds'], /expected a subcommand/],
+      [['leds', 'test', '--pattern', 'disco'], /--pattern: expected one of booting, searching/],
+      [['leds', 'test', '--seconds', '0'], /--seconds: expected a number above 0/],
+      [['agg'], /expected one KEY/],
+      [['del'], /expected one KEY/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await murmur([...args, ...solo.at]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toMatch(re);
+      expect(r.err).not.toMatch(STACK);
+    }
+  });
+
+  it('every command says clearly that the node is not running, with exit 3', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'murmur-ops-none-'));
+    try {
+      const cases = [['status'], ['members'], ['get', 'k'], ['get'], ['set', 'k', '1'], ['del', 'k'], ['watch'], ['agg', 'k'], ['leds', 'test']];
+      for (const args of cases) {
+        const r = await murmur([...args, '--state-dir', empty]);
+        expect(r.code, args.join(' ')).toBe(3);
+        expect(r.err, args.join(' ')).toContain(`murmur is not running here: no API at ${join(empty, 'murmur.sock')}`);
+        expect(r.err).toMatch(/start it with "murmur start"/);
+        expect(r.err).not.toMatch(STACK);
+        expect(r.out).toBe('');
+      }
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('one node', () => {
+  it('status: a compact summary that fits 80 columns; --json is the API body', async () => {
+    const r = await murmur(['status', ...solo.at]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^device\s+solo\s+gen \d+, incarnation 0$/m);
+    expect(r.out).toMatch(/^fleet\s+\(not set\)$/m);
+    expect(r.out).toMatch(new RegExp(`^address\\s+${solo.addr.replace(/\./g, '\\.')}  lan profile, multicast off$`, 'm'));
+    expect(r.out).toMatch(/^uptime\s+\d+(\.\d)?s$/m);
+    expect(r.out).toMatch(/^health\s+score 0 \(0 is best\), measured loss \d+(\.\d)?%$/m);
+    expect(r.out).toMatch(/^members\s+no other devices known$/m);
+    expect(r.out).toMatch(/^led\s+(booting|searching): /m);
+    expect(r.out).toMatch(/^memory\s+[\d.]+ MB resident, [\d.]+ MB heap used$/m);
+    expect(r.out).not.toContain('\x1b[');
+    expect(longest(r.out)).toBeLessThanOrEqual(80);
+    const j = await murmur(['status', '--json', ...solo.at]);
+    expect(j.code).toBe(0);
+    const body = JSON.parse(j.out) as Record<string, unknown>;
+    expect(body).toMatchObject({ id: 'solo', addr: solo.addr, fleet: null, members: {} });
+    expect(typeof body.uptimeS).toBe('number');
+  });
+
+  it('members: with nobody else known, one clear line; --json is an empty list; --explain says there is no suspect', async () => {
+    const r = await murmur(['members', ...solo.at]);
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toBe('no other devices known: this node has not heard from any other device yet');
+    const j = await murmur(['members', '--json', '--explain', ...solo.at]);
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.out)).toEqual([]);
+  });
+
+  it('set, get and del round trip, with keys containing "/", spaces and "%"', async () => {
+    for (const key of ['room/kitchen/temp', 'odd key/100%']) {
+      const s = await murmur(['set', key, '21.5', ...solo.at]);
+      expect(s.code, s.err).toBe(0);
+      expect(s.out).toMatch(new RegExp(`^${key.replace(/[/%]/g, '\\$&')} = 21\\.5 \\(version \\d+\\)\\n$`));
+      const g = await murmur(['get', key, ...solo.at]);
+      expect(g.code).toBe(0);
+      expect(g.out).toBe('21.5\n');
+      const gj = await murmur(['get', key, '--json', ...solo.at]);
+      expect(JSON.parse(gj.out)).toMatchObject({ owner: 'solo', key, value: 21.5 });
+      const d = await murmur(['del', key, ...solo.at]);
+      expect(d.code).toBe(0);
+      expect(d.out).toBe(`deleted ${key}\n`);
+      const gone = await murmur(['get', key, ...solo.at]);
+      expect(gone.code).toBe(4);
+      expect(gone.err).toContain(`solo has no key "${key}"`);
+      expect(gone.out).toBe('');
+    }
+  });
+
+  it('set reads numbers and booleans, keeps the rest as strings, and --type says it outright', async () => {
+    const cases: Array<[string[], unknown]> = [
+      [['v/int', '42'], 42],
+      [['v/neg', '-3.5'], -3.5],
+      [['v/exp', '1e3'], 1000],
+      [['v/bool', 'true'], true],
+      [['v/zip', '007'], '007'],
+      [['v/words', 'hello world'], 'hello world'],
+      [['v/str', '21.5', '--type', 'string'], '21.5'],
+      [['v/num', ' 8 ', '--type', 'number'], 8],
+      [['v/yes', 'yes', '--type', 'bool'], true],
+      [['v/jstr', '"12"', '--type', 'json'], '12'],
+      [['v/jobj', '{"a": [1, 2]}', '--type', 'json'], '{"a":[1,2]}'],
+    ];
+    for (const [args, value] of cases) {
+      const s = await murmur(['set', ...args, ...solo.at]);
+      expect(s.code, `${args.join(' ')}: ${s.err}`).toBe(0);
+      const g = await murmur(['get', args[0]!, '--json', ...solo.at]);
+      expect((JSON.parse(g.out) as { value: unknown }).value, args.join(' ')).toEqual(value);
+    }
+    const t = await murmur(['set', 'v/ttl', 'soon-gone', '--ttl', '30s', ...solo.at]);
+    expect(t.out).toMatch(/^v\/ttl = "soon-gone" \(version \d+, expires in 30s\)$/m);
+    const j = await murmur(['set', 'v/json', '1', '--json', ...solo.at]);
+    expect(JSON.parse(j.out)).toMatchObject({ key: 'v/json', version: expect.any(Number) });
+    const dj = await murmur(['del', 'v/json', '--json', ...solo.at]);
+    expect(JSON.parse(dj.out)).toEqual({ key: 'v/json', deleted: true });
+  });
+
+  it('a key the node refuses to write exits 1 with its reason', async () => {
+    const r = await murmur(['set', '_murmur/mine', '1', ...solo.at]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^set _murmur\/mine: .*\(rejected\)$/m);
+  });
+
+  it('get without a KEY lists the keys as a table within 80 columns, sensor readings decoded; unknown keys, devices and deletions exit 4', async () => {
+    await murmur(['set', 'list/long', 'x'.repeat(200), ...solo.at]);
+    await murmur(['set', 'list/short', 'on', ...solo.at]);
+    const r = await murmur(['get', '--device', 'solo', ...solo.at]);
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^key\s+value\s+version$/);
+    expect(lines.find((l) => l.startsWith('list/short'))).toMatch(/^list\/short\s+on\s+\d+$/);
+    expect(lines.find((l) => l.startsWith('list/long'))).toMatch(/^list\/long\s+x+…\s+\d+$/);
+    // The simulated environment sensor publishes readings: shown as value and unit.
+    await until('a sensor reading', async () => ((await murmur(['get', ...solo.at])).out.match(/^sensor\/\S+\s+-?[\d.]+ \S+\s+\d+$/m) ? true : undefined));
+    expect(longest(r.out)).toBeLessThanOrEqual(80);
+    const own = await murmur(['get', ...solo.at]);
+    expect(own.out).toContain('list/short');
+    const j = await murmur(['get', '--json', ...solo.at]);
+    expect(JSON.parse(j.out)).toMatchObject({ 'list/short': { value: 'on', version: expect.any(Number) } });
+    // A narrower terminal gets a narrower table.
+    const narrow = await murmur(['get', ...solo.at], { COLUMNS: '50' });
+    expect(longest(narrow.out)).toBeLessThanOrEqual(50);
+
+    const nobody = await murmur(['get', 'k', '--device', 'nobody', ...solo.at]);
+    expect(nobody.code).toBe(4);
+    expect(nobody.err).toContain('no device "nobody" is known here');
+    const missing = await murmur(['get', 'no/such/key', ...solo.at]);
+    expect(missing.code).toBe(4);
+    const del = await murmur(['del', 'no/such/key', ...solo.at]);
+    expect(del.code).toBe(4);
+    expect(del.err).toContain('this device has no key "no/such/key"');
+  });
+
+  it('watch prints a change made by a concurrent set, and --json the NDJSON stream', async () => {
+    const human = watch(['--prefix', 'w/', ...solo.at]);
+    const json = watch(['--prefix', 'w/', '--json', ...solo.at]);
+    try {
+      await Promise.all([human.ready, json.ready]);
+      expect(human.err()).toContain('watching solo, keys w/*; Ctrl-C to stop');
+      await murmur(['set', 'w/temp', '7', ...solo.at]);
+      await murmur(['set', 'other/key', '1', ...solo.at]);
+      await murmur(['del', 'w/temp', ...solo.at]);
+      await until('the deletion on the human watch', () => (human.lines.length >= 2 ? true : undefined));
+      expect(human.lines[0]).toMatch(/^\d\d:\d\d:\d\d {2}solo {6}set {2}w\/temp = 7 {2}\(v\d+\)$/);
+      expect(human.lines[1]).toMatch(/^\d\d:\d\d:\d\d {2}solo {6}del {2}w\/temp {2}\(v\d+\)$/);
+      await until('the deletion on the JSON watch', () => (json.lines.length >= 3 ? true : undefined));
+      const events = json.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(events[0]).toMatchObject({ type: 'hello', id: 'solo', prefix: 'w/' });
+      expect(events[1]).toMatchObject({ type: 'kv', owner: 'solo', key: 'w/temp', value: 7 });
+      expect(events[2]).toMatchObject({ type: 'kv', owner: 'solo', key: 'w/temp', deleted: true });
+      // The other key was filtered out.
+      expect(json.lines.join('\n')).not.toContain('other/key');
+    } finally {
+      human.proc.kill('SIGINT');
+      json.proc.kill('SIGINT');
+      await Promise.all([human.closed, json.closed]);
+    }
+  });
+
+  it('watch ends quietly (exit 0) when the reader of its output goes away, as in "murmur watch | head -1"', async () => {
+    const w = watch(['--prefix', 'pipe/', ...solo.at]);
+    await w.ready;
+    await murmur(['set', 'pipe/a', '1', ...solo.at]);
+    await until('the first line', () => (w.lines.length >= 1 ? true : undefined));
+    w.proc.stdout.destroy();
+    // The next change is written to a closed pipe.
+    for (let i = 0; i < 20 && w.proc.exitCode === null; i++) {
+      await murmur(['set', 'pipe/a', String(i + 2), ...solo.at]);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await w.closed).toBe(0);
+    expect(w.err()).not.toMatch(/EPIPE/);
+    expect(w.err()).not.toMatch(STACK);
+  });
+
+  it('agg over a numeric key set here: count, min, mean, max; --json; an unknown key exits 4', async () => {
+    await murmur(['set', 'agg/load', '2.5', ...solo.at]);
+    const r = await murmur(['agg', 'agg/load', '--devices', ...solo.at]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^key\s+agg\/load$/m);
+    expect(r.out).toMatch(/^devices\s+1 with a fresh number$/m);
+    expect(r.out).toMatch(/^min\s+2\.5$/m);
+    expect(r.out).toMatch(/^mean\s+2\.5$/m);
+    expect(r.out).toMatch(/^max\s+2\.5$/m);
+    expect(r.out).toMatch(/^solo\s+2\.5\s+fresh$/m);
+    const j = await murmur(['agg', 'agg/load', '--json', ...solo.at]);
+    expect(JSON.parse(j.out)).toMatchObject({ key: 'agg/load', count: 1, min: 2.5, max: 2.5, mean: 2.5, unit: null, stale: [], errors: [] });
+    await murmur(['set', 'agg/word', 'high', ...solo.at]);
+    const w = await murmur(['agg', 'agg/word', ...solo.at]);
+    expect(w.code).toBe(0);
+    expect(w.out).toMatch(/^devices\s+0 with a fresh number \(of 1 holding the key\)$/m);
+    expect(w.out).toMatch(/^not numbers\s+solo$/m);
+    const none = await murmur(['agg', 'agg/none', ...solo.at]);
+    expect(none.code).toBe(4);
+    expect(none.err).toContain('no device has "agg/none"');
+  });
+
+  it('leds test plays the patterns on the LED, then the LED goes back to the status', async () => {
+    const one = await murmur(['leds', 'test', '--pattern', 'degraded', '--seconds', '2', ...solo.at]);
+    expect(one.code, one.err).toBe(0);
+    expect(one.out).toMatch(/^playing degraded for 2s, then back to the real status:\n {2}degraded\s+short blips, four every 3 s\n$/);
+    const playing = async (): Promise<unknown> => (JSON.parse((await murmur(['status', '--json', ...solo.at])).out) as { led: { leds: Array<{ playing: unknown }> } }).led.leds[0]!.playing;
+    expect(await playing()).toBe('degraded');
+    await until('the LED back on the status', async () => ((await playing()) !== 'degraded' ? true : undefined));
+    const all = await murmur(['leds', 'test', '--seconds', '0.2', '--json', ...solo.at]);
+    expect(JSON.parse(all.out)).toEqual({ playing: ['booting', 'searching', 'isolated', 'healthy', 'degraded', 'error', 'identify'], seconds: 0.2 });
+    const human = await murmur(['leds', 'test', '--seconds', '0.1', ...solo.at]);
+    expect(human.out.split('\n')[0]).toBe('playing 7 patterns, 100ms each (700ms in all), then back to the real status:');
+    expect(human.out).toMatch(/^ {2}identify\s+a one-second strobe/m);
+  });
+
+  it('colour only on request when not a terminal (FORCE_COLOR), never with NO_COLOR', async () => {
+    const plain = await murmur(['status', ...solo.at]);
+    expect(plain.out).not.toContain('\x1b[');
+    const forced = await murmur(['status', ...solo.at], { FORCE_COLOR: '1' });
+    expect(forced.out).toContain('score \x1b[32m0\x1b[39m');
+    const no = await murmur(['status', ...solo.at], { FORCE_COLOR: '1', NO_COLOR: '1' });
+    expect(no.out).not.toContain('\x1b[');
+  });
+});
+
+describe('two nodes', () => {
+  let alpha: RunningNode;
+  let beta: RunningNode;
+  beforeAll(async () => {
+    const keyFile = join(dir, 'fleet.key');
+    const k = await murmur(['keys', 'generate']);
+    writeFileSync(keyFile, k.out.trim() + '\n');
+    alpha = await startNode(dir, 'alpha', ['--fleet-key-file', keyFile]);
+    beta = await startNode(dir, 'beta', ['--fleet-key-file', keyFile, '--seed', alpha.addr]);
+    await until('alpha and beta to see each other', async () => {
+      const a = JSON.parse((await murmur(['members', '--json', ...alpha.at])).out) as Array<{ id: string; status: string }>;
+      const b = JSON.parse((await murmur(['members', '--json', ...beta.at])).out) as Array<{ id: string; status: string }>;
+      return a.some((m) => m.id === 'beta' && m.status === 'alive') && b.some((m) => m.id === 'alpha' && m.status === 'alive') ? true : undefined;
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all([alpha && stopNode(alpha), beta && stopNode(beta)]);
+  });
+
+  it('members: a row per other device, status coloured on request; status counts it', async () => {
+    const r = await murmur(['members', ...alpha.at]);
+    expect(r.code).toBe(0);
+    const [head, row, ...rest] = r.out.trimEnd().split('\n');
+    expect(head).toMatch(/^id\s+status\s+gen\s+address\s+last heard$/);
+    expect(row).toMatch(new RegExp(`^beta\\s+alive\\s+\\d+\\s+${beta.addr.replace(/\./g, '\\.')}\\s+(\\d+ms|\\d+(\\.\\d)?s)$`));
+    expect(rest).toEqual([]);
+    const c = await murmur(['members', ...alpha.at], { FORCE_COLOR: '1' });
+    expect(c.out).toContain('\x1b[32malive\x1b[39m');
+    const e = await murmur(['members', '--explain', ...alpha.at]);
+    expect(e.out.trimEnd().split('\n').at(-1)).toBe('no suspects');
+    const s = await murmur(['status', ...alpha.at]);
+    expect(s.out).toMatch(/^members\s+1 alive$/m);
+  });
+
+  it('get --device reads the other device\'s keys; agg spans both devices', async () => {
+    await murmur(['set', 'load', '2', ...alpha.at]);
+    await murmur(['set', 'load', '4', ...beta.at]);
+    const seen = await until('beta\'s key at alpha', async () => {
+      const r = await murmur(['get', 'load', '--device', 'beta', ...alpha.at]);
+      return r.code === 0 ? r.out : undefined;
+    });
+    expect(seen).toBe('4\n');
+    const j = await until('both values in the aggregate', async () => {
+      const r = await murmur(['agg', 'load', '--json', ...alpha.at]);
+      const body = JSON.parse(r.out) as { count: number };
+      return body.count === 2 ? body : undefined;
+    });
+    expect(j).toMatchObject({ count: 2, min: 2, max: 4, mean: 3 });
+    const r = await murmur(['agg', 'load', '--devices', ...alpha.at]);
+    expect(r.out).toMatch(/^devices\s+2 with a fresh number$/m);
+    expect(r.out).toMatch(/^mean\s+3$/m);
+    expect(r.out).toMatch(/^alpha\s+2\s+fresh$/m);
+    expect(r.out).toMatch(/^beta\s+4\s+fresh$/m);
+  });
+
+  it('watch on one device sees the other device\'s change; when its node stops, watch says so and exits 3', async () => {
+    const w = watch(['--device', 'alpha', ...beta.at]);
+    await w.ready;
+    await murmur(['set', 'from/alpha', 'hello', ...alpha.at]);
+    await until('alpha\'s change at beta', () => (w.lines.some((l) => /alpha\s+set {2}from\/alpha = hello/.test(l)) ? true : undefined));
+    await stopNode(beta);
+    expect(await w.closed).toBe(3);
+    expect(w.err()).toMatch(/murmur watch: the node at .*murmur\.sock went away \(stopped or restarted\)/);
+    // alpha saw beta leave.
+    const m = await until('beta to have left', async () => {
+      const r = await murmur(['members', ...alpha.at]);
+      return /^beta\s+left\s/m.test(r.out) ? r.out : undefined;
+    });
+    expect(m).toMatch(/^beta\s+left/m);
+  });
+});
