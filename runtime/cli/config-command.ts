@@ -12,16 +12,18 @@ export const EXIT_INVALID_CONFIG = 78;
 export const configHelp = `usage: murmur config check [FILE] [--fleet-config FILE]
        murmur config show [--config FILE] [--fleet-config FILE] [--json]
 
-check  validates FILE (a YAML or JSON device config) with the fleet-wide file it extends, as
-       "murmur start --config FILE" would. Prints "ok: FILE" and exits 0, or prints the first
-       error (file:line: field.path: what was expected) and exits ${EXIT_INVALID_CONFIG}.
-show   prints the effective configuration: the defaults, the fleet file, the device file, every
-       field filled in. YAML (which "murmur config check" accepts back), or JSON with --json.
-       Fields holding secrets are shown as "(hidden)"; key files appear as their paths only.
+check  validates FILE (a YAML or JSON device config) with the fleet file it
+       extends, as "murmur start --config FILE" would. Prints "ok: FILE" and
+       exits 0, or prints the first error (file:line: field.path: what was
+       expected) and exits ${EXIT_INVALID_CONFIG}.
+show   prints the effective configuration: defaults, fleet file, device file,
+       every field filled in. YAML (which "config check" accepts back), or
+       JSON with --json. Secret fields are shown as "(hidden)"; key files
+       appear as their paths only.
 
 options:
-  --config FILE        the device config (for check, FILE may be given alone)
-  --fleet-config FILE  the fleet-wide file, in place of the device file's "extends"
+  --config FILE        the device config (check also takes it as FILE)
+  --fleet-config FILE  the fleet-wide file, instead of the device's "extends"
   --json               show: JSON instead of YAML`;
 
 export function configCommand(args: readonly string[], io: CliIo): number {

@@ -13,8 +13,8 @@ identity, boot counter and own keys in the state directory, and serves the local
 Unix socket there. SIGINT or SIGTERM sends a leave to the fleet and stops.
 
 options (each overrides the config file):
-  --config FILE          the device config, YAML or JSON (see README "Configuration")
-  --fleet-config FILE    the fleet-wide file under it, in place of the device config's "extends"
+  --config FILE          device config, YAML or JSON (README "Configuration")
+  --fleet-config FILE    fleet-wide file under it, instead of its "extends"
   --state-dir DIR        node.stateDir
   --name NAME            node.name (default: chosen on first start and kept)
   --profile lan|wifi     node.profile

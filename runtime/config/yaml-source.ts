@@ -59,7 +59,7 @@ export function parseConfigSource(file: string, text: string): ConfigSource {
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const { line, col } = counter.linePos(problem.pos[0]);
-    // Unquoted, "[fd00::5]:7478" starts a YAML list: the one YAML trap an address list walks into.
+    // The line the parser stopped at tells the two traps a murmur config walks into.
     const hint = syntaxHint(text.split('\n')[line - 1] ?? '');
     throw new ConfigError(`config ${file}:${line}:${col}: not valid YAML: ${problem.message}${hint}`);
   }
@@ -139,7 +139,7 @@ function syntaxHint(line: string): string {
   return '';
 }
 
-/** The file's text, reading at most MAX_CONFIG_BYTES + 1 bytes (a FIFO or /dev/zero must not hang start). */
+/** The file's text, reading at most MAX_CONFIG_BYTES + 1 bytes: a wrong path such as a log or /dev/zero is refused, not read whole. */
 function readBounded(file: string): string {
   let fd: number;
   try {

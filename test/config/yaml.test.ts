@@ -134,6 +134,8 @@ describe('YAML device config', () => {
   it(`a file over ${MAX_CONFIG_BYTES / 1024} KB is not parsed`, () => {
     const big = `# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`;
     expect(errorOf(big)).toBe(`config DIR/murmur.yaml: larger than ${MAX_CONFIG_BYTES / 1024} KB, which no device config needs: is it the right file?`);
+    // A device that never ends is refused after the limit, not read forever.
+    expect(() => loadConfig('/dev/zero')).toThrow(`config /dev/zero: larger than ${MAX_CONFIG_BYTES / 1024} KB`);
     // Just under the limit is fine.
     expect(loadConfig(file(`# ${'x'.repeat(MAX_CONFIG_BYTES - 10)}\n`))).toEqual(loadConfig(undefined));
   });
