@@ -73,7 +73,8 @@ export function renderMembers(members: readonly Member[], explain: boolean, t: {
     const suspects = members.filter((m) => m.status === 'suspect');
     out.push('');
     if (suspects.length === 0) out.push('no suspects');
-    for (const m of suspects) out.push(wrap(explainSuspect(m, p), t.width, ''));
+    // Continuation lines indented, so each suspect's explanation reads as one block.
+    for (const m of suspects) out.push(wrap(explainSuspect(m, p), t.width, '  ').slice(2));
   }
   return out.join('\n');
 }

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { duration, elide, parseDuration, printable, table, terminal } from '../../runtime/cli/format.js';
 
 const BIN = join(import.meta.dirname, '../../dist/runtime/cli/bin.js');
 // No colour unless a test asks for it, whatever the environment running the tests says.
@@ -425,6 +426,31 @@ describe('two nodes', () => {
     expect(r.out).toMatch(/^beta\s+4\s+fresh$/m);
   });
 
+  it('members --explain: a device that stops answering is suspect, accused by this node, with the time left', async () => {
+    const w = watch(['--device', 'beta', ...alpha.at]);
+    await w.ready;
+    // Frozen, not stopped: beta's sockets stay open but it answers nothing, as a hung device.
+    beta.proc.kill('SIGSTOP');
+    try {
+      const explained = await until('beta suspect at alpha', async () => {
+        const r = await murmur(['members', '--explain', ...alpha.at]);
+        return /^beta\s+suspect\s/m.test(r.out) ? r.out : undefined;
+      });
+      expect(explained.replace(/\n {2}/g, ' ')).toMatch(/^beta is suspect for \S+: accused by alpha; 0 confirmations; (declared dead in \S+ unless it answers|about to be declared dead)$/m);
+      expect(longest(explained)).toBeLessThanOrEqual(80);
+      const j = JSON.parse((await murmur(['members', '--json', ...alpha.at])).out) as Array<{ id: string; suspicion: unknown }>;
+      const s = j.find((m) => m.id === 'beta')!.suspicion as { accusers: string[]; msLeft: number };
+      expect(s.accusers).toEqual(['alpha']);
+      expect(s.msLeft).toBeGreaterThanOrEqual(0);
+      await until('the watch line', () => (w.lines.some((l) => /beta\s+is suspect \(was alive\)$/.test(l)) ? true : undefined));
+    } finally {
+      beta.proc.kill('SIGCONT');
+      w.proc.kill('SIGINT');
+      await w.closed;
+    }
+    await until('beta alive again at alpha', async () => (/^beta\s+alive\s/m.test((await murmur(['members', ...alpha.at])).out) ? true : undefined), 20_000);
+  }, 30_000);
+
   it('watch on one device sees the other device\'s change; when its node stops, watch says so and exits 3', async () => {
     const w = watch(['--device', 'alpha', ...beta.at]);
     await w.ready;
@@ -439,5 +465,44 @@ describe('two nodes', () => {
       return /^beta\s+left\s/m.test(r.out) ? r.out : undefined;
     });
     expect(m).toMatch(/^beta\s+left/m);
+  });
+});
+
+describe('format', () => {
+  it('tables fit the width by eliding the widest elidable column; ids keep both ends', () => {
+    const rows = [
+      ['raspberrypi-kitchen-3f2a', 'alive', '1795446110', 'x'.repeat(70)],
+      ['pi-2', { text: 'suspect', paint: (t: string) => `<${t}>` }, '7', 'short'],
+    ];
+    const out = table([{ head: 'id', elide: 'middle', min: 12 }, 'status', { head: 'gen', align: 'right' }, { head: 'note', elide: 'end' }], rows, { width: 60 });
+    const lines = out.split('\n');
+    expect(lines.map((l) => [...l.replace(/[<>]/g, '')].length).every((n) => n <= 60)).toBe(true);
+    // The long note was cut first, down to the id's width; then both shared the rest of the cut.
+    expect(lines[1]).toMatch(/^raspberry…hen-3f2a {2}alive {4}1795446110 {2}x{18}…$/);
+    expect(lines[2]).toBe('pi-2                <suspect>           7  short');
+    const narrow = table([{ head: 'id', elide: 'middle', min: 12 }, { head: 'gen', align: 'right' }], [['raspberrypi-kitchen-3f2a', '1']], { width: 40 });
+    expect(narrow).toContain('raspberrypi-kitchen-3f2a');
+    expect(elide('raspberrypi-kitchen-3f2a', 12, 'middle')).toBe('raspbe…-3f2a');
+    expect(elide('a long message', 8)).toBe('a long …');
+    expect(table(['a'], [], { empty: 'nothing here' })).toBe('nothing here');
+    // A value from another device cannot move the cursor or change colours.
+    expect(table(['v'], [['\x1b[2Jboom\n']])).toBe('v\n\\x1b[2Jboom\\n');
+    expect(printable('a\x07b\tc\nd', { keepLines: true })).toBe('a\\x07b\tc\nd');
+  });
+
+  it('durations read short, and parse from what a person types', () => {
+    expect([850, 3200, 3000, 42_000, 300_000, 312_000, 754_000, 3_600_000, 11_100_000, 2 * 86_400_000 + 4 * 3_600_000].map(duration)).toEqual([
+      '850ms', '3.2s', '3s', '42s', '5m', '5m12s', '12m', '1h', '3h05m', '2d4h',
+    ]);
+    expect(['30s', '5m', '1h30m', '500ms', '2d', '45', '1.5s'].map(parseDuration)).toEqual([30_000, 300_000, 5_400_000, 500, 172_800_000, 45_000, 1500]);
+    for (const bad of ['soon', '5 m', '', 's', '5x', '-5s']) expect(parseDuration(bad), bad).toBeUndefined();
+  });
+
+  it('colour: a TTY, unless NO_COLOR; FORCE_COLOR for pipes; width from COLUMNS, the TTY, else 80', () => {
+    expect(terminal({ env: {} }, { isTTY: true, columns: 120 })).toEqual({ tty: true, color: true, width: 120 });
+    expect(terminal({ env: { NO_COLOR: '1' } }, { isTTY: true })).toMatchObject({ color: false, width: 80 });
+    expect(terminal({ env: {} }, {})).toEqual({ tty: false, color: false, width: 80 });
+    expect(terminal({ env: { FORCE_COLOR: '1', COLUMNS: '100' } }, {})).toMatchObject({ color: true, width: 100 });
+    expect(terminal({ env: { FORCE_COLOR: '1', NO_COLOR: 'yes' } }, {})).toMatchObject({ color: false });
   });
 });
