@@ -189,8 +189,7 @@ export class Agent {
         });
       }
       try {
-        // api.group and api.tcp arrive with the YAML config (issue 7, in progress).
-        const api = config.api as { readonly group?: string | undefined; readonly tcp?: string | undefined };
+        const api = config.api;
         agent.#api = await startApi(apiSocketPath(config), agent.#backend(), { group: api.group });
         if (api.tcp !== undefined) {
           agent.#apiTcp = await startApiTcp(api.tcp, agent.#backend());
@@ -314,7 +313,7 @@ export class Agent {
     return {
       status: () => ({
         id: node.self.id,
-        fleet: (this.#config.node as { readonly fleet?: string | undefined }).fleet ?? null,
+        fleet: this.#config.node.fleet ?? null,
         gen: node.self.gen,
         uptimeS: Math.round(process.uptime()),
         addr: t.localAddress,

@@ -21,7 +21,7 @@ describe('murmur start', () => {
     writeFileSync(f, '{"network": {"multicast": "yes"}}');
     const r = spawnSync(process.execPath, [BIN, 'start', '--config', f], { encoding: 'utf8' });
     expect(r.status).toBe(78);
-    expect(r.stderr).toMatch(/bad\.json: network\.multicast: expected true or false, got "yes"/);
+    expect(r.stderr).toMatch(/bad\.json:1: network\.multicast: expected true or false, got "yes"/);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
   });
 
@@ -91,7 +91,7 @@ describe('murmur start that cannot start, on a device with a board LED', () => {
     const t0 = Date.now();
     const r = spawnSync(process.execPath, [BIN, 'start', '--config', f, '--hal-root', root, '--state-dir', join(dir, 's')], { encoding: 'utf8', env });
     expect(r.status).toBe(78);
-    expect(r.stderr).toMatch(/c\.json: hal\.sensors\[0\]\.schedule: "\*\/70 \* \* \* \*" is not a valid cron expression/);
+    expect(r.stderr).toMatch(/c\.json:\d+: hal\.sensors\[0\]\.schedule: "\*\/70 \* \* \* \*" is not a valid cron expression/);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
     expect(readFileSync(join(root, ACT, 'trigger'), 'utf8')).toContain('mmc0');
   });
