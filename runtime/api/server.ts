@@ -192,7 +192,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend):
       }
     }
     if (method === 'DELETE') {
-      if (!b.delete(arg)) throw new ApiError(404, 'unknown-key', `this node has no key "${arg}"`);
+      let deleted: boolean;
+      try {
+        deleted = b.delete(arg);
+      } catch (e) {
+        throw new ApiError(400, 'rejected', (e as Error).message);
+      }
+      if (!deleted) throw new ApiError(404, 'unknown-key', `this node has no key "${arg}"`);
       return send(res, 200, { key: arg, deleted: true });
     }
   }

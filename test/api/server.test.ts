@@ -20,7 +20,10 @@ const backend: ApiBackend = {
     own.set(key, { value, version });
     return version;
   },
-  delete: (key) => own.delete(key),
+  delete: (key) => {
+    if (key === 'forbidden') throw new Error('key: not allowed');
+    return own.delete(key);
+  },
 };
 
 beforeEach(() => {
@@ -65,6 +68,7 @@ describe('local API over a Unix socket', () => {
     ['PUT', '/v1/kv/forbidden', '{"value": 1}', 400, 'rejected'],
     ['PUT', '/v1/kv/x', JSON.stringify({ value: 'x'.repeat(5000) }), 413, 'body-too-large'],
     ['DELETE', '/v1/kv/none', undefined, 404, 'unknown-key'],
+    ['DELETE', '/v1/kv/forbidden', undefined, 400, 'rejected'],
   ])('%s %s answers %i with a stable error code and a message', async (method, path, body, status, code) => {
     server = await startApi(join(dir, 'api.sock'), backend);
     const r = await call(method, path, body);
