@@ -4,12 +4,13 @@
 // sends a leave before the sockets close.
 
 import type { Server } from 'node:http';
-import { unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import type { CoreEvent } from '../core/effects.js';
 import type { Value } from '../core/messages.js';
 import { Node } from '../core/node.js';
 import { apiSocketPath, profileOf, type MurmurConfig } from '../config/config.js';
-import { startApi, startApiTcp, type ApiBackend } from '../api/server.js';
+import { groupId, startApi, startApiTcp, type ApiBackend } from '../api/server.js';
+import { dirname, resolve } from 'node:path';
 import { WatchHub } from '../api/watch.js';
 import { formatAddress, parseAddress } from '../net/address.js';
 import { SystemInterfaces, type InterfaceSource } from '../net/interfaces.js';
@@ -190,6 +191,7 @@ export class Agent {
       }
       try {
         const api = config.api;
+        if (api.group !== undefined) openStateDirToGroup(apiSocketPath(config), config.node.stateDir, api.group);
         agent.#api = await startApi(apiSocketPath(config), agent.#backend(), { group: api.group });
         if (api.tcp !== undefined) {
           agent.#apiTcp = await startApiTcp(api.tcp, agent.#backend());
@@ -258,8 +260,18 @@ export class Agent {
 
   /** Key and member changes, to local programs watching (GET /v1/watch). murmur's own keys stay private. */
   #toWatchers(e: CoreEvent): void {
+    if (this.#watch.size === 0) return;
+    // Called from inside the core's event path: a throw here would abandon the core halfway
+    // through a message. A watcher's trouble stays the watcher's.
+    try {
+      this.#publishToWatchers(e);
+    } catch (err) {
+      this.#log.log('error', 'internal-error', { where: 'watch', error: (err as Error).message });
+    }
+  }
+
+  #publishToWatchers(e: CoreEvent): void {
     const w = this.#watch;
-    if (w.size === 0) return;
     switch (e.type) {
       case 'kv-changed':
         if (e.key.startsWith(RESERVED_PREFIX)) return;
@@ -459,6 +471,21 @@ export class Agent {
         this.flushOwnKeys();
       }, PERSIST_DELAY_MS * 10);
     }
+  }
+}
+
+/**
+ * The state directory is 0700, so a socket inside it is out of reach of its group whatever the
+ * socket's own mode. With an admin group configured, the group may pass through the directory
+ * (0710: enter, not list); the secrets in it (device key, keyring) stay 0600.
+ */
+function openStateDirToGroup(socket: string, stateDir: string, group: string): void {
+  if (resolve(dirname(socket)) !== resolve(stateDir)) return;
+  try {
+    chownSync(stateDir, -1, groupId(group));
+    chmodSync(stateDir, 0o710);
+  } catch (e) {
+    throw new Error(`api.group: cannot open the state directory ${stateDir} to group "${group}": ${(e as Error).message}`);
   }
 }
 

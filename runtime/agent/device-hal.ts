@@ -294,7 +294,7 @@ export class DeviceHal {
   ledsTest(pattern: string | undefined, seconds = 3): unknown {
     let playing: LedStatus[];
     if (pattern === undefined) playing = Object.keys(PATTERNS) as LedStatus[];
-    else if (pattern in PATTERNS) playing = [pattern as LedStatus];
+    else if (Object.hasOwn(PATTERNS, pattern)) playing = [pattern as LedStatus];
     else throw new Error(`pattern: expected one of ${Object.keys(PATTERNS).join(', ')}, got "${pattern}"`);
     this.#test = { playing, from: monotonicClock(), ms: seconds * 1000 };
     this.#log.log('info', 'leds-test', { patterns: playing.join(','), seconds });

@@ -30,6 +30,7 @@ import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:
 import { connect } from 'node:net';
 import type { Value } from '../core/messages.js';
 import type { WatchEvent, WatchHub } from './watch.js';
+import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
 
 export interface ApiBackend {
   status(): unknown;
@@ -115,25 +116,49 @@ export async function startApi(socketPath: string, backend: ApiBackend, options:
  * config only accepts a loopback address.
  */
 export async function startApiTcp(address: string, backend: ApiBackend): Promise<Server> {
-  const m = /^\[?([^\]]+)\]?:(\d+)$/.exec(address);
-  const host = m?.[1];
-  if (!m || !host || !(host === '::1' || /^127\./.test(host))) throw new Error(`api.tcp: "${address}" is not a loopback address and port`);
-  const server = apiServer(backend);
+  let listen: LoopbackListen;
+  try {
+    listen = parseLoopbackListen(address);
+  } catch (e) {
+    throw new Error(`api.tcp: "${address}" is not a loopback address and port: ${(e as Error).message}`);
+  }
+  const server = apiServer(backend, listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`api.tcp ${address}: ${e.message}`)));
-    server.listen(Number(m[2]), host, () => resolve());
+    server.listen(listen.port, listen.host, () => resolve());
   });
   return server;
 }
 
-function apiServer(backend: ApiBackend): Server {
-  return createServer((req, res) => {
-    handle(req, res, backend).catch((e: unknown) => reply(res, e));
+/** Open connections at most: a program leaking them must not exhaust the node's memory. */
+const MAX_CONNECTIONS = 64;
+
+function apiServer(backend: ApiBackend, tcp?: LoopbackListen): Server {
+  const server = createServer((req, res) => {
+    handle(req, res, backend, tcp).catch((e: unknown) => reply(res, e));
   });
+  server.maxConnections = MAX_CONNECTIONS;
+  return server;
+}
+
+/**
+ * On TCP, file permissions protect nothing, and a web page open in a browser on the device can
+ * send requests to 127.0.0.1. Browsers mark those with an Origin header (murmur's clients never
+ * send one), a page reaching us through DNS rebinding carries its own host name in Host, and a
+ * page can only send a JSON content type after a preflight that murmur never answers.
+ */
+function guardTcp(req: IncomingMessage, tcp: LoopbackListen): void {
+  if (req.headers.origin !== undefined) throw new ApiError(403, 'forbidden', 'requests from web pages (with an Origin header) are refused');
+  const host = tcp.host.includes(':') ? `[${tcp.host}]:${tcp.port}` : `${tcp.host}:${tcp.port}`;
+  if (req.headers.host !== host) throw new ApiError(403, 'forbidden', `Host must be ${host}`);
+  const method = req.method ?? 'GET';
+  if ((method === 'POST' || method === 'PUT') && !(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    throw new ApiError(415, 'unsupported-media-type', 'on TCP, a request body must be sent as content-type application/json');
+  }
 }
 
 /** A group name from /etc/group, or a numeric gid. */
-function groupId(group: string): number {
+export function groupId(group: string): number {
   if (/^\d+$/.test(group)) return Number(group);
   const line = readFileSync('/etc/group', 'utf8')
     .split('\n')
@@ -154,17 +179,26 @@ function isListening(path: string): Promise<boolean> {
   });
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://murmur');
+async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, tcp: LoopbackListen | undefined): Promise<void> {
+  if (tcp) guardTcp(req, tcp);
+  const raw = req.url ?? '/';
+  const url = new URL(raw, 'http://murmur');
+  // The raw path, not url.pathname: URL parsing resolves "." and ".." segments (even encoded
+  // ones), which would turn a write of "sensor/../temp" into a write of "temp".
+  const rawPath = raw.split('?')[0]!;
   let parts: string[];
   try {
-    parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    parts = rawPath.split('/').slice(1).map(decodeURIComponent);
   } catch {
-    throw new ApiError(400, 'invalid-path', `path ${url.pathname}: bad percent-encoding`);
+    throw new ApiError(400, 'invalid-path', `path ${rawPath}: bad percent-encoding`);
   }
-  if (parts[0] !== 'v1') throw new ApiError(404, 'not-found', `no such endpoint: ${url.pathname}`);
+  if (parts[0] !== 'v1') throw new ApiError(404, 'not-found', `no such endpoint: ${rawPath}`);
   const what = parts[1];
-  const arg = parts.length > 2 ? parts.slice(2).join('/') : undefined;
+  const rest = parts.slice(2);
+  if (rest.some((x) => x === '' || x === '.' || x === '..')) {
+    throw new ApiError(400, 'invalid-key', `path ${rawPath}: empty, "." and ".." segments are not allowed in a key or name`);
+  }
+  const arg = rest.length > 0 ? rest.join('/') : undefined;
   const method = req.method ?? 'GET';
   if (what === 'status' && method === 'GET') return send(res, 200, b.status());
   if (what === 'members' && method === 'GET') return send(res, 200, b.members());
@@ -266,7 +300,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend):
       }
     }
   }
-  throw new ApiError(404, 'not-found', `no such endpoint: ${method} ${url.pathname}`);
+  throw new ApiError(404, 'not-found', `no such endpoint: ${method} ${rawPath}`);
 }
 
 function watch(req: IncomingMessage, res: ServerResponse, hub: WatchHub, url: URL): void {
@@ -279,7 +313,12 @@ function watch(req: IncomingMessage, res: ServerResponse, hub: WatchHub, url: UR
   const unsubscribe = hub.subscribe(filter, {
     buffered: () => res.writableLength,
     send: (e: WatchEvent) => void res.write(frame(e)),
-    drop: (why) => res.end(frame({ type: 'dropped', why })),
+    // Ended and destroyed: a watcher that stopped reading would otherwise hold its socket and
+    // everything queued on it for as long as it stays connected.
+    drop: (why) => {
+      res.end(frame({ type: 'dropped', why }));
+      res.destroy();
+    },
   });
   if (!unsubscribe) throw new ApiError(503, 'too-many-watchers', 'too many watchers on this node; close one and retry');
   res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/x-ndjson', 'cache-control': 'no-cache' });

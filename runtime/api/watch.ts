@@ -46,16 +46,29 @@ export class WatchHub {
     return () => this.#sinks.delete(sink);
   }
 
+  /** Never throws: it runs inside the protocol core's event path. A failing watcher is dropped. */
   publish(e: WatchEvent): void {
     for (const [sink, f] of this.#sinks) {
       if (!matches(e, f)) continue;
-      if (sink.buffered() > MAX_BUFFERED) {
-        this.#sinks.delete(sink);
-        this.dropped++;
-        sink.drop(`more than ${MAX_BUFFERED} bytes unread`);
-        continue;
+      try {
+        if (sink.buffered() > MAX_BUFFERED) {
+          this.#drop(sink, `more than ${MAX_BUFFERED} bytes unread`);
+          continue;
+        }
+        sink.send(e);
+      } catch (err) {
+        this.#drop(sink, (err as Error).message);
       }
-      sink.send(e);
+    }
+  }
+
+  #drop(sink: WatchSink, why: string): void {
+    this.#sinks.delete(sink);
+    this.dropped++;
+    try {
+      sink.drop(why);
+    } catch {
+      // Already gone.
     }
   }
 }

@@ -12,13 +12,13 @@ export interface Target {
   readonly stateDir: string;
 }
 
-/** Resolve the node's socket and state directory from --config, --state-dir and --socket. */
-export function resolveTarget(opts: { config?: string | undefined; stateDir?: string | undefined; socket?: string | undefined }): Target {
+/** Resolve the node's socket and state directory from --config (and --fleet-config), --state-dir and --socket. */
+export function resolveTarget(opts: { config?: string | undefined; stateDir?: string | undefined; socket?: string | undefined; fleetConfig?: string | undefined }): Target {
   const overrides: Record<string, unknown> = {};
   if (opts.stateDir !== undefined) overrides['node.stateDir'] = opts.stateDir;
   let config;
   try {
-    config = loadConfig(opts.config, overrides);
+    config = loadConfig(opts.config, overrides, opts.fleetConfig !== undefined ? { fleetFile: opts.fleetConfig } : {});
   } catch (e) {
     if (e instanceof ConfigError) throw new CliError(e.message, 78);
     throw e;

@@ -5,7 +5,7 @@
 // (https://no-color.org), forced on by FORCE_COLOR (not "0"). Width: $COLUMNS, else the TTY's
 // width, else 80. Nothing here writes: commands build strings and hand them to io.out.
 
-import type { CliIo } from './io.js';
+import { CliError, type CliIo } from './io.js';
 import { decodeReading } from '../sensing/reading.js';
 
 /** What the output stream is: a TTY (with a width) or a pipe/file. */
@@ -308,15 +308,21 @@ export function optionLines(options: readonly (readonly [string, string])[]): st
 export const TARGET_OPTIONS: ReadonlyArray<readonly [string, string]> = [
   ['--state-dir DIR', "the node's state directory (default from the config)"],
   ['--config FILE', "the node's config file"],
+  ['--fleet-config FILE', 'the fleet-wide file, if the node was started with one'],
   ['--socket PATH', 'the API socket (default: murmur.sock in the state dir)'],
   ['--json', 'machine-readable output'],
   ['--help', 'this help'],
 ];
 export const TARGET_OPTIONS_HELP = optionLines(TARGET_OPTIONS);
 
-/** A key or device id as a path in the API: each "/"-separated segment percent-encoded. */
+/**
+ * A key or device id as a path in the API: each "/"-separated segment percent-encoded. Empty,
+ * "." and ".." segments are refused here, as the API refuses them: they would name another key.
+ */
 export function apiPath(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
+  const segs = key.split('/');
+  if (segs.some((x) => x === '' || x === '.' || x === '..')) throw new CliError(`key "${key}": empty, "." and ".." segments are not allowed`);
+  return segs.map(encodeURIComponent).join('/');
 }
 
 /**

@@ -20,6 +20,7 @@ export function parseArgs(cmd: string, args: readonly string[], own: { valued?: 
   let config: string | undefined;
   let stateDir: string | undefined;
   let socket: string | undefined;
+  let fleetConfig: string | undefined;
   let json = false;
   const positional: string[] = [];
   const options = new Map<string, string | true>();
@@ -30,15 +31,21 @@ export function parseArgs(cmd: string, args: readonly string[], own: { valued?: 
       if (v === undefined || v.startsWith('--')) throw new CliError(`${a}: expected a value\n\n${help}`);
       return v;
     };
+    // Everything after "--" is an argument, so a key or value may start with "-".
+    if (a === '--') {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
     if (a === '--help' || a === '-h') throw new CliError(help, 0);
     else if (a === '--config') config = value();
     else if (a === '--state-dir') stateDir = value();
     else if (a === '--socket') socket = value();
+    else if (a === '--fleet-config') fleetConfig = value();
     else if (a === '--json') json = true;
     else if (own.valued?.includes(a)) options.set(a, value());
     else if (own.flags?.includes(a)) options.set(a, true);
     else if (a.startsWith('--')) throw new CliError(`murmur ${cmd}: unknown option "${a}"\n\n${help}`);
     else positional.push(a);
   }
-  return { target: () => resolveTarget({ config, stateDir, socket }), json, positional, options };
+  return { target: () => resolveTarget({ config, stateDir, socket, fleetConfig }), json, positional, options };
 }

@@ -12,7 +12,7 @@ import { parseAddress, type Family } from '../net/address.js';
 import { parseLoopbackListen } from './api-listen.js';
 import { ConfigError } from './config-error.js';
 import { validateHal, type HalConfig } from './hal-config.js';
-import { describe, isMap, Layers, overridesLayer, type Layer } from './layers.js';
+import { describe, isMap, Layers, overridesLayer, withoutKeys, type Layer } from './layers.js';
 import { isSecretField, looksLikeKey } from './secrets.js';
 import { readConfigSource, type ConfigSource } from './yaml-source.js';
 
@@ -112,7 +112,7 @@ function checkFleetFile(src: ConfigSource): void {
 function validate(layers: Layers): MurmurConfig {
   const c = layers.merged;
   const fail = (path: string, expected: string, got: unknown): never => {
-    const shown = isSecretField(path) ? '(a value, not shown: the field holds a secret)' : (JSON.stringify(got) ?? 'nothing');
+    const shown = isSecretField(path) ? '(a value, not shown: the field holds a secret)' : (JSON.stringify(withoutKeys(got)) ?? 'nothing');
     throw new ConfigError(`${layers.where(path)}: ${path}: expected ${expected}, got ${shown}`);
   };
   const bad = (path: string, message: string): never => {

@@ -5,6 +5,7 @@
 // Every value a layer sets is remembered with the layer, so a validation error found after all
 // the layers are applied still names the file and line that wrote the offending value.
 
+import { looksLikeKey } from './secrets.js';
 import { ConfigError } from './config-error.js';
 import { parentPath } from './yaml-source.js';
 
@@ -95,9 +96,19 @@ export function unknownField(name: string, known: readonly string[]): string {
   return `unknown field${hint} (expected one of: ${known.join(', ')})`;
 }
 
+/** A value for an error message: key material hidden at any depth, and kept short (it goes to the journal). */
 export function describe(v: unknown): string {
-  if (Array.isArray(v)) return `a list ${JSON.stringify(v)}`;
-  return JSON.stringify(v) ?? String(v);
+  const safe = withoutKeys(v);
+  const text = Array.isArray(safe) ? `a list ${JSON.stringify(safe)}` : (JSON.stringify(safe) ?? String(safe));
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** `v` with key material replaced, at any depth. */
+export function withoutKeys(v: unknown): unknown {
+  if (typeof v === 'string') return looksLikeKey(v) ? '(key material, not shown)' : v;
+  if (Array.isArray(v)) return v.map(withoutKeys);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutKeys(x)]));
+  return v;
 }
 
 /** Edit distance counting a swap of neighbours as one: config typos are a letter dropped, doubled or swapped. */

@@ -16,6 +16,8 @@ import { ConfigError } from './config-error.js';
 export const MAX_CONFIG_BYTES = 256 * 1024;
 /** Expanded alias uses per document: enough to reuse a sensor definition, far too few for a bomb. */
 export const MAX_ALIAS_USES = 15;
+/** Aliases written in one file, before any expansion. */
+const MAX_ALIASES = 256;
 
 /** The tags the core schema resolves to plain values; an explicit `!!str "7478"` is fine. */
 const CORE_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
@@ -69,16 +71,23 @@ export function parseConfigSource(file: string, text: string): ConfigSource {
   const fail = (line: number, path: string, message: string): never => {
     throw new ConfigError(`config ${file}:${line}: ${path || 'top level'}: ${message}`);
   };
+  // Anchors seen so far, in document order (an alias may only name one defined before it), and
+  // aliases met: checked here rather than with node.resolve(), which scans the whole document
+  // for every alias and made a 120 KB file of aliases take two minutes.
+  const anchors = new Set<string>();
+  let aliases = 0;
   const walk = (node: unknown, path: string): void => {
     if (node === null || node === undefined) return;
     if (isAlias(node)) {
+      if (++aliases > MAX_ALIASES) fail(lineAt(node), path, `more than ${MAX_ALIASES} aliases in one file; write the values out`);
       // Unquoted, a cron schedule such as */30 * * * * * reads as an alias named "/30".
-      if (node.resolve(doc) === undefined) {
+      if (!anchors.has(node.source)) {
         fail(lineAt(node), path, `expected a value, got the alias *${node.source} with no anchor &${node.source} before it (quote a value that starts with "*", e.g. "*/30 * * * * *")`);
       }
       return;
     }
     if (isScalar(node) || isMap(node) || isSeq(node)) {
+      if (node.anchor) anchors.add(node.anchor);
       if (node.tag !== undefined && !CORE_TAGS.has(node.tag)) fail(lineAt(node), path, `expected a plain value, got the tag ${node.tag.replace('tag:yaml.org,2002:', '!!')}`);
     }
     if (isScalar(node)) {

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -99,20 +99,79 @@ describe('GET /v1/watch', () => {
     expect(status).toBe(404);
   });
 
-  it('serves loopback TCP when asked, and refuses any other address', async () => {
-    const tcp = await startApiTcp('127.0.0.1:0', backend());
-    servers.push(tcp);
-    const port = (tcp.address() as { port: number }).port;
-    const body = await new Promise<string>((resolve) => {
-      request({ host: '127.0.0.1', port, path: '/v1/status' }, (res) => {
-        let t = '';
-        res.on('data', (c: Buffer) => (t += c.toString()));
-        res.on('end', () => resolve(t));
-      }).end();
+  it('serves loopback TCP when asked, refuses any other address, and refuses what a web page could send', async () => {
+    const free = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
     });
-    expect(JSON.parse(body)).toEqual({ id: 'me' });
+    servers.push(await startApiTcp(`127.0.0.1:${free}`, backend()));
+    const ask = (method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: free, method, path, headers }, (res) => {
+          let t = '';
+          res.on('data', (c: Buffer) => (t += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    expect(JSON.parse((await ask('GET', '/v1/status', {})).text)).toEqual({ id: 'me' });
+    // A page in a browser on the device: it carries an Origin, or (DNS rebinding) its own Host.
+    expect((await ask('GET', '/v1/status', { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await ask('GET', '/v1/status', { host: `evil.example:${free}` })).status).toBe(403);
+    // A form post needs no preflight; a JSON one does, and murmur never answers preflights.
+    expect((await ask('PUT', '/v1/kv/x', { 'content-type': 'text/plain' }, '{"value": 1}')).status).toBe(415);
+    expect((await ask('PUT', '/v1/kv/x', { 'content-type': 'application/json' }, '{"value": 1}')).status).toBe(200);
     await expect(startApiTcp('0.0.0.0:7479', backend())).rejects.toThrow('api.tcp: "0.0.0.0:7479" is not a loopback address');
     await expect(startApiTcp('10.0.0.5:7479', backend())).rejects.toThrow(/not a loopback/);
+    await expect(startApiTcp('127.evil.example:7479', backend())).rejects.toThrow(/host names are not accepted/);
+  });
+});
+
+describe('a watcher that stops reading', () => {
+  it('is dropped and its connection closed once 1 MB waits unread, so it cannot pile up memory', async () => {
+    servers.push(await startApi(join(dir, 'api.sock'), backend()));
+    const { connect } = await import('node:net');
+    const sock = connect(join(dir, 'api.sock'));
+    const closed = new Promise<void>((r) => sock.on('close', () => r()));
+    sock.on('error', () => {});
+    sock.write('GET /v1/watch HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => hub.size === 1);
+    sock.pause();
+    const big = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 200 && hub.size > 0; i++) {
+      hub.publish({ type: 'kv', owner: 'a', key: 'k', value: big, version: i });
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(hub.size).toBe(0);
+    expect(hub.dropped).toBe(1);
+    // Reading again, the client finds the stream ended: the node let go of the connection.
+    sock.resume();
+    const timeout = new Promise<string>((r) => setTimeout(() => r('still open'), 5000));
+    expect(await Promise.race([closed.then(() => 'closed'), timeout])).toBe('closed');
+  });
+});
+
+describe('key paths', () => {
+  it('refuses ".", ".." and empty segments instead of resolving them to another key', async () => {
+    const written: string[] = [];
+    servers.push(await startApi(join(dir, 'api.sock'), { ...backend(), set: (k) => (written.push(k), 1) }));
+    const put = (path: string): Promise<number> =>
+      new Promise((resolve) => {
+        request({ socketPath: join(dir, 'api.sock'), method: 'PUT', path }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).end('{"value": 1}');
+      });
+    expect(await put('/v1/kv/sensor/../temp')).toBe(400);
+    expect(await put('/v1/kv/sensor/%2e%2e/temp')).toBe(400);
+    expect(await put('/v1/kv/a//b')).toBe(400);
+    expect(await put('/v1/kv/a/b/')).toBe(400);
+    expect(await put('/v1/kv/a%2Fb')).toBe(200);
+    expect(await put('/v1/kv/sensor/t/temperature')).toBe(200);
+    expect(written).toEqual(['a/b', 'sensor/t/temperature']);
   });
 });
 

@@ -135,3 +135,36 @@ describe('murmur start whose port is taken', () => {
     }
   });
 });
+
+describe('murmur start with an admin group', () => {
+  it('lets the group reach the socket: the state directory becomes 0710 and the socket 0660, both the group\'s', async () => {
+    const { statSync } = await import('node:fs');
+    const [name, , gid] = readFileSync('/etc/group', 'utf8').split('\n').find((l) => !l.startsWith('root:') && l.includes(':'))!.split(':');
+    const state = join(dir, 'state');
+    const f = join(dir, 'c.yaml');
+    writeFileSync(f, `api:\n  group: ${name}\n`);
+    const proc = spawn(process.execPath, [BIN, 'start', '--config', f, '--state-dir', state, '--no-multicast', '--families', 'ipv4', '--port', '0', '--simulate-hardware'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    for (let i = 0; i < 200 && !/event=node-starting/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+    // The socket is given its group just after it starts listening; wait for the API to answer.
+    const { request } = await import('node:http');
+    const answers = (): Promise<boolean> =>
+      new Promise((resolve) => {
+        const req = request({ socketPath: join(state, 'murmur.sock'), path: '/v1/status' }, (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        });
+        req.on('error', () => resolve(false));
+        req.end();
+      });
+    for (let i = 0; i < 200 && !(await answers()); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(statSync(state).mode & 0o777).toBe(0o710);
+    expect(statSync(state).gid).toBe(Number(gid));
+    expect(statSync(join(state, 'murmur.sock')).gid).toBe(Number(gid));
+    expect(statSync(join(state, 'device-key.json')).mode & 0o777).toBe(0o600);
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
