@@ -155,3 +155,34 @@ describe('YAML device config', () => {
     expect(parentPath('hal')).toBe('');
   });
 });
+
+describe('hostile YAML', () => {
+  it('a file of many aliases is refused by counting them, before resolving any', () => {
+    const text = `x: &a 1\ny: [${Array.from({ length: 40_000 }, () => '*a').join(', ')}]\n`;
+    // Refused by the count, which comes before any resolving (the check this replaces resolved
+    // every alias against the whole document: about two minutes for this file).
+    expect(() => parseConfigSource('aliases.yaml', text)).toThrow(/more than 256 aliases in one file/);
+  });
+
+  it('a fleet key given where a config file or path was expected is never echoed', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const keyFile = file(`${key}\n`, 'fleet.key');
+    const device = file(`extends: ${keyFile}\n`, 'device.yaml');
+    let message = '';
+    try {
+      loadConfig(device);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/fleet\.key/);
+    expect(message).not.toContain(key);
+    let listed = '';
+    try {
+      loadConfig(file(`security:\n  fleetKeyFile: [${key}]\n`, 'list.yaml'));
+    } catch (e) {
+      listed = (e as Error).message;
+    }
+    expect(listed).toMatch(/security\.fleetKeyFile/);
+    expect(listed).not.toContain(key);
+  });
+});
