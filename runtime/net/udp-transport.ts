@@ -180,7 +180,11 @@ export class UdpTransport implements Transport {
     const chosen = selectInterfaces(all, this.#opts.interfaces);
     // Without multicast there is no group socket and #reconcile has nothing to do.
     for (const link of this.#links) this.#reconcile(link, chosen, all);
-    const addr = this.#advertised(all);
+    // A configured list names the interfaces to be reached on, multicast-capable or not (lo is
+    // not): advertise one of theirs. "auto" advertises what it chose.
+    const wanted = this.#opts.interfaces;
+    const named = wanted === 'auto' ? chosen : all.filter((i) => wanted.includes(i.name));
+    const addr = this.#advertised(named, all);
     if (addr !== this.localAddress) {
       const first = this.localAddress === '';
       this.localAddress = addr;
@@ -364,18 +368,18 @@ export class UdpTransport implements Transport {
   }
 
   /** The unicast address to advertise: the first selected interface's address, IPv4 preferred. */
-  #advertised(all: readonly NetInterface[]): Address {
+  #advertised(named: readonly NetInterface[], all: readonly NetInterface[]): Address {
     const v4 = this.#links.find((l) => l.family === 'ipv4');
     const bound4 = v4?.unicast.address();
     if (v4 && bound4) {
       let host = bound4.address;
-      if (host === '0.0.0.0') host = v4.joined.get(v4.primaryIf ?? '')?.key ?? firstIpv4(all) ?? '127.0.0.1';
+      if (host === '0.0.0.0') host = v4.joined.get(v4.primaryIf ?? '')?.key ?? firstIpv4(named) ?? firstIpv4(all) ?? '127.0.0.1';
       return formatAddress(host, bound4.port);
     }
     const v6 = this.#links[0]!;
     const b = v6.unicast.address();
     let host = b.address;
-    if (host === '::') host = firstIpv6(all, [...v6.joined.keys()]) ?? '::1';
+    if (host === '::') host = firstIpv6(named, [...v6.joined.keys()]) ?? firstIpv6(all, [...v6.joined.keys()]) ?? '::1';
     return formatAddress(host, b.port);
   }
 }

@@ -57,7 +57,7 @@ interface RunningNode {
 
 async function startNode(dir: string, name: string, extra: readonly string[] = []): Promise<RunningNode> {
   const stateDir = join(dir, name);
-  const proc = spawn(process.execPath, [BIN, 'start', '--state-dir', stateDir, '--name', name, '--no-multicast', '--families', 'ipv4', '--port', '0', '--simulate-hardware', ...extra], { env: ENV });
+  const proc = spawn(process.execPath, [BIN, 'start', '--state-dir', stateDir, '--name', name, '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0', '--simulate-hardware', ...extra], { env: ENV });
   let log = '';
   proc.stdout.on('data', (c: Buffer) => (log += c.toString()));
   proc.stderr.on('data', (c: Buffer) => (log += c.toString()));

@@ -40,7 +40,7 @@ describe('murmur start', () => {
 
   it('runs, logs one parseable line per event, persists a key set through the API, and on SIGTERM leaves and exits 0', async () => {
     const state = join(dir, 'state');
-    const proc = spawn(process.execPath, [BIN, 'start', '--state-dir', state, '--name', 'solo', '--no-multicast', '--families', 'ipv4', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, 'start', '--state-dir', state, '--name', 'solo', '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
@@ -102,7 +102,7 @@ describe('murmur start that cannot start, on a device with a board LED', () => {
     mkdirSync(state, { recursive: true });
     // Not a socket: the API refuses to replace it, after the HAL, keys and sockets are up.
     writeFileSync(join(state, 'murmur.sock'), 'a file');
-    const r = spawnSync(process.execPath, [BIN, 'start', '--hal-root', root, '--state-dir', state, '--no-multicast', '--families', 'ipv4', '--port', '0'], { encoding: 'utf8', env });
+    const r = spawnSync(process.execPath, [BIN, 'start', '--hal-root', root, '--state-dir', state, '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0'], { encoding: 'utf8', env });
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/event=start-failed .*exists and is not a socket/);
     expect(r.stdout).toMatch(/event=led-ready led=status backend=sysfs-led/);
@@ -122,7 +122,7 @@ describe('murmur start whose port is taken', () => {
       writeFileSync(join(root, 'sys/class/leds/ACT/trigger'), 'none timer [mmc0]\n');
       writeFileSync(join(root, 'sys/class/leds/ACT/brightness'), '0\n');
       writeFileSync(join(root, 'sys/class/leds/ACT/max_brightness'), '1\n');
-      const r = spawnSync(process.execPath, [BIN, 'start', '--hal-root', root, '--state-dir', join(dir, 's'), '--no-multicast', '--families', 'ipv4', '--port', String(port)], {
+      const r = spawnSync(process.execPath, [BIN, 'start', '--hal-root', root, '--state-dir', join(dir, 's'), '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', String(port)], {
         encoding: 'utf8',
         env: { ...process.env, MURMUR_FATAL_LED_MS: '0' },
       });
@@ -143,7 +143,7 @@ describe('murmur start with an admin group', () => {
     const state = join(dir, 'state');
     const f = join(dir, 'c.yaml');
     writeFileSync(f, `api:\n  group: ${name}\n`);
-    const proc = spawn(process.execPath, [BIN, 'start', '--config', f, '--state-dir', state, '--no-multicast', '--families', 'ipv4', '--port', '0', '--simulate-hardware'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, 'start', '--config', f, '--state-dir', state, '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0', '--simulate-hardware'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));

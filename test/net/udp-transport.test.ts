@@ -126,3 +126,22 @@ describe('UDP transport on loopback', () => {
     expect(a.counters.sentPackets).toBe(0);
   });
 });
+
+describe('the advertised address', () => {
+  const eth0: NetInterface = { name: 'eth0', ipv4: '10.9.9.9', loopback: false, up: true, multicast: true };
+  // The kernel does not flag lo as multicast-capable.
+  const plainLo: NetInterface = { name: 'lo', ipv4: '127.0.0.1', loopback: true, up: true, multicast: false };
+  const bound = async (interfaces: readonly string[] | 'auto'): Promise<string> => {
+    const o = options({ interfaces, interfaceSource: new StaticInterfaces([plainLo, eth0]) }) as Partial<UdpOptions>;
+    delete o.bind4;
+    const t = await UdpTransport.open(o as UdpOptions, () => {});
+    open.push(t);
+    return t.localAddress;
+  };
+
+  it('is an address of the interfaces the config names (lo included), else of the ones auto chose', async () => {
+    expect(await bound(['lo'])).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(await bound('auto')).toMatch(/^10\.9\.9\.9:\d+$/);
+    expect(await bound(['eth0'])).toMatch(/^10\.9\.9\.9:\d+$/);
+  });
+});
