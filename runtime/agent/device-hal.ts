@@ -279,9 +279,10 @@ export class DeviceHal {
     for (const m of members) {
       const o = node.kv.owner(m.id);
       if (!o) continue;
-      for (const [k, e] of o.entries) {
-        if (!want(k) || e.value === null || (e.ttlMs > 0 && now - e.at >= e.ttlMs)) continue;
-        entries.push({ owner: m.id, key: k, value: e.value, at: e.at });
+      for (const k of o.entries.keys()) {
+        // The store's own lookup: tombstones and expired TTLs are not live values.
+        const e = want(k) ? node.kv.get(m.id, k, now) : undefined;
+        if (e) entries.push({ owner: m.id, key: k, value: e.value, at: e.at });
       }
     }
     return { members, entries };

@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { formatKeyId, Keyring } from '../crypto/keyring.js';
 import { generateFleetKey, KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from '../agent/keyring-store.js';
 import { nullLogger } from '../agent/log.js';
-import { apiRequest, check, NotRunningError, resolveTarget } from './api-client.js';
+import { apiRequest, check, NotRunningError } from './api-client.js';
+import { parseArgs } from './target-args.js';
 import { CliError, type CliIo } from './io.js';
 
 export const keysHelp = `usage: murmur keys <command> [options]
@@ -38,35 +39,16 @@ With the node stopped, install/use/remove change DIR/${KEYRING_FILE} and apply a
 export async function keysCommand(args: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') throw new CliError(keysHelp, 0);
-  let config: string | undefined;
-  let stateDir: string | undefined;
-  let socket: string | undefined;
-  let json = false;
-  let compromised = false;
-  let file: string | undefined;
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    const value = (): string => {
-      const v = rest[++i];
-      if (v === undefined) throw new CliError(`${a}: expected a value\n\n${keysHelp}`);
-      return v;
-    };
-    if (a === '--config') config = value();
-    else if (a === '--state-dir') stateDir = value();
-    else if (a === '--socket') socket = value();
-    else if (a === '--json') json = true;
-    else if (a === '--compromised') compromised = true;
-    else if (a === '--file') file = value();
-    else if (a === '--help' || a === '-h') throw new CliError(keysHelp, 0);
-    else if (a.startsWith('--')) throw new CliError(`murmur keys: unknown option "${a}"\n\n${keysHelp}`);
-    else positional.push(a);
-  }
+  const p = parseArgs('keys', rest, { valued: ['--file'], flags: ['--compromised'] }, keysHelp);
+  const { json, positional } = p;
+  const compromised = p.options.has('--compromised');
+  const fileOpt = p.options.get('--file');
+  const file = typeof fileOpt === 'string' ? fileOpt : undefined;
   if (sub === 'generate') {
     io.out(generateFleetKey());
     return 0;
   }
-  const target = resolveTarget({ config, stateDir, socket });
+  const target = p.target();
   const arg = (what: string): string => {
     const v = positional[0];
     if (v === undefined) throw new CliError(`murmur keys ${sub}: expected ${what}\n\n${keysHelp}`);

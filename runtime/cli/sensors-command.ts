@@ -2,7 +2,7 @@
 
 import { apiRequest, check } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
-import { table, terminal } from './format.js';
+import { apiPath, table, terminal } from './format.js';
 import { parseArgs } from './target-args.js';
 
 export const sensorsHelp = `usage: murmur sensors [KEY | --fleet] [options]
@@ -30,7 +30,7 @@ export async function sensorsCommand(args: readonly string[], io: CliIo): Promis
   const key = p.positional[0];
   if (p.positional.length > 1 || (fleet && key !== undefined)) throw new CliError(`murmur sensors: give one KEY or --fleet\n\n${sensorsHelp}`);
   const socket = p.target().socket;
-  const path = key !== undefined ? `/v1/sensors/fleet/${key.split('/').map(encodeURIComponent).join('/')}` : fleet ? '/v1/sensors/fleet' : '/v1/sensors';
+  const path = key !== undefined ? `/v1/sensors/fleet/${apiPath(key)}` : fleet ? '/v1/sensors/fleet' : '/v1/sensors';
   const r = await apiRequest(socket, 'GET', path);
   const body = check(r, 'sensors') as unknown;
   if (p.json) {

@@ -39,8 +39,6 @@ export function validateHal(h: Obj, fail: Fail, bad: Bad): HalConfig {
   if (simulate !== 'auto' && typeof simulate !== 'boolean') fail('hal.simulate', '"auto", true or false', simulate);
 
   const s = h.sampling as Obj;
-  const int = (o: Obj, k: string, path: string, lo: number, hi: number): number =>
-    Number.isInteger(o[k]) && (o[k] as number) >= lo && (o[k] as number) <= hi ? (o[k] as number) : fail(path, `an integer ${lo}-${hi}`, o[k]);
   const schedule = (v: unknown, path: string): string => {
     if (typeof v !== 'string') return fail(path, 'a cron expression such as "*/30 * * * * *"', v);
     try {
@@ -52,9 +50,9 @@ export function validateHal(h: Obj, fail: Fail, bad: Bad): HalConfig {
   };
   const sampling = {
     schedule: schedule(s.schedule, 'hal.sampling.schedule'),
-    maxIntervalS: int(s, 'maxIntervalS', 'hal.sampling.maxIntervalS', 10, 86_400),
-    spreadS: int(s, 'spreadS', 'hal.sampling.spreadS', 0, 3600),
-    timeoutS: int(s, 'timeoutS', 'hal.sampling.timeoutS', 1, 600),
+    maxIntervalS: int(s.maxIntervalS, 'hal.sampling.maxIntervalS', 10, 86_400, fail),
+    spreadS: int(s.spreadS, 'hal.sampling.spreadS', 0, 3600, fail),
+    timeoutS: int(s.timeoutS, 'hal.sampling.timeoutS', 1, 600, fail),
   };
 
   if (!Array.isArray(h.leds)) fail('hal.leds', 'a list of LEDs', h.leds);
