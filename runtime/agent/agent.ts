@@ -22,7 +22,7 @@ import { CryptoRng } from './crypto-rng.js';
 import { KeySync } from './key-sync.js';
 import { DeviceTrust, RESERVED_PREFIX } from './trust.js';
 import { KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from './keyring-store.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log/log.js';
 import { monotonicClock, NodeHost, sealedProfile } from './node-host.js';
 import { StateDir, type OwnKey } from './state-dir.js';
 import { DeviceHal, type DeviceHalDeps } from './device-hal.js';

@@ -28,7 +28,7 @@ import { defaultDeadband } from '../sensing/deadband-defaults.js';
 import { LedStatusMachine, type StatusDecision } from '../status/led-status.js';
 import { DEFAULT_IDENTIFY_S, identifyKey, identifyRequesters, isIdentifyRequest, MAX_IDENTIFY_S } from '../status/identify.js';
 import { KeyMismatchWatch } from '../status/key-mismatch.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log/log.js';
 import { monotonicClock, type NodeHost } from './node-host.js';
 
 export interface DeviceHalDeps {

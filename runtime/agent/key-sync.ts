@@ -27,7 +27,7 @@ import { signBytes, verifyBytes, type SigningKey } from '../trust/ed25519.js';
 import type { Gatekeeper } from '../trust/gatekeeper.js';
 import { Domain, signable } from '../trust/signable.js';
 import { CONTROL_FRAME, type NodeHost } from './node-host.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log/log.js';
 
 const OFFER = 1;
 const HANDOFF_EVERY_MS = 10_000;

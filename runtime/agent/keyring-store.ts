@@ -10,8 +10,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import nacl from 'tweetnacl';
 import { FLEET_KEY_BYTES, formatKeyId, Keyring, type KeyRecord } from '../crypto/keyring.js';
-import { writeFileAtomic } from './atomic-file.js';
-import type { Logger } from './log.js';
+import { writeFileAtomic } from '../persist/atomic-file.js';
+import type { Logger } from '../log/log.js';
 
 export const KEYRING_FILE = 'keyring.json';
 

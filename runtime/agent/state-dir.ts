@@ -13,8 +13,8 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Value } from '../core/messages.js';
-import { writeFileAtomic } from './atomic-file.js';
-import type { Logger } from './log.js';
+import { writeFileAtomic } from '../persist/atomic-file.js';
+import type { Logger } from '../log/log.js';
 
 export interface OwnKey {
   readonly value: Value;

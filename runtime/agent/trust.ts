@@ -18,10 +18,10 @@ import { Gatekeeper, type GateOptions } from '../trust/gatekeeper.js';
 import { loadCertificate, loadOrCreateDeviceKey } from '../trust/device-key.js';
 import { verifyCertificate } from '../trust/certificate.js';
 import { decodeRevocation, encodeRevocation, parseRevocation, RevocationList, verifyRevocation, type Revocation } from '../trust/revocation.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log/log.js';
 import { monotonicClock } from './node-host.js';
 import type { StateDir } from './state-dir.js';
-import { RESERVED_PREFIX } from './reserved-keys.js';
+import { RESERVED_PREFIX } from '../core/reserved-keys.js';
 
 export { RESERVED_PREFIX };
 const REVOKED_PREFIX = `${RESERVED_PREFIX}revoked/`;

@@ -3,7 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../agent/atomic-file.js';
+import { writeFileAtomic } from '../persist/atomic-file.js';
 import { createAdminKeyFile, loadAdminKey, parsePublicKey } from '../trust/admin-key.js';
 import { NODE_ID_RULE, certificateToJson, nodeIdProblem, signCertificate } from '../trust/certificate.js';
 import { CERTIFICATE_FILE, loadCertificate, loadDeviceKey, loadOrCreateDeviceKey } from '../trust/device-key.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { formatKeyId, Keyring } from '../crypto/keyring.js';
 import { generateFleetKey, KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from '../agent/keyring-store.js';
-import { nullLogger } from '../agent/log.js';
+import { nullLogger } from '../log/log.js';
 import { apiRequest, check, NotRunningError } from './api-client.js';
 import { parseArgs } from './target-args.js';
 import { CliError, type CliIo } from './io.js';

@@ -1,7 +1,7 @@
 // `murmur start`: run this device's node until SIGINT or SIGTERM, then leave gracefully.
 
 import { Agent } from '../agent/agent.js';
-import { lineLogger } from '../agent/log.js';
+import { lineLogger } from '../log/log.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { CliError, type CliIo } from './io.js';
 import { showFatalError } from '../agent/fatal-led.js';

@@ -7,7 +7,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { defaults } from '../../device-config/defaults.js';
 import { profileByName, type Profile } from '../core/profiles.js';
-import type { Level } from '../agent/log.js';
+import type { Level } from '../log/log.js';
 import { parseAddress, type Family } from '../net/address.js';
 import { parseLoopbackListen } from './api-listen.js';
 import { ConfigError } from './config-error.js';

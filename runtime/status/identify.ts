@@ -6,7 +6,7 @@
 // signed by the asker's device key like every key, and the TTL ends the blinking on its own
 // even if the asker goes away. Turning it off early deletes the key.
 
-import { RESERVED_PREFIX } from '../agent/reserved-keys.js';
+import { RESERVED_PREFIX } from '../core/reserved-keys.js';
 
 export const IDENTIFY_PREFIX = `${RESERVED_PREFIX}identify/`;
 /** Long enough to walk to the rack; the CLI can ask for up to MAX_IDENTIFY_S. */

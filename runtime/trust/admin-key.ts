@@ -3,7 +3,7 @@
 // security.adminPublicKey.
 
 import { existsSync } from 'node:fs';
-import { writeFileAtomic } from '../agent/atomic-file.js';
+import { writeFileAtomic } from '../persist/atomic-file.js';
 import { PUBLIC_KEY_BYTES, generateSigningKey, type SigningKey } from './ed25519.js';
 import { base64Bytes } from './json-form.js';
 import { keyFileText, readKeyFile } from './key-file.js';

@@ -5,7 +5,7 @@
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../agent/atomic-file.js';
+import { writeFileAtomic } from '../persist/atomic-file.js';
 import { generateSigningKey, type SigningKey } from './ed25519.js';
 import { parseCertificate, type Certificate } from './certificate.js';
 import { keyFileText, readKeyFile } from './key-file.js';

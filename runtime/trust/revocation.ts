@@ -5,7 +5,7 @@
 
 import { copyFileSync, readFileSync } from 'node:fs';
 import { Decoder, Encoder } from 'cbor-x';
-import { writeFileAtomic } from '../agent/atomic-file.js';
+import { writeFileAtomic } from '../persist/atomic-file.js';
 import { scanItem } from '../wire/scan.js';
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, fingerprint, signBytes, verifyBytes } from './ed25519.js';
 import { base64Bytes, checkForm, parseForm, show, stringField, toBase64, FormError } from './json-form.js';

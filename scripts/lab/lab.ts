@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseLine } from '../../runtime/agent/log.js';
+import { parseLine } from '../../runtime/log/log.js';
 import { generateFleetKey } from '../../runtime/agent/keyring-store.js';
 import { deleteNamespace, ip, namespaces } from '../netns.js';
 import type { OutsiderReport } from './outsider.js';

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lineLogger } from '../../runtime/agent/log.js';
+import { lineLogger } from '../../runtime/log/log.js';
 import { StateDir } from '../../runtime/agent/state-dir.js';
-import { writeFileAtomic } from '../../runtime/agent/atomic-file.js';
+import { writeFileAtomic } from '../../runtime/persist/atomic-file.js';
 
 let dir: string;
 let lines: string[];

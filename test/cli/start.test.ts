@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseLine } from '../../runtime/agent/log.js';
+import { parseLine } from '../../runtime/log/log.js';
 
 // `murmur start` as an operator runs it: a spawned process. Multicast is off and the node binds
 // to loopback, so nothing leaves this host.

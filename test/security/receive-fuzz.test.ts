@@ -18,7 +18,7 @@ import { Encoder } from 'cbor-x';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeOffer, KeySync, type OfferSigner } from '../../runtime/agent/key-sync.js';
-import { nullLogger } from '../../runtime/agent/log.js';
+import { nullLogger } from '../../runtime/log/log.js';
 import { NodeHost } from '../../runtime/agent/node-host.js';
 import type { CoreEvent } from '../../runtime/core/effects.js';
 import { MsgType, type Address, type DigestEntry, type KvEntry, type Message, type NodeRef } from '../../runtime/core/messages.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLine, lineLogger, parseLine } from '../../runtime/agent/log.js';
+import { formatLine, lineLogger, parseLine } from '../../runtime/log/log.js';
 
 describe('logfmt lines', () => {
   it('read naturally and parse back, quoting values with spaces, quotes and equals signs', () => {
