@@ -95,7 +95,7 @@ export const defaults = {
     tcp: undefined as string | undefined,
   },
   metrics: {
-    /** A placeholder for a later issue: false is the only value accepted until something serves metrics. */
+    /** Reserved: murmur serves no metrics, so false is the only value accepted. */
     enabled: false,
   },
   log: {

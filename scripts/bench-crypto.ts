@@ -1,4 +1,4 @@
-// What security costs on this machine, to choose primitives with figures (issue #5):
+// What security costs on this machine, so primitives are chosen with figures:
 //   npm run bench:crypto
 // secretbox (XSalsa20-Poly1305) seal+open, tweetnacl; Ed25519 sign and verify, tweetnacl and
 // node:crypto. Prints one JSON line; each figure is operations per second over about 1 s.

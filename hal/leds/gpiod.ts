@@ -1,5 +1,5 @@
 // An LED on a header pin through libgpiod's command-line tools, the supported way to drive
-// GPIO from user space now that sysfs GPIO is deprecated. v1 and v2 differ in syntax and in
+// GPIO from user space, since sysfs GPIO is deprecated. v1 and v2 differ in syntax and in
 // what they can do:
 //
 // - v2 `gpioset --interactive` holds the line and takes `set <line>=<value>` commands on stdin,

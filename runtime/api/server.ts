@@ -1,7 +1,6 @@
 // The local control API: HTTP with JSON bodies over a Unix socket in the state directory, so
 // only local users with access to that directory can reach it. Other programs on the device
-// publish and read state through it without linking murmur. (The full API, the live stream and
-// the CLI client are issue 7; this is the part the lab and the agent need now.)
+// publish and read state through it without linking murmur.
 //
 //   GET    /v1/status            this node: id, generation, address, health, counters
 //   GET    /v1/members           every member this node knows, with status

@@ -1,4 +1,4 @@
-// The fields issue 7 added: node.fleet, api.group, api.tcp (loopback only) and the metrics placeholder.
+// The fields node.fleet, api.group, api.tcp (loopback only) and the metrics placeholder.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

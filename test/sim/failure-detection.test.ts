@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { profiles, withOverrides } from '../../runtime/core/profiles.js';
 import { LOSSES, SIZES, Scenario } from './harness.js';
 
-// Bounds (virtual ms, lan profile): the goal is 3 s at 10% loss; 30% loss gets 4 s.
+// Bounds (virtual ms, lan profile): the goal is 3 s at 10% loss; 30% loss gets 4 s.
 const DETECT_MS = { 0: 3000, 0.1: 3000, 0.3: 4000 } as const;
 const RESTART_MS = { 0: 1000, 0.1: 2000, 0.3: 3000 } as const;
 

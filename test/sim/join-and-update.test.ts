@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LOSSES, SIZES, Scenario } from './harness.js';
 
-// Bounds (virtual ms, lan profile). At 10% and 30% loss they are the goals for the core;
+// Bounds (virtual ms, lan profile). At 10% and 30% loss they are the core's goals;
 // at 0% loss they are what multicast should give on a quiet LAN.
 const JOIN_MS = { 0: 500, 0.1: 1000, 0.3: 2000 } as const;
 const UPDATE_MS = { 0: 100, 0.1: 300, 0.3: 1500 } as const;
