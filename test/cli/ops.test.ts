@@ -499,10 +499,10 @@ describe('format', () => {
   });
 
   it('colour: a TTY, unless NO_COLOR; FORCE_COLOR for pipes; width from COLUMNS, the TTY, else 80', () => {
-    expect(terminal({ env: {} }, { isTTY: true, columns: 120 })).toEqual({ tty: true, color: true, width: 120 });
-    expect(terminal({ env: { NO_COLOR: '1' } }, { isTTY: true })).toMatchObject({ color: false, width: 80 });
-    expect(terminal({ env: {} }, {})).toEqual({ tty: false, color: false, width: 80 });
-    expect(terminal({ env: { FORCE_COLOR: '1', COLUMNS: '100' } }, {})).toMatchObject({ color: true, width: 100 });
-    expect(terminal({ env: { FORCE_COLOR: '1', NO_COLOR: 'yes' } }, {})).toMatchObject({ color: false });
+    expect(terminal({ env: {}, stdout: { isTTY: true, columns: 120 } })).toEqual({ tty: true, color: true, width: 120 });
+    expect(terminal({ env: { NO_COLOR: '1' }, stdout: { isTTY: true } })).toMatchObject({ color: false, width: 80 });
+    expect(terminal({ env: {}, stdout: {} })).toEqual({ tty: false, color: false, width: 80 });
+    expect(terminal({ env: { FORCE_COLOR: '1', COLUMNS: '100' }, stdout: {} })).toMatchObject({ color: true, width: 100 });
+    expect(terminal({ env: { FORCE_COLOR: '1', NO_COLOR: 'yes' }, stdout: {} })).toMatchObject({ color: false });
   });
 });
