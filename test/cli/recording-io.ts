@@ -75,3 +75,15 @@ export async function run(argv: readonly string[], opts: RecordingOptions = {}):
   const code = await main(argv, io);
   return { code, out: io.stdoutText(), err: io.stderrText() };
 }
+
+export interface Started {
+  readonly io: RecordingIo;
+  /** The exit code, once the command ends. */
+  readonly exited: Promise<number>;
+}
+
+/** Starts a command in-process that runs until it is stopped, as `start` and `watch` do. */
+export function begin(argv: readonly string[], opts: RecordingOptions = {}): Started {
+  const io = recordingIo(opts);
+  return { io, exited: Promise.resolve(main(argv, io)) };
+}
