@@ -1,5 +1,5 @@
 // A CliIo for running commands in-process: it records what a command writes, and lets the
-// test play the part of the terminal (a stop request, a reader that goes away).
+// test send the stop requests a terminal or a service manager would.
 
 import { EventEmitter } from 'node:events';
 import type { CliIo, StopSignal } from '../../runtime/cli/io.js';
@@ -22,43 +22,31 @@ export interface RecordingIo extends CliIo {
   readonly stderrText: () => string;
   /** Delivers a stop request as the process would; false when no command was listening (the process would have died). */
   readonly signal: (signal: StopSignal) => boolean;
-  /** The reader of stdout goes away: the next line written fails with EPIPE, as on a closed pipe. */
-  readonly closeOutput: () => void;
 }
 
 export function recordingIo(opts: RecordingOptions = {}): RecordingIo {
   const outLines: string[] = [];
   const errLines: string[] = [];
   const events = new EventEmitter();
-  let closed = false;
-  const subscribe = (event: string, listener: (...args: never[]) => void): (() => void) => {
-    events.on(event, listener);
-    return () => events.removeListener(event, listener);
-  };
   return {
     outLines,
     errLines,
     stdoutText: () => outLines.map((l) => `${l}\n`).join(''),
     stderrText: () => errLines.map((l) => `${l}\n`).join(''),
-    out: (line) => {
-      if (!closed) {
-        outLines.push(line);
-        return;
-      }
-      // A stream reports a failed write after the call returns, never during it.
-      const e: NodeJS.ErrnoException = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
-      process.nextTick(() => events.emit('output-error', e));
-    },
+    out: (line) => void outLines.push(line),
     err: (line) => void errLines.push(line),
     env: opts.env ?? {},
     stdout: opts.columns === undefined ? { isTTY: false } : { isTTY: true, columns: opts.columns },
     stdin: { isTTY: opts.stdinTTY === true },
-    onOutputError: (listener) => subscribe('output-error', listener),
-    onSignal: (listener) => subscribe('signal', listener),
-    signal: (signal) => events.emit('signal', signal),
-    closeOutput: () => {
-      closed = true;
+    onOutputError: (listener) => {
+      events.on('output-error', listener);
+      return () => events.removeListener('output-error', listener);
     },
+    onSignal: (listener) => {
+      events.on('signal', listener);
+      return () => events.removeListener('signal', listener);
+    },
+    signal: (signal) => events.emit('signal', signal),
   };
 }
 

@@ -99,6 +99,18 @@ describe('murmur start that cannot start, on a device with a board LED', () => {
     expect(readFileSync(join(root, ACT, 'trigger'), 'utf8')).toContain('mmc0');
   });
 
+  it('at a terminal, a config error is only printed: the LED is left alone', async () => {
+    const root = board();
+    const f = join(dir, 'c.json');
+    writeFileSync(f, '{"network": {"multicast": "yes"}}');
+    const t0 = Date.now();
+    // Long enough that playing the pattern could not go unnoticed.
+    const r = await run(['start', '--config', f, '--hal-root', root], { env: { MURMUR_FATAL_LED_MS: '30000' }, stdinTTY: true });
+    expect(r.code).toBe(78);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(readFileSync(join(root, ACT, 'trigger'), 'utf8')).toBe('none timer heartbeat default-on [mmc0]\n');
+  });
+
   it('a start that fails after the LEDs were taken over hands them back to the kernel', async () => {
     const root = board();
     const state = join(dir, 's');
