@@ -148,6 +148,33 @@ describe('murmur start whose port is taken', () => {
   });
 });
 
+describe('murmur start asked twice to stop', () => {
+  it('stops at once with exit 130 and the own keys saved, not waiting for the leave', async () => {
+    const state = join(dir, 'state');
+    const node = begin(['start', '--state-dir', state, '--name', 'hasty', '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0', '--simulate-hardware']);
+    const log = (): string => node.io.stdoutText();
+    const until = async (re: RegExp): Promise<void> => {
+      for (let i = 0; i < 200 && !re.test(log()); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(log()).toMatch(re);
+    };
+    await until(/event=node-starting/);
+    let set = await run(['set', 'role', 'gateway', '--state-dir', state]);
+    for (let i = 0; i < 200 && set.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      set = await run(['set', 'role', 'gateway', '--state-dir', state]);
+    }
+    expect(set.code, set.err).toBe(0);
+    expect(node.io.signal('SIGINT')).toBe(true);
+    expect(node.io.signal('SIGINT')).toBe(true);
+    expect(await node.exited).toBe(130);
+    const events = log().trim().split('\n').map(parseLine).map((e) => e['event']);
+    expect(events.slice(events.indexOf('signal'))).toEqual(['signal', 'stop-forced']);
+    expect(JSON.parse(readFileSync(join(state, 'own-keys.json'), 'utf8'))).toEqual({ keys: { role: { value: 'gateway' } } });
+    // A process would exit here; in this one the first stop goes on, and is let finish.
+    await until(/event=node-stopped/);
+  });
+});
+
 describe('murmur start with an admin group', () => {
   it('lets the group reach the socket: the state directory becomes 0710 and the socket 0660, both the group\'s', async () => {
     const { statSync } = await import('node:fs');
