@@ -124,7 +124,8 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
     throw new CliError(e.message, 78);
   }
   // A closed pipe on stdout (`murmur start | tee`, with tee gone) must not take the node down.
-  const quietOutput = io.onOutputError(() => {});
+  // Never unsubscribed: the last log lines are written just before the process exits.
+  io.onOutputError(() => {});
   const log = lineLogger(io.out, config.log.level);
   let agent: Agent;
   try {
@@ -132,14 +133,12 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
   } catch (e) {
     log.log('error', 'start-failed', { error: (e as Error).message });
     if (io.stdin.isTTY !== true && config.hal.simulate !== true) await showFatalError(config.hal.root, fatalLedMs);
-    quietOutput();
     return 1;
   }
   return new Promise<number>((resolve) => {
     let signals = 0;
     const done = (code: number): void => {
       stopListening();
-      quietOutput();
       resolve(code);
     };
     const stopListening = io.onSignal((sig) => {
