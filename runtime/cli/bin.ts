@@ -9,9 +9,9 @@
 // set before anything imports it.
 process.env['CBOR_NATIVE_ACCELERATION_DISABLED'] ??= 'true';
 const { main } = await import('./main.js');
+const { processIo } = await import('./process-io.js');
 
-const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l), env: process.env };
-const code = await main(process.argv.slice(2), io);
+const code = await main(process.argv.slice(2), processIo(process));
 process.exitCode = code;
 // A long-running command ends here with its sockets closed; nothing else should keep us up.
 if (process.argv[2] === 'start') process.exit(code);

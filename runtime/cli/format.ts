@@ -8,12 +8,6 @@
 import { CliError, type CliIo } from './io.js';
 import { decodeReading } from '../sensing/reading.js';
 
-/** What the output stream is: a TTY (with a width) or a pipe/file. */
-export interface OutputStream {
-  readonly isTTY?: boolean | undefined;
-  readonly columns?: number | undefined;
-}
-
 export interface Terminal {
   /** stdout is a terminal (a person is reading), not a pipe or file. */
   readonly tty: boolean;
@@ -26,8 +20,8 @@ export const DEFAULT_WIDTH = 80;
 const MIN_WIDTH = 40;
 
 /** How the command's output should look, from its environment and where stdout goes. */
-export function terminal(io: Pick<CliIo, 'env'>, stream: OutputStream = process.stdout): Terminal {
-  const env = io.env;
+export function terminal(io: Pick<CliIo, 'env' | 'stdout'>): Terminal {
+  const { env, stdout: stream } = io;
   const tty = stream.isTTY === true;
   let color = tty;
   const force = env['FORCE_COLOR'];

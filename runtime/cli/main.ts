@@ -1,4 +1,4 @@
-// The murmur command line. `main` takes its arguments and streams, so tests run it in-process.
+// The murmur command line. `main` takes its arguments and its io (io.ts), so tests run it in-process.
 
 import { CliError, type CliIo } from './io.js';
 

@@ -4,7 +4,7 @@ import { Agent } from '../agent/agent.js';
 import { lineLogger } from '../log/log.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { CliError, type CliIo } from './io.js';
-import { showFatalError } from '../agent/fatal-led.js';
+import { FATAL_LED_MS, showFatalError } from '../agent/fatal-led.js';
 
 export const startHelp = `usage: murmur start [--config FILE] [options]
 
@@ -113,39 +113,43 @@ export function parseStartArgs(args: readonly string[]): { file: string | undefi
 
 export async function startCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { file, fleetFile, overrides } = parseStartArgs(args);
+  const fatalLedMs = Number(io.env['MURMUR_FATAL_LED_MS'] ?? FATAL_LED_MS);
   let config;
   try {
     config = loadConfig(file, overrides, { fleetFile });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     // Run as a service (no terminal): say it on the board LED too. At a terminal, the message is enough.
-    if (!process.stdin.isTTY && overrides['hal.simulate'] !== true) await showFatalError(typeof overrides['hal.root'] === 'string' ? overrides['hal.root'] : '/');
+    if (io.stdin.isTTY !== true && overrides['hal.simulate'] !== true) await showFatalError(typeof overrides['hal.root'] === 'string' ? overrides['hal.root'] : '/', fatalLedMs);
     throw new CliError(e.message, 78);
   }
   // A closed pipe on stdout (`murmur start | tee`, with tee gone) must not take the node down.
-  process.stdout.on('error', () => {});
+  // Never unsubscribed: the last log lines are written just before the process exits.
+  io.onOutputError(() => {});
   const log = lineLogger(io.out, config.log.level);
   let agent: Agent;
   try {
     agent = await Agent.start(config, { log });
   } catch (e) {
     log.log('error', 'start-failed', { error: (e as Error).message });
-    if (!process.stdin.isTTY && config.hal.simulate !== true) await showFatalError(config.hal.root);
+    if (io.stdin.isTTY !== true && config.hal.simulate !== true) await showFatalError(config.hal.root, fatalLedMs);
     return 1;
   }
   return new Promise<number>((resolve) => {
     let signals = 0;
-    const onSignal = (sig: string): void => {
+    const done = (code: number): void => {
+      stopListening();
+      resolve(code);
+    };
+    const stopListening = io.onSignal((sig) => {
       if (++signals > 1) {
         log.log('warn', 'stop-forced', { signal: sig });
         agent.flushOwnKeys();
-        resolve(130);
+        done(130);
         return;
       }
       log.log('info', 'signal', { signal: sig });
-      agent.stop(true).then(() => resolve(0), () => resolve(1));
-    };
-    process.on('SIGINT', () => onSignal('SIGINT'));
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
+      agent.stop(true).then(() => done(0), () => done(1));
+    });
   });
 }

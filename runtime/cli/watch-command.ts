@@ -26,7 +26,7 @@ ${optionLines([
 
 type Event = Record<string, unknown>;
 
-export async function watchCommand(args: readonly string[], io: CliIo, opts: { signal?: AbortSignal; stdout?: NodeJS.WritableStream } = {}): Promise<number> {
+export async function watchCommand(args: readonly string[], io: CliIo): Promise<number> {
   const p = parseArgs('watch', args, { valued: ['--prefix', '--device'] }, watchHelp);
   if (p.positional.length > 0) throw new CliError(`murmur watch: unexpected argument "${p.positional[0]!}" (use --prefix to choose keys)\n\n${watchHelp}`);
   const query = new URLSearchParams();
@@ -38,24 +38,22 @@ export async function watchCommand(args: readonly string[], io: CliIo, opts: { s
   const path = `/v1/watch${query.size > 0 ? `?${query.toString()}` : ''}`;
   const term = terminal(io);
   const pal = palette(term.color);
-  const stdout = opts.stdout ?? process.stdout;
 
   return new Promise<number>((resolve, reject) => {
     let done = false;
     const finish = (code: number | CliError): void => {
       if (done) return;
       done = true;
-      stdout.removeListener('error', onStdoutError);
-      opts.signal?.removeEventListener('abort', onAbort);
+      stopOutputErrors();
+      stopSignals();
       req.destroy();
       if (typeof code === 'number') resolve(code);
       else reject(code);
     };
     // `murmur watch | head -3`: the reader went away. That is how a pipeline ends, not an error.
-    const onStdoutError = (e: NodeJS.ErrnoException): void => finish(e.code === 'EPIPE' ? 0 : new CliError(`murmur watch: stdout: ${e.message}`, 1));
-    const onAbort = (): void => finish(0);
-    stdout.on('error', onStdoutError);
-    opts.signal?.addEventListener('abort', onAbort);
+    const stopOutputErrors = io.onOutputError((e) => finish(e.code === 'EPIPE' ? 0 : new CliError(`murmur watch: stdout: ${e.message}`, 1)));
+    // Ctrl-C is how a person ends a watch: done, not failed.
+    const stopSignals = io.onSignal(() => finish(0));
 
     const wentAway = (): CliError => new CliError(`murmur watch: the node at ${socket} went away (stopped or restarted); run "murmur status" to check`, EXIT.notRunning);
     const req = request({ socketPath: socket, method: 'GET', path, headers: { accept: 'application/x-ndjson' } });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../runtime/cli/main.js';
+import { recordingIo } from './recording-io.js';
 import { loadAdminKey } from '../../runtime/trust/admin-key.js';
 import { parseCertificate, verifyCertificate } from '../../runtime/trust/certificate.js';
 import { loadOrCreateDeviceKey } from '../../runtime/trust/device-key.js';
@@ -10,10 +11,9 @@ import { fingerprint, generateSigningKey } from '../../runtime/trust/ed25519.js'
 import { decodeRevocation, encodeRevocation, parseRevocation, verifyRevocation } from '../../runtime/trust/revocation.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  const io = recordingIo();
+  const code = await main(argv, io);
+  return { code, out: io.outLines.join('\n'), err: io.errLines.join('\n') };
 }
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');

@@ -1,5 +1,6 @@
-// `murmur config check|show` as an operator runs them: a spawned process, its output and exit code.
-// Needs `npm run build` first (dist/runtime/cli/bin.js).
+// `murmur config check|show`: output and exit code, run in-process. Paths relative to the
+// working directory are a property of the process, so that case runs the built binary
+// (`npm run build` first: dist/runtime/cli/bin.js).
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,11 +10,18 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../runtime/config/config.js';
+import { run } from './recording-io.js';
 
 const BIN = join(import.meta.dirname, '../../dist/runtime/cli/bin.js');
 const EXAMPLES = join(import.meta.dirname, '../../device-config/examples');
 
-function murmur(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+async function murmur(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await run(args);
+  return { status: r.code, stdout: r.out, stderr: r.err };
+}
+
+/** The built binary, run in `dir`. */
+function binary(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
 }
 
@@ -30,56 +38,56 @@ function file(name: string, text: string): string {
 }
 
 describe('murmur config check', () => {
-  it('a valid file: "ok: FILE" and exit 0, naming the fleet file it extends', () => {
+  it('a valid file: "ok: FILE" and exit 0, naming the fleet file it extends', async () => {
     const f = file('murmur.yaml', 'node:\n  name: pi-07\n');
-    expect(murmur('config', 'check', f)).toMatchObject({ status: 0, stdout: `ok: ${f}\n`, stderr: '' });
+    expect(await murmur('config', 'check', f)).toMatchObject({ status: 0, stdout: `ok: ${f}\n`, stderr: '' });
     const ex = join(EXAMPLES, 'pi5-wifi.yaml');
-    expect(murmur('config', 'check', ex)).toMatchObject({ status: 0, stdout: `ok: ${ex} (with fleet file ${join(EXAMPLES, 'fleet.yaml')})\n` });
+    expect(await murmur('config', 'check', ex)).toMatchObject({ status: 0, stdout: `ok: ${ex} (with fleet file ${join(EXAMPLES, 'fleet.yaml')})\n` });
   });
 
-  it('an invalid file: the error with file:line: field.path on stderr, exit 78, no stack trace', () => {
+  it('an invalid file: the error with file:line: field.path on stderr, exit 78, no stack trace', async () => {
     const f = file('murmur.yaml', 'node:\n  name: pi-07\nnetwork:\n  multicast: yes\n');
-    const r = murmur('config', 'check', f);
+    const r = await murmur('config', 'check', f);
     expect(r.status).toBe(78);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`config ${f}:4: network.multicast: expected true or false, got "yes"\n`);
   });
 
-  it('unknown keys, duplicate keys and syntax errors are all exit 78', () => {
+  it('unknown keys, duplicate keys and syntax errors are all exit 78', async () => {
     const typo = file('typo.yaml', 'hal:\n  sampling:\n    shedule: "0 * * * * *"\n');
-    expect(murmur('config', 'check', typo)).toMatchObject({ status: 78, stderr: expect.stringContaining(`config ${typo}:3: hal.sampling.shedule: unknown field; did you mean schedule?`) });
+    expect(await murmur('config', 'check', typo)).toMatchObject({ status: 78, stderr: expect.stringContaining(`config ${typo}:3: hal.sampling.shedule: unknown field; did you mean schedule?`) });
     const dup = file('dup.yaml', 'node:\n  name: a\n  name: b\n');
-    expect(murmur('config', 'check', dup)).toMatchObject({ status: 78, stderr: expect.stringContaining(`config ${dup}:3: node.name: duplicate key (first on line 2)`) });
+    expect(await murmur('config', 'check', dup)).toMatchObject({ status: 78, stderr: expect.stringContaining(`config ${dup}:3: node.name: duplicate key (first on line 2)`) });
     const syntax = file('syntax.yaml', 'node: {name: a\n');
-    expect(murmur('config', 'check', syntax)).toMatchObject({ status: 78, stderr: expect.stringMatching(/^config .*syntax\.yaml:2:1: not valid YAML: /) });
-    expect(murmur('config', 'check', join(dir, 'missing.yaml'))).toMatchObject({ status: 78, stderr: expect.stringContaining('missing.yaml: cannot read: ENOENT') });
+    expect(await murmur('config', 'check', syntax)).toMatchObject({ status: 78, stderr: expect.stringMatching(/^config .*syntax\.yaml:2:1: not valid YAML: /) });
+    expect(await murmur('config', 'check', join(dir, 'missing.yaml'))).toMatchObject({ status: 78, stderr: expect.stringContaining('missing.yaml: cannot read: ENOENT') });
   });
 
-  it('--fleet-config checks a device file over a given fleet file, and names the fleet file in errors', () => {
+  it('--fleet-config checks a device file over a given fleet file, and names the fleet file in errors', async () => {
     const fleet = file('fleet.yaml', 'node:\n  fleet: orchard\nnetwork:\n  ttl: 0\n');
     const device = file('murmur.yaml', 'node:\n  name: pi-07\n');
-    expect(murmur('config', 'check', device, '--fleet-config', fleet)).toMatchObject({ status: 78, stderr: `config ${fleet}:4: network.ttl: expected an integer 1-255, got 0\n` });
+    expect(await murmur('config', 'check', device, '--fleet-config', fleet)).toMatchObject({ status: 78, stderr: `config ${fleet}:4: network.ttl: expected an integer 1-255, got 0\n` });
     // Relative to the working directory, like any command-line path.
     file('good-fleet.yaml', 'node:\n  fleet: orchard\n');
-    expect(murmur('config', 'check', '--config', 'murmur.yaml', '--fleet-config', 'good-fleet.yaml')).toMatchObject({ status: 0, stdout: 'ok: murmur.yaml (with fleet file good-fleet.yaml)\n' });
+    expect(binary('config', 'check', '--config', 'murmur.yaml', '--fleet-config', 'good-fleet.yaml')).toMatchObject({ status: 0, stdout: 'ok: murmur.yaml (with fleet file good-fleet.yaml)\n' });
   });
 
-  it('usage errors are exit 2', () => {
-    expect(murmur('config', 'check', '--prot')).toMatchObject({ status: 2, stderr: expect.stringContaining('murmur config check: unknown option "--prot"') });
-    expect(murmur('config', 'check', 'a.yaml', 'b.yaml')).toMatchObject({ status: 2, stderr: expect.stringContaining('one device config at a time, got a.yaml and b.yaml') });
-    expect(murmur('config', 'lint')).toMatchObject({ status: 2, stderr: expect.stringContaining('murmur config: unknown subcommand "lint"') });
-    expect(murmur('config', '--help')).toMatchObject({ status: 0, stdout: expect.stringContaining('usage: murmur config check [FILE] [--fleet-config FILE]') });
+  it('usage errors are exit 2', async () => {
+    expect(await murmur('config', 'check', '--prot')).toMatchObject({ status: 2, stderr: expect.stringContaining('murmur config check: unknown option "--prot"') });
+    expect(await murmur('config', 'check', 'a.yaml', 'b.yaml')).toMatchObject({ status: 2, stderr: expect.stringContaining('one device config at a time, got a.yaml and b.yaml') });
+    expect(await murmur('config', 'lint')).toMatchObject({ status: 2, stderr: expect.stringContaining('murmur config: unknown subcommand "lint"') });
+    expect(await murmur('config', '--help')).toMatchObject({ status: 0, stdout: expect.stringContaining('usage: murmur config check [FILE] [--fleet-config FILE]') });
   });
 
-  it('is listed in murmur help', () => {
-    expect(murmur('help').stdout).toMatch(/^ {2}config +check a device config file, or show the effective config$/m);
+  it('is listed in murmur help', async () => {
+    expect((await murmur('help')).stdout).toMatch(/^ {2}config +check a device config file, or show the effective config$/m);
   });
 });
 
 describe('murmur config show', () => {
-  it('prints the effective config as YAML: every layer applied, every field present, and it reads back as the same config', () => {
+  it('prints the effective config as YAML: every layer applied, every field present, and it reads back as the same config', async () => {
     const device = join(EXAMPLES, 'pi-zero-2w-ds18b20.yaml');
-    const r = murmur('config', 'show', '--config', device);
+    const r = await murmur('config', 'show', '--config', device);
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe(`# effective config: defaults < ${join(EXAMPLES, 'fleet.yaml')} < ${device}`);
     const shown = parse(r.stdout) as { node: Record<string, unknown>; api: Record<string, unknown>; network: Record<string, unknown> };
@@ -88,13 +96,13 @@ describe('murmur config show', () => {
     expect(shown.api).toEqual({ socket: 'murmur.sock', group: 'murmur-admin', tcp: null });
     // Round trip: what show prints is a valid config giving the same result.
     const copy = file('copy.yaml', r.stdout);
-    expect(murmur('config', 'check', copy)).toMatchObject({ status: 0 });
+    expect(await murmur('config', 'check', copy)).toMatchObject({ status: 0 });
     expect(loadConfig(copy)).toEqual(loadConfig(device));
   });
 
-  it('--json prints the same as JSON', () => {
+  it('--json prints the same as JSON', async () => {
     const f = file('murmur.yaml', 'node:\n  name: pi-07\napi:\n  tcp: "[0:0:0:0:0:0:0:1]:7479"\n');
-    const r = murmur('config', 'show', '--config', f, '--json');
+    const r = await murmur('config', 'show', '--config', f, '--json');
     expect(r.status).toBe(0);
     const shown = JSON.parse(r.stdout) as { node: { name: string }; api: unknown; metrics: unknown };
     expect(shown.node.name).toBe('pi-07');
@@ -102,19 +110,19 @@ describe('murmur config show', () => {
     expect(shown.metrics).toEqual({ enabled: false });
   });
 
-  it('with no config file: the defaults', () => {
-    const r = murmur('config', 'show', '--json');
+  it('with no config file: the defaults', async () => {
+    const r = await murmur('config', 'show', '--json');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ node: { name: null, stateDir: '/var/lib/murmur' }, network: { port: 7478, groupPort: 7477 } });
   });
 
-  it('shows key file paths and the admin public key, never the fleet key inside the file', () => {
+  it('shows key file paths and the admin public key, never the fleet key inside the file', async () => {
     const key = randomBytes(32).toString('base64');
     const keyFile = file('fleet.key', `${key}\n`);
     const admin = randomBytes(32).toString('base64');
     const f = file('murmur.yaml', `security:\n  fleetKeyFile: ${keyFile}\n  adminPublicKey: ${admin}\n`);
     for (const args of [[], ['--json']]) {
-      const r = murmur('config', 'show', '--config', f, ...args);
+      const r = await murmur('config', 'show', '--config', f, ...args);
       expect(r.status).toBe(0);
       expect(r.stdout).toContain(keyFile);
       expect(r.stdout).toContain(admin);
@@ -122,25 +130,25 @@ describe('murmur config show', () => {
     }
   });
 
-  it('a key pasted into fleetKeyFile: exit 78 and the key appears nowhere', () => {
+  it('a key pasted into fleetKeyFile: exit 78 and the key appears nowhere', async () => {
     const key = randomBytes(32).toString('base64');
     const f = file('murmur.yaml', `security:\n  fleetKeyFile: "${key}"\n`);
     for (const sub of [['show', '--config', f], ['check', f]]) {
-      const r = murmur('config', ...sub);
+      const r = await murmur('config', ...sub);
       expect(r.status).toBe(78);
       expect(r.stderr).toContain(`config ${f}:2: security.fleetKeyFile: expected the path of a file holding the fleet key, got what looks like the key itself (not shown)`);
       expect(r.stdout + r.stderr).not.toContain(key);
     }
   });
 
-  it('an invalid config: exit 78, nothing on stdout', () => {
+  it('an invalid config: exit 78, nothing on stdout', async () => {
     const f = file('murmur.yaml', 'api:\n  tcp: 0.0.0.0:7479\n');
-    const r = murmur('config', 'show', '--config', f);
+    const r = await murmur('config', 'show', '--config', f);
     expect(r).toMatchObject({ status: 78, stdout: '' });
     expect(r.stderr).toContain(`config ${f}:2: api.tcp: expected a loopback address`);
   });
 
-  it('takes the device config only as --config', () => {
-    expect(murmur('config', 'show', 'murmur.yaml')).toMatchObject({ status: 2, stderr: expect.stringContaining('unexpected argument "murmur.yaml" (the device config is --config FILE)') });
+  it('takes the device config only as --config', async () => {
+    expect(await murmur('config', 'show', 'murmur.yaml')).toMatchObject({ status: 2, stderr: expect.stringContaining('unexpected argument "murmur.yaml" (the device config is --config FILE)') });
   });
 });

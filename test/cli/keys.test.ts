@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../runtime/cli/main.js';
+import { recordingIo } from './recording-io.js';
 import { parseFleetKey } from '../../runtime/agent/keyring-store.js';
 import { formatKeyId, keyId } from '../../runtime/crypto/keyring.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  const io = recordingIo();
+  const code = await main(argv, io);
+  return { code, out: io.outLines.join('\n'), err: io.errLines.join('\n') };
 }
 
 interface FileRecord {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../runtime/cli/main.js';
+import { recordingIo } from './recording-io.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
-  return { code, out, err };
+  const io = recordingIo();
+  const code = await main(argv, io);
+  return { code, out: io.outLines, err: io.errLines };
 }
 
 describe('murmur CLI', async () => {

@@ -1,6 +1,8 @@
-// The operator commands (status, members, get, set, del, watch, agg, leds test) as a person runs
-// them: spawned processes against real nodes. Multicast is off; the nodes only talk to each
-// other through seeds, on this host.
+// The operator commands (status, members, get, set, del, watch, agg, leds test) run in-process
+// against real nodes, most of them started in-process too. One node is the built binary, so a
+// test can freeze it (SIGSTOP) as a hung device; the binary also answers status and ends
+// quietly on a closed pipe. Multicast is off; the nodes only talk to each other through seeds,
+// on this host.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duration, elide, parseDuration, printable, table, terminal } from '../../runtime/cli/format.js';
+import { begin, run, type Run } from './recording-io.js';
 
 const BIN = join(import.meta.dirname, '../../dist/runtime/cli/bin.js');
 // No colour unless a test asks for it, whatever the environment running the tests says.
@@ -16,22 +19,23 @@ delete ENV['NO_COLOR'];
 delete ENV['FORCE_COLOR'];
 delete ENV['COLUMNS'];
 
-interface Result {
-  code: number | null;
-  out: string;
-  err: string;
+/** A command run in-process, in an environment of only `env`. */
+function murmur(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  return run(args, { env });
 }
 
-function murmur(args: readonly string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...ENV, ...env } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, out, err }));
+/** A command run by the built binary: what it has written so far, and its result once it ends. */
+function binary(args: readonly string[]): { proc: ChildProcessWithoutNullStreams; out: () => string; err: () => string; result: Promise<Run> } {
+  const proc = spawn(process.execPath, [BIN, ...args], { env: ENV });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const result = new Promise<Run>((resolve, reject) => {
+    proc.on('error', reject);
+    proc.on('close', (code) => resolve({ code: code ?? -1, out, err }));
   });
+  return { proc, out: () => out, err: () => err, result };
 }
 
 async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
@@ -47,53 +51,65 @@ async function until<T>(what: string, f: () => Promise<T | undefined> | T | unde
 interface RunningNode {
   readonly name: string;
   readonly stateDir: string;
-  readonly proc: ChildProcessWithoutNullStreams;
-  readonly exited: Promise<number | null>;
   /** The node's address as it gossips it (host:port). */
   readonly addr: string;
   /** args to reach this node's API. */
   readonly at: readonly string[];
+  /** Asks the node to stop, as a service manager does (SIGTERM), and waits until it has. */
+  readonly stop: () => Promise<void>;
 }
 
+interface SpawnedNode extends RunningNode {
+  readonly proc: ChildProcessWithoutNullStreams;
+}
+
+const startArgs = (stateDir: string, name: string, extra: readonly string[]): string[] => ['start', '--state-dir', stateDir, '--name', name, '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0', '--simulate-hardware', ...extra];
+
+/** The node's address, once its API answers. */
+async function served(name: string, stateDir: string, log: () => string): Promise<string> {
+  return until(`node ${name} to serve its API (log so far: ${log()})`, async () => {
+    if (!existsSync(join(stateDir, 'murmur.sock'))) return undefined;
+    const r = await murmur(['status', '--json', '--state-dir', stateDir]);
+    return r.code === 0 ? String((JSON.parse(r.out) as { addr: string }).addr) : undefined;
+  });
+}
+
+/** `murmur start` in this process. */
 async function startNode(dir: string, name: string, extra: readonly string[] = []): Promise<RunningNode> {
   const stateDir = join(dir, name);
-  const proc = spawn(process.execPath, [BIN, 'start', '--state-dir', stateDir, '--name', name, '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0', '--simulate-hardware', ...extra], { env: ENV });
+  const node = begin(startArgs(stateDir, name, extra));
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (!stopped) node.io.signal('SIGTERM');
+    stopped = true;
+    await node.exited;
+  };
+  const addr = await served(name, stateDir, () => node.io.stdoutText() + node.io.stderrText());
+  return { name, stateDir, addr, at: ['--state-dir', stateDir], stop };
+}
+
+/** `murmur start` as its own process: the built binary. */
+async function spawnNode(dir: string, name: string, extra: readonly string[] = []): Promise<SpawnedNode> {
+  const stateDir = join(dir, name);
+  const proc = spawn(process.execPath, [BIN, ...startArgs(stateDir, name, extra)], { env: ENV });
   let log = '';
   proc.stdout.on('data', (c: Buffer) => (log += c.toString()));
   proc.stderr.on('data', (c: Buffer) => (log += c.toString()));
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  const at = ['--state-dir', stateDir];
-  const addr = await until(`node ${name} to serve its API (log so far: ${log})`, async () => {
-    if (!existsSync(join(stateDir, 'murmur.sock'))) return undefined;
-    const r = await murmur(['status', '--json', ...at]);
-    return r.code === 0 ? String((JSON.parse(r.out) as { addr: string }).addr) : undefined;
-  });
-  return { name, stateDir, proc, exited, addr, at };
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null) proc.kill('SIGTERM');
+    await exited;
+  };
+  const addr = await served(name, stateDir, () => log);
+  return { name, stateDir, addr, at: ['--state-dir', stateDir], stop, proc };
 }
 
-async function stopNode(n: RunningNode): Promise<void> {
-  if (n.proc.exitCode !== null) return;
-  n.proc.kill('SIGTERM');
-  await n.exited;
-}
-
-/** Spawns `murmur watch` and collects its lines; `ready` resolves once it is subscribed. */
-function watch(args: readonly string[]): { proc: ChildProcessWithoutNullStreams; lines: string[]; err: () => string; ready: Promise<void>; closed: Promise<number | null> } {
-  const proc = spawn(process.execPath, [BIN, 'watch', ...args], { env: ENV });
-  const lines: string[] = [];
-  let buf = '';
-  let err = '';
-  proc.stdout.on('data', (c: Buffer) => {
-    buf += c.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-  });
-  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const closed = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
+/** Runs `murmur watch` in-process and collects its lines; `ready` resolves once it is subscribed. */
+function watch(args: readonly string[]): { lines: string[]; err: () => string; ready: Promise<void>; stop: () => boolean; closed: Promise<number> } {
+  const w = begin(['watch', ...args]);
   const json = args.includes('--json');
-  const ready = until('watch to subscribe', () => ((json ? lines.some((l) => l.includes('"hello"')) : err.includes('watching')) ? true : undefined)).then(() => undefined);
-  return { proc, lines, err: () => err, ready, closed };
+  const ready = until('watch to subscribe', () => ((json ? w.io.outLines.some((l) => l.includes('"hello"')) : w.io.stderrText().includes('watching')) ? true : undefined)).then(() => undefined);
+  return { lines: w.io.outLines, err: w.io.stderrText, ready, stop: () => w.io.signal('SIGINT'), closed: w.exited };
 }
 
 const COMMANDS = ['status', 'members', 'get', 'set', 'del', 'watch', 'agg', 'leds'] as const;
@@ -110,7 +126,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  if (solo) await stopNode(solo);
+  if (solo) await solo.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -303,26 +319,33 @@ describe('one node', () => {
       // The other key was filtered out.
       expect(json.lines.join('\n')).not.toContain('other/key');
     } finally {
-      human.proc.kill('SIGINT');
-      json.proc.kill('SIGINT');
-      await Promise.all([human.closed, json.closed]);
+      // Ctrl-C ends a watch: done, not failed.
+      expect([human.stop(), json.stop()]).toEqual([true, true]);
+      expect(await Promise.all([human.closed, json.closed])).toEqual([0, 0]);
     }
   });
 
-  it('watch ends quietly (exit 0) when the reader of its output goes away, as in "murmur watch | head -1"', async () => {
-    const w = watch(['--prefix', 'pipe/', ...solo.at]);
-    await w.ready;
+  it('the binary: watch ends quietly (exit 0) when the reader of its output goes away, as in "murmur watch | head -1"', async () => {
+    const w = binary(['watch', '--prefix', 'pipe/', ...solo.at]);
+    await until('watch to subscribe', () => (w.err().includes('watching') ? true : undefined));
     await murmur(['set', 'pipe/a', '1', ...solo.at]);
-    await until('the first line', () => (w.lines.length >= 1 ? true : undefined));
+    await until('the first line', () => (w.out().includes('\n') ? true : undefined));
     w.proc.stdout.destroy();
     // The next change is written to a closed pipe.
     for (let i = 0; i < 20 && w.proc.exitCode === null; i++) {
       await murmur(['set', 'pipe/a', String(i + 2), ...solo.at]);
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(await w.closed).toBe(0);
+    expect((await w.result).code).toBe(0);
     expect(w.err()).not.toMatch(/EPIPE/);
     expect(w.err()).not.toMatch(STACK);
+  });
+
+  it('the binary: status answers from the running node, exit 0', async () => {
+    const r = await binary(['status', ...solo.at]).result;
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^device\s+solo\s+gen \d+, incarnation 0$/m);
+    expect(r.out).not.toContain('\x1b[');
   });
 
   it('agg over a numeric key set here: count, min, mean, max; --json; an unknown key exits 4', async () => {
@@ -369,17 +392,30 @@ describe('one node', () => {
     const no = await murmur(['status', ...solo.at], { FORCE_COLOR: '1', NO_COLOR: '1' });
     expect(no.out).not.toContain('\x1b[');
   });
+
+  it('on a terminal: colour, the terminal\'s width, and a value\'s control characters made visible; piped, the value as it is', async () => {
+    await murmur(['set', 'tty/bell', 'a\x1b[2Jb', ...solo.at]);
+    expect((await murmur(['get', 'tty/bell', ...solo.at])).out).toBe('a\x1b[2Jb\n');
+    expect((await run(['get', 'tty/bell', ...solo.at], { columns: 100 })).out).toBe('a\\x1b[2Jb\n');
+    expect((await run(['status', ...solo.at], { columns: 100 })).out).toContain('score \x1b[32m0\x1b[39m');
+    const wide = await run(['get', ...solo.at], { columns: 200 });
+    const narrow = await run(['get', ...solo.at], { columns: 50 });
+    expect(longest(narrow.out)).toBeLessThanOrEqual(50);
+    expect(longest(wide.out)).toBeGreaterThan(50);
+    // COLUMNS wins over the terminal's own width.
+    expect(longest((await run(['get', ...solo.at], { columns: 200, env: { COLUMNS: '50' } })).out)).toBeLessThanOrEqual(50);
+  });
 });
 
 describe('two nodes', () => {
   let alpha: RunningNode;
-  let beta: RunningNode;
+  let beta: SpawnedNode;
   beforeAll(async () => {
     const keyFile = join(dir, 'fleet.key');
     const k = await murmur(['keys', 'generate']);
     writeFileSync(keyFile, k.out.trim() + '\n');
     alpha = await startNode(dir, 'alpha', ['--fleet-key-file', keyFile]);
-    beta = await startNode(dir, 'beta', ['--fleet-key-file', keyFile, '--seed', alpha.addr]);
+    beta = await spawnNode(dir, 'beta', ['--fleet-key-file', keyFile, '--seed', alpha.addr]);
     await until('alpha and beta to see each other', async () => {
       const a = JSON.parse((await murmur(['members', '--json', ...alpha.at])).out) as Array<{ id: string; status: string }>;
       const b = JSON.parse((await murmur(['members', '--json', ...beta.at])).out) as Array<{ id: string; status: string }>;
@@ -387,7 +423,7 @@ describe('two nodes', () => {
     });
   }, 30_000);
   afterAll(async () => {
-    await Promise.all([alpha && stopNode(alpha), beta && stopNode(beta)]);
+    await Promise.all([alpha && alpha.stop(), beta && beta.stop()]);
   });
 
   it('members: a row per other device, status coloured on request; status counts it', async () => {
@@ -445,7 +481,7 @@ describe('two nodes', () => {
       await until('the watch line', () => (w.lines.some((l) => /beta\s+is suspect \(was alive\)$/.test(l)) ? true : undefined));
     } finally {
       beta.proc.kill('SIGCONT');
-      w.proc.kill('SIGINT');
+      w.stop();
       await w.closed;
     }
     await until('beta alive again at alpha', async () => (/^beta\s+alive\s/m.test((await murmur(['members', ...alpha.at])).out) ? true : undefined), 20_000);
@@ -456,7 +492,7 @@ describe('two nodes', () => {
     await w.ready;
     await murmur(['set', 'from/alpha', 'hello', ...alpha.at]);
     await until('alpha\'s change at beta', () => (w.lines.some((l) => /alpha\s+set {2}from\/alpha = hello/.test(l)) ? true : undefined));
-    await stopNode(beta);
+    await beta.stop();
     expect(await w.closed).toBe(3);
     expect(w.err()).toMatch(/murmur watch: the node at .*murmur\.sock went away \(stopped or restarted\)/);
     // alpha saw beta leave.
@@ -499,10 +535,10 @@ describe('format', () => {
   });
 
   it('colour: a TTY, unless NO_COLOR; FORCE_COLOR for pipes; width from COLUMNS, the TTY, else 80', () => {
-    expect(terminal({ env: {} }, { isTTY: true, columns: 120 })).toEqual({ tty: true, color: true, width: 120 });
-    expect(terminal({ env: { NO_COLOR: '1' } }, { isTTY: true })).toMatchObject({ color: false, width: 80 });
-    expect(terminal({ env: {} }, {})).toEqual({ tty: false, color: false, width: 80 });
-    expect(terminal({ env: { FORCE_COLOR: '1', COLUMNS: '100' } }, {})).toMatchObject({ color: true, width: 100 });
-    expect(terminal({ env: { FORCE_COLOR: '1', NO_COLOR: 'yes' } }, {})).toMatchObject({ color: false });
+    expect(terminal({ env: {}, stdout: { isTTY: true, columns: 120 } })).toEqual({ tty: true, color: true, width: 120 });
+    expect(terminal({ env: { NO_COLOR: '1' }, stdout: { isTTY: true } })).toMatchObject({ color: false, width: 80 });
+    expect(terminal({ env: {}, stdout: {} })).toEqual({ tty: false, color: false, width: 80 });
+    expect(terminal({ env: { FORCE_COLOR: '1', COLUMNS: '100' }, stdout: {} })).toMatchObject({ color: true, width: 100 });
+    expect(terminal({ env: { FORCE_COLOR: '1', NO_COLOR: 'yes' }, stdout: {} })).toMatchObject({ color: false });
   });
 });

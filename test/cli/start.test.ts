@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseLine } from '../../runtime/log/log.js';
+import { begin, run } from './recording-io.js';
 
-// `murmur start` as an operator runs it: a spawned process. Multicast is off and the node binds
-// to loopback, so nothing leaves this host.
+// `murmur start`, in-process, and as an operator runs it: the built binary, for its exit codes
+// and its stop on SIGTERM. Multicast is off and the node binds to loopback, so nothing leaves
+// this host.
 
 const BIN = join(import.meta.dirname, '../../dist/runtime/cli/bin.js');
 let dir: string;
@@ -16,13 +18,13 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('murmur start', () => {
-  it('a bad config file fails with exit code 78 and a message naming the file and the field', () => {
+  it('a bad config file fails with exit code 78 and a message naming the file and the field', async () => {
     const f = join(dir, 'bad.json');
     writeFileSync(f, '{"network": {"multicast": "yes"}}');
-    const r = spawnSync(process.execPath, [BIN, 'start', '--config', f], { encoding: 'utf8' });
-    expect(r.status).toBe(78);
-    expect(r.stderr).toMatch(/bad\.json:1: network\.multicast: expected true or false, got "yes"/);
-    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+    const r = await run(['start', '--config', f]);
+    expect(r.code).toBe(78);
+    expect(r.err).toMatch(/bad\.json:1: network\.multicast: expected true or false, got "yes"/);
+    expect(r.err).not.toMatch(/at .*\.js:\d+/);
   });
 
   it('an unknown option fails with exit code 2 and the usage', () => {
@@ -82,30 +84,43 @@ describe('murmur start that cannot start, on a device with a board LED', () => {
     writeFileSync(join(root, ACT, 'max_brightness'), '1\n');
     return root;
   };
-  const env = { ...process.env, MURMUR_FATAL_LED_MS: '1500' };
+  // As a service runs it: no terminal on stdin, so the LED says what the log says.
+  const env = { MURMUR_FATAL_LED_MS: '1500' };
 
-  it('a bad cron expression is a config error (exit 78), shown as error on the LED, which is then handed back', () => {
+  it('a bad cron expression is a config error (exit 78), shown as error on the LED, which is then handed back', async () => {
     const root = board();
     const f = join(dir, 'c.json');
     writeFileSync(f, JSON.stringify({ hal: { sensors: [{ name: 'x', type: 'load', schedule: '*/70 * * * *' }] } }));
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [BIN, 'start', '--config', f, '--hal-root', root, '--state-dir', join(dir, 's')], { encoding: 'utf8', env });
-    expect(r.status).toBe(78);
-    expect(r.stderr).toMatch(/c\.json:\d+: hal\.sensors\[0\]\.schedule: "\*\/70 \* \* \* \*" is not a valid cron expression/);
+    const r = await run(['start', '--config', f, '--hal-root', root, '--state-dir', join(dir, 's')], { env });
+    expect(r.code).toBe(78);
+    expect(r.err).toMatch(/c\.json:\d+: hal\.sensors\[0\]\.schedule: "\*\/70 \* \* \* \*" is not a valid cron expression/);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
     expect(readFileSync(join(root, ACT, 'trigger'), 'utf8')).toContain('mmc0');
   });
 
-  it('a start that fails after the LEDs were taken over hands them back to the kernel', () => {
+  it('at a terminal, a config error is only printed: the LED is left alone', async () => {
+    const root = board();
+    const f = join(dir, 'c.json');
+    writeFileSync(f, '{"network": {"multicast": "yes"}}');
+    const t0 = Date.now();
+    // Long enough that playing the pattern could not go unnoticed.
+    const r = await run(['start', '--config', f, '--hal-root', root], { env: { MURMUR_FATAL_LED_MS: '30000' }, stdinTTY: true });
+    expect(r.code).toBe(78);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(readFileSync(join(root, ACT, 'trigger'), 'utf8')).toBe('none timer heartbeat default-on [mmc0]\n');
+  });
+
+  it('a start that fails after the LEDs were taken over hands them back to the kernel', async () => {
     const root = board();
     const state = join(dir, 's');
     mkdirSync(state, { recursive: true });
     // Not a socket: the API refuses to replace it, after the HAL, keys and sockets are up.
     writeFileSync(join(state, 'murmur.sock'), 'a file');
-    const r = spawnSync(process.execPath, [BIN, 'start', '--hal-root', root, '--state-dir', state, '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0'], { encoding: 'utf8', env });
-    expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/event=start-failed .*exists and is not a socket/);
-    expect(r.stdout).toMatch(/event=led-ready led=status backend=sysfs-led/);
+    const r = await run(['start', '--hal-root', root, '--state-dir', state, '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0'], { env });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/event=start-failed .*exists and is not a socket/);
+    expect(r.out).toMatch(/event=led-ready led=status backend=sysfs-led/);
     expect(readFileSync(join(root, ACT, 'trigger'), 'utf8')).toContain('mmc0');
   });
 });
@@ -122,17 +137,41 @@ describe('murmur start whose port is taken', () => {
       writeFileSync(join(root, 'sys/class/leds/ACT/trigger'), 'none timer [mmc0]\n');
       writeFileSync(join(root, 'sys/class/leds/ACT/brightness'), '0\n');
       writeFileSync(join(root, 'sys/class/leds/ACT/max_brightness'), '1\n');
-      const r = spawnSync(process.execPath, [BIN, 'start', '--hal-root', root, '--state-dir', join(dir, 's'), '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', String(port)], {
-        encoding: 'utf8',
-        env: { ...process.env, MURMUR_FATAL_LED_MS: '0' },
-      });
-      expect(r.status).toBe(1);
-      expect(r.stdout).toMatch(/event=start-failed/);
-      expect(r.stdout).toMatch(new RegExp(`${port}`));
+      const r = await run(['start', '--hal-root', root, '--state-dir', join(dir, 's'), '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', String(port)], { env: { MURMUR_FATAL_LED_MS: '0' } });
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/event=start-failed/);
+      expect(r.out).toMatch(new RegExp(`${port}`));
       expect(readFileSync(join(root, 'sys/class/leds/ACT/trigger'), 'utf8')).toContain('mmc0');
     } finally {
       held.close();
     }
+  });
+});
+
+describe('murmur start asked twice to stop', () => {
+  it('stops at once with exit 130 and the own keys saved, not waiting for the leave', async () => {
+    const state = join(dir, 'state');
+    const node = begin(['start', '--state-dir', state, '--name', 'hasty', '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0', '--simulate-hardware']);
+    const log = (): string => node.io.stdoutText();
+    const until = async (re: RegExp): Promise<void> => {
+      for (let i = 0; i < 200 && !re.test(log()); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(log()).toMatch(re);
+    };
+    await until(/event=node-starting/);
+    let set = await run(['set', 'role', 'gateway', '--state-dir', state]);
+    for (let i = 0; i < 200 && set.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      set = await run(['set', 'role', 'gateway', '--state-dir', state]);
+    }
+    expect(set.code, set.err).toBe(0);
+    expect(node.io.signal('SIGINT')).toBe(true);
+    expect(node.io.signal('SIGINT')).toBe(true);
+    expect(await node.exited).toBe(130);
+    const events = log().trim().split('\n').map(parseLine).map((e) => e['event']);
+    expect(events.slice(events.indexOf('signal'))).toEqual(['signal', 'stop-forced']);
+    expect(JSON.parse(readFileSync(join(state, 'own-keys.json'), 'utf8'))).toEqual({ keys: { role: { value: 'gateway' } } });
+    // A process would exit here; in this one the first stop goes on, and is let finish.
+    await until(/event=node-stopped/);
   });
 });
 
@@ -143,11 +182,8 @@ describe('murmur start with an admin group', () => {
     const state = join(dir, 'state');
     const f = join(dir, 'c.yaml');
     writeFileSync(f, `api:\n  group: ${name}\n`);
-    const proc = spawn(process.execPath, [BIN, 'start', '--config', f, '--state-dir', state, '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0', '--simulate-hardware'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-    for (let i = 0; i < 200 && !/event=node-starting/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+    const node = begin(['start', '--config', f, '--state-dir', state, '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0', '--simulate-hardware']);
+    for (let i = 0; i < 200 && !/event=node-starting/.test(node.io.stdoutText()); i++) await new Promise((r) => setTimeout(r, 25));
     // The socket is given its group just after it starts listening; wait for the API to answer.
     const { request } = await import('node:http');
     const answers = (): Promise<boolean> =>
@@ -164,7 +200,7 @@ describe('murmur start with an admin group', () => {
     expect(statSync(state).gid).toBe(Number(gid));
     expect(statSync(join(state, 'murmur.sock')).gid).toBe(Number(gid));
     expect(statSync(join(state, 'device-key.json')).mode & 0o777).toBe(0o600);
-    proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(node.io.signal('SIGTERM')).toBe(true);
+    expect(await node.exited).toBe(0);
   });
 });
