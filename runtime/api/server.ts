@@ -31,6 +31,7 @@ import { connect } from 'node:net';
 import type { Value } from '../core/messages.js';
 import type { WatchEvent, WatchHub } from './watch.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
+import { jsonText } from '../log/escape.js';
 
 export interface ApiBackend {
   status(): unknown;
@@ -307,7 +308,7 @@ function watch(req: IncomingMessage, res: ServerResponse, hub: WatchHub, url: UR
   const sse = (req.headers.accept ?? '').includes('text/event-stream');
   const filter = { prefix: url.searchParams.get('prefix') ?? '', device: url.searchParams.get('device') ?? undefined };
   const frame = (o: unknown): string => {
-    const json = JSON.stringify(o, (_k, v: unknown) => (v instanceof Uint8Array ? { base64: Buffer.from(v).toString('base64') } : v));
+    const json = jsonText(o, (_k, v: unknown) => (v instanceof Uint8Array ? { base64: Buffer.from(v).toString('base64') } : v));
     return sse ? `data: ${json}\n\n` : `${json}\n`;
   };
   const unsubscribe = hub.subscribe(filter, {
@@ -346,7 +347,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body, (_k, v: unknown) => (v instanceof Uint8Array ? { base64: Buffer.from(v).toString('base64') } : v));
+  const text = jsonText(body, (_k, v: unknown) => (v instanceof Uint8Array ? { base64: Buffer.from(v).toString('base64') } : v));
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(text + '\n');
 }

@@ -2,6 +2,7 @@
 // and the devices whose value is stale, an error, or not a number.
 
 import { apiRequest, check } from './api-client.js';
+import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
 import { apiPath, EXIT, fields, num, palette, printable, showValue, statusPaint, table, terminal, TARGET_OPTIONS_HELP, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -23,7 +24,7 @@ export async function aggCommand(args: readonly string[], io: CliIo): Promise<nu
   if (r.status === 404 && r.body.error === 'unknown-key') throw new CliError(`murmur agg: no device has "${printable(key)}"`, EXIT.notFound);
   const body = check(r, `agg ${key}`);
   if (p.json) {
-    io.out(JSON.stringify(body));
+    io.out(jsonText(body));
     return 0;
   }
   io.out(renderAgg(body, p.options.has('--devices'), terminal(io)));

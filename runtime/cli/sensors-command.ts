@@ -1,6 +1,7 @@
 // `murmur sensors`: what this device measures, what the fleet measures, and who has gone quiet.
 
 import { apiRequest, check } from './api-client.js';
+import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
 import { apiPath, table, terminal } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -34,7 +35,7 @@ export async function sensorsCommand(args: readonly string[], io: CliIo): Promis
   const r = await apiRequest(socket, 'GET', path);
   const body = check(r, 'sensors') as unknown;
   if (p.json) {
-    io.out(JSON.stringify(body));
+    io.out(jsonText(body));
     return 0;
   }
   const width = { width: terminal(io).width };

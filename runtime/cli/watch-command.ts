@@ -2,6 +2,7 @@
 // learns them, until Ctrl-C, a closed pipe (`murmur watch | head`), or the node going away.
 
 import { request, type IncomingMessage } from 'node:http';
+import { escapeJsonControl } from '../log/escape.js';
 import { NotRunningError } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
 import { elide, EXIT, palette, printable, showValue, statusPaint, terminal, textWidth, TARGET_OPTIONS_HELP, type Palette, TARGET_OPTIONS, optionLines, para } from './format.js';
@@ -90,7 +91,7 @@ export async function watchCommand(args: readonly string[], io: CliIo, opts: { s
           buffered = buffered.slice(nl + 1);
           if (line === '') continue;
           if (p.json) {
-            io.out(line);
+            io.out(escapeJsonControl(line));
             if (line.startsWith('{"type":"dropped"')) finish(new CliError('murmur watch: the node dropped this watch (its output was not read fast enough)', EXIT.refused));
             continue;
           }

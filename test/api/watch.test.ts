@@ -78,6 +78,23 @@ describe('GET /v1/watch', () => {
     expect(hub.size).toBe(0);
   });
 
+  it('writes control characters from the fleet (C1, DEL, U+2028) as \\u escapes, in the stream and in replies', async () => {
+    servers.push(await startApi(join(dir, 'api.sock'), { ...backend(), status: () => ({ id: 'me\u009b\u001b' }) }));
+    const w = watchLines('/v1/watch', 2);
+    await until(() => hub.size === 1);
+    hub.publish({ type: 'kv', owner: 'pi\u009b2J', key: 'k\u007f\u2028', value: 'v\u0085', version: 1 });
+    const [, line] = await w.lines;
+    expect(line).toBe('{"type":"kv","owner":"pi\\u009b2J","key":"k\\u007f\\u2028","value":"v\\u0085","version":1}');
+    const status = await new Promise<string>((resolve) => {
+      request({ socketPath: join(dir, 'api.sock'), path: '/v1/status' }, (res) => {
+        let t = '';
+        res.on('data', (c: Buffer) => (t += c.toString('latin1')));
+        res.on('end', () => resolve(t));
+      }).end();
+    });
+    expect(status).toBe('{"id":"me\\u009b\\u001b"}\n');
+  });
+
   it('speaks Server-Sent Events when asked, and member changes pass an empty prefix', async () => {
     servers.push(await startApi(join(dir, 'api.sock'), backend()));
     const w = watchLines('/v1/watch', 2, 'text/event-stream');
