@@ -90,7 +90,7 @@ export class Agent {
 
   static async start(config: MurmurConfig, deps: AgentDeps): Promise<Agent> {
     const log = deps.log;
-    const state = StateDir.open(config.node.stateDir, log);
+    const state = StateDir.open(config.node.stateDir, log, { groupAccess: config.api.group !== undefined && socketInStateDir(config) });
     const id = state.identity(config.node.name);
     const gen = state.nextGeneration((deps.wallClock ?? Date.now)());
     const keyringFile = state.path(KEYRING_FILE);
@@ -487,6 +487,11 @@ function openStateDirToGroup(socket: string, stateDir: string, group: string): v
   } catch (e) {
     throw new Error(`api.group: cannot open the state directory ${stateDir} to group "${group}": ${(e as Error).message}`);
   }
+}
+
+/** Whether the API group must pass through the state directory to reach the socket. */
+function socketInStateDir(config: MurmurConfig): boolean {
+  return resolve(dirname(apiSocketPath(config))) === resolve(config.node.stateDir);
 }
 
 /** Stops listening and ends open connections: a slow client or a watcher must not hold a shutdown. */
