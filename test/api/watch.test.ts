@@ -262,6 +262,35 @@ describe('aggregating one key across the fleet', () => {
   });
 });
 
+describe('aggregating one key that made-up devices poison', () => {
+  it('plain numbers: 1e308 and an outlier are left out with their reason; min, max and mean stay finite', () => {
+    const members = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((id) => ({ id, status: 'alive' as const }));
+    const values: Record<string, unknown> = { a: 10, b: 11, c: 12, d: 11.5, e: 5000, f: 1e308, g: 'full' };
+    const r = aggregateKey({ members, entries: Object.entries(values).map(([owner, value]) => ({ owner, key: 'level', value, at: 0 })) }, 'level', 1000);
+    expect(r).toMatchObject({ count: 4, min: 10, max: 12, mean: 11.125, nonNumeric: ['g'] });
+    expect(r!.leftOut).toEqual([
+      { owner: 'e', reason: 'outlier', value: 5000 },
+      { owner: 'f', reason: 'out-of-range', value: 1e308 },
+      { owner: 'g', reason: 'not-a-number' },
+    ]);
+    expect(r!.devices.find((d) => d.owner === 'f')).toMatchObject({ state: 'fresh', reason: 'out-of-range' });
+  });
+
+  it('sensor readings: the unit the real devices use wins over absurd values in another, and this device breaks a tie', () => {
+    const reading = (v: number, u: string): string => JSON.stringify({ v, u, t: 0, i: 30 });
+    const members = ['a', 'b', 'x', 'y', 'z'].map((id) => ({ id, status: 'alive' as const }));
+    const entries = [
+      { owner: 'a', key: 'sensor/t/temperature', value: reading(20, '°C'), at: 0 },
+      { owner: 'b', key: 'sensor/t/temperature', value: reading(293, 'K'), at: 0 },
+      ...['x', 'y', 'z'].map((owner) => ({ owner, key: 'sensor/t/temperature', value: reading(1e308, 'K'), at: 0 })),
+    ];
+    const mine = aggregateKey({ members, entries }, 'sensor/t/temperature', 1000, { self: 'a' });
+    expect(mine).toMatchObject({ unit: '°C', count: 1, min: 20, max: 20, mean: 20 });
+    expect(mine!.leftOut.map((l) => `${l.owner}:${l.reason}`)).toEqual(['b:unit', 'x:out-of-range', 'y:out-of-range', 'z:out-of-range']);
+    expect(aggregateKey({ members, entries }, 'sensor/t/temperature', 1000, { self: 'b' })).toMatchObject({ unit: 'K', mean: 293 });
+  });
+});
+
 describe('the socket group', () => {
   it('gives the socket to the configured admin group (by name or gid), and names a group that does not exist', async () => {
     const { readFileSync, statSync } = await import('node:fs');
