@@ -3,7 +3,7 @@
 
 import { request, type IncomingMessage } from 'node:http';
 import { escapeJsonControl } from '../log/escape.js';
-import { NotRunningError } from './api-client.js';
+import { connectOptions, NotRunningError } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
 import { elide, EXIT, palette, printable, showValue, statusPaint, terminal, textWidth, TARGET_OPTIONS_HELP, type Palette, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -36,6 +36,7 @@ export async function watchCommand(args: readonly string[], io: CliIo, opts: { s
   if (typeof prefix === 'string') query.set('prefix', prefix);
   if (typeof device === 'string') query.set('device', device);
   const socket = p.target().socket;
+  const to = connectOptions(socket);
   const path = `/v1/watch${query.size > 0 ? `?${query.toString()}` : ''}`;
   const term = terminal(io);
   const pal = palette(term.color);
@@ -59,7 +60,7 @@ export async function watchCommand(args: readonly string[], io: CliIo, opts: { s
     opts.signal?.addEventListener('abort', onAbort);
 
     const wentAway = (): CliError => new CliError(`murmur watch: the node at ${socket} went away (stopped or restarted); run "murmur status" to check`, EXIT.notRunning);
-    const req = request({ socketPath: socket, method: 'GET', path, headers: { accept: 'application/x-ndjson' } });
+    const req = request({ ...to, method: 'GET', path, headers: { ...to.headers, accept: 'application/x-ndjson' } });
     req.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') finish(new NotRunningError(socket, e.code));
       else if (e.code === 'ECONNRESET' || e.code === 'EPIPE') finish(wentAway());

@@ -117,16 +117,17 @@ describe('GET /v1/watch', () => {
   });
 
   it('serves loopback TCP when asked, refuses any other address, and refuses what a web page could send', async () => {
+    const token = 'a'.repeat(43);
     const free = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {
         const p = (probe.address() as { port: number }).port;
         probe.close(() => resolve(p));
       });
     });
-    servers.push(await startApiTcp(`127.0.0.1:${free}`, backend()));
+    servers.push(await startApiTcp(`127.0.0.1:${free}`, backend(), { token }));
     const ask = (method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> =>
       new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: free, method, path, headers }, (res) => {
+        const req = request({ host: '127.0.0.1', port: free, method, path, headers: { authorization: `Bearer ${token}`, ...headers } }, (res) => {
           let t = '';
           res.on('data', (c: Buffer) => (t += c.toString()));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));
@@ -141,9 +142,9 @@ describe('GET /v1/watch', () => {
     // A form post needs no preflight; a JSON one does, and murmur never answers preflights.
     expect((await ask('PUT', '/v1/kv/x', { 'content-type': 'text/plain' }, '{"value": 1}')).status).toBe(415);
     expect((await ask('PUT', '/v1/kv/x', { 'content-type': 'application/json' }, '{"value": 1}')).status).toBe(200);
-    await expect(startApiTcp('0.0.0.0:7479', backend())).rejects.toThrow('api.tcp: "0.0.0.0:7479" is not a loopback address');
-    await expect(startApiTcp('10.0.0.5:7479', backend())).rejects.toThrow(/not a loopback/);
-    await expect(startApiTcp('127.evil.example:7479', backend())).rejects.toThrow(/host names are not accepted/);
+    await expect(startApiTcp('0.0.0.0:7479', backend(), { token })).rejects.toThrow('api.tcp: "0.0.0.0:7479" is not a loopback address');
+    await expect(startApiTcp('10.0.0.5:7479', backend(), { token })).rejects.toThrow(/not a loopback/);
+    await expect(startApiTcp('127.evil.example:7479', backend(), { token })).rejects.toThrow(/host names are not accepted/);
   });
 });
 
