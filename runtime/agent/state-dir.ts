@@ -10,7 +10,7 @@
 //
 // The counter is kept in three files (boot.json, its twin boot.json.bak and the floor
 // boot.floor), each written atomically, and the highest readable one counts: a damaged SD card
-// has to lose all three before the clock alone could decide. When all three exist and none can
+// has to lose all three before the clock alone could decide. When records exist and none can
 // be read, the start is refused: a generation at or below one already used would make the
 // fleet ignore this device (or take its new life for the old one), and only a person can tell
 // whether the clock is right to start over from.

@@ -27,9 +27,8 @@
 // Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { Value } from '../core/messages.js';
 import type { WatchEvent, WatchHub } from './watch.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
@@ -144,7 +143,7 @@ export async function startApiTcp(address: string, backend: ApiBackend, options:
 }
 
 /** Open connections at most: a program leaking them must not exhaust the node's memory. */
-export const MAX_CONNECTIONS = 64;
+const MAX_CONNECTIONS = 64;
 /**
  * A client has this long to send a request's headers, and REQUEST_TIMEOUT_MS for the whole
  * request; an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS. Every request
