@@ -93,6 +93,12 @@ export const defaults = {
      * socket. Loopback only, always: the API trusts whoever reaches it.
      */
     tcp: undefined as string | undefined,
+    /**
+     * With api.tcp: the file holding the bearer token every TCP request must carry, relative to
+     * the state directory unless absolute. Made (0600, random) at start when missing; the CLI
+     * reads it to talk TCP. File permissions protect nothing on TCP, so this file is what does.
+     */
+    tokenFile: 'api-token',
   },
   metrics: {
     /** Reserved: murmur serves no metrics, so false is the only value accepted. */

@@ -8,8 +8,9 @@ import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import type { CoreEvent } from '../core/effects.js';
 import type { Value } from '../core/messages.js';
 import { Node } from '../core/node.js';
-import { apiSocketPath, profileOf, type MurmurConfig } from '../config/config.js';
+import { apiSocketPath, apiTokenPath, profileOf, type MurmurConfig } from '../config/config.js';
 import { groupId, startApi, startApiTcp, type ApiBackend } from '../api/server.js';
+import { loadOrCreateApiToken } from '../api/token.js';
 import { dirname, resolve } from 'node:path';
 import { WatchHub } from '../api/watch.js';
 import { formatAddress, parseAddress } from '../net/address.js';
@@ -90,7 +91,7 @@ export class Agent {
 
   static async start(config: MurmurConfig, deps: AgentDeps): Promise<Agent> {
     const log = deps.log;
-    const state = StateDir.open(config.node.stateDir, log);
+    const state = StateDir.open(config.node.stateDir, log, { groupAccess: config.api.group !== undefined && socketInStateDir(config) });
     const id = state.identity(config.node.name);
     const gen = state.nextGeneration((deps.wallClock ?? Date.now)());
     const keyringFile = state.path(KEYRING_FILE);
@@ -194,8 +195,11 @@ export class Agent {
         if (api.group !== undefined) openStateDirToGroup(apiSocketPath(config), config.node.stateDir, api.group);
         agent.#api = await startApi(apiSocketPath(config), agent.#backend(), { group: api.group });
         if (api.tcp !== undefined) {
-          agent.#apiTcp = await startApiTcp(api.tcp, agent.#backend());
-          log.log('info', 'api-tcp', { listen: api.tcp });
+          const tokenFile = apiTokenPath(config);
+          const t = loadOrCreateApiToken(tokenFile);
+          if (t.modeFixed !== undefined) log.log('warn', 'api-token-mode-fixed', { file: tokenFile, was: t.modeFixed, now: '0600' });
+          agent.#apiTcp = await startApiTcp(api.tcp, agent.#backend(), { token: t.token });
+          log.log('info', 'api-tcp', { listen: api.tcp, token_file: tokenFile, token_created: t.created || undefined });
         }
       } catch (e) {
         await Promise.all([agent.#api && closeServer(agent.#api), agent.#apiTcp && closeServer(agent.#apiTcp)]);
@@ -487,6 +491,11 @@ function openStateDirToGroup(socket: string, stateDir: string, group: string): v
   } catch (e) {
     throw new Error(`api.group: cannot open the state directory ${stateDir} to group "${group}": ${(e as Error).message}`);
   }
+}
+
+/** Whether the API group must pass through the state directory to reach the socket. */
+function socketInStateDir(config: MurmurConfig): boolean {
+  return resolve(dirname(apiSocketPath(config))) === resolve(config.node.stateDir);
 }
 
 /** Stops listening and ends open connections: a slow client or a watcher must not hold a shutdown. */

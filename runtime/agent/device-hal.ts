@@ -260,7 +260,8 @@ export class DeviceHal {
   fleet(key?: string): unknown {
     const now = monotonicClock();
     const state = this.#fleetState((k) => (key === undefined ? k.startsWith(SENSOR_PREFIX) : k === key), now);
-    if (key === undefined) return aggregate(state, now);
+    const self = { self: this.#host!.node.self.id };
+    if (key === undefined) return aggregate(state, now, self);
     if (state.entries.length === 0 || !key.startsWith(SENSOR_PREFIX)) return undefined;
     return deviceRows(state, key, now);
   }
@@ -268,7 +269,7 @@ export class DeviceHal {
   /** GET /v1/agg/<key>: any key's numeric values across the fleet. */
   aggregateKey(key: string): unknown {
     const now = monotonicClock();
-    return aggregateKey(this.#fleetState((k) => k === key, now), key, now);
+    return aggregateKey(this.#fleetState((k) => k === key, now), key, now, { self: this.#host!.node.self.id });
   }
 
   /** Live values of the keys `want` selects, of this device and every member it knows. */

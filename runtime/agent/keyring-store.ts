@@ -5,12 +5,14 @@
 // time). Without one, the device makes up a key and says so loudly: it forms a fleet of one
 // until it is given the fleet's key (`murmur keys install`). A keyring file that exists but
 // cannot be read is an error, never a reason to make up a new key: that would silently cut the
-// device off from its fleet.
+// device off from its fleet. A keyring other users could read (a mode wider than 0600) is
+// narrowed before it is read, and logged; one murmur cannot narrow stops the start.
 
 import { existsSync, readFileSync } from 'node:fs';
 import nacl from 'tweetnacl';
 import { FLEET_KEY_BYTES, formatKeyId, Keyring, type KeyRecord } from '../crypto/keyring.js';
 import { writeFileAtomic } from '../persist/atomic-file.js';
+import { octal, restrictMode } from '../persist/secret-file.js';
 import type { Logger } from '../log/log.js';
 
 export const KEYRING_FILE = 'keyring.json';
@@ -33,6 +35,9 @@ export function loadKeyring(
 ): Keyring {
   const ring = new Keyring(opts.graceMs, opts.wallClock ?? Date.now);
   if (existsSync(file)) {
+    // Before reading, so the keys are exposed for no longer than they have to be.
+    const mode = restrictMode(file, 0o600, 'fleet keyring');
+    if (mode?.fixed) opts.log.log('warn', 'keyring-mode-fixed', { file, was: octal(mode.was), now: '0600' });
     ring.merge(readRecords(file));
     if (ring.primaryId !== undefined) return ring;
     throw new Error(`${file}: holds no usable fleet key; install one with "murmur keys install --state-dir ... KEY" or remove the file to start from security.fleetKeyFile`);

@@ -7,6 +7,16 @@
 // Cassandra does: it grows on every start even when the clock is wrong after boot (no RTC), and
 // a device whose state directory was wiped still comes back above its old life when the clock
 // is right. It is written before the node says anything, so a crash cannot reuse it.
+//
+// The counter is kept in three files (boot.json, its twin boot.json.bak and the floor
+// boot.floor), each written atomically, and the highest readable one counts: a damaged SD card
+// has to lose all three before the clock alone could decide. When records exist and none can
+// be read, the start is refused: a generation at or below one already used would make the
+// fleet ignore this device (or take its new life for the old one), and only a person can tell
+// whether the clock is right to start over from.
+//
+// The directory is 0700 (0710 when the API's group must reach a socket inside it), enforced at
+// every start: it holds the device key and the fleet keyring.
 
 import { existsSync, mkdirSync, readFileSync, accessSync, constants, copyFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -14,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Value } from '../core/messages.js';
 import { writeFileAtomic } from '../persist/atomic-file.js';
+import { octal, restrictMode } from '../persist/secret-file.js';
 import type { Logger } from '../log/log.js';
 
 export interface OwnKey {
@@ -21,6 +32,7 @@ export interface OwnKey {
 }
 
 const BOOT = 'boot.json';
+const BOOT_FLOOR = 'boot.floor';
 const IDENTITY = 'identity.json';
 const KEYS = 'own-keys.json';
 
@@ -30,10 +42,21 @@ export class StateDir {
     private readonly log: Logger,
   ) {}
 
-  /** Create the directory if needed and check it is writable; the error names the path. */
-  static open(dir: string, log: Logger): StateDir {
+  /**
+   * Create the directory if needed, narrow its mode to 0700 (0710 with `groupAccess`: the API
+   * group may pass through to its socket, never list), and check it is writable. A mode that
+   * was wider is fixed and logged; one that cannot be fixed is an error naming the directory.
+   */
+  static open(dir: string, log: Logger, opts: { readonly groupAccess?: boolean } = {}): StateDir {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new Error(`state directory ${dir}: ${(e as Error).message}`);
+    }
+    const allowed = opts.groupAccess === true ? 0o710 : 0o700;
+    const mode = restrictMode(dir, allowed, 'state directory');
+    if (mode?.fixed) log.log('warn', 'state-dir-mode-fixed', { dir, was: octal(mode.was), now: octal(mode.was & allowed) });
+    try {
       accessSync(dir, constants.W_OK);
     } catch (e) {
       throw new Error(`state directory ${dir}: ${(e as Error).message}`);
@@ -67,29 +90,30 @@ export class StateDir {
   }
 
   /**
-   * Advance and persist the boot counter; returns the generation for this start. The record is
-   * kept twice, each copy written atomically one after the other, and the higher readable copy
-   * wins: a crash between the writes, or one copy damaged on the SD card, still never yields a
-   * generation at or below one already used.
+   * Advance and persist the boot counter; returns the generation for this start: above every
+   * readable record (boot.json, boot.json.bak, boot.floor) and at least the wall-clock second.
+   * Throws, naming the files and the way out, when records exist and none can be read.
    */
   nextGeneration(wallClockMs: number): number {
-    const file = this.path(BOOT);
-    const bak = `${file}.bak`;
+    const files = [this.path(BOOT), this.path(`${BOOT}.bak`), this.path(BOOT_FLOOR)];
     const readGen = (f: string): number | undefined =>
       this.#readJson(f, (j) => (Number.isSafeInteger(j.gen) && (j.gen as number) > 0 ? (j.gen as number) : undefined));
-    const main = readGen(file);
-    const copy = readGen(bak);
-    for (const [f, g] of [[file, main], [bak, copy]] as const) {
-      if (g === undefined && existsSync(f)) {
-        const other = f === file ? copy : main;
-        this.log.log('warn', 'boot-record-corrupt', { file: f, recovered_from: other === undefined ? 'clock' : f === file ? bak : file });
-      }
+    const gens = files.map(readGen);
+    const readable = gens.filter((g): g is number => g !== undefined);
+    const damaged = files.filter((f, i) => gens[i] === undefined && existsSync(f));
+    if (readable.length === 0 && damaged.length > 0) {
+      throw new Error(
+        `boot counter: ${damaged.join(', ')} ${damaged.length === 1 ? 'is' : 'are'} damaged and no other record is readable, so this start cannot be ` +
+          `numbered above the last one (the fleet would ignore it). Check that the clock is right (date; timedatectl), then remove ` +
+          `the records to count from the clock: rm -f ${files.join(' ')}`,
+      );
     }
-    const previous = Math.max(main ?? 0, copy ?? 0);
+    const previous = Math.max(0, ...readable);
+    for (const f of damaged) this.log.log('warn', 'boot-record-corrupt', { file: f, recovered_from: files[gens.indexOf(previous)] });
     const gen = Math.max(previous + 1, Math.floor(wallClockMs / 1000));
     const text = JSON.stringify({ gen }) + '\n';
-    writeFileAtomic(bak, text);
-    writeFileAtomic(file, text);
+    // One at a time: a crash between two writes leaves the new number in one file and the old in the others.
+    for (const f of [files[1]!, files[0]!, files[2]!]) writeFileAtomic(f, text);
     return gen;
   }
 

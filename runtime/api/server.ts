@@ -1,5 +1,6 @@
 // The local control API: HTTP with JSON bodies over a Unix socket in the state directory, so
-// only local users with access to that directory can reach it. Other programs on the device
+// only local users with access to that directory can reach it (on loopback TCP, see startApiTcp,
+// a bearer token stands in for the directory's permissions). Other programs on the device
 // publish and read state through it without linking murmur.
 //
 //   GET    /v1/status            this node: id, generation, address, health, counters
@@ -26,10 +27,12 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { Value } from '../core/messages.js';
 import type { WatchEvent, WatchHub } from './watch.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
+import { jsonText } from '../log/escape.js';
+import { bearerMatches } from './token.js';
 
 export interface ApiBackend {
   status(): unknown;
@@ -109,19 +112,28 @@ export async function startApi(socketPath: string, backend: ApiBackend, options:
   return server;
 }
 
+export interface ApiTcpOptions {
+  /** The bearer token every request must carry (token.ts). */
+  readonly token: string;
+}
+
+interface TcpGuard extends LoopbackListen {
+  readonly token: string;
+}
+
 /**
  * The API on loopback TCP as well, for programs that cannot speak to a Unix socket. Anyone on
- * the device can reach it (no file permissions apply), so it is off unless configured, and the
- * config only accepts a loopback address.
+ * the device can reach it (no file permissions apply), so it is off unless configured, the
+ * config only accepts a loopback address, and every request must carry the bearer token.
  */
-export async function startApiTcp(address: string, backend: ApiBackend): Promise<Server> {
+export async function startApiTcp(address: string, backend: ApiBackend, options: ApiTcpOptions): Promise<Server> {
   let listen: LoopbackListen;
   try {
     listen = parseLoopbackListen(address);
   } catch (e) {
     throw new Error(`api.tcp: "${address}" is not a loopback address and port: ${(e as Error).message}`);
   }
-  const server = apiServer(backend, listen);
+  const server = apiServer(backend, { ...listen, token: options.token });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`api.tcp ${address}: ${e.message}`)));
     server.listen(listen.port, listen.host, () => resolve());
@@ -131,13 +143,57 @@ export async function startApiTcp(address: string, backend: ApiBackend): Promise
 
 /** Open connections at most: a program leaking them must not exhaust the node's memory. */
 const MAX_CONNECTIONS = 64;
+/**
+ * A client has this long to send a request's headers, and REQUEST_TIMEOUT_MS for the whole
+ * request; an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS. Every request
+ * murmur's clients send fits in one write, so seconds are generous, and a connection that says
+ * nothing is closed rather than held for Node's default minute.
+ */
+const HEADERS_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How often the timeouts above are checked (Node's default is every 30 s). */
+const TIMEOUT_CHECK_MS = 1_000;
 
-function apiServer(backend: ApiBackend, tcp?: LoopbackListen): Server {
-  const server = createServer((req, res) => {
-    handle(req, res, backend, tcp).catch((e: unknown) => reply(res, e));
-  });
-  server.maxConnections = MAX_CONNECTIONS;
+function apiServer(backend: ApiBackend, tcp?: TcpGuard): Server {
+  const server = createServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
+    (req, res) => {
+      handle(req, res, backend, tcp).catch((e: unknown) => reply(res, e));
+    },
+  );
+  limitConnections(server, MAX_CONNECTIONS);
   return server;
+}
+
+/**
+ * At most `max` connections. When one more arrives, the oldest connection with no request in
+ * progress is closed to make room: idle or half-open sockets (a client that connects and never
+ * sends its headers) cannot keep a real request out, however many are opened. Only when every
+ * connection is serving a request (watchers, at most MAX_WATCHERS) is the new one refused.
+ */
+function limitConnections(server: Server, max: number): void {
+  // A Map iterates in insertion order: oldest first.
+  const open = new Map<Socket, { requests: number }>();
+  server.on('connection', (socket: Socket) => {
+    if (open.size >= max) {
+      const idle = [...open].find(([, c]) => c.requests === 0)?.[0];
+      if (idle === undefined) {
+        socket.destroy();
+        return;
+      }
+      open.delete(idle);
+      idle.destroy();
+    }
+    open.set(socket, { requests: 0 });
+    socket.once('close', () => open.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const c = open.get(req.socket);
+    if (c === undefined) return;
+    c.requests++;
+    res.once('close', () => c.requests--);
+  });
 }
 
 /**
@@ -146,13 +202,17 @@ function apiServer(backend: ApiBackend, tcp?: LoopbackListen): Server {
  * send one), a page reaching us through DNS rebinding carries its own host name in Host, and a
  * page can only send a JSON content type after a preflight that murmur never answers.
  */
-function guardTcp(req: IncomingMessage, tcp: LoopbackListen): void {
+function guardTcp(req: IncomingMessage, tcp: TcpGuard): void {
   if (req.headers.origin !== undefined) throw new ApiError(403, 'forbidden', 'requests from web pages (with an Origin header) are refused');
   const host = tcp.host.includes(':') ? `[${tcp.host}]:${tcp.port}` : `${tcp.host}:${tcp.port}`;
   if (req.headers.host !== host) throw new ApiError(403, 'forbidden', `Host must be ${host}`);
   const method = req.method ?? 'GET';
   if ((method === 'POST' || method === 'PUT') && !(req.headers['content-type'] ?? '').startsWith('application/json')) {
     throw new ApiError(415, 'unsupported-media-type', 'on TCP, a request body must be sent as content-type application/json');
+  }
+  // Any local user can connect: the token, readable only by murmur's user, is what admits a client.
+  if (!bearerMatches(req.headers.authorization, tcp.token)) {
+    throw new ApiError(401, 'unauthorized', 'on TCP, every request needs "Authorization: Bearer <token>", with the token from the file api.tokenFile names (api-token in the state directory)');
   }
 }
 
@@ -178,7 +238,7 @@ function isListening(path: string): Promise<boolean> {
   });
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, tcp: LoopbackListen | undefined): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, tcp: TcpGuard | undefined): Promise<void> {
   if (tcp) guardTcp(req, tcp);
   const raw = req.url ?? '/';
   const url = new URL(raw, 'http://murmur');
@@ -306,7 +366,7 @@ function watch(req: IncomingMessage, res: ServerResponse, hub: WatchHub, url: UR
   const sse = (req.headers.accept ?? '').includes('text/event-stream');
   const filter = { prefix: url.searchParams.get('prefix') ?? '', device: url.searchParams.get('device') ?? undefined };
   const frame = (o: unknown): string => {
-    const json = JSON.stringify(o, (_k, v: unknown) => (v instanceof Uint8Array ? { base64: Buffer.from(v).toString('base64') } : v));
+    const json = jsonText(o, (_k, v: unknown) => (v instanceof Uint8Array ? { base64: Buffer.from(v).toString('base64') } : v));
     return sse ? `data: ${json}\n\n` : `${json}\n`;
   };
   const unsubscribe = hub.subscribe(filter, {
@@ -345,8 +405,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body, (_k, v: unknown) => (v instanceof Uint8Array ? { base64: Buffer.from(v).toString('base64') } : v));
-  res.writeHead(status, { 'content-type': 'application/json' });
+  const text = jsonText(body, (_k, v: unknown) => (v instanceof Uint8Array ? { base64: Buffer.from(v).toString('base64') } : v));
+  res.writeHead(status, { 'content-type': 'application/json', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
   res.end(text + '\n');
 }
 

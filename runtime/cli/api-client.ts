@@ -1,16 +1,27 @@
 // Talking to the local node's API from the command line: where its socket is, and one request.
+// The API is the Unix socket, or with --socket HOST:PORT the loopback TCP listener (api.tcp),
+// whose every request carries the bearer token read from api.tokenFile.
 
-import { request } from 'node:http';
-import { apiSocketPath, ConfigError, loadConfig } from '../config/config.js';
+import { request, type RequestOptions } from 'node:http';
+import { readApiToken } from '../api/token.js';
+import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
+import { apiSocketPath, apiTokenPath, ConfigError, loadConfig } from '../config/config.js';
 import { CliError } from './io.js';
 
 /** Exit code when the local node is not running: the command itself was fine. */
 export const EXIT_NOT_RUNNING = 3;
 
 export interface Target {
+  /** A Unix socket path, or a loopback "HOST:PORT" for the TCP API. */
   readonly socket: string;
   readonly stateDir: string;
 }
+
+/**
+ * The token file of each TCP endpoint resolveTarget returned. Commands pass the endpoint on as
+ * a string; only this module reads the token, and only when it talks to that endpoint.
+ */
+const tokenFiles = new Map<string, string>();
 
 /** Resolve the node's socket and state directory from --config (and --fleet-config), --state-dir and --socket. */
 export function resolveTarget(opts: { config?: string | undefined; stateDir?: string | undefined; socket?: string | undefined; fleetConfig?: string | undefined }): Target {
@@ -23,7 +34,32 @@ export function resolveTarget(opts: { config?: string | undefined; stateDir?: st
     if (e instanceof ConfigError) throw new CliError(e.message, 78);
     throw e;
   }
-  return { socket: opts.socket ?? apiSocketPath(config), stateDir: config.node.stateDir };
+  const socket = opts.socket ?? apiSocketPath(config);
+  if (tcpEndpoint(socket) !== undefined) tokenFiles.set(socket, apiTokenPath(config));
+  return { socket, stateDir: config.node.stateDir };
+}
+
+function tcpEndpoint(socket: string): LoopbackListen | undefined {
+  try {
+    return parseLoopbackListen(socket);
+  } catch {
+    return undefined;
+  }
+}
+
+/** How to reach `socket` with node:http: its path, or (TCP) the address and the bearer token. */
+export function connectOptions(socket: string): RequestOptions {
+  const tcp = tcpEndpoint(socket);
+  if (tcp === undefined) return { socketPath: socket };
+  const file = tokenFiles.get(socket);
+  if (file === undefined) throw new CliError(`API at ${socket}: no token file is known for it; pass --state-dir or --config with --socket`, 1);
+  let token: string;
+  try {
+    token = readApiToken(file);
+  } catch (e) {
+    throw new CliError((e as Error).message, 1);
+  }
+  return { host: tcp.host, port: tcp.port, headers: { authorization: `Bearer ${token}` } };
 }
 
 export class NotRunningError extends CliError {
@@ -35,8 +71,15 @@ export class NotRunningError extends CliError {
 export function apiRequest(socket: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
+    let to: RequestOptions;
+    try {
+      to = connectOptions(socket);
+    } catch (e) {
+      reject(e as Error);
+      return;
+    }
     const req = request(
-      { socketPath: socket, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} },
+      { ...to, method, path, headers: { ...to.headers, ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -4,6 +4,7 @@
 import { stringify } from 'yaml';
 import { ConfigError, loadLayeredConfig, type LoadedConfig } from '../config/config.js';
 import { hideSecrets } from '../config/secrets.js';
+import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
 
 /** sysexits.h EX_CONFIG, as `murmur start` uses for the same errors. */
@@ -47,7 +48,7 @@ export function configCommand(args: readonly string[], io: CliIo): number {
   // Unset optional fields are shown as null, so every field is there to be read (and copied).
   const plain = hideSecrets(JSON.parse(JSON.stringify(loaded.config, (_k, v: unknown) => (v === undefined ? null : v))));
   if (opts.json) {
-    io.out(JSON.stringify(plain, null, 2));
+    io.out(jsonText(plain, null, 2));
   } else {
     io.out(`# effective config: ${['defaults', ...loaded.files].join(' < ')}`);
     io.out(stringify(plain, { lineWidth: 0 }).trimEnd());

@@ -303,7 +303,7 @@ export const TARGET_OPTIONS: ReadonlyArray<readonly [string, string]> = [
   ['--state-dir DIR', "the node's state directory (default from the config)"],
   ['--config FILE', "the node's config file"],
   ['--fleet-config FILE', 'the fleet-wide file, if the node was started with one'],
-  ['--socket PATH', 'the API socket (default: murmur.sock in the state dir)'],
+  ['--socket PATH', 'the API socket (default: murmur.sock in the state dir), or the loopback HOST:PORT of api.tcp (with the token from api.tokenFile)'],
   ['--json', 'machine-readable output'],
   ['--help', 'this help'],
 ];

@@ -2,6 +2,7 @@
 // rack. The request travels as this device's own gossip key (runtime/status/identify.ts).
 
 import { apiRequest, check } from './api-client.js';
+import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
 import { parseArgs } from './target-args.js';
 import { DEFAULT_IDENTIFY_S, MAX_IDENTIFY_S } from '../status/identify.js';
@@ -36,7 +37,7 @@ export async function identifyCommand(args: readonly string[], io: CliIo): Promi
   let device = p.positional[0];
   if (device === undefined) device = String(check(await apiRequest(socket, 'GET', '/v1/status'), 'identify').id);
   const body = check(await apiRequest(socket, 'POST', '/v1/identify', { target: device, ...(seconds !== undefined ? { seconds } : {}), off }), 'identify');
-  if (p.json) io.out(JSON.stringify(body));
+  if (p.json) io.out(jsonText(body));
   else if (off) io.out(`stopped identifying ${device}`);
   else io.out(`${device} is identifying for ${String(body.seconds)} s (its LED strobes, then stays on for a second, repeating)`);
   return 0;

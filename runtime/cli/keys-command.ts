@@ -10,6 +10,7 @@ import { generateFleetKey, KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring
 import { nullLogger } from '../log/log.js';
 import { apiRequest, check, NotRunningError } from './api-client.js';
 import { parseArgs } from './target-args.js';
+import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
 
 export const keysHelp = `usage: murmur keys <command> [options]
@@ -55,7 +56,7 @@ export async function keysCommand(args: readonly string[], io: CliIo): Promise<n
     return v;
   };
   const print = (body: Record<string, unknown>, human: string): number => {
-    io.out(json ? JSON.stringify(body) : human);
+    io.out(json ? jsonText(body) : human);
     return 0;
   };
   let key: string | undefined;

@@ -2,6 +2,7 @@
 // only its own keys; any device reads what it has learned of the others'.
 
 import { apiRequest, check } from './api-client.js';
+import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
 import { apiPath, duration, EXIT, parseDuration, printable, rawValue, showValue, table, terminal, TARGET_OPTIONS_HELP, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -59,7 +60,7 @@ export async function getCommand(args: readonly string[], io: CliIo): Promise<nu
   const keys = check(r, 'get') as Record<string, Entry>;
   if (key === undefined) {
     if (p.json) {
-      io.out(JSON.stringify(keys));
+      io.out(jsonText(keys));
       return 0;
     }
     const names = Object.keys(keys).sort();
@@ -70,7 +71,7 @@ export async function getCommand(args: readonly string[], io: CliIo): Promise<nu
   }
   const e = Object.hasOwn(keys, key) ? keys[key] : undefined;
   if (e === undefined) throw new CliError(`murmur get: ${printable(device)} has no key "${printable(key)}"`, EXIT.notFound);
-  if (p.json) io.out(JSON.stringify({ owner: device, key, value: e.value, version: e.version }));
+  if (p.json) io.out(jsonText({ owner: device, key, value: e.value, version: e.version }));
   // As it is for scripts; on a terminal, without escape sequences another device may have sent.
   else io.out(terminal(io).tty ? printable(rawValue(e.value), { keepLines: true }) : rawValue(e.value));
   return 0;
@@ -92,7 +93,7 @@ export async function setCommand(args: readonly string[], io: CliIo): Promise<nu
     if (ttlMs === undefined || ttlMs <= 0) throw new CliError(`murmur set: --ttl: expected a duration such as 30s, 5m, 2h or 1d, got "${ttl}"`);
   }
   const body = check(await apiRequest(p.target().socket, 'PUT', `/v1/kv/${apiPath(key)}`, { value, ...(ttlMs !== undefined ? { ttlMs } : {}) }), `set ${key}`);
-  if (p.json) io.out(JSON.stringify(body));
+  if (p.json) io.out(jsonText(body));
   else io.out(`${key} = ${JSON.stringify(value)} (version ${String(body.version)}${ttlMs !== undefined ? `, expires in ${duration(ttlMs)}` : ''})`);
   return 0;
 }
@@ -104,7 +105,7 @@ export async function delCommand(args: readonly string[], io: CliIo): Promise<nu
   const r = await apiRequest(p.target().socket, 'DELETE', `/v1/kv/${apiPath(key)}`);
   if (r.status === 404 && r.body.error === 'unknown-key') throw new CliError(`murmur del: this device has no key "${key}"`, EXIT.notFound);
   const body = check(r, `del ${key}`);
-  if (p.json) io.out(JSON.stringify(body));
+  if (p.json) io.out(jsonText(body));
   else io.out(`deleted ${key}`);
   return 0;
 }

@@ -2,6 +2,7 @@
 // and learn what each pattern looks like; then the LED goes back to the real status.
 
 import { apiRequest, check } from './api-client.js';
+import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
 import { duration, fields, terminal, TARGET_OPTIONS_HELP, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -39,7 +40,7 @@ export async function ledsCommand(args: readonly string[], io: CliIo): Promise<n
     'leds test',
   );
   if (p.json) {
-    io.out(JSON.stringify(body));
+    io.out(jsonText(body));
     return 0;
   }
   const playing = Array.isArray(body.playing) ? (body.playing as unknown[]).map(String) : [];

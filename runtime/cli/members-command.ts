@@ -2,6 +2,7 @@
 // a suspect is suspected and when it will be declared dead.
 
 import { apiRequest, check } from './api-client.js';
+import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
 import { duration, palette, printable, statusPaint, table, terminal, wrap, TARGET_OPTIONS_HELP, type Palette, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -35,7 +36,7 @@ export async function membersCommand(args: readonly string[], io: CliIo): Promis
   if (p.positional.length > 0) throw new CliError(`murmur members: unexpected argument "${p.positional[0]!}"\n\n${membersHelp}`);
   const body = check(await apiRequest(p.target().socket, 'GET', '/v1/members'), 'members') as unknown;
   if (p.json) {
-    io.out(JSON.stringify(body));
+    io.out(jsonText(body));
     return 0;
   }
   const members = (Array.isArray(body) ? (body as Member[]) : []).slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -1,6 +1,7 @@
 // `murmur sensors`: what this device measures, what the fleet measures, and who has gone quiet.
 
 import { apiRequest, check } from './api-client.js';
+import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
 import { apiPath, table, terminal } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -9,7 +10,8 @@ export const sensorsHelp = `usage: murmur sensors [KEY | --fleet] [options]
 
   murmur sensors          this device's sensors: last reading or error, and counters
   murmur sensors --fleet  every sensor key across the fleet: devices with a fresh reading, min, mean, max,
-                          and which devices are stale or report an error
+                          which devices are stale or report an error, and which were left out of the
+                          figures (another unit, out of range, outlier)
   murmur sensors KEY      one key (e.g. sensor/cpu/temperature), one row per device
 
 Readings are gossiped as sensor/<sensor>/<quantity> keys (see README "Sensors"). A reading is
@@ -34,12 +36,12 @@ export async function sensorsCommand(args: readonly string[], io: CliIo): Promis
   const r = await apiRequest(socket, 'GET', path);
   const body = check(r, 'sensors') as unknown;
   if (p.json) {
-    io.out(JSON.stringify(body));
+    io.out(jsonText(body));
     return 0;
   }
   const width = { width: terminal(io).width };
   if (key !== undefined) io.out(table(['device', 'value', 'unit', 'age', 'state'], (body as Row[]).map(deviceRow), width));
-  else if (fleet) io.out(table(['key', 'fresh', 'min', 'mean', 'max', 'unit', 'stale', 'errors'], (body as Row[]).map(aggregateRow), width));
+  else if (fleet) io.out(table(['key', 'fresh', 'min', 'mean', 'max', 'unit', 'stale', 'errors', 'left out'], (body as Row[]).map(aggregateRow), width));
   else io.out(table(['sensor', 'type', 'state', 'reading', 'reads', 'failures'], ((body as Row).sensors as Row[]).map(localRow), width));
   return 0;
 }
@@ -53,7 +55,9 @@ function localRow(s: Row): string[] {
 function aggregateRow(a: Row): string[] {
   const n = (x: unknown): string => (typeof x === 'number' ? String(Math.round(x * 100) / 100) : '-');
   const list = (x: unknown): string => ((x as string[]).length === 0 ? '-' : (x as string[]).join(','));
-  return [String(a.key), String(a.count), n(a.min), n(a.mean), n(a.max), String(a.unit), list(a.stale), list(a.errors)];
+  // Stale and error devices have columns of their own; the rest say why their number was not counted.
+  const numeric = Array.isArray(a.leftOut) ? (a.leftOut as Row[]).filter((l) => l.reason !== 'stale' && l.reason !== 'error' && l.reason !== 'malformed') : [];
+  return [String(a.key), String(a.count), n(a.min), n(a.mean), n(a.max), String(a.unit), list(a.stale), list(a.errors), list(numeric.map((l) => `${String(l.owner)}:${String(l.reason)}`))];
 }
 
 function deviceRow(d: Row): string[] {

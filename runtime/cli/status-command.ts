@@ -1,6 +1,7 @@
 // `murmur status`: this device's node at a glance, on one screen of an 80-column terminal.
 
 import { apiRequest, check } from './api-client.js';
+import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
 import { counts, duration, fields, palette, statusPaint, terminal, TARGET_OPTIONS_HELP, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -19,7 +20,7 @@ export async function statusCommand(args: readonly string[], io: CliIo): Promise
   if (p.positional.length > 0) throw new CliError(`murmur status: unexpected argument "${p.positional[0]!}"\n\n${statusHelp}`);
   const body = check(await apiRequest(p.target().socket, 'GET', '/v1/status'), 'status');
   if (p.json) {
-    io.out(JSON.stringify(body));
+    io.out(jsonText(body));
     return 0;
   }
   io.out(renderStatus(body, terminal(io)));

@@ -2,7 +2,8 @@
 // learns them, until Ctrl-C, a closed pipe (`murmur watch | head`), or the node going away.
 
 import { request, type IncomingMessage } from 'node:http';
-import { NotRunningError } from './api-client.js';
+import { escapeJsonControl } from '../log/escape.js';
+import { connectOptions, NotRunningError } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
 import { elide, EXIT, palette, printable, showValue, statusPaint, terminal, textWidth, TARGET_OPTIONS_HELP, type Palette, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -35,6 +36,7 @@ export async function watchCommand(args: readonly string[], io: CliIo): Promise<
   if (typeof prefix === 'string') query.set('prefix', prefix);
   if (typeof device === 'string') query.set('device', device);
   const socket = p.target().socket;
+  const to = connectOptions(socket);
   const path = `/v1/watch${query.size > 0 ? `?${query.toString()}` : ''}`;
   const term = terminal(io);
   const pal = palette(term.color);
@@ -56,7 +58,7 @@ export async function watchCommand(args: readonly string[], io: CliIo): Promise<
     const stopSignals = io.onSignal(() => finish(0));
 
     const wentAway = (): CliError => new CliError(`murmur watch: the node at ${socket} went away (stopped or restarted); run "murmur status" to check`, EXIT.notRunning);
-    const req = request({ socketPath: socket, method: 'GET', path, headers: { accept: 'application/x-ndjson' } });
+    const req = request({ ...to, method: 'GET', path, headers: { ...to.headers, accept: 'application/x-ndjson' } });
     req.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') finish(new NotRunningError(socket, e.code));
       else if (e.code === 'ECONNRESET' || e.code === 'EPIPE') finish(wentAway());
@@ -88,7 +90,7 @@ export async function watchCommand(args: readonly string[], io: CliIo): Promise<
           buffered = buffered.slice(nl + 1);
           if (line === '') continue;
           if (p.json) {
-            io.out(line);
+            io.out(escapeJsonControl(line));
             if (line.startsWith('{"type":"dropped"')) finish(new CliError('murmur watch: the node dropped this watch (its output was not read fast enough)', EXIT.refused));
             continue;
           }

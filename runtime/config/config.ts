@@ -34,8 +34,11 @@ export interface MurmurConfig {
   };
   readonly security: { readonly fleetKeyFile: string | undefined; readonly adminPublicKey: string | undefined; readonly keyGraceDays: number };
   readonly hal: HalConfig;
-  /** `group`: a group name or a numeric gid (as a string); `tcp`: a loopback "HOST:PORT" (see api-listen.ts). */
-  readonly api: { readonly socket: string; readonly group: string | undefined; readonly tcp: string | undefined };
+  /**
+   * `group`: a group name or a numeric gid (as a string); `tcp`: a loopback "HOST:PORT" (see
+   * api-listen.ts); `tokenFile`: the bearer token TCP requests carry (see apiTokenPath).
+   */
+  readonly api: { readonly socket: string; readonly group: string | undefined; readonly tcp: string | undefined; readonly tokenFile: string };
   readonly metrics: { readonly enabled: boolean };
   readonly log: { readonly level: Level };
 }
@@ -214,7 +217,7 @@ function validate(layers: Layers): MurmurConfig {
     },
     security: { fleetKeyFile, adminPublicKey, keyGraceDays: int(sec, 'keyGraceDays', 'security.keyGraceDays', 0, 3650) },
     hal: validateHal(c.hal as Obj, fail, bad),
-    api: { socket: str(api, 'socket', 'api.socket'), group, tcp },
+    api: { socket: str(api, 'socket', 'api.socket'), group, tcp, tokenFile: str(api, 'tokenFile', 'api.tokenFile') },
     metrics: { enabled: false },
     log: { level: level as Level },
   };
@@ -236,4 +239,9 @@ export function profileOf(c: MurmurConfig): Profile {
 
 export function apiSocketPath(c: MurmurConfig): string {
   return isAbsolute(c.api.socket) ? c.api.socket : join(c.node.stateDir, c.api.socket);
+}
+
+/** The TCP API's token file: api.tokenFile, relative to the state directory unless absolute. */
+export function apiTokenPath(c: MurmurConfig): string {
+  return isAbsolute(c.api.tokenFile) ? c.api.tokenFile : join(c.node.stateDir, c.api.tokenFile);
 }

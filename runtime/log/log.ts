@@ -1,5 +1,9 @@
 // One line per event, in logfmt: `ts=… level=info event=member-status member=n3 status=dead`.
 // A person can read it over SSH at 3 a.m.; `grep`, `awk` and log shippers can parse it.
+// Values come from the fleet (node ids, keys, addresses), so no field may carry a control
+// character into the line: each is escaped, and the line stays one line of plain text.
+
+import { escapeControl, hasControl, unescapeControl } from './escape.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type Fields = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -12,13 +16,18 @@ export interface Logger {
 
 export function formatValue(v: string | number | boolean): string {
   const s = String(v);
-  if (s !== '' && /^[^\s"=\\]+$/.test(s)) return s;
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  if (s !== '' && /^[^\s"=\\]+$/.test(s) && !hasControl(s)) return s;
+  return `"${escapeControl(s).replace(/"/g, '\\"')}"`;
+}
+
+/** Field names are the code's own, but a line must stay one line whatever a caller passes. */
+function formatKey(k: string): string {
+  return /^[A-Za-z0-9_.-]+$/.test(k) ? k : escapeControl(k).replace(/[\s"=]/g, '_');
 }
 
 export function formatLine(ts: Date, level: Level, event: string, fields: Fields = {}): string {
   let line = `ts=${ts.toISOString()} level=${level} event=${formatValue(event)}`;
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) line += ` ${k}=${formatValue(v)}`;
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) line += ` ${formatKey(k)}=${formatValue(v)}`;
   return line;
 }
 
@@ -28,7 +37,7 @@ export function parseLine(line: string): Record<string, string> {
   const re = /([^\s=]+)=("(?:[^"\\]|\\.)*"|\S*)/g;
   for (let m = re.exec(line); m; m = re.exec(line)) {
     const raw = m[2]!;
-    out[m[1]!] = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\n/g, '\n').replace(/\\(.)/g, '$1') : raw;
+    out[m[1]!] = raw.startsWith('"') ? unescapeControl(raw.slice(1, -1)) : raw;
   }
   return out;
 }

@@ -2,18 +2,20 @@
 // holds (its own entries included): no device collects, every device can answer.
 //
 // Each owner's reading of a key lands in exactly one bucket:
-//   fresh     an ok reading, owner alive, republished recently enough; counted in min/max/mean
-//   mismatched  fresh but in a unit other than the key's majority unit; listed, not counted
+//   fresh     an ok reading, owner alive, republished recently enough
 //   errors    an error reading, owner alive and fresh
 //   stale     owner not alive (suspect, dead, left, unknown), or nothing heard for
 //             longer than 2 × i + slack (the publisher republishes at least every i seconds,
 //             so two missed republishes and then some mean it is gone or cut off)
 //   malformed a value that does not decode as a reading
-// Mixed units: the unit most fresh ok readings use wins (ties: alphabetical) and the others are
-// listed rather than averaged into nonsense; grouping by unit would turn one key into several
-// rows for every consumer, to serve what is a configuration mistake.
+// Fresh readings are counted in min/max/mean unless robust.ts leaves them out: out of range,
+// in a unit other than the one most devices use, or an outlier. Mixed units are listed rather
+// than averaged into nonsense; grouping by unit would turn one key into several rows for every
+// consumer, to serve what is a configuration mistake. `leftOut` names every device not counted
+// and why, so count + leftOut is every device holding the key.
 
 import { decodeReading, parseSensorKey, type Reading } from './reading.js';
+import { majorityUnit, robustStats, type LeftOutReason } from './robust.js';
 
 export type MemberStatus = 'alive' | 'suspect' | 'dead' | 'left';
 
@@ -29,23 +31,35 @@ export const MAX_TRUSTED_INTERVAL_S = 86_400;
 export interface AggregateOptions {
   /** Added to 2 × i before a reading counts as stale: gossip delay and timer lateness. Default 10 s. */
   readonly staleSlackMs?: number;
+  /** This device's id: its unit breaks a tie between units. */
+  readonly self?: string | undefined;
+}
+
+export type AggregateLeftOutReason = 'stale' | 'error' | 'malformed' | LeftOutReason;
+
+export interface AggregateLeftOut {
+  readonly owner: string;
+  readonly reason: AggregateLeftOutReason;
+  /** The value and unit left out, for the reasons that concern a number (unit, out-of-range, outlier). */
+  readonly value?: number;
+  readonly unit?: string;
 }
 
 export interface Aggregate {
   readonly key: string;
-  /** The majority unit among fresh ok readings (or among all readings when none is fresh). */
+  /** The majority unit among plausible fresh ok readings (or among all readings when none is). */
   readonly unit: string;
-  /** Over fresh ok readings in `unit` only; min, max and mean are null when count is 0. */
+  /** Over the fresh ok readings counted; min, max and mean are null when count is 0, finite otherwise. */
   readonly count: number;
   readonly min: number | null;
   readonly max: number | null;
   readonly mean: number | null;
   readonly stale: string[];
   readonly errors: string[];
-  /** Owners with a fresh ok reading in another unit. */
-  readonly mismatched: string[];
   readonly malformed: string[];
-  /** Owners holding the key at all: count + stale + errors + mismatched + malformed. */
+  /** Every owner holding the key and not counted, sorted by owner, with the reason. */
+  readonly leftOut: AggregateLeftOut[];
+  /** Owners holding the key at all: count + leftOut. */
   readonly devices: number;
 }
 
@@ -77,7 +91,7 @@ interface Classified {
 /** One aggregate per sensor key anyone holds, sorted by key. */
 export function aggregate(state: FleetState, now: number, options: AggregateOptions = {}): Aggregate[] {
   const byKey = classify(state, now, options);
-  return [...byKey.keys()].sort().map((key) => summarize(key, byKey.get(key)!));
+  return [...byKey.keys()].sort().map((key) => summarize(key, byKey.get(key)!, options.self));
 }
 
 /** Each owner's reading of `key`, sorted by owner: the rows of a CLI table. */
@@ -129,47 +143,29 @@ function classify(state: FleetState, now: number, options: AggregateOptions, onl
   return out;
 }
 
-function summarize(key: string, rows: readonly Classified[]): Aggregate {
-  const fresh = rows.filter((r) => r.state === 'fresh');
-  const unit = majorityUnit(fresh) ?? majorityUnit(rows) ?? '';
-  let count = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  const mismatched: string[] = [];
-  for (const r of fresh) {
-    if (!r.reading?.ok) continue;
-    if (r.reading.unit !== unit) {
-      mismatched.push(r.owner);
-      continue;
-    }
-    const v = r.reading.value;
-    count++;
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
+function summarize(key: string, rows: readonly Classified[], self: string | undefined): Aggregate {
+  const samples = rows.flatMap((r) => (r.state === 'fresh' && r.reading?.ok ? [{ owner: r.owner, value: r.reading.value, unit: r.reading.unit }] : []));
+  const stats = robustStats(samples, self);
+  const unit = stats.unit ?? majorityUnit(rows.flatMap((r) => (r.reading ? [{ owner: r.owner, unit: r.reading.unit }] : [])), self) ?? '';
   const owners = (s: RowState): string[] => rows.filter((r) => r.state === s).map((r) => r.owner);
+  const numeric = new Map(stats.leftOut.map((l) => [l.owner, l]));
+  const leftOut: AggregateLeftOut[] = [];
+  for (const r of rows) {
+    const l = numeric.get(r.owner);
+    if (l) leftOut.push(l);
+    else if (r.state !== 'fresh') leftOut.push({ owner: r.owner, reason: r.state });
+  }
   return {
     key,
     unit,
-    count,
-    min: count ? min : null,
-    max: count ? max : null,
-    mean: count ? sum / count : null,
+    count: stats.count,
+    min: stats.min,
+    max: stats.max,
+    mean: stats.mean,
     stale: owners('stale'),
     errors: owners('error'),
-    mismatched,
     malformed: owners('malformed'),
+    leftOut,
     devices: rows.length,
   };
-}
-
-function majorityUnit(rows: readonly Classified[]): string | undefined {
-  const n = new Map<string, number>();
-  for (const r of rows) if (r.reading) n.set(r.reading.unit, (n.get(r.reading.unit) ?? 0) + 1);
-  let best: string | undefined;
-  let bestN = 0;
-  for (const [u, c] of n) if (c > bestN || (c === bestN && best !== undefined && u < best)) [best, bestN] = [u, c];
-  return best;
 }

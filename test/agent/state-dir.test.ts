@@ -1,11 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lineLogger } from '../../runtime/log/log.js';
 import { StateDir } from '../../runtime/agent/state-dir.js';
 import { writeFileAtomic } from '../../runtime/persist/atomic-file.js';
+import { restrictMode } from '../../runtime/persist/secret-file.js';
+import { loadKeyring } from '../../runtime/agent/keyring-store.js';
 
 let dir: string;
 let lines: string[];
@@ -75,13 +77,88 @@ describe('generation (boot counter)', () => {
     writeFileSync(join(dir, 'boot.json.bak'), JSON.stringify({ gen: g + 1 }));
     expect(s.nextGeneration(0)).toBe(g + 2);
   });
-  it('with both records lost, the clock decides, and the warning says so', () => {
+  it('with both records damaged and the clock at 1970, the floor still numbers this start above every one before', () => {
+    const s = StateDir.open(dir, log());
+    const NOV_2026 = Date.UTC(2026, 10, 3);
+    s.nextGeneration(NOV_2026);
+    const used = s.nextGeneration(0);
+    writeFileSync(join(dir, 'boot.json'), 'x');
+    writeFileSync(join(dir, 'boot.json.bak'), '{"gen": "y"}');
+    expect(s.nextGeneration(60_000)).toBe(used + 1);
+    expect(lines.join('\n')).toMatch(/event=boot-record-corrupt .*recovered_from=.*boot\.floor/);
+    // The records written by that start are good again, and the count goes on from them.
+    rmSync(join(dir, 'boot.floor'));
+    expect(s.nextGeneration(0)).toBe(used + 2);
+  });
+  it('the clock still lifts the generation when it is ahead of every record', () => {
     const s = StateDir.open(dir, log());
     s.nextGeneration(JAN_2026);
     writeFileSync(join(dir, 'boot.json'), 'x');
     writeFileSync(join(dir, 'boot.json.bak'), 'y');
     expect(s.nextGeneration(JAN_2026 + 60_000)).toBe(JAN_2026 / 1000 + 60);
-    expect(lines.join('\n')).toMatch(/recovered_from=clock/);
+  });
+  it('with every record damaged, the start is refused naming the files and the way out, never numbered from the clock', () => {
+    const s = StateDir.open(dir, log());
+    const used = s.nextGeneration(JAN_2026);
+    for (const f of ['boot.json', 'boot.json.bak', 'boot.floor']) writeFileSync(join(dir, f), '\0\0');
+    let err: Error | undefined;
+    try {
+      s.nextGeneration(0);
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.message).toMatch(/boot counter: .*boot\.json, .*boot\.json\.bak, .*boot\.floor are damaged/);
+    expect(err?.message).toContain(`rm -f ${join(dir, 'boot.json')} ${join(dir, 'boot.json.bak')} ${join(dir, 'boot.floor')}`);
+    // Nothing was rewritten: the damaged records are still there to be looked at.
+    expect(readFileSync(join(dir, 'boot.floor'), 'utf8')).toBe('\0\0');
+    // The way out: with the records removed (and the clock checked), the clock numbers the start.
+    for (const f of ['boot.json', 'boot.json.bak', 'boot.floor']) rmSync(join(dir, f));
+    expect(s.nextGeneration(JAN_2026 + 5_000)).toBe(used + 5);
+  });
+});
+
+describe('file modes at start', () => {
+  const modeOf = (p: string): number => statSync(p).mode & 0o777;
+
+  it('a state directory open to others is narrowed to 0700, and the fix is logged', () => {
+    chmodSync(dir, 0o755);
+    StateDir.open(dir, log());
+    expect(modeOf(dir)).toBe(0o700);
+    expect(lines.join('\n')).toMatch(/level=warn event=state-dir-mode-fixed .*was=0755 now=0700/);
+  });
+  it('with the API group, the group may pass through (0710) but not list', () => {
+    chmodSync(dir, 0o775);
+    StateDir.open(dir, log(), { groupAccess: true });
+    expect(modeOf(dir)).toBe(0o710);
+    lines = [];
+    StateDir.open(dir, log(), { groupAccess: true });
+    expect(lines).toEqual([]);
+    StateDir.open(dir, log());
+    expect(modeOf(dir)).toBe(0o700);
+  });
+  it('a new state directory is created 0700', () => {
+    const sub = join(dir, 'new');
+    StateDir.open(sub, log());
+    expect(modeOf(sub)).toBe(0o700);
+  });
+  it('a fleet keyring readable by others is narrowed to 0600 before it is read, and the fix is logged', () => {
+    const file = join(dir, 'keyring.json');
+    loadKeyring(file, { graceMs: 0, fleetKeyFile: undefined, log: log() });
+    expect(modeOf(file)).toBe(0o600);
+    chmodSync(file, 0o644);
+    loadKeyring(file, { graceMs: 0, fleetKeyFile: undefined, log: log() });
+    expect(modeOf(file)).toBe(0o600);
+    expect(lines.join('\n')).toMatch(/level=warn event=keyring-mode-fixed .*keyring\.json was=0644 now=0600/);
+  });
+  it('a secret murmur cannot narrow (another user owns it) stops the start with a message naming it and the fix', () => {
+    const file = join(dir, 'keyring.json');
+    writeFileSync(file, '{}', { mode: 0o644 });
+    chmodSync(file, 0o644);
+    // As if murmur ran as uid 4242: the file is root's, so chmod would be refused.
+    expect(() => restrictMode(file, 0o600, 'fleet keyring', 4242)).toThrow(
+      `fleet keyring ${file}: mode 0644 lets other users read or replace it (at most 0600 is allowed), and murmur (uid 4242) cannot change it: it belongs to uid ${statSync(file).uid}. Run as root: chown 4242 ${file} && chmod 600 ${file}`,
+    );
+    expect(modeOf(file)).toBe(0o644);
   });
 });
 

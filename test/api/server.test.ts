@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request, type Server } from 'node:http';
+import { chmodSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startApi, type ApiBackend } from '../../runtime/api/server.js';
+import { startApi, startApiTcp, type ApiBackend } from '../../runtime/api/server.js';
+import { loadOrCreateApiToken } from '../../runtime/api/token.js';
 
 let dir: string;
 let server: Server | undefined;
@@ -99,5 +101,84 @@ describe('local API over a Unix socket', () => {
     const r = await call('GET', '/v1/kv/%E0%A4%A');
     expect(r.status).toBe(400);
     expect(r.json.error).toBe('invalid-path');
+  });
+});
+
+describe('local API over loopback TCP', () => {
+  const token = 'k9'.repeat(22);
+  let port: number;
+  const sockets: Socket[] = [];
+
+  beforeEach(async () => {
+    port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+  });
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.destroy();
+    server?.closeAllConnections();
+  });
+
+  function ask(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; json: Record<string, unknown>; auth: string | undefined }> {
+    return new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown>, auth: res.headers['www-authenticate'] }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('answers only requests carrying the bearer token: none or a wrong one is 401, and nothing is done', async () => {
+    server = await startApiTcp(`127.0.0.1:${port}`, backend, { token });
+    const none = await ask('PUT', '/v1/kv/door', { 'content-type': 'application/json' }, '{"value": "open"}');
+    expect(none).toMatchObject({ status: 401, json: { error: 'unauthorized' }, auth: 'Bearer' });
+    expect((await ask('GET', '/v1/status', { authorization: `Bearer ${token.slice(1)}x` })).status).toBe(401);
+    expect((await ask('GET', '/v1/status', { authorization: `Bearer ${token}x` })).status).toBe(401);
+    expect((await ask('GET', '/v1/status', { authorization: token })).status).toBe(401);
+    expect(own.has('door')).toBe(false);
+    expect(await ask('GET', '/v1/status', { authorization: `Bearer ${token}` })).toMatchObject({ status: 200, json: { id: 'me' } });
+    expect((await ask('PUT', '/v1/kv/door', { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, '{"value": "open"}')).status).toBe(200);
+  });
+
+  it('70 idle, half-open connections do not keep a real request out', async () => {
+    server = await startApiTcp(`127.0.0.1:${port}`, backend, { token });
+    for (let i = 0; i < 70; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      // Half a request line, then nothing: a client that never finishes its headers.
+      if (i % 2 === 0) s.write('GET /v1/status HTTP/1.1\r\n');
+      sockets.push(s);
+    }
+    await Promise.all(sockets.map((s) => new Promise((r) => (s.readyState === 'open' ? r(null) : s.once('connect', r).once('error', r)))));
+    const started = Date.now();
+    const r = await ask('GET', '/v1/status', { authorization: `Bearer ${token}` });
+    expect(r).toMatchObject({ status: 200, json: { id: 'me' } });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('the TCP API token file', () => {
+  it('is made at first start (0600, random) and kept across restarts', () => {
+    const file = join(dir, 'api-token');
+    const first = loadOrCreateApiToken(file);
+    expect(first.created).toBe(true);
+    expect(first.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(loadOrCreateApiToken(file)).toEqual({ token: first.token, created: false, modeFixed: undefined });
+  });
+  it('one readable by others is narrowed to 0600 and says so; a damaged one is an error naming the file', () => {
+    const file = join(dir, 'api-token');
+    writeFileSync(file, `${'t'.repeat(40)}\n`, { mode: 0o644 });
+    chmodSync(file, 0o644);
+    expect(loadOrCreateApiToken(file)).toEqual({ token: 't'.repeat(40), created: false, modeFixed: '0644' });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    writeFileSync(file, 'short');
+    expect(() => loadOrCreateApiToken(file)).toThrow(`API token ${file}: expected 32 to 256 letters, digits, "-" or "_"; remove the file and restart murmur to have a new one made`);
   });
 });

@@ -78,6 +78,23 @@ describe('GET /v1/watch', () => {
     expect(hub.size).toBe(0);
   });
 
+  it('writes control characters from the fleet (C1, DEL, U+2028) as \\u escapes, in the stream and in replies', async () => {
+    servers.push(await startApi(join(dir, 'api.sock'), { ...backend(), status: () => ({ id: 'me\u009b\u001b' }) }));
+    const w = watchLines('/v1/watch', 2);
+    await until(() => hub.size === 1);
+    hub.publish({ type: 'kv', owner: 'pi\u009b2J', key: 'k\u007f\u2028', value: 'v\u0085', version: 1 });
+    const [, line] = await w.lines;
+    expect(line).toBe('{"type":"kv","owner":"pi\\u009b2J","key":"k\\u007f\\u2028","value":"v\\u0085","version":1}');
+    const status = await new Promise<string>((resolve) => {
+      request({ socketPath: join(dir, 'api.sock'), path: '/v1/status' }, (res) => {
+        let t = '';
+        res.on('data', (c: Buffer) => (t += c.toString('latin1')));
+        res.on('end', () => resolve(t));
+      }).end();
+    });
+    expect(status).toBe('{"id":"me\\u009b\\u001b"}\n');
+  });
+
   it('speaks Server-Sent Events when asked, and member changes pass an empty prefix', async () => {
     servers.push(await startApi(join(dir, 'api.sock'), backend()));
     const w = watchLines('/v1/watch', 2, 'text/event-stream');
@@ -100,16 +117,17 @@ describe('GET /v1/watch', () => {
   });
 
   it('serves loopback TCP when asked, refuses any other address, and refuses what a web page could send', async () => {
+    const token = 'a'.repeat(43);
     const free = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {
         const p = (probe.address() as { port: number }).port;
         probe.close(() => resolve(p));
       });
     });
-    servers.push(await startApiTcp(`127.0.0.1:${free}`, backend()));
+    servers.push(await startApiTcp(`127.0.0.1:${free}`, backend(), { token }));
     const ask = (method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> =>
       new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: free, method, path, headers }, (res) => {
+        const req = request({ host: '127.0.0.1', port: free, method, path, headers: { authorization: `Bearer ${token}`, ...headers } }, (res) => {
           let t = '';
           res.on('data', (c: Buffer) => (t += c.toString()));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, text: t }));
@@ -124,9 +142,9 @@ describe('GET /v1/watch', () => {
     // A form post needs no preflight; a JSON one does, and murmur never answers preflights.
     expect((await ask('PUT', '/v1/kv/x', { 'content-type': 'text/plain' }, '{"value": 1}')).status).toBe(415);
     expect((await ask('PUT', '/v1/kv/x', { 'content-type': 'application/json' }, '{"value": 1}')).status).toBe(200);
-    await expect(startApiTcp('0.0.0.0:7479', backend())).rejects.toThrow('api.tcp: "0.0.0.0:7479" is not a loopback address');
-    await expect(startApiTcp('10.0.0.5:7479', backend())).rejects.toThrow(/not a loopback/);
-    await expect(startApiTcp('127.evil.example:7479', backend())).rejects.toThrow(/host names are not accepted/);
+    await expect(startApiTcp('0.0.0.0:7479', backend(), { token })).rejects.toThrow('api.tcp: "0.0.0.0:7479" is not a loopback address');
+    await expect(startApiTcp('10.0.0.5:7479', backend(), { token })).rejects.toThrow(/not a loopback/);
+    await expect(startApiTcp('127.evil.example:7479', backend(), { token })).rejects.toThrow(/host names are not accepted/);
   });
 });
 
@@ -242,6 +260,35 @@ describe('aggregating one key across the fleet', () => {
     );
     expect(r).toMatchObject({ count: 2, min: 20, max: 24, mean: 22, unit: '°C', errors: ['b'], stale: [] });
     expect(aggregateKey({ members, entries: [] }, 'x', 0)).toBeUndefined();
+  });
+});
+
+describe('aggregating one key that made-up devices poison', () => {
+  it('plain numbers: 1e308 and an outlier are left out with their reason; min, max and mean stay finite', () => {
+    const members = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((id) => ({ id, status: 'alive' as const }));
+    const values: Record<string, unknown> = { a: 10, b: 11, c: 12, d: 11.5, e: 5000, f: 1e308, g: 'full' };
+    const r = aggregateKey({ members, entries: Object.entries(values).map(([owner, value]) => ({ owner, key: 'level', value, at: 0 })) }, 'level', 1000);
+    expect(r).toMatchObject({ count: 4, min: 10, max: 12, mean: 11.125, nonNumeric: ['g'] });
+    expect(r!.leftOut).toEqual([
+      { owner: 'e', reason: 'outlier', value: 5000 },
+      { owner: 'f', reason: 'out-of-range', value: 1e308 },
+      { owner: 'g', reason: 'not-a-number' },
+    ]);
+    expect(r!.devices.find((d) => d.owner === 'f')).toMatchObject({ state: 'fresh', reason: 'out-of-range' });
+  });
+
+  it('sensor readings: the unit the real devices use wins over absurd values in another, and this device breaks a tie', () => {
+    const reading = (v: number, u: string): string => JSON.stringify({ v, u, t: 0, i: 30 });
+    const members = ['a', 'b', 'x', 'y', 'z'].map((id) => ({ id, status: 'alive' as const }));
+    const entries = [
+      { owner: 'a', key: 'sensor/t/temperature', value: reading(20, '°C'), at: 0 },
+      { owner: 'b', key: 'sensor/t/temperature', value: reading(293, 'K'), at: 0 },
+      ...['x', 'y', 'z'].map((owner) => ({ owner, key: 'sensor/t/temperature', value: reading(1e308, 'K'), at: 0 })),
+    ];
+    const mine = aggregateKey({ members, entries }, 'sensor/t/temperature', 1000, { self: 'a' });
+    expect(mine).toMatchObject({ unit: '°C', count: 1, min: 20, max: 20, mean: 20 });
+    expect(mine!.leftOut.map((l) => `${l.owner}:${l.reason}`)).toEqual(['b:unit', 'x:out-of-range', 'y:out-of-range', 'z:out-of-range']);
+    expect(aggregateKey({ members, entries }, 'sensor/t/temperature', 1000, { self: 'b' })).toMatchObject({ unit: 'K', mean: 293 });
   });
 });
 

@@ -93,7 +93,7 @@ describe('murmur config show', () => {
     const shown = parse(r.stdout) as { node: Record<string, unknown>; api: Record<string, unknown>; network: Record<string, unknown> };
     expect(shown.node).toEqual({ name: 'tank-zero-01', fleet: 'greenhouse', stateDir: '/var/lib/murmur', profile: 'wifi' });
     // Unset optional fields are there, as null.
-    expect(shown.api).toEqual({ socket: 'murmur.sock', group: 'murmur-admin', tcp: null });
+    expect(shown.api).toEqual({ socket: 'murmur.sock', group: 'murmur-admin', tcp: null, tokenFile: 'api-token' });
     // Round trip: what show prints is a valid config giving the same result.
     const copy = file('copy.yaml', r.stdout);
     expect(await murmur('config', 'check', copy)).toMatchObject({ status: 0 });
@@ -106,7 +106,7 @@ describe('murmur config show', () => {
     expect(r.status).toBe(0);
     const shown = JSON.parse(r.stdout) as { node: { name: string }; api: unknown; metrics: unknown };
     expect(shown.node.name).toBe('pi-07');
-    expect(shown.api).toEqual({ socket: 'murmur.sock', group: null, tcp: '[::1]:7479' });
+    expect(shown.api).toEqual({ socket: 'murmur.sock', group: null, tcp: '[::1]:7479', tokenFile: 'api-token' });
     expect(shown.metrics).toEqual({ enabled: false });
   });
 

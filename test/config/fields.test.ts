@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../runtime/config/config.js';
+import { apiTokenPath, loadConfig } from '../../runtime/config/config.js';
 import { parseLoopbackListen } from '../../runtime/config/api-listen.js';
 
 let dir: string;
@@ -23,7 +23,7 @@ describe('new config fields', () => {
   it('all unset (or off) by default', () => {
     const c = loadConfig(undefined);
     expect(c.node.fleet).toBeUndefined();
-    expect(c.api).toEqual({ socket: 'murmur.sock', group: undefined, tcp: undefined });
+    expect(c.api).toEqual({ socket: 'murmur.sock', group: undefined, tcp: undefined, tokenFile: 'api-token' });
     expect(c.metrics).toEqual({ enabled: false });
   });
 
@@ -41,6 +41,13 @@ describe('new config fields', () => {
     for (const bad of ['"adm in"', '-1', '1.5', '[adm]', '"-adm"']) {
       expect(() => load(`api:\n  group: ${bad}\n`)).toThrow(/murmur\.yaml:2: api\.group: expected a group name \(such as "murmur-admin"\) or a numeric gid, got /);
     }
+  });
+
+  it('api.tokenFile: the TCP token, in the state directory unless the path is absolute', () => {
+    expect(apiTokenPath(load('node:\n  stateDir: /srv/murmur\n'))).toBe('/srv/murmur/api-token');
+    expect(apiTokenPath(load('node:\n  stateDir: /srv/murmur\napi:\n  tokenFile: tcp.token\n'))).toBe('/srv/murmur/tcp.token');
+    expect(apiTokenPath(load('api:\n  tokenFile: /etc/murmur/token\n'))).toBe('/etc/murmur/token');
+    expect(() => load('api:\n  tokenFile: ""\n')).toThrow(/murmur\.yaml:2: api\.tokenFile: expected a non-empty string/);
   });
 
   it('api.tcp: loopback only, written back in one form', () => {

@@ -48,8 +48,19 @@ describe('aggregate', () => {
         mean: (21 + 19 + 23.5) / 3,
         stale: ['c', 'd', 'e', 'f', 'g', 'i'],
         errors: ['h'],
-        mismatched: ['j'],
         malformed: ['k', 'l'],
+        leftOut: [
+          { owner: 'c', reason: 'stale' },
+          { owner: 'd', reason: 'stale' },
+          { owner: 'e', reason: 'stale' },
+          { owner: 'f', reason: 'stale' },
+          { owner: 'g', reason: 'stale' },
+          { owner: 'h', reason: 'error' },
+          { owner: 'i', reason: 'stale' },
+          { owner: 'j', reason: 'unit', value: 72, unit: '°F' },
+          { owner: 'k', reason: 'malformed' },
+          { owner: 'l', reason: 'malformed' },
+        ],
         devices: 13,
       },
     ]);
@@ -67,7 +78,7 @@ describe('aggregate', () => {
     expect(b).toMatchObject({ count: 1, min: 21, max: 21, stale: ['fast', 'late'] });
   });
 
-  it('takes the unit most fresh readings use and lists the odd ones out; ties go alphabetically', () => {
+  it('takes the unit most fresh readings use and lists the odd ones out; ties go to this device\'s unit, else alphabetically', () => {
     const majority = fleet([
       ['a', 'alive', KEY, okv(70, '°F'), 0],
       ['b', 'alive', KEY, okv(20, '°C'), 0],
@@ -75,12 +86,16 @@ describe('aggregate', () => {
       ['d', 'dead', KEY, okv(75, '°F'), 0], // stale readings do not vote
       ['e', 'dead', KEY, okv(75, '°F'), 0],
     ]);
-    expect(aggregate(majority, NOW)[0]).toMatchObject({ unit: '°C', count: 2, mean: 21, mismatched: ['a'] });
+    expect(aggregate(majority, NOW)[0]).toMatchObject({ unit: '°C', count: 2, mean: 21, leftOut: [{ owner: 'a', reason: 'unit' }, { owner: 'd', reason: 'stale' }, { owner: 'e', reason: 'stale' }] });
     const tie = fleet([
       ['a', 'alive', KEY, okv(295, 'K'), 0],
       ['b', 'alive', KEY, okv(20, '°C'), 0],
     ]);
-    expect(aggregate(tie, NOW)[0]).toMatchObject({ unit: 'K', count: 1, mean: 295, mismatched: ['b'] });
+    expect(aggregate(tie, NOW)[0]).toMatchObject({ unit: 'K', count: 1, mean: 295, leftOut: [{ owner: 'b', reason: 'unit', value: 20, unit: '°C' }] });
+    expect(aggregate(tie, NOW, { self: 'b' })[0]).toMatchObject({ unit: '°C', count: 1, mean: 20, leftOut: [{ owner: 'a', reason: 'unit', value: 295, unit: 'K' }] });
+    // This device's unit breaks a tie only: it does not outvote the fleet.
+    const outvoted = fleet([...(['a', 'b'] as const).map((o) => [o, 'alive', KEY, okv(295, 'K'), 0] as [string, MemberStatus, string, string, number]), ['c', 'alive', KEY, okv(20), 0]]);
+    expect(aggregate(outvoted, NOW, { self: 'c' })[0]).toMatchObject({ unit: 'K', count: 2 });
   });
 
   it('with no fresh ok reading, still names the unit and has no statistics', () => {
@@ -88,7 +103,7 @@ describe('aggregate', () => {
       ['a', 'alive', KEY, errv('no reply'), 0],
       ['b', 'dead', KEY, okv(20), 0],
     ]);
-    expect(aggregate(state, NOW)).toEqual([{ key: KEY, unit: '°C', count: 0, min: null, max: null, mean: null, stale: ['b'], errors: ['a'], mismatched: [], malformed: [], devices: 2 }]);
+    expect(aggregate(state, NOW)).toEqual([{ key: KEY, unit: '°C', count: 0, min: null, max: null, mean: null, stale: ['b'], errors: ['a'], malformed: [], leftOut: [{ owner: 'a', reason: 'error' }, { owner: 'b', reason: 'stale' }], devices: 2 }]);
   });
 
   it('gives one aggregate per key, sorted, including a sensor\'s error key', () => {
@@ -118,6 +133,73 @@ describe('aggregate', () => {
 
   it('is empty for a fleet without sensor readings', () => {
     expect(aggregate({ members: [], entries: [] }, NOW)).toEqual([]);
+  });
+});
+
+describe('poisoned aggregates', () => {
+  it('four made-up devices publishing 1e308 K neither take the unit nor drop the real devices, and are named as out of range', () => {
+    const state = fleet([
+      ['real-1', 'alive', KEY, okv(20), 0],
+      ['real-2', 'alive', KEY, okv(21), 0],
+      ['real-3', 'alive', KEY, okv(22), 0],
+      ...[1, 2, 3, 4].map((i) => [`fake-${i}`, 'alive', KEY, okv(1e308, 'K'), 0] as [string, MemberStatus, string, string, number]),
+    ]);
+    const [a] = aggregate(state, NOW);
+    expect(a).toMatchObject({ unit: '°C', count: 3, min: 20, max: 22, mean: 21, devices: 7 });
+    expect(a!.leftOut).toEqual([1, 2, 3, 4].map((i) => ({ owner: `fake-${i}`, reason: 'out-of-range', value: 1e308, unit: 'K' })));
+  });
+
+  it('leaves out magnitudes over 1e12 and values a unit cannot take, and never gives Infinity or null while one value is good', () => {
+    const state = fleet([
+      ['a', 'alive', KEY, okv(-300), 0], // below absolute zero
+      ['b', 'alive', KEY, okv(-1e13), 0],
+      ['c', 'alive', KEY, okv(1e12), 0], // the largest magnitude still believed, but no °C is that hot
+      ['d', 'alive', 'sensor/x/count', okv(1e12, 'n'), 0],
+      ['e', 'alive', 'sensor/x/count', okv(1e12, 'n'), 0],
+      ['f', 'alive', 'sensor/x/count', okv(1.0000001e12, 'n'), 0],
+      ['g', 'alive', 'sensor/room/humidity', okv(140, '%RH'), 0],
+      ['h', 'alive', 'sensor/room/humidity', okv(40, '%RH'), 0],
+    ]);
+    const [humidity, temperature, count] = aggregate(state, NOW);
+    expect(humidity).toMatchObject({ count: 1, min: 40, max: 40, leftOut: [{ owner: 'g', reason: 'out-of-range' }] });
+    expect(temperature).toMatchObject({ count: 0, min: null, max: null, mean: null, unit: '°C' });
+    expect(temperature!.leftOut.map((l) => [l.owner, l.reason])).toEqual([
+      ['a', 'out-of-range'],
+      ['b', 'out-of-range'],
+      ['c', 'out-of-range'],
+    ]);
+    expect(count).toMatchObject({ count: 2, min: 1e12, max: 1e12, mean: 1e12, leftOut: [{ owner: 'f', reason: 'out-of-range' }] });
+  });
+
+  it('with at least five values, leaves out one far from the median; fewer values, or one merely high, are kept', () => {
+    const five = (last: number): FleetState => fleet([20, 21, 22, 21.5, last].map((v, i) => [`d${i}`, 'alive', KEY, okv(v), 0] as [string, MemberStatus, string, string, number]));
+    const [poisoned] = aggregate(five(900), NOW);
+    expect(poisoned).toMatchObject({ count: 4, min: 20, max: 22, leftOut: [{ owner: 'd4', reason: 'outlier', value: 900, unit: '°C' }] });
+    const [warm] = aggregate(five(35), NOW); // a device in the sun: far in MADs, but not far from the median
+    expect(warm).toMatchObject({ count: 5, max: 35, leftOut: [] });
+    const four = fleet([20, 21, 22, 900].map((v, i) => [`d${i}`, 'alive', KEY, okv(v), 0] as [string, MemberStatus, string, string, number]));
+    expect(aggregate(four, NOW)[0]).toMatchObject({ count: 4, max: 900, leftOut: [] });
+    // Identical readings (a MAD of 0) do not make a small difference an outlier.
+    const same = fleet([20, 20, 20, 20, 20.4].map((v, i) => [`d${i}`, 'alive', KEY, okv(v), 0] as [string, MemberStatus, string, string, number]));
+    expect(aggregate(same, NOW)[0]).toMatchObject({ count: 5, leftOut: [] });
+  });
+
+  it('counts and lists every device holding the key exactly once', () => {
+    const state = fleet([
+      ['a', 'alive', KEY, okv(20), 0],
+      ['b', 'alive', KEY, okv(21), 0],
+      ['c', 'alive', KEY, okv(22), 0],
+      ['d', 'alive', KEY, okv(21), 0],
+      ['e', 'alive', KEY, okv(5000), 0],
+      ['f', 'alive', KEY, okv(70, '°F'), 0],
+      ['g', 'dead', KEY, okv(20), 0],
+      ['h', 'alive', KEY, errv('no reply'), 0],
+      ['i', 'alive', KEY, 'junk', 0],
+      ['j', 'alive', KEY, okv(-500), 0],
+    ]);
+    const [a] = aggregate(state, NOW);
+    expect(a!.leftOut.map((l) => `${l.owner}:${l.reason}`)).toEqual(['e:outlier', 'f:unit', 'g:stale', 'h:error', 'i:malformed', 'j:out-of-range']);
+    expect(a!.count + a!.leftOut.length).toBe(a!.devices);
   });
 });
 
