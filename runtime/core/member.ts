@@ -64,6 +64,7 @@ export function newMember(
   addr: Address,
   now: number,
   hbIntervalMs: number,
+  progressGapMs: number,
   kv: OwnerState,
 ): Member {
   return {
@@ -78,7 +79,7 @@ export function newMember(
     lastProgress: now,
     hbSeq: 0,
     directSeq: 0,
-    progressGapMs: hbIntervalMs * 4,
+    progressGapMs,
     hbIntervalMs,
     advertisedKvMax: 0,
     view: 0,

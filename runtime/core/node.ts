@@ -39,10 +39,29 @@ import {
   type Value,
 } from './messages.js';
 import { DIGEST_OVERHEAD, fillDigest } from './digest.js';
-import { kvEntrySize, packDatagrams } from './packing.js';
+import { DELTA_OVERHEAD, kvEntrySize, packDatagrams } from './packing.js';
 import type { Profile } from './profiles.js';
 import { nextDeadline, verdict, type SuspicionBounds } from './suspicion.js';
-import { heartbeatIntervalMs, jittered, repeatsFor, silenceIntervals } from './timing.js';
+import {
+  antiEntropyDelayMs,
+  deafThresholdMs,
+  firstHeartbeatDelayMs,
+  freshEvidenceMs,
+  heartbeatDelayMs,
+  heartbeatIntervalMs,
+  heldAccusationMaxAgeMs,
+  initialProgressGapMs,
+  isEarly,
+  isStalled,
+  notifyIntervalMs,
+  pullIntervalMs,
+  repeatsFor,
+  silenceIntervals,
+  silenceThresholdMs,
+  smoothedGapMs,
+  sweepIntervalMs,
+  unicastLeaseMs,
+} from './timing.js';
 import { memberHash } from './view-hash.js';
 import { NodeStats } from './stats.js';
 import { Prober } from './probing.js';
@@ -73,32 +92,6 @@ export interface Signer {
   accusation(a: Suspect | Dead): Uint8Array;
 }
 
-/** Bytes of a Delta besides its entries (type, refs, versions, array headers), rounded up. */
-const DELTA_OVERHEAD = 96;
-/** A periodic timer that fires within this much of its due time counts as on time. */
-const TIMER_SLACK_MS = 1;
-/** Deltas sent per anti-entropy exchange at most; the rest waits for the next round. */
-const MAX_DELTA_CHUNKS = 4;
-/** Start-up heartbeats come this much faster, so a freshly booted fleet converges quickly. */
-const JOIN_BURST_HEARTBEATS = 6;
-/** Dead-member collection runs every this many one-second gc ticks. */
-const MEMBER_GC_EVERY = 5;
-/** Replica tombstones are purged every this many ticks: retention is ten minutes, no need to hurry. */
-const REPLICA_GC_EVERY = 60;
-/** Datagrams of our view handed to a node that joins through us. */
-const JOIN_VIEW_DATAGRAMS = 8;
-/** Members looked at per anti-entropy round when choosing a peer whose view differs. */
-const AE_SAMPLE = 8;
-/**
- * A member whose heartbeats have not come through the group for this many more intervals than
- * the silence threshold is taken to be unreachable by multicast, and we heartbeat to it directly.
- */
-const DEAF_EXTRA_INTERVALS = 2;
-/** A periodic timer this late (ms) means the node itself was stalled. */
-const STALL_MS = 250;
-/** A direct heartbeat asks for direct heartbeats back for this many of our intervals (renewed by each one). */
-const UNICAST_LEASE_INTERVALS = 8;
-
 export class Node {
   readonly self: NodeRef;
   #addr: Address;
@@ -124,7 +117,7 @@ export class Node {
   readonly #awareness: Awareness;
   readonly #prober: Prober;
   readonly #bounds: SuspicionBounds;
-  #burst = JOIN_BURST_HEARTBEATS;
+  #burst: number;
   #aeRound = 0;
   #gcTicks = 0;
   #aeCursor = 0;
@@ -154,6 +147,7 @@ export class Node {
     this.#multicast = opts.multicast;
     this.#seeds = opts.seeds ?? [];
     this.#signer = opts.signer;
+    this.#burst = opts.profile.joinBurstHeartbeats;
     this.#broadcasts = new Broadcasts(opts.profile.repeatOffsetsMs);
     this.#awareness = new Awareness(opts.profile.awarenessMax);
     this.#bounds = {
@@ -268,13 +262,13 @@ export class Node {
     this.#running = true;
     // Stagger the first heartbeat a little: a whole fleet powered on by one switch would
     // otherwise heartbeat in lock-step forever.
-    this.#hbDue = now + Math.floor(this.#rng.next() * 20);
+    this.#hbDue = now + firstHeartbeatDelayMs(this.profile, this.#rng.next());
     fx.setTimer(this.#hbDue, { kind: 'heartbeat' });
     this.#sweepDue = now + this.#sweepInterval();
     fx.setTimer(this.#sweepDue, { kind: 'sweep' });
-    this.#aeDue = now + jittered(this.profile.antiEntropyMs, 0.5, this.#rng.next());
+    this.#aeDue = now + antiEntropyDelayMs(this.profile, true, this.#rng.next());
     fx.setTimer(this.#aeDue, { kind: 'anti-entropy' });
-    this.#gcDue = now + 1000;
+    this.#gcDue = now + this.profile.gcIntervalMs;
     fx.setTimer(this.#gcDue, { kind: 'gc' });
     this.#contactSeeds(now, fx);
   }
@@ -296,15 +290,15 @@ export class Node {
     if (!this.#running) return;
     switch (token.kind) {
       case 'heartbeat':
-        if (now + TIMER_SLACK_MS < this.#hbDue) return;
+        if (isEarly(this.profile, now, this.#hbDue)) return;
         this.#onHeartbeatTimer(now, fx);
         return;
       case 'sweep':
-        if (now + TIMER_SLACK_MS < this.#sweepDue) return;
+        if (isEarly(this.profile, now, this.#sweepDue)) return;
         // A sweep this late means this node was stalled (an overloaded device): what looks like
         // everyone's silence is our own. Count it against our health, as Lifeguard does for a
         // node that finds itself suspected, and start no probe until the backlog is read.
-        if (now - this.#sweepDue > STALL_MS) {
+        if (isStalled(this.profile, now, this.#sweepDue)) {
           this.#awareness.apply(1);
           this.stats.count('stalls');
           this.#stalledUntil = now + this.#sweepInterval();
@@ -314,19 +308,19 @@ export class Node {
         fx.setTimer(this.#sweepDue, { kind: 'sweep' });
         return;
       case 'anti-entropy':
-        if (now + TIMER_SLACK_MS < this.#aeDue) return;
+        if (isEarly(this.profile, now, this.#aeDue)) return;
         this.#antiEntropyRound(now, fx);
-        this.#aeDue = now + jittered(this.profile.antiEntropyMs, 0.2, this.#rng.next());
+        this.#aeDue = now + antiEntropyDelayMs(this.profile, false, this.#rng.next());
         fx.setTimer(this.#aeDue, { kind: 'anti-entropy' });
         return;
       case 'gc':
-        if (now + TIMER_SLACK_MS < this.#gcDue) return;
+        if (isEarly(this.profile, now, this.#gcDue)) return;
         this.#gc(now, fx);
-        this.#gcDue = now + 1000;
+        this.#gcDue = now + this.profile.gcIntervalMs;
         fx.setTimer(this.#gcDue, { kind: 'gc' });
         return;
       case 'flush':
-        if (now + TIMER_SLACK_MS < this.#flushDue) return;
+        if (isEarly(this.profile, now, this.#flushDue)) return;
         this.#flushDue = Infinity;
         this.#flush(now, fx);
         return;
@@ -407,7 +401,7 @@ export class Node {
   #direct(now: number, ref: NodeRef, addr: Address, fx: Effects): Member | undefined {
     let m = this.#members.get(ref.id);
     if (!m) {
-      m = newMember(ref.id, ref.gen, 0, addr, now, this.heartbeatMs, this.kv.ensure(ref));
+      m = this.#newMember(ref, 0, addr, now);
       this.#add(m, now, fx);
     } else if (ref.gen < m.gen) {
       this.stats.count('stale-generation');
@@ -418,6 +412,11 @@ export class Node {
     m.addr = addr;
     m.lastDirect = now;
     return m;
+  }
+
+  #newMember(ref: NodeRef, inc: number, addr: Address, now: number): Member {
+    const hbMs = this.heartbeatMs;
+    return newMember(ref.id, ref.gen, inc, addr, now, hbMs, initialProgressGapMs(this.profile, hbMs), this.kv.ensure(ref));
   }
 
   #add(m: Member, now: number, fx: Effects): void {
@@ -487,7 +486,7 @@ export class Node {
       // Only a flagged heartbeat asks: one sent under a lease, or a refutation sent straight to
       // its accuser, must not, or two peers would keep renewing each other's lease forever.
       if (this.#rxMulticast) m.lastMulticast = now;
-      else if (hb.unicastMe) m.unicastUntil = now + UNICAST_LEASE_INTERVALS * this.heartbeatMs;
+      else if (hb.unicastMe) m.unicastUntil = now + unicastLeaseMs(this.profile, this.heartbeatMs);
     }
     if (hb.seq > m.directSeq) {
       // Without multicast a peer heartbeats to a random few, so gaps are not loss.
@@ -536,7 +535,7 @@ export class Node {
 
   /** Tell a member (rate-limited) that we held it suspect or dead, so it refutes for everyone. */
   #notify(m: Member, type: typeof MsgType.Suspect | typeof MsgType.Dead, now: number, fx: Effects): void {
-    if (now - m.lastNotified < this.profile.probeTimeoutMs * 5) return;
+    if (now - m.lastNotified < notifyIntervalMs(this.profile)) return;
     m.lastNotified = now;
     const target = { id: m.id, gen: m.gen };
     fx.send(m.addr, [this.#accusation({ type, from: this.self, target, inc: m.inc })]);
@@ -587,7 +586,7 @@ export class Node {
     if (!m.suspicion) {
       const sources = new Set([source]);
       // Accusations we held back earlier join in, if recent enough to be about this silence.
-      for (const [id, at] of m.heldAccusations ?? []) if (now - at < this.profile.suspicionMaxMs) sources.add(id);
+      for (const [id, at] of m.heldAccusations ?? []) if (now - at < heldAccusationMaxAgeMs(this.profile)) sources.add(id);
       m.heldAccusations = undefined;
       m.suspicion = { inc: m.inc, startedAt: now, sources };
       this.#setStatus(m, 'suspect', now, fx, [source]);
@@ -634,7 +633,7 @@ export class Node {
     const isNewHeld = !m.heldAccusations?.has(a.from.id) && !m.suspicion?.sources.has(a.from.id);
     // First-hand evidence beats hearsay: if we heard the member recently, the accuser is the one
     // with the bad link, and we will not add to the pile.
-    const fresh = (this.#silenceThreshold(m) * 0.5);
+    const fresh = freshEvidenceMs(this.profile, this.#silenceThreshold(m));
     if (now - m.lastDirect < fresh) {
       this.stats.count('accusations-held');
       (m.heldAccusations ??= new Map()).set(a.from.id, now);
@@ -707,7 +706,7 @@ export class Node {
   #announceOwn(now: number, fx: Effects): void {
     const own = this.kv.owner(this.self.id)!;
     if (!this.#hasOwnFresh()) this.#ownFreshBase = own.max - 1;
-    const chunks = this.kv.deltaFor(this.self.id, this.#ownFreshBase, this.#entryBudget(), kvEntrySize, 8);
+    const chunks = this.kv.deltaFor(this.self.id, this.#ownFreshBase, this.#entryBudget(), kvEntrySize, this.profile.ownDeltaChunks);
     chunks.forEach((c, i) => {
       const d: Delta = { type: MsgType.Delta, from: this.self, owner: this.self, ...c };
       this.#queue(`own-kv:${i}`, d, now, fx, repeatsFor(this.#loss.loss, this.profile.repeatOffsetsMs.length));
@@ -720,7 +719,7 @@ export class Node {
 
   /** Ask an owner directly for what we lack, at most once per probe timeout. */
   #pull(m: Member, now: number, fx: Effects): void {
-    if (now - m.lastPull < this.profile.probeTimeoutMs || !isPresent(m)) return;
+    if (now - m.lastPull < pullIntervalMs(this.profile) || !isPresent(m)) return;
     m.lastPull = now;
     this.stats.count('pulls');
     const entry = this.#entryOf(m);
@@ -761,7 +760,7 @@ export class Node {
     // in fleet size; a persistent difference is found within a few rounds anyway.
     const ids = this.#sorted();
     let peer: Member | undefined;
-    for (let i = 0; i < AE_SAMPLE && ids.length > 1; i++) {
+    for (let i = 0; i < this.profile.antiEntropySample && ids.length > 1; i++) {
       const m = this.#members.get(ids[Math.floor(this.#rng.next() * ids.length)]!);
       if (m && isPresent(m) && m.view !== this.#view) {
         peer = m;
@@ -807,8 +806,8 @@ export class Node {
     const listed = new Set<NodeId>();
     let chunks = 0;
     const sendDelta = (owner: NodeRef, fromV: number): void => {
-      if (chunks >= MAX_DELTA_CHUNKS) return;
-      for (const c of this.kv.deltaFor(owner.id, fromV, this.#entryBudget(), kvEntrySize, MAX_DELTA_CHUNKS - chunks)) {
+      if (chunks >= this.profile.maxDeltaChunks) return;
+      for (const c of this.kv.deltaFor(owner.id, fromV, this.#entryBudget(), kvEntrySize, this.profile.maxDeltaChunks - chunks)) {
         deltas.push({ type: MsgType.Delta, from: this.self, owner, ...c });
         chunks++;
       }
@@ -848,7 +847,7 @@ export class Node {
     // A stranger asking for a reply is joining through us (we are its seed): hand it our whole
     // view now instead of letting it discover the fleet one anti-entropy slice at a time.
     if (newcomer && d.reply) {
-      for (const slice of this.#wholeView(JOIN_VIEW_DATAGRAMS)) fx.send(from, [slice]);
+      for (const slice of this.#wholeView(this.profile.joinViewDatagrams)) fx.send(from, [slice]);
     }
   }
 
@@ -880,7 +879,7 @@ export class Node {
     let m = this.#members.get(e.id);
     if (!m) {
       if (e.status !== 'alive' && e.status !== 'suspect') return undefined;
-      m = newMember(e.id, e.gen, e.inc, e.addr, now, this.heartbeatMs, this.kv.ensure(e));
+      m = this.#newMember(e, e.inc, e.addr, now);
       m.hbSeq = e.hb;
       this.#add(m, now, fx);
       return m;
@@ -931,9 +930,7 @@ export class Node {
     if (this.#left) return;
     this.#sendHeartbeat(this.#heartbeat(), now, fx);
     const interval = this.heartbeatMs;
-    // Start-up heartbeats come at a random fraction of the interval: faster convergence, and
-    // a fleet powered on by one switch does not stay phase-locked in synchronized waves.
-    const next = this.#burst-- > 0 ? Math.max(20, Math.floor(interval * (0.15 + 0.3 * this.#rng.next()))) : jittered(interval, 0.1, this.#rng.next());
+    const next = heartbeatDelayMs(this.profile, interval, this.#burst-- > 0, this.#rng.next());
     this.#hbDue = now + next;
     fx.setTimer(this.#hbDue, { kind: 'heartbeat' });
   }
@@ -942,7 +939,7 @@ export class Node {
   #sendHeartbeat(hb: Heartbeat, now: number, fx: Effects): void {
     // Sized with the unicast flag, which a copy of this heartbeat may carry.
     const budget = this.profile.datagramBudget - 1 - this.#size({ ...hb, unicastMe: true });
-    const news = this.#broadcasts.take(now, 20, budget);
+    const news = this.#broadcasts.take(now, this.profile.heartbeatNewsSlackMs, budget);
     const msgs = [...news, hb];
     if (this.#multicast) {
       fx.send(MULTICAST, msgs);
@@ -967,11 +964,11 @@ export class Node {
   #findUnicastExtras(now: number): Set<Member> {
     const out: Member[] = [];
     const deafSet = new Set<Member>();
-    const intervals = silenceIntervals(this.profile, this.#loss.loss) + DEAF_EXTRA_INTERVALS;
+    const k = silenceIntervals(this.profile, this.#loss.loss);
     const own = this.heartbeatMs;
     for (const m of this.#members.values()) {
       if (m.status !== 'alive' && m.status !== 'suspect') continue;
-      const deaf = now - m.lastMulticast > intervals * Math.max(own, m.hbIntervalMs);
+      const deaf = now - m.lastMulticast > deafThresholdMs(this.profile, k, own, m.hbIntervalMs);
       if (deaf) deafSet.add(m);
       if (deaf || m.unicastUntil > now) out.push(m);
     }
@@ -994,13 +991,13 @@ export class Node {
   }
 
   #sweepInterval(): number {
-    return Math.min(500, Math.max(50, Math.floor(this.heartbeatMs / 4)));
+    return sweepIntervalMs(this.profile, this.heartbeatMs);
   }
 
   /** The member's heartbeat counter advanced: reset its silence, and learn how often that happens. */
   #progress(m: Member, now: number): void {
     const gap = now - m.lastProgress;
-    if (gap > 0) m.progressGapMs = m.progressGapMs * 0.8 + gap * 0.2;
+    if (gap > 0) m.progressGapMs = smoothedGapMs(this.profile, m.progressGapMs, gap);
     m.lastProgress = now;
   }
 
@@ -1018,7 +1015,7 @@ export class Node {
     // Not scaled by local health: measured loss already lengthens k, and Lifeguard's health
     // multiplier belongs on probe timeouts. Scaling both made a node that had been suspected
     // itself take three times longer than its peers to notice a real death.
-    return k * expected;
+    return silenceThresholdMs(k, expected);
   }
 
   #sweep(now: number, fx: Effects): void {
@@ -1041,25 +1038,25 @@ export class Node {
       }
       if (m.probe !== undefined || now < this.#stalledUntil) continue;
       if (m.suspicion?.sources.has(this.self.id)) continue;
-      const threshold = k * Math.max(m.hbIntervalMs, ownInterval);
+      const threshold = silenceThresholdMs(k, Math.max(m.hbIntervalMs, ownInterval));
       if (now - m.lastProgress > threshold) this.#prober.start(m, now, fx);
     }
     if (!this.#multicast && now >= this.#prober.nextRoundAt) this.#prober.round(now, fx);
   }
 
   #gc(now: number, fx: Effects): void {
-    this.#loss.decay(0.9);
+    this.#loss.decay(this.profile.lossDecay);
     const expired: string[] = [];
     this.kv.sweepOwner(this.self.id, true, now, this.profile.tombstoneRetentionMs, expired);
     for (const key of expired) this.delete(now, key, fx);
     // Retention is measured in minutes: scanning every member and replica each second is waste.
     const ticks = ++this.#gcTicks;
-    if (ticks % REPLICA_GC_EVERY === 0) {
+    if (ticks % this.profile.replicaGcEvery === 0) {
       for (const [id] of this.kv.owners()) {
         if (id !== this.self.id) this.kv.sweepOwner(id, false, now, this.profile.tombstoneRetentionMs, expired);
       }
     }
-    if (ticks % MEMBER_GC_EVERY !== 0) return;
+    if (ticks % this.profile.memberGcEvery !== 0) return;
     for (const m of [...this.#members.values()]) {
       if ((m.status === 'dead' || m.status === 'left') && now - m.statusSince >= this.profile.deadRetentionMs) {
         this.#members.delete(m.id);
@@ -1079,7 +1076,7 @@ export class Node {
 
   /** Without multicast, news spreads epidemically: whoever learns something new passes it on a couple of times. */
   #relay(subject: string, msg: Message, now: number, fx: Effects): void {
-    this.#queue(subject, msg, now, fx, 2);
+    this.#queue(subject, msg, now, fx, this.profile.relayRepeats);
   }
 
   #scheduleFlush(now: number, fx: Effects): void {
@@ -1094,13 +1091,13 @@ export class Node {
   #flush(now: number, fx: Effects): void {
     const budget = this.profile.datagramBudget - 1;
     for (;;) {
-      const msgs = this.#broadcasts.take(now, 5, budget);
+      const msgs = this.#broadcasts.take(now, this.profile.flushSlackMs, budget);
       if (msgs.length === 0) break;
       if (this.#multicast) {
         fx.send(MULTICAST, msgs);
         for (const m of this.#unicastExtras) if (isPresent(m)) fx.send(m.addr, msgs);
       } else for (const p of this.#randomPresent(this.profile.unicastFanout)) fx.send(p.addr, msgs);
-      if (!this.#broadcasts.hasDue(now, 5)) break;
+      if (!this.#broadcasts.hasDue(now, this.profile.flushSlackMs)) break;
     }
     this.#scheduleFlush(now, fx);
   }
