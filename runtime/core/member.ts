@@ -95,6 +95,26 @@ export function newMember(
   };
 }
 
+/**
+ * What the world outside the core may know of a member: a frozen copy, so nobody can change
+ * the core's table or read fields that only its own logic keeps consistent.
+ */
+export interface MemberView {
+  readonly id: NodeId;
+  readonly gen: number;
+  readonly inc: number;
+  readonly status: MemberStatus;
+  /** Local time of the last status change. */
+  readonly statusSince: number;
+  readonly addr: Address;
+  /** Local time of the last message from the member itself; -Infinity until there is one. */
+  readonly lastHeardAt: number;
+}
+
+export function viewOf(m: Member): MemberView {
+  return Object.freeze({ id: m.id, gen: m.gen, inc: m.inc, status: m.status, statusSince: m.statusSince, addr: m.addr, lastHeardAt: m.lastDirect });
+}
+
 export function isPresent(m: Member): boolean {
   return m.status === 'alive' || m.status === 'suspect';
 }

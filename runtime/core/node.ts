@@ -23,10 +23,10 @@ import { Awareness } from './awareness.js';
 import { Broadcasts } from './broadcasts.js';
 import { queue } from './dissemination.js';
 import type { Effects, MessageSize, Rng, TimerToken } from './effects.js';
-import { KvStore } from './kv-store.js';
+import { KvStore, type LiveValue } from './kv-store.js';
 import { onHeartbeat, onPing, onPingReq, probeAnswered } from './liveness.js';
 import { LossEstimator } from './loss-estimator.js';
-import type { Member } from './member.js';
+import { viewOf, type Member, type MemberView } from './member.js';
 import { heartbeatMs, onLeave, randomPresent, statusOf } from './membership.js';
 import {
   MsgType,
@@ -80,7 +80,6 @@ export class Node {
   readonly self: NodeRef;
   readonly profile: Profile;
   readonly stats: NodeStats;
-  readonly kv: KvStore;
   readonly #s: NodeState;
 
   constructor(opts: NodeOptions) {
@@ -149,7 +148,6 @@ export class Node {
     this.self = self;
     this.profile = profile;
     this.stats = stats;
-    this.kv = s.kv;
   }
 
   // ---------------------------------------------------------------- queries
@@ -187,12 +185,20 @@ export class Node {
     return this.#s.present;
   }
 
-  member(id: NodeId): Readonly<Member> | undefined {
-    return this.#s.members.get(id);
+  /** A snapshot of what this node knows of member `id` (never this node itself). */
+  member(id: NodeId): MemberView | undefined {
+    const m = this.#s.members.get(id);
+    return m && viewOf(m);
   }
 
-  members(): IterableIterator<Readonly<Member>> {
-    return this.#s.members.values();
+  /** Snapshots of every member in the table, whatever its status, this node excluded. */
+  members(): MemberView[] {
+    return Array.from(this.#s.members.values(), viewOf);
+  }
+
+  /** Whether `id` is in this node's member table, in any status (this node itself is not). */
+  isKnown(id: NodeId): boolean {
+    return this.#s.members.has(id);
   }
 
   /**
@@ -219,6 +225,38 @@ export class Node {
 
   get(ownerId: NodeId, key: string, now: number): Value | undefined {
     return this.#s.kv.get(ownerId, key, now)?.value ?? undefined;
+  }
+
+  /** One key of an owner, when it holds a value: not deleted, not expired. */
+  liveValue(ownerId: NodeId, key: string, now: number): LiveValue | undefined {
+    const e = this.#s.kv.get(ownerId, key, now);
+    if (!e || e.value === null) return undefined;
+    return Object.freeze({ value: e.value, version: e.version, ttlMs: e.ttlMs, at: e.at });
+  }
+
+  /** Every key of an owner that holds a value (empty for an owner we hold nothing of). */
+  liveValues(ownerId: NodeId, now: number): Map<string, LiveValue> {
+    const out = new Map<string, LiveValue>();
+    for (const key of this.#s.kv.owner(ownerId)?.entries.keys() ?? []) {
+      const v = this.liveValue(ownerId, key, now);
+      if (v) out.set(key, v);
+    }
+    return out;
+  }
+
+  /** The version held for `key` of this owner's life, tombstones included, if any. */
+  heldVersion(owner: NodeRef, key: string): number | undefined {
+    return this.#s.kv.heldVersion(owner, key);
+  }
+
+  /** The highest version held of this owner's life (0 when none). */
+  highestHeld(owner: NodeRef): number {
+    return this.#s.kv.highestHeld(owner);
+  }
+
+  /** Whether any key/value state of the owner is kept here, values or tombstones (its replica is dropped with the member). */
+  holdsStateOf(ownerId: NodeId): boolean {
+    return this.#s.kv.owner(ownerId) !== undefined;
   }
 
   // ---------------------------------------------------------------- entry points
