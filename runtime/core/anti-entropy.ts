@@ -4,10 +4,10 @@
 // entries it lacks; both sides learn membership news from the entries. A node joining through
 // a seed is handed the seed's whole view at once.
 
-import { heardFrom, progress } from './liveness.js';
 import { refute } from './accusations.js';
 import { DIGEST_OVERHEAD, fillDigest } from './digest.js';
 import type { Effects } from './effects.js';
+import { heardFrom, progress } from './liveness.js';
 import { isPresent, type Member } from './member.js';
 import { add, createMember, direct, randomPresent, restarted, setStatus, sortedIds } from './membership.js';
 import { MsgType, type Address, type Delta, type Digest, type DigestEntry, type NodeId, type NodeRef } from './messages.js';

@@ -46,6 +46,8 @@ export interface Profile {
   readonly fullSyncEvery: number;
   /** When a fresh change is repeated, relative to the first send. Repeats cover loss before anti-entropy must. */
   readonly repeatOffsetsMs: readonly number[];
+  /** A fresh change is sent often enough that a receiver misses every copy with at most this probability. */
+  readonly repeatMissProbability: number;
   /** How long dead and left members are remembered before garbage collection. */
   readonly deadRetentionMs: number;
   /** How long a deletion is remembered so that lagging peers learn of it. */
@@ -188,6 +190,10 @@ const common = {
   heartbeatNewsSlackMs: 20,
   // A flush also takes news due within 5 ms, so repeats close together share a datagram.
   flushSlackMs: 5,
+  // One receiver in a thousand misses every copy of a fresh change and waits for the repair
+  // (a pull on the owner's next heartbeat, or anti-entropy): rare enough that updates arrive
+  // in milliseconds, and only two sends while the measured loss is low.
+  repeatMissProbability: 1e-3,
   // Without multicast each relayer sends news twice: every relayer is one more source of
   // it, so a second repeat covers a loss, and more would multiply traffic by the fleet size.
   relayRepeats: 2,

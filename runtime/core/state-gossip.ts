@@ -2,6 +2,7 @@
 // peers (and passed on without multicast), pulls from an owner we are behind, and the expiry
 // and purging of entries. Only the owner assigns versions (kv-store.ts).
 
+import { entryOf } from './anti-entropy.js';
 import { queue } from './dissemination.js';
 import type { Effects } from './effects.js';
 import type { Applied } from './kv-store.js';
@@ -10,7 +11,6 @@ import { direct } from './membership.js';
 import { MsgType, type Address, type Delta, type Digest, type KvEntry, type NodeRef, type Value } from './messages.js';
 import type { NodeState } from './node-state.js';
 import { DELTA_OVERHEAD, kvEntrySize } from './packing.js';
-import { entryOf } from './anti-entropy.js';
 import { pullIntervalMs, repeatsFor } from './timing.js';
 
 /** Write one of our own keys (null deletes it), tell the application and the fleet. Returns the new version. */
@@ -38,7 +38,7 @@ function announceOwn(s: NodeState, now: number, fx: Effects): void {
   const chunks = s.kv.deltaFor(s.self.id, s.ownFreshBase, entryBudget(s), kvEntrySize, s.profile.ownDeltaChunks);
   chunks.forEach((c, i) => {
     const d: Delta = { type: MsgType.Delta, from: s.self, owner: s.self, ...c };
-    queue(s, `own-kv:${i}`, d, now, fx, repeatsFor(s.loss.loss, s.profile.repeatOffsetsMs.length));
+    queue(s, `own-kv:${i}`, d, now, fx, repeatsFor(s.profile, s.loss.loss));
   });
 }
 

@@ -47,12 +47,14 @@ export function jittered(ms: number, fraction: number, u: number): number {
 
 /**
  * Transmissions of a fresh change: enough that a receiver losing `loss` of datagrams misses
- * them all with probability under 1e-3, within the schedule's length. Measured loss at this
- * node stands in for its receivers' (on one segment they share the medium).
+ * them all with probability under the profile's bound, within the repeat schedule's length,
+ * and never fewer than two. Measured loss at this node stands in for its receivers' (on one
+ * segment they share the medium). The clamps keep the logarithm finite.
  */
-export function repeatsFor(loss: number, max: number): number {
+export function repeatsFor(profile: Profile, loss: number): number {
   const p = Math.min(Math.max(loss, 0.01), 0.9);
-  return Math.min(max, Math.max(2, Math.ceil(Math.log(1e-3) / Math.log(p))));
+  const max = profile.repeatOffsetsMs.length;
+  return Math.min(max, Math.max(2, Math.ceil(Math.log(profile.repeatMissProbability) / Math.log(p))));
 }
 
 /** Delay of the first heartbeat after start, for `u` uniform in [0, 1). */

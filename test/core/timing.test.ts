@@ -241,14 +241,16 @@ describe('progress gaps', () => {
 });
 
 describe('repeatsFor', () => {
+  const fourRepeats = withOverrides(lan, { repeatOffsetsMs: [0, 30, 80, 150] });
   it.each([
-    [0, 5, 2],
-    [0.1, 5, 3],
-    [0.3, 5, 5],
-    [0.3, 4, 4],
-    [0.9, 5, 5],
-  ])('loss %f, at most %i -> %i sends', (loss, max, n) => {
-    expect(repeatsFor(loss, max)).toBe(n);
+    [lan, 0, 2],
+    [lan, 0.1, 3],
+    [lan, 0.2, 5],
+    [lan, 0.3, 5],
+    [fourRepeats, 0.3, 4],
+    [lan, 0.9, 5],
+  ])('%#: loss %f -> %i sends', (p, loss, n) => {
+    expect(repeatsFor(p, loss)).toBe(n);
   });
 });
 
