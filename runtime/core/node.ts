@@ -108,7 +108,7 @@ export class Node {
         expectedConfirmations: profile.suspicionConfirmations,
       },
       broadcasts: new Broadcasts(profile.repeatOffsetsMs),
-      loss: new LossEstimator(),
+      loss: new LossEstimator(profile),
       awareness,
       prober: new Prober({
         self,

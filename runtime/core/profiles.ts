@@ -88,6 +88,11 @@ export interface Profile {
   readonly replicaGcEvery: number;
   /** The loss estimate keeps this fraction of its samples at each housekeeping tick. */
   readonly lossDecay: number;
+  /** Loss assumed until the estimate holds this many expected heartbeats' worth of samples. */
+  readonly lossPrior: number;
+  readonly lossMinSamples: number;
+  /** A sequence gap counts as at most this many lost heartbeats. */
+  readonly lossMaxGap: number;
   /** Deltas sent per anti-entropy exchange at most; the rest waits for the next round. */
   readonly maxDeltaChunks: number;
   /** Deltas of our own fresh changes queued at most; the rest is left to anti-entropy. */
@@ -160,6 +165,12 @@ const common = {
   // Loses about 10% of its weight a second: the estimate follows a link that changes within
   // tens of seconds but does not swing on one bad second.
   lossDecay: 0.9,
+  // Until twenty heartbeats have been seen, assume a lossy link rather than a perfect one:
+  // a node that just booted waits a little longer before suspecting anyone, never shorter.
+  lossPrior: 0.2,
+  lossMinSamples: 20,
+  // A bigger gap is a peer that paused (or our own long outage), not loss to extrapolate from.
+  lossMaxGap: 32,
   // Four datagrams per exchange repair a large gap within a few rounds while one exchange
   // stays a small burst for a slow receiver.
   maxDeltaChunks: 4,
