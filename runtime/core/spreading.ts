@@ -35,7 +35,7 @@ export interface Spreading {
   heldAccusation(s: NodeState, m: Member, now: number, fx: Effects): void;
   /** Whether an anti-entropy round with no peer of a different view picks a random one anyway. */
   syncsWhenViewsAgree(aeRound: number): boolean;
-  /** The sweep's look at a present member that is not (or no longer) due a verdict. `k` is the silence interval count. */
+  /** The sweep's look at a member still alive or suspect after any verdict; `k` intervals of silence (silenceIntervals) start a probe. */
   sweepMember(s: NodeState, m: Member, now: number, fx: Effects, k: number, ownIntervalMs: number): void;
   /** After the sweep has looked at every member. */
   endSweep(s: NodeState, now: number, fx: Effects): void;
@@ -99,7 +99,9 @@ export class MulticastSpreading implements Spreading {
     if (now - m.lastProgress > threshold) s.prober.start(m, now, fx);
   }
 
-  endSweep(): void {}
+  endSweep(): void {
+    // Probes start from silence alone (sweepMember).
+  }
 }
 
 export class UnicastSpreading implements Spreading {
