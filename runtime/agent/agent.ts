@@ -359,18 +359,16 @@ export class Agent {
           status: m.status,
           addr: m.addr,
           incarnation: m.inc,
-          lastHeardMsAgo: Number.isFinite(m.lastDirect) ? now() - m.lastDirect : null,
+          lastHeardMsAgo: Number.isFinite(m.lastHeardAt) ? now() - m.lastHeardAt : null,
           suspicion: node.suspicionOf(m.id, now()) ?? null,
         })),
       keysOf: (owner) => {
-        const o = node.kv.owner(owner);
-        if (!o || (owner !== node.self.id && !node.member(owner))) return undefined;
+        if (owner !== node.self.id && !node.isKnown(owner)) return undefined;
         // No prototype: a key named "__proto__" is a key like any other.
         const out = Object.create(null) as Record<string, { value: unknown; version: number }>;
-        for (const [k] of o.entries) {
+        for (const [k, e] of node.liveValues(owner, now())) {
           if (k.startsWith(RESERVED_PREFIX)) continue;
-          const e = node.kv.get(owner, k, now());
-          if (e) out[k] = { value: e.value, version: e.version };
+          out[k] = { value: e.value, version: e.version };
         }
         return out;
       },
@@ -407,7 +405,7 @@ export class Agent {
       },
       delete: (key) => {
         if (key.startsWith(RESERVED_PREFIX)) throw new Error(`key: "${RESERVED_PREFIX}" keys belong to murmur itself`);
-        if (!node.kv.get(node.self.id, key, now())) return false;
+        if (!node.liveValue(node.self.id, key, now())) return false;
         this.host.delete(key);
         if (this.#own.delete(key)) this.#schedulePersist();
         return true;

@@ -209,7 +209,7 @@ export class DeviceHal {
     const mismatch = this.#mismatch.update(now, host.refusals()['unknown-key'] ?? 0, alive);
     if (mismatch) problems.push(mismatch);
     const owners = [node.self.id, ...peers.filter((p) => p.status === 'alive' || p.status === 'suspect').map((p) => p.id)];
-    const identify = identifyRequesters(node.self.id, owners, (o, k) => isIdentifyRequest(node.kv.get(o, k, now)));
+    const identify = identifyRequesters(node.self.id, owners, (o, k) => isIdentifyRequest(node.liveValue(o, k, now)));
     const d = this.#machine.update({ now, peers, health: node.health, loss: node.measuredLoss, problems, identify: identify.length > 0 });
     if (d.status !== this.#decision.status) {
       const p = PATTERNS[d.status];
@@ -278,12 +278,9 @@ export class DeviceHal {
     const members = [{ id: node.self.id, status: 'alive' as const }, ...[...node.members()].map((m) => ({ id: m.id, status: m.status }))];
     const entries: Array<{ owner: string; key: string; value: unknown; at: number }> = [];
     for (const m of members) {
-      const o = node.kv.owner(m.id);
-      if (!o) continue;
-      for (const k of o.entries.keys()) {
-        // The store's own lookup: tombstones and expired TTLs are not live values.
-        const e = want(k) ? node.kv.get(m.id, k, now) : undefined;
-        if (e) entries.push({ owner: m.id, key: k, value: e.value, at: e.at });
+      // Live values only: tombstones and expired TTLs are left out by the core.
+      for (const [k, e] of node.liveValues(m.id, now)) {
+        if (want(k)) entries.push({ owner: m.id, key: k, value: e.value, at: e.at });
       }
     }
     return { members, entries };
@@ -311,7 +308,7 @@ export class DeviceHal {
     if (target !== node.self.id && !node.member(target)) throw new Error(`target: no device "${target}" is known here (GET /v1/members lists them)`);
     const key = identifyKey(target);
     if (off) {
-      if (node.kv.get(node.self.id, key, monotonicClock())) host.delete(key);
+      if (node.liveValue(node.self.id, key, monotonicClock())) host.delete(key);
       return { target, off: true };
     }
     const s = seconds ?? DEFAULT_IDENTIFY_S;

@@ -31,10 +31,10 @@ const REVOCATIONS_FILE = 'revocations.json';
 export function coreView(node: () => Node | undefined): Pick<GateOptions, 'held' | 'isMember' | 'accusationIsNews' | 'clock'> {
   return {
     held: {
-      version: (owner, key) => node()?.kv.heldVersion(owner, key),
-      max: (owner) => node()?.kv.highestHeld(owner) ?? 0,
+      version: (owner, key) => node()?.heldVersion(owner, key),
+      max: (owner) => node()?.highestHeld(owner) ?? 0,
     },
-    isMember: (id) => node()?.member(id) !== undefined,
+    isMember: (id) => node()?.isKnown(id) ?? false,
     accusationIsNews: (a) => node()?.accusationIsNews(a) ?? true,
     clock: monotonicClock,
   };

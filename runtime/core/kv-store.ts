@@ -24,6 +24,16 @@ export interface OwnerState {
   readonly entries: Map<string, StoredEntry>;
 }
 
+/** A live value as the world outside the core sees it. */
+export interface LiveValue {
+  readonly value: Value;
+  readonly version: number;
+  /** 0 for no expiry. */
+  readonly ttlMs: number;
+  /** Local time this node learned it (or wrote it, for its own keys); the TTL counts from here. */
+  readonly at: number;
+}
+
 export interface Applied {
   readonly key: string;
   readonly value: Value | null;

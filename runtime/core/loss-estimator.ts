@@ -2,19 +2,26 @@
 // heartbeat sequence numbers. On Wi-Fi, loss is mostly a property of the receiver's own link,
 // so one estimate over all peers is steadier than one per peer and reacts when we degrade.
 
-/** Until enough heartbeats have been seen, assume a lossy link rather than a perfect one. */
-const PRIOR_LOSS = 0.2;
-const MIN_SAMPLES = 20;
+import type { Profile } from './profiles.js';
 
 export class LossEstimator {
   #expected = 0;
   #received = 0;
+  readonly #prior: number;
+  readonly #minSamples: number;
+  readonly #maxGap: number;
+
+  constructor(profile: Pick<Profile, 'lossPrior' | 'lossMinSamples' | 'lossMaxGap'>) {
+    this.#prior = profile.lossPrior;
+    this.#minSamples = profile.lossMinSamples;
+    this.#maxGap = profile.lossMaxGap;
+  }
 
   /** A heartbeat arrived `gap` sequence numbers after the last one seen from that peer (gap 1 = none lost). */
   record(gap: number): void {
     if (gap < 1) return;
-    // A huge gap is a peer that paused (or our own long outage), not loss to extrapolate from.
-    this.#expected += Math.min(gap, 32);
+    // Past lossMaxGap it is a pause, not loss (see the profile).
+    this.#expected += Math.min(gap, this.#maxGap);
     this.#received += 1;
   }
 
@@ -25,7 +32,7 @@ export class LossEstimator {
   }
 
   get loss(): number {
-    if (this.#expected < MIN_SAMPLES) return PRIOR_LOSS;
+    if (this.#expected < this.#minSamples) return this.#prior;
     return Math.max(0, 1 - this.#received / this.#expected);
   }
 }

@@ -64,6 +64,7 @@ export function newMember(
   addr: Address,
   now: number,
   hbIntervalMs: number,
+  progressGapMs: number,
   kv: OwnerState,
 ): Member {
   return {
@@ -78,7 +79,7 @@ export function newMember(
     lastProgress: now,
     hbSeq: 0,
     directSeq: 0,
-    progressGapMs: hbIntervalMs * 4,
+    progressGapMs,
     hbIntervalMs,
     advertisedKvMax: 0,
     view: 0,
@@ -92,6 +93,26 @@ export function newMember(
     lastMulticast: now,
     unicastUntil: -Infinity,
   };
+}
+
+/**
+ * What the world outside the core may know of a member: a frozen copy, so nobody can change
+ * the core's table or read fields that only its own logic keeps consistent.
+ */
+export interface MemberView {
+  readonly id: NodeId;
+  readonly gen: number;
+  readonly inc: number;
+  readonly status: MemberStatus;
+  /** Local time of the last status change. */
+  readonly statusSince: number;
+  readonly addr: Address;
+  /** Local time of the last message from the member itself; -Infinity until there is one. */
+  readonly lastHeardAt: number;
+}
+
+export function viewOf(m: Member): MemberView {
+  return Object.freeze({ id: m.id, gen: m.gen, inc: m.inc, status: m.status, statusSince: m.statusSince, addr: m.addr, lastHeardAt: m.lastDirect });
 }
 
 export function isPresent(m: Member): boolean {

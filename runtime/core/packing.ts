@@ -29,6 +29,12 @@ export function packDatagrams(msgs: readonly Message[], budget: number, size: (m
   return out;
 }
 
+/**
+ * Bytes of a Delta besides its entries (type, refs, versions, array headers), rounded up. A
+ * property of the wire encoding, not a tuning choice, so it sits beside the entry sizes.
+ */
+export const DELTA_OVERHEAD = 96;
+
 /** UTF-8 byte length without allocating (CBOR text strings are UTF-8). */
 export function utf8Length(s: string): number {
   let n = 0;

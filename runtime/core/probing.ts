@@ -9,7 +9,7 @@ import { isPresent, type Member } from './member.js';
 import { MsgType, type Ack, type Address, type NodeId, type NodeRef, type PingReq } from './messages.js';
 import type { Profile } from './profiles.js';
 import type { NodeStats } from './stats.js';
-import { jittered, scaleByHealth } from './timing.js';
+import { probeRoundDelayMs, probeTimeoutMs } from './timing.js';
 
 export interface ProbeHost {
   readonly self: NodeRef;
@@ -54,7 +54,7 @@ export class Prober {
     m.probe = probe;
     m.lastProbeAt = now;
     fx.send(m.addr, [{ type: MsgType.Ping, from: h.self, target: { id: m.id, gen: m.gen }, probe }]);
-    const wait = scaleByHealth(h.profile.probeTimeoutMs / 2, h.awareness.score);
+    const wait = probeTimeoutMs(h.profile, 1, h.awareness.score);
     fx.setTimer(now + wait, { kind: 'probe-timeout', probe });
     h.stats.count('probes-started');
   }
@@ -105,7 +105,7 @@ export class Prober {
       for (const helper of h.randomPresent(h.profile.indirectProbes, m.id)) {
         fx.send(helper.addr, [{ type: MsgType.PingReq, from: h.self, target, targetAddr: m.addr, probe }]);
       }
-      const wait = scaleByHealth(h.profile.probeTimeoutMs, h.awareness.score);
+      const wait = probeTimeoutMs(h.profile, 2, h.awareness.score);
       fx.setTimer(now + wait, { kind: 'probe-timeout', probe });
       return;
     }
@@ -122,7 +122,7 @@ export class Prober {
    */
   round(now: number, fx: Effects): void {
     const h = this.host;
-    this.#nextRound = now + jittered(h.profile.probeIntervalMs, 0.1, h.rng.next());
+    this.#nextRound = now + probeRoundDelayMs(h.profile, h.rng.next());
     for (let tries = 0; tries < 2; tries++) {
       while (this.#order.length > 0) {
         const m = h.member(this.#order.pop()!);

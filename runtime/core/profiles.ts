@@ -46,13 +46,169 @@ export interface Profile {
   readonly fullSyncEvery: number;
   /** When a fresh change is repeated, relative to the first send. Repeats cover loss before anti-entropy must. */
   readonly repeatOffsetsMs: readonly number[];
+  /** A fresh change is sent often enough that a receiver misses every copy with at most this probability. */
+  readonly repeatMissProbability: number;
   /** How long dead and left members are remembered before garbage collection. */
   readonly deadRetentionMs: number;
   /** How long a deletion is remembered so that lagging peers learn of it. */
   readonly tombstoneRetentionMs: number;
   /** Byte budget per datagram: 1200 keeps IPv6 (min MTU 1280) from ever fragmenting. */
   readonly datagramBudget: number;
+
+  // Tuning shared by every profile (see `common` below for the values and their reasons).
+  /** The first heartbeat after start comes at a random time within this many ms. */
+  readonly startStaggerMs: number;
+  /** Heartbeats after start that come at a random fraction of the interval (the join burst). */
+  readonly joinBurstHeartbeats: number;
+  /** A join-burst heartbeat comes after interval x (minFraction + spreadFraction x u), u uniform in [0, 1). */
+  readonly joinBurstMinFraction: number;
+  readonly joinBurstSpreadFraction: number;
+  /** Never closer together than this, however short the interval. */
+  readonly joinBurstMinMs: number;
+  /** Jitter (±fraction) of the heartbeat interval after the join burst. */
+  readonly heartbeatJitter: number;
+  /** Jitter (±fraction) of the first anti-entropy round after start, and of the later ones. */
+  readonly antiEntropyStartJitter: number;
+  readonly antiEntropyJitter: number;
+  /** Jitter (±fraction) of the probe round interval without multicast. */
+  readonly probeRoundJitter: number;
+  /** The silence sweep runs this many times per heartbeat interval, within [sweepMinMs, sweepMaxMs]. */
+  readonly sweepsPerHeartbeat: number;
+  readonly sweepMinMs: number;
+  readonly sweepMaxMs: number;
+  /** A periodic timer that fires within this much of its due time counts as on time. */
+  readonly timerSlackMs: number;
+  /** A periodic timer this late (ms) means the node itself was stalled. */
+  readonly stallMs: number;
+  /** Interval of the housekeeping tick (loss decay, own TTL expiry, retention). */
+  readonly gcIntervalMs: number;
+  /** Dead and left members are collected every this many housekeeping ticks. */
+  readonly memberGcEvery: number;
+  /** Replica tombstones are purged every this many housekeeping ticks. */
+  readonly replicaGcEvery: number;
+  /** The loss estimate keeps this fraction of its samples at each housekeeping tick. */
+  readonly lossDecay: number;
+  /** Loss assumed until the estimate holds this many expected heartbeats' worth of samples. */
+  readonly lossPrior: number;
+  readonly lossMinSamples: number;
+  /** A sequence gap counts as at most this many lost heartbeats. */
+  readonly lossMaxGap: number;
+  /** Deltas sent per anti-entropy exchange at most; the rest waits for the next round. */
+  readonly maxDeltaChunks: number;
+  /** Deltas of our own fresh changes queued at most; the rest is left to anti-entropy. */
+  readonly ownDeltaChunks: number;
+  /** Datagrams of our view handed to a node that joins through us. */
+  readonly joinViewDatagrams: number;
+  /** Members looked at per anti-entropy round when choosing a peer whose view differs. */
+  readonly antiEntropySample: number;
+  /**
+   * A member whose heartbeats have not come through the group for this many more intervals than
+   * the silence threshold is taken to be unreachable by multicast, and we heartbeat to it directly.
+   */
+  readonly deafExtraIntervals: number;
+  /** A direct heartbeat asks for direct heartbeats back for this many of our intervals (renewed by each one). */
+  readonly unicastLeaseIntervals: number;
+  /** A member we hold suspect or dead is told so at most once per this many probe timeouts. */
+  readonly notifyEveryProbeTimeouts: number;
+  /** First-hand contact within this fraction of the silence threshold outweighs another node's accusation. */
+  readonly freshEvidenceFraction: number;
+  /** Weight of the newest gap in the smoothed time between a member's heartbeat advances. */
+  readonly progressGapWeight: number;
+  /** Before any advance is seen, a member's heartbeats are expected this many intervals apart. */
+  readonly initialProgressGapIntervals: number;
+  /** A heartbeat carries news due within this many ms, saving it a datagram of its own. */
+  readonly heartbeatNewsSlackMs: number;
+  /** A flush sends news due within this many ms along with what is due now. */
+  readonly flushSlackMs: number;
+  /** Transmissions of news relayed without multicast (each relayer adds its own). */
+  readonly relayRepeats: number;
 }
+
+/** Tuning that does not depend on the medium; every profile takes these values. */
+const common = {
+  // Heartbeats of a fleet powered on by one switch would otherwise go out in lock-step
+  // forever; 20 ms spreads them over many send slots without delaying the join.
+  startStaggerMs: 20,
+  // Six fast heartbeats: all six are lost at 30% loss with probability 0.3^6 < 0.1%, so a
+  // fresh fleet meets within a few intervals instead of waiting for anti-entropy.
+  joinBurstHeartbeats: 6,
+  // Burst heartbeats land between 15% and 45% of an interval: about three times the normal
+  // rate, and random enough that nodes started together drift out of phase.
+  joinBurstMinFraction: 0.15,
+  joinBurstSpreadFraction: 0.3,
+  // A floor so a burst never becomes a tight loop when the interval is short.
+  joinBurstMinMs: 20,
+  // ±10% keeps heartbeats out of phase without making silence thresholds imprecise.
+  heartbeatJitter: 0.1,
+  // The first round is spread over ±50% of an interval so a fleet started together does not
+  // exchange all its digests at once; later rounds need only ±20% to stay apart.
+  antiEntropyStartJitter: 0.5,
+  antiEntropyJitter: 0.2,
+  // Same reason as heartbeatJitter: probe rounds of nodes started together stay apart.
+  probeRoundJitter: 0.1,
+  // Four sweeps per interval notice silence within a quarter interval of the threshold; 50 ms
+  // keeps a small fleet's sweep cheap, 500 ms keeps a large fleet's detection prompt.
+  sweepsPerHeartbeat: 4,
+  sweepMinMs: 50,
+  sweepMaxMs: 500,
+  // Hosts may fire a timer a millisecond early (rounding of real timers).
+  timerSlackMs: 1,
+  // A quarter second late is far beyond scheduling noise: the process itself was stalled
+  // (GC pause, swapping, an overloaded device), so silence seen now is our own.
+  stallMs: 250,
+  // Once a second: TTL expiry and the loss estimate need no finer resolution.
+  gcIntervalMs: 1_000,
+  // Dead-member retention is an hour: every five seconds is plenty.
+  memberGcEvery: 5,
+  // Tombstone retention is ten minutes: once a minute is plenty.
+  replicaGcEvery: 60,
+  // Loses about 10% of its weight a second: the estimate follows a link that changes within
+  // tens of seconds but does not swing on one bad second.
+  lossDecay: 0.9,
+  // Until twenty heartbeats have been seen, assume a lossy link rather than a perfect one:
+  // a node that just booted waits a little longer before suspecting anyone, never shorter.
+  lossPrior: 0.2,
+  lossMinSamples: 20,
+  // A bigger gap is a peer that paused (or our own long outage), not loss to extrapolate from.
+  lossMaxGap: 32,
+  // Four datagrams per exchange repair a large gap within a few rounds while one exchange
+  // stays a small burst for a slow receiver.
+  maxDeltaChunks: 4,
+  // Eight datagrams of fresh changes per repeat; a bigger burst of writes is left to anti-entropy.
+  ownDeltaChunks: 8,
+  // A digest datagram lists about 18 members, so eight hand a joiner about 140: a typical
+  // fleet at once, and a bounded burst for the seed.
+  joinViewDatagrams: 8,
+  // Eight samples keep a round O(1) in fleet size; a persistent difference is found within a few rounds.
+  antiEntropySample: 8,
+  // Two intervals beyond the silence threshold: long enough that loss alone rarely looks
+  // like a deaf group, short enough that the fallback starts before probing costs much.
+  deafExtraIntervals: 2,
+  // Eight intervals outlast a few lost direct heartbeats, so a lease is renewed before it
+  // lapses while the peer still cannot hear the group.
+  unicastLeaseIntervals: 8,
+  // Five probe timeouts: a refutation has time to arrive before we repeat ourselves.
+  notifyEveryProbeTimeouts: 5,
+  // Contact within half the silence threshold is recent enough that the accuser, not the
+  // member, is the one with the bad link.
+  freshEvidenceFraction: 0.5,
+  // An exponential average over about five gaps: steady, yet follows a changing fleet.
+  progressGapWeight: 0.2,
+  // Until measured, expect news of a member's heartbeats slowly (it comes second-hand without
+  // multicast), so a new member is not suspected before the average settles.
+  initialProgressGapIntervals: 4,
+  // News due within 20 ms rides on the heartbeat instead of costing a datagram of its own.
+  heartbeatNewsSlackMs: 20,
+  // A flush also takes news due within 5 ms, so repeats close together share a datagram.
+  flushSlackMs: 5,
+  // One receiver in a thousand misses every copy of a fresh change and waits for the repair
+  // (a pull on the owner's next heartbeat, or anti-entropy): rare enough that updates arrive
+  // in milliseconds, and only two sends while the measured loss is low.
+  repeatMissProbability: 1e-3,
+  // Without multicast each relayer sends news twice: every relayer is one more source of
+  // it, so a second repeat covers a loss, and more would multiply traffic by the fleet size.
+  relayRepeats: 2,
+} as const satisfies Partial<Profile>;
 
 /**
  * Wired LAN: sub-millisecond RTT, loss mostly from congestion. Aims at detection within ~2 s
@@ -80,6 +236,7 @@ const lan: Profile = {
   deadRetentionMs: 60 * 60_000,
   tombstoneRetentionMs: 10 * 60_000,
   datagramBudget: 1200,
+  ...common,
 };
 
 /**
@@ -108,6 +265,7 @@ const wifi: Profile = {
   deadRetentionMs: 60 * 60_000,
   tombstoneRetentionMs: 10 * 60_000,
   datagramBudget: 1200,
+  ...common,
 };
 
 export const profiles: Readonly<Record<'lan' | 'wifi', Profile>> = { lan, wifi };

@@ -47,10 +47,109 @@ export function jittered(ms: number, fraction: number, u: number): number {
 
 /**
  * Transmissions of a fresh change: enough that a receiver losing `loss` of datagrams misses
- * them all with probability under 1e-3, within the schedule's length. Measured loss at this
- * node stands in for its receivers' (on one segment they share the medium).
+ * them all with probability under the profile's bound, within the repeat schedule's length,
+ * and never fewer than two. Measured loss at this node stands in for its receivers' (on one
+ * segment they share the medium). The clamps keep the logarithm finite.
  */
-export function repeatsFor(loss: number, max: number): number {
+export function repeatsFor(profile: Profile, loss: number): number {
   const p = Math.min(Math.max(loss, 0.01), 0.9);
-  return Math.min(max, Math.max(2, Math.ceil(Math.log(1e-3) / Math.log(p))));
+  const max = profile.repeatOffsetsMs.length;
+  return Math.min(max, Math.max(2, Math.ceil(Math.log(profile.repeatMissProbability) / Math.log(p))));
+}
+
+/** Delay of the first heartbeat after start, for `u` uniform in [0, 1). */
+export function firstHeartbeatDelayMs(profile: Profile, u: number): number {
+  return Math.floor(u * profile.startStaggerMs);
+}
+
+/**
+ * Delay until the next heartbeat. During the join burst heartbeats come at a random fraction
+ * of the interval: faster convergence, and a fleet powered on by one switch does not stay
+ * phase-locked in synchronized waves. After it, the interval with a little jitter.
+ */
+export function heartbeatDelayMs(profile: Profile, intervalMs: number, inJoinBurst: boolean, u: number): number {
+  if (!inJoinBurst) return jittered(intervalMs, profile.heartbeatJitter, u);
+  const fraction = profile.joinBurstMinFraction + profile.joinBurstSpreadFraction * u;
+  return Math.max(profile.joinBurstMinMs, Math.floor(intervalMs * fraction));
+}
+
+/** Interval of the silence sweep: a few times per heartbeat interval, within fixed bounds. */
+export function sweepIntervalMs(profile: Profile, heartbeatMs: number): number {
+  return Math.min(profile.sweepMaxMs, Math.max(profile.sweepMinMs, Math.floor(heartbeatMs / profile.sweepsPerHeartbeat)));
+}
+
+/** Delay of the first anti-entropy round after start (widely spread), and of each later one. */
+export function antiEntropyDelayMs(profile: Profile, first: boolean, u: number): number {
+  return jittered(profile.antiEntropyMs, first ? profile.antiEntropyStartJitter : profile.antiEntropyJitter, u);
+}
+
+/** Delay until the next round of SWIM probing without multicast. */
+export function probeRoundDelayMs(profile: Profile, u: number): number {
+  return jittered(profile.probeIntervalMs, profile.probeRoundJitter, u);
+}
+
+/** How long a direct ping waits for its Ack; the indirect stage waits twice as long. Both grow with poor local health. */
+export function probeTimeoutMs(profile: Profile, stage: 1 | 2, healthScore: number): number {
+  return scaleByHealth(stage === 1 ? profile.probeTimeoutMs / 2 : profile.probeTimeoutMs, healthScore);
+}
+
+/** Whether a periodic timer fired before its due time, so its token is stale. */
+export function isEarly(profile: Profile, now: number, dueAt: number): boolean {
+  return now + profile.timerSlackMs < dueAt;
+}
+
+/** Whether a periodic timer fired so late that the node itself must have been stalled. */
+export function isStalled(profile: Profile, now: number, dueAt: number): boolean {
+  return now - dueAt > profile.stallMs;
+}
+
+/**
+ * Silence (ms) after which a member is probed: `k` intervals (from silenceIntervals) of the gap
+ * expected between news of its heartbeats.
+ */
+export function silenceThresholdMs(k: number, expectedGapMs: number): number {
+  return k * expectedGapMs;
+}
+
+/** First-hand contact more recent than this outweighs another node's accusation. */
+export function freshEvidenceMs(profile: Profile, silenceMs: number): number {
+  return silenceMs * profile.freshEvidenceFraction;
+}
+
+/**
+ * Silence of a member's multicast (ms) after which the group is taken not to reach us from it:
+ * a few intervals past the silence threshold, at the slower of our interval and its own.
+ */
+export function deafThresholdMs(profile: Profile, k: number, ownIntervalMs: number, memberIntervalMs: number): number {
+  return (k + profile.deafExtraIntervals) * Math.max(ownIntervalMs, memberIntervalMs);
+}
+
+/** How long a direct heartbeat that asks for one back keeps us sending them. */
+export function unicastLeaseMs(profile: Profile, heartbeatMs: number): number {
+  return profile.unicastLeaseIntervals * heartbeatMs;
+}
+
+/** Least time between two notices to one member that we hold it suspect or dead. */
+export function notifyIntervalMs(profile: Profile): number {
+  return profile.probeTimeoutMs * profile.notifyEveryProbeTimeouts;
+}
+
+/** Least time between two pulls of one owner's key/values: one probe timeout, a round trip with room. */
+export function pullIntervalMs(profile: Profile): number {
+  return profile.probeTimeoutMs;
+}
+
+/** An accusation held back this long ago still counts toward a suspicion that starts now. */
+export function heldAccusationMaxAgeMs(profile: Profile): number {
+  return profile.suspicionMaxMs;
+}
+
+/** The smoothed gap between advances of a member's heartbeat counter, after one more gap. */
+export function smoothedGapMs(profile: Profile, previousMs: number, gapMs: number): number {
+  return previousMs * (1 - profile.progressGapWeight) + gapMs * profile.progressGapWeight;
+}
+
+/** The gap expected between advances of a new member's heartbeat counter, before any is seen. */
+export function initialProgressGapMs(profile: Profile, heartbeatMs: number): number {
+  return heartbeatMs * profile.initialProgressGapIntervals;
 }

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { watchCommand } from '../../runtime/cli/watch-command.js';
+import { recordingIo } from './recording-io.js';
 
 let dir: string;
 let server: Server | undefined;
@@ -28,17 +29,13 @@ describe('murmur watch --json', () => {
       res.write(JSON.stringify({ type: 'kv', owner: 'pi\u009b2J\u2028', key: 'k\u007f', value: 1, version: 1 }) + '\n');
     });
     await new Promise<void>((r) => server!.listen(socket, r));
-    const out: string[] = [];
-    const stop = new AbortController();
-    const io = {
-      out: (l: string) => {
-        out.push(l);
-        if (out.length === 2) stop.abort();
-      },
-      err: () => {},
-      env: {},
-    };
-    expect(await watchCommand(['--json', '--socket', socket], io, { signal: stop.signal })).toBe(0);
+    const io = recordingIo();
+    const out = io.outLines;
+    const exited = watchCommand(['--json', '--socket', socket], io);
+    // Stop as Ctrl-C would, once the event after the greeting has been written.
+    await vi.waitFor(() => expect(out.length).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+    io.signal('SIGINT');
+    expect(await exited).toBe(0);
     expect(out[1]).toBe('{"type":"kv","owner":"pi\\u009b2J\\u2028","key":"k\\u007f","value":1,"version":1}');
     expect(out.join('\n')).not.toMatch(/[\u007f-\u009f\u2028\u2029]/);
     expect(JSON.parse(out[1]!)).toMatchObject({ owner: 'pi\u009b2J\u2028' });

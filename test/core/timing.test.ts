@@ -1,8 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { profiles, withOverrides } from '../../runtime/core/profiles.js';
-import { heartbeatIntervalMs, jittered, scaleByHealth, silenceIntervals, suspicionTimeoutMs } from '../../runtime/core/timing.js';
+import {
+  antiEntropyDelayMs,
+  deafThresholdMs,
+  firstHeartbeatDelayMs,
+  freshEvidenceMs,
+  heartbeatDelayMs,
+  heartbeatIntervalMs,
+  heldAccusationMaxAgeMs,
+  initialProgressGapMs,
+  isEarly,
+  isStalled,
+  jittered,
+  notifyIntervalMs,
+  probeRoundDelayMs,
+  probeTimeoutMs,
+  pullIntervalMs,
+  repeatsFor,
+  scaleByHealth,
+  silenceIntervals,
+  silenceThresholdMs,
+  smoothedGapMs,
+  suspicionTimeoutMs,
+  sweepIntervalMs,
+  unicastLeaseMs,
+} from '../../runtime/core/timing.js';
 
 const lan = profiles.lan;
+const wifi = profiles.wifi;
 
 describe('heartbeatIntervalMs', () => {
   it.each([
@@ -69,5 +94,169 @@ describe('scaleByHealth and jittered', () => {
     const p = withOverrides(lan, { heartbeatMinMs: 100 });
     expect(p.heartbeatMinMs).toBe(100);
     expect(lan.heartbeatMinMs).toBe(250);
+  });
+});
+
+describe('firstHeartbeatDelayMs', () => {
+  it.each([
+    [0, 0],
+    [0.5, 10],
+    [0.999999, 19],
+  ])('lan, u %f -> %i ms', (u, ms) => {
+    expect(firstHeartbeatDelayMs(lan, u)).toBe(ms);
+  });
+});
+
+describe('heartbeatDelayMs', () => {
+  it.each([
+    // Join burst: 15% to 45% of the interval, never under 20 ms.
+    [250, true, 0, 37],
+    [250, true, 0.5, 75],
+    [250, true, 0.999999, 112],
+    [100, true, 0, 20],
+    [2000, true, 0.5, 600],
+    // After the burst: the interval ±10%.
+    [250, false, 0, 225],
+    [250, false, 0.5, 250],
+    [250, false, 0.999999, 275],
+    [2000, false, 0.75, 2100],
+  ])('lan, interval %i ms, burst %s, u %f -> %i ms', (interval, burst, u, ms) => {
+    expect(heartbeatDelayMs(lan, interval, burst, u)).toBe(ms);
+  });
+});
+
+describe('sweepIntervalMs', () => {
+  it.each([
+    [100, 50],
+    [250, 62],
+    [500, 125],
+    [1954, 488],
+    [4000, 500],
+    [19532, 500],
+  ])('lan, heartbeat %i ms -> sweep every %i ms', (hb, ms) => {
+    expect(sweepIntervalMs(lan, hb)).toBe(ms);
+  });
+});
+
+describe('antiEntropyDelayMs and probeRoundDelayMs', () => {
+  it.each([
+    [lan, true, 0, 500],
+    [lan, true, 0.999999, 1500],
+    [lan, false, 0, 800],
+    [lan, false, 0.5, 1000],
+    [lan, false, 0.999999, 1200],
+    [wifi, true, 0, 1000],
+    [wifi, false, 0, 1600],
+  ])('%#: first %s, u %f -> %i ms', (p, first, u, ms) => {
+    expect(antiEntropyDelayMs(p, first, u)).toBe(ms);
+  });
+  it.each([
+    [lan, 0, 900],
+    [lan, 0.999999, 1100],
+    [wifi, 0.5, 2000],
+  ])('%#: probe round, u %f -> %i ms', (p, u, ms) => {
+    expect(probeRoundDelayMs(p, u)).toBe(ms);
+  });
+});
+
+describe('probeTimeoutMs', () => {
+  it.each([
+    [1, 0, 100],
+    [2, 0, 200],
+    [1, 2, 300],
+    [2, 8, 1800],
+  ] as const)('lan, stage %i, health %i -> %i ms', (stage, score, ms) => {
+    expect(probeTimeoutMs(lan, stage, score)).toBe(ms);
+  });
+});
+
+describe('isEarly and isStalled', () => {
+  it.each([
+    [998, 1000, true],
+    [999, 1000, false],
+    [1000, 1000, false],
+    [1300, 1000, false],
+  ])('lan, fired at %i, due %i -> early %s', (now, due, early) => {
+    expect(isEarly(lan, now, due)).toBe(early);
+  });
+  it.each([
+    [1000, 1000, false],
+    [1250, 1000, false],
+    [1251, 1000, true],
+  ])('lan, fired at %i, due %i -> stalled %s', (now, due, stalled) => {
+    expect(isStalled(lan, now, due)).toBe(stalled);
+  });
+});
+
+describe('silence, fresh evidence and deaf thresholds', () => {
+  it.each([
+    [3, 250, 750],
+    [8, 250, 2000],
+    [4, 1954, 7816],
+  ])('%i intervals of %i ms -> silent after %i ms', (k, gap, ms) => {
+    expect(silenceThresholdMs(k, gap)).toBe(ms);
+  });
+  it.each([
+    [750, 375],
+    [2000, 1000],
+  ])('lan, silence threshold %i ms -> first-hand evidence fresh for %i ms', (silence, ms) => {
+    expect(freshEvidenceMs(lan, silence)).toBe(ms);
+  });
+  it.each([
+    [3, 250, 250, 1250],
+    [4, 250, 1000, 6000],
+    [8, 500, 250, 5000],
+  ])('lan, k %i, own %i ms, member %i ms -> deaf after %i ms', (k, own, member, ms) => {
+    expect(deafThresholdMs(lan, k, own, member)).toBe(ms);
+  });
+});
+
+describe('rate limits and leases', () => {
+  it.each([
+    [lan, 250, 2000, 1000, 200, 6000],
+    [wifi, 500, 4000, 3000, 600, 15000],
+  ])('%#: heartbeat %i ms -> lease %i ms, notify every %i ms, pull every %i ms, held accusations count for %i ms', (p, hb, lease, notify, pull, held) => {
+    expect(unicastLeaseMs(p, hb)).toBe(lease);
+    expect(notifyIntervalMs(p)).toBe(notify);
+    expect(pullIntervalMs(p)).toBe(pull);
+    expect(heldAccusationMaxAgeMs(p)).toBe(held);
+  });
+});
+
+describe('progress gaps', () => {
+  it.each([
+    [1000, 1000, 1000],
+    [1000, 0, 800],
+    [1000, 2000, 1200],
+    [250, 1250, 450],
+  ])('lan, smoothed %i ms, next gap %i ms -> %f ms', (prev, gap, ms) => {
+    expect(smoothedGapMs(lan, prev, gap)).toBeCloseTo(ms, 9);
+  });
+  it.each([
+    [250, 1000],
+    [1954, 7816],
+  ])('lan, heartbeat %i ms -> a new member expected every %i ms', (hb, ms) => {
+    expect(initialProgressGapMs(lan, hb)).toBe(ms);
+  });
+});
+
+describe('repeatsFor', () => {
+  const fourRepeats = withOverrides(lan, { repeatOffsetsMs: [0, 30, 80, 150] });
+  it.each([
+    [lan, 0, 2],
+    [lan, 0.1, 3],
+    [lan, 0.2, 5],
+    [lan, 0.3, 5],
+    [fourRepeats, 0.3, 4],
+    [lan, 0.9, 5],
+  ])('%#: loss %f -> %i sends', (p, loss, n) => {
+    expect(repeatsFor(p, loss)).toBe(n);
+  });
+});
+
+describe('profiles', () => {
+  it('every profile carries the shared tuning with the same values', () => {
+    const shared = ['startStaggerMs', 'joinBurstHeartbeats', 'sweepMaxMs', 'timerSlackMs', 'stallMs', 'gcIntervalMs', 'maxDeltaChunks', 'unicastLeaseIntervals', 'relayRepeats'] as const;
+    for (const k of shared) expect(wifi[k]).toBe(lan[k]);
   });
 });

@@ -190,10 +190,10 @@ function meetFleet(): Target {
     self: SELF,
     key: deviceKey,
     held: {
-      version: (o, k) => (node?.kv.owner(o.id)?.gen === o.gen ? node.kv.owner(o.id)!.entries.get(k)?.version : undefined),
-      max: (o) => (node?.kv.owner(o.id)?.gen === o.gen ? node.kv.owner(o.id)!.max : 0),
+      version: (o, k) => node?.heldVersion(o, k),
+      max: (o) => node?.highestHeld(o) ?? 0,
     },
-    isMember: (id) => node?.member(id) !== undefined,
+    isMember: (id) => node?.isKnown(id) ?? false,
   });
   node = new Node({ ...SELF, addr: SELF_ADDR, profile: { ...WIRE, datagramBudget: PLAIN_BUDGET }, rng: new Prng(SEED), size: sizeOf, multicast: true, signer: gate.signer });
   const sent: Target['sent'][number][] = [];

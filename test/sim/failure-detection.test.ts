@@ -70,7 +70,7 @@ describe('graceful leave', () => {
     for (const o of s.fleet.ids.slice(0, 6)) {
       expect(s.fleet.node(o).member('n007')).toBeUndefined();
       expect(s.fleet.node(o).member('n006')).toBeUndefined();
-      expect(s.fleet.node(o).kv.owner('n007')).toBeUndefined();
+      expect(s.fleet.node(o).holdsStateOf('n007')).toBe(false);
     }
     s.assertInvariants();
   });

@@ -1,0 +1,146 @@
+// Accusations and suspicion. A failed probe is this node's accusation; others' accusations
+// arrive as Suspect/Dead messages that name their source. Nobody is declared dead on one
+// observer's word: the suspicion record collects independent sources and the Lifeguard
+// timeout shrinks as they accumulate (suspicion.ts). The accused refutes by bumping its
+// incarnation, and first-hand evidence of life outweighs hearsay.
+
+import type { Effects } from './effects.js';
+import { queue } from './dissemination.js';
+import { heartbeat, sendHeartbeat, silenceThreshold } from './liveness.js';
+import { isPresent, type Member } from './member.js';
+import { setStatus } from './membership.js';
+import { MsgType, type Address, type Dead, type NodeId, type Suspect } from './messages.js';
+import type { NodeState } from './node-state.js';
+import { nextDeadline, verdict } from './suspicion.js';
+import { freshEvidenceMs, heldAccusationMaxAgeMs, notifyIntervalMs } from './timing.js';
+
+/** An accusation by this node, signed when there is a signer. */
+export function accusation<T extends Suspect | Dead>(s: NodeState, a: T): T {
+  return s.signer ? { ...a, sig: s.signer.accusation(a) } : a;
+}
+
+/** Our own probe of `m` failed, direct and indirect. */
+export function probeFailed(s: NodeState, m: Member, now: number, fx: Effects): void {
+  accuse(s, m, s.self.id, now, fx);
+  const sus = m.suspicion;
+  // Speak up only while the accusation is still news: once enough others have said it, one
+  // more voice adds nothing but a multicast to every device (N accusers x N receivers).
+  if (sus?.sources.has(s.self.id) && sus.sources.size <= s.profile.suspicionConfirmations) {
+    const target = { id: m.id, gen: m.gen };
+    const msg = accusation<Suspect>(s, { type: MsgType.Suspect, from: s.self, target, inc: sus.inc });
+    queue(s, `accuse:${m.id}`, msg, now, fx);
+    fx.send(m.addr, [msg]);
+  }
+}
+
+/** Record `source`'s accusation of `m`; the first one turns the member suspect. */
+export function accuse(s: NodeState, m: Member, source: string, now: number, fx: Effects): void {
+  if (!isPresent(m)) return;
+  if (!m.suspicion) {
+    const sources = new Set([source]);
+    // Accusations we held back earlier join in, if recent enough to be about this silence.
+    for (const [id, at] of m.heldAccusations ?? []) if (now - at < heldAccusationMaxAgeMs(s.profile)) sources.add(id);
+    m.heldAccusations = undefined;
+    m.suspicion = { inc: m.inc, startedAt: now, sources };
+    setStatus(s, m, 'suspect', now, fx, [source]);
+    s.stats.count('suspicions');
+  } else {
+    m.suspicion.sources.add(source);
+  }
+  checkSuspicion(s, m, now, fx);
+}
+
+/** Declare `m` dead if its suspicion has run its course. */
+export function checkSuspicion(s: NodeState, m: Member, now: number, fx: Effects): void {
+  const sus = m.suspicion;
+  if (!sus || verdict(sus, now, s.bounds) !== 'dead') return;
+  const sources = [...sus.sources];
+  setStatus(s, m, 'dead', now, fx, sources);
+  s.stats.count('declared-dead');
+  if (sus.sources.has(s.self.id) && m.deadReports < s.profile.suspicionConfirmations) {
+    // Our declaration counts as one independent source for everyone else, never as proof.
+    const d = accusation<Dead>(s, { type: MsgType.Dead, from: s.self, target: { id: m.id, gen: m.gen }, inc: sus.inc });
+    queue(s, `accuse:${m.id}`, d, now, fx);
+  } else {
+    s.broadcasts.cancel(`accuse:${m.id}`);
+  }
+}
+
+export function onAccusation(s: NodeState, now: number, from: Address, a: Suspect | Dead, fx: Effects): void {
+  // Accusations are relayed without multicast, so the datagram's source need not be the
+  // accuser: it says nothing about the accuser's address or liveness.
+  if (a.target.id === s.self.id) {
+    if (a.target.gen !== s.self.gen || s.left) return;
+    if (a.inc >= s.inc) refute(s, now, a, from, fx);
+    // An accuser behind on our incarnation missed the refutation; show it our current one.
+    else fx.send(from, [heartbeat(s)]);
+    return;
+  }
+  const m = s.members.get(a.target.id);
+  if (!m || m.gen !== a.target.gen || a.inc < m.inc) return;
+  if (a.type === MsgType.Dead) m.deadReports++;
+  if (!isPresent(m)) return;
+  const isNewHeld = !m.heldAccusations?.has(a.from.id) && !m.suspicion?.sources.has(a.from.id);
+  // First-hand evidence beats hearsay: if we heard the member recently, the accuser is the one
+  // with the bad link, and we will not add to the pile.
+  const fresh = freshEvidenceMs(s.profile, silenceThreshold(s, m));
+  if (now - m.lastDirect < fresh) {
+    s.stats.count('accusations-held');
+    (m.heldAccusations ??= new Map()).set(a.from.id, now);
+    s.spreading.heldAccusation(s, m, now, fx);
+    if (isNewHeld) s.spreading.relay(s, `relay-accuse:${m.id}:${a.from.id}`, a, now, fx);
+    return;
+  }
+  const isNew = !m.suspicion?.sources.has(a.from.id);
+  accuse(s, m, a.from.id, now, fx);
+  // See for ourselves: our own failed probe is what makes us a second source.
+  if (m.status === 'suspect' && m.probe === undefined && !m.suspicion?.sources.has(s.self.id)) {
+    s.prober.start(m, now, fx);
+  }
+  if (isNew) s.spreading.relay(s, `relay-accuse:${m.id}:${a.from.id}`, a, now, fx);
+}
+
+/** Someone holds this life of ours suspect or dead at an incarnation we have not passed: outbid it. */
+export function refute(s: NodeState, now: number, a: Suspect | Dead, from: Address, fx: Effects): void {
+  s.inc = a.inc + 1;
+  s.awareness.apply(1);
+  s.stats.count('refutations');
+  fx.emit({ type: 'suspected-self', by: a.from, inc: a.inc });
+  const hb = heartbeat(s);
+  sendHeartbeat(s, hb, now, fx);
+  fx.send(from, [hb]);
+  s.spreading.refuted(s, hb, from, fx);
+}
+
+/** Tell a member (rate-limited) that we held it suspect or dead, so it refutes for everyone. */
+export function notify(s: NodeState, m: Member, type: typeof MsgType.Suspect | typeof MsgType.Dead, now: number, fx: Effects): void {
+  if (now - m.lastNotified < notifyIntervalMs(s.profile)) return;
+  m.lastNotified = now;
+  const target = { id: m.id, gen: m.gen };
+  fx.send(m.addr, [accusation(s, { type, from: s.self, target, inc: m.inc })]);
+}
+
+/**
+ * Would an accusation change anything here? False when the target is unknown, in another life,
+ * past that incarnation, no longer present, or already accused by this accuser.
+ */
+export function accusationIsNews(s: NodeState, a: Suspect | Dead): boolean {
+  if (a.target.id === s.self.id) return a.target.gen === s.self.gen && !s.left && a.inc >= s.inc;
+  const m = s.members.get(a.target.id);
+  if (!m || m.gen !== a.target.gen || a.inc < m.inc) return false;
+  if (a.type === MsgType.Dead) return true; // counted in deadReports
+  if (!isPresent(m)) return false;
+  return !m.suspicion?.sources.has(a.from.id) && !m.heldAccusations?.has(a.from.id);
+}
+
+/** Who accused `id`, how many confirmations that makes, and how long until the suspicion runs out. */
+export function suspicionOf(s: NodeState, id: NodeId, now: number): { accusers: string[]; confirmations: number; msLeft: number; sinceMs: number } | undefined {
+  const sus = s.members.get(id)?.suspicion;
+  if (!sus) return undefined;
+  return {
+    accusers: [...sus.sources].sort(),
+    confirmations: Math.max(0, sus.sources.size - 1),
+    msLeft: Math.max(0, nextDeadline(sus, s.bounds) - now),
+    sinceMs: now - sus.startedAt,
+  };
+}

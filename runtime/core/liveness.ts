@@ -1,0 +1,146 @@
+// Liveness: our own heartbeats, what a member's heartbeats and probe answers tell us, and the
+// sweep that turns silence into probes (failure detection proper, with multicast) or runs the
+// probe rounds (without). What a failed probe means is accusations.ts's business.
+
+import { checkSuspicion, notify } from './accusations.js';
+import { scheduleFlush } from './dissemination.js';
+import type { Effects } from './effects.js';
+import type { Member } from './member.js';
+import { direct, heartbeatMs, restarted, setStatus } from './membership.js';
+import { MsgType, type Ack, type Address, type Heartbeat, type Ping, type PingReq } from './messages.js';
+import type { NodeState } from './node-state.js';
+import { pull } from './state-gossip.js';
+import { silenceIntervals, silenceThresholdMs, smoothedGapMs } from './timing.js';
+
+/** Our next heartbeat (each call advances the sequence). */
+export function heartbeat(s: NodeState): Heartbeat {
+  return {
+    type: MsgType.Heartbeat,
+    from: s.self,
+    inc: s.inc,
+    seq: ++s.seq,
+    intervalMs: heartbeatMs(s),
+    kvMax: s.kv.maxVersion(s.self.id),
+    view: s.view,
+  };
+}
+
+/** Heartbeat to the group (or a few peers), carrying any news that is nearly due anyway. */
+export function sendHeartbeat(s: NodeState, hb: Heartbeat, now: number, fx: Effects): void {
+  // Sized with the unicast flag, which a copy of this heartbeat may carry; one byte of the
+  // datagram is the wire version.
+  const budget = s.profile.datagramBudget - 1 - s.size({ ...hb, unicastMe: true });
+  const news = s.broadcasts.take(now, s.profile.heartbeatNewsSlackMs, budget);
+  s.spreading.sendHeartbeat(s, news, hb, now, fx);
+  scheduleFlush(s, now, fx);
+}
+
+export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartbeat, fx: Effects): void {
+  const m = direct(s, now, hb.from, from, fx);
+  if (!m || m.status === 'left') return;
+  s.spreading.heardHeartbeat(s, m, hb, now);
+  if (hb.seq > m.directSeq) {
+    if (m.directSeq > 0 && s.spreading.gapsAreLoss) s.loss.record(hb.seq - m.directSeq);
+    m.directSeq = hb.seq;
+  }
+  if (hb.seq > m.hbSeq) {
+    m.hbSeq = hb.seq;
+    progress(s, m, now);
+  }
+  m.hbIntervalMs = hb.intervalMs;
+  m.advertisedKvMax = hb.kvMax;
+  m.view = hb.view;
+  heardFrom(s, m, hb.inc, now, fx);
+  if (hb.kvMax > m.kv.max) pull(s, m, now, fx);
+}
+
+/**
+ * First-hand sign of life at incarnation `inc`. Clears our own suspicion; a member we hold
+ * dead stays dead until it refutes with a higher incarnation, so we tell it.
+ */
+export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx: Effects): void {
+  if (m.status === 'dead') {
+    if (inc > m.inc) {
+      m.inc = inc;
+      m.lastProgress = now;
+      setStatus(s, m, 'alive', now, fx);
+    } else {
+      notify(s, m, MsgType.Dead, now, fx);
+    }
+    return;
+  }
+  if (inc > m.inc) {
+    m.inc = inc;
+    m.heldAccusations = undefined;
+  }
+  if (m.status === 'suspect') {
+    s.broadcasts.cancel(`accuse:${m.id}`);
+    m.lastProgress = now;
+    const stillAccused = m.suspicion !== undefined && inc <= m.suspicion.inc;
+    setStatus(s, m, 'alive', now, fx);
+    // Others may still hold the accusation; only the member itself can clear it everywhere.
+    if (stillAccused) notify(s, m, MsgType.Suspect, now, fx);
+  }
+}
+
+/** The member's heartbeat counter advanced: reset its silence, and learn how often that happens. */
+export function progress(s: NodeState, m: Member, now: number): void {
+  const gap = now - m.lastProgress;
+  if (gap > 0) m.progressGapMs = smoothedGapMs(s.profile, m.progressGapMs, gap);
+  m.lastProgress = now;
+}
+
+/** How long `m` may be silent before we probe it. */
+export function silenceThreshold(s: NodeState, m: Member): number {
+  const k = silenceIntervals(s.profile, s.loss.loss);
+  // The member's advertised interval can be stale while the fleet grows (intervals lengthen
+  // with fleet size), so never expect heartbeats faster than our own interval for this fleet.
+  const interval = Math.max(m.hbIntervalMs, heartbeatMs(s));
+  // Not scaled by local health: measured loss already lengthens k, and Lifeguard's health
+  // multiplier belongs on probe timeouts. Scaling both made a node that had been suspected
+  // itself take three times longer than its peers to notice a real death.
+  return silenceThresholdMs(k, s.spreading.expectedGapMs(m, interval));
+}
+
+/** Verdicts on suspicions that ran out, and probes of members that went silent. */
+export function sweep(s: NodeState, now: number, fx: Effects): void {
+  // Computed once per sweep: this loop visits every member several times a second.
+  const k = silenceIntervals(s.profile, s.loss.loss);
+  const ownInterval = heartbeatMs(s);
+  for (const m of s.members.values()) {
+    if (m.status !== 'alive' && m.status !== 'suspect') continue;
+    if (m.suspicion) {
+      checkSuspicion(s, m, now, fx);
+      if (m.status !== 'suspect') continue;
+    }
+    s.spreading.sweepMember(s, m, now, fx, k, ownInterval);
+  }
+  s.spreading.endSweep(s, now, fx);
+}
+
+export function onPing(s: NodeState, now: number, from: Address, p: Ping, fx: Effects): void {
+  const m = direct(s, now, p.from, from, fx);
+  if (m) heardFrom(s, m, m.inc, now, fx);
+  if (p.target.id !== s.self.id) return;
+  const ack: Ack = { type: MsgType.Ack, from: s.self, probe: p.probe, inc: s.inc };
+  fx.send(from, [ack]);
+}
+
+export function onPingReq(s: NodeState, now: number, from: Address, r: PingReq, fx: Effects): void {
+  direct(s, now, r.from, from, fx);
+  if (r.target.id === s.self.id) {
+    fx.send(from, [{ type: MsgType.Ack, from: s.self, probe: r.probe, inc: s.inc }]);
+    return;
+  }
+  s.prober.relay(r, from, now, fx);
+}
+
+/** Our own probe of `m` was answered. */
+export function probeAnswered(s: NodeState, m: Member, a: Ack, now: number, fx: Effects): void {
+  if (a.from.gen > m.gen) {
+    restarted(s, m, a.from.gen, a.inc, m.addr, now, fx);
+    return;
+  }
+  m.lastProgress = now;
+  heardFrom(s, m, a.inc, now, fx);
+}

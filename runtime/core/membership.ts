@@ -1,0 +1,150 @@
+// The member table: who this node knows, in which life (generation) and status, and the view
+// hash that summarises it for peers. Every status change goes through setStatus, so the count
+// of present members and the view hash never drift from the table.
+
+import type { Effects } from './effects.js';
+import { isPresent, newMember, type Member } from './member.js';
+import type { Address, Leave, MemberStatus, NodeId, NodeRef } from './messages.js';
+import type { NodeState } from './node-state.js';
+import { heartbeatIntervalMs, initialProgressGapMs } from './timing.js';
+import { memberHash } from './view-hash.js';
+
+/** Our heartbeat interval for the fleet as we see it now. */
+export function heartbeatMs(s: NodeState): number {
+  return heartbeatIntervalMs(s.profile, s.present + 1);
+}
+
+export function statusOf(s: NodeState, id: NodeId): MemberStatus | undefined {
+  if (id === s.self.id) return s.left ? 'left' : 'alive';
+  return s.members.get(id)?.status;
+}
+
+/** A member we have just heard of, alive at incarnation `inc`, not yet in the table. */
+export function createMember(s: NodeState, ref: NodeRef, inc: number, addr: Address, now: number): Member {
+  const hbMs = heartbeatMs(s);
+  return newMember(ref.id, ref.gen, inc, addr, now, hbMs, initialProgressGapMs(s.profile, hbMs), s.kv.ensure(ref));
+}
+
+/**
+ * First-hand contact with a member: learn it, notice a restart, refresh its address. Returns
+ * undefined when the message comes from an older life of the member, which must never win.
+ */
+export function direct(s: NodeState, now: number, ref: NodeRef, addr: Address, fx: Effects): Member | undefined {
+  let m = s.members.get(ref.id);
+  if (!m) {
+    m = createMember(s, ref, 0, addr, now);
+    add(s, m, now, fx);
+  } else if (ref.gen < m.gen) {
+    s.stats.count('stale-generation');
+    return undefined;
+  } else if (ref.gen > m.gen) {
+    restarted(s, m, ref.gen, 0, addr, now, fx);
+  }
+  m.addr = addr;
+  m.lastDirect = now;
+  return m;
+}
+
+export function add(s: NodeState, m: Member, now: number, fx: Effects): void {
+  s.members.set(m.id, m);
+  s.sortedIds = undefined;
+  s.present++;
+  s.view = (s.view ^ memberHash(m.id, m.gen)) >>> 0;
+  fx.emit({ type: 'member-joined', member: { id: m.id, gen: m.gen }, addr: m.addr });
+}
+
+/** The member came back in a new life: everything known of the old one is forgotten. */
+export function restarted(s: NodeState, m: Member, gen: number, inc: number, addr: Address, now: number, fx: Effects): void {
+  const previousGen = m.gen;
+  const previous = m.status;
+  if (isPresent(m)) s.view = (s.view ^ memberHash(m.id, m.gen)) >>> 0;
+  else s.present++;
+  m.gen = gen;
+  m.inc = inc;
+  m.addr = addr;
+  m.status = 'alive';
+  m.statusSince = now;
+  m.suspicion = undefined;
+  m.heldAccusations = undefined;
+  m.deadReports = 0;
+  m.probe = undefined;
+  m.hbSeq = 0;
+  m.directSeq = 0;
+  m.advertisedKvMax = 0;
+  m.lastProgress = now;
+  s.view = (s.view ^ memberHash(m.id, m.gen)) >>> 0;
+  s.broadcasts.cancel(`accuse:${m.id}`);
+  // Everything the fleet remembers of the old life loses to the new one, key/values included.
+  s.kv.drop(m.id);
+  m.kv = s.kv.ensure(m);
+  fx.emit({ type: 'member-restarted', member: { id: m.id, gen }, previousGen });
+  if (previous !== 'alive') {
+    fx.emit({ type: 'member-status', member: { id: m.id, gen }, status: 'alive', previous, sources: [] });
+  }
+}
+
+export function setStatus(s: NodeState, m: Member, status: MemberStatus, now: number, fx: Effects, sources: readonly string[] = []): void {
+  const previous = m.status;
+  if (previous === status) return;
+  const wasPresent = isPresent(m);
+  m.status = status;
+  m.statusSince = now;
+  const present = isPresent(m);
+  if (wasPresent && !present) {
+    s.present--;
+    s.view = (s.view ^ memberHash(m.id, m.gen)) >>> 0;
+  } else if (!wasPresent && present) {
+    s.present++;
+    s.view = (s.view ^ memberHash(m.id, m.gen)) >>> 0;
+  }
+  if (status !== 'suspect') m.suspicion = undefined;
+  if (status === 'alive') m.deadReports = 0;
+  fx.emit({ type: 'member-status', member: { id: m.id, gen: m.gen }, status, previous, sources });
+}
+
+/** A member says goodbye (first-hand or relayed). */
+export function onLeave(s: NodeState, now: number, l: Leave, fx: Effects): void {
+  const m = s.members.get(l.from.id);
+  if (!m || l.from.gen < m.gen) return;
+  // Relayed too: the datagram may come from a relayer's address, so keep the one we have.
+  if (l.from.gen > m.gen) restarted(s, m, l.from.gen, l.inc, m.addr, now, fx);
+  if (m.status === 'left') return;
+  m.inc = Math.max(m.inc, l.inc);
+  setStatus(s, m, 'left', now, fx, [m.id]);
+  s.spreading.relay(s, `relay-leave:${m.id}`, l, now, fx);
+}
+
+/** Forget members dead or gone long enough, with their key/values. */
+export function collectDeparted(s: NodeState, now: number, fx: Effects): void {
+  for (const m of [...s.members.values()]) {
+    if ((m.status === 'dead' || m.status === 'left') && now - m.statusSince >= s.profile.deadRetentionMs) {
+      s.members.delete(m.id);
+      s.sortedIds = undefined;
+      s.kv.drop(m.id);
+      fx.emit({ type: 'member-removed', member: { id: m.id, gen: m.gen } });
+    }
+  }
+}
+
+/** Our id and every member's, sorted: the order digests walk. */
+export function sortedIds(s: NodeState): NodeId[] {
+  if (!s.sortedIds) {
+    s.sortedIds = [s.self.id, ...s.members.keys()].sort();
+  }
+  return s.sortedIds;
+}
+
+/** Up to `count` members picked at random among the alive, leaving out `exclude`. */
+export function randomPresent(s: NodeState, count: number, exclude?: NodeId): Member[] {
+  const pool: Member[] = [];
+  for (const m of s.members.values()) if (isPresent(m) && m.id !== exclude && m.status === 'alive') pool.push(m);
+  // Partial Fisher-Yates: only the first `count` positions need shuffling.
+  const n = Math.min(count, pool.length);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(s.rng.next() * (pool.length - i));
+    const t = pool[i]!;
+    pool[i] = pool[j]!;
+    pool[j] = t;
+  }
+  return pool.slice(0, n);
+}

@@ -1,0 +1,75 @@
+// Everything one node knows and keeps, in one plain object. The protocol's concepts live in
+// their own files (membership, liveness, accusations, anti-entropy, state gossip,
+// dissemination, periodic timers) as functions that take this object first; Node builds it
+// once and hands it to them. Nothing here is visible outside the core.
+
+import type { Awareness } from './awareness.js';
+import type { Broadcasts } from './broadcasts.js';
+import type { MessageSize, Rng } from './effects.js';
+import type { KvStore } from './kv-store.js';
+import type { LossEstimator } from './loss-estimator.js';
+import type { Member } from './member.js';
+import type { Address, NodeId, NodeRef } from './messages.js';
+import type { Signer } from './node.js';
+import type { Prober } from './probing.js';
+import type { Profile } from './profiles.js';
+import type { Spreading } from './spreading.js';
+import type { NodeStats } from './stats.js';
+import type { SuspicionBounds } from './suspicion.js';
+
+export interface NodeState {
+  readonly self: NodeRef;
+  /** The unicast address this node advertises for itself. */
+  addr: Address;
+  readonly profile: Profile;
+  readonly stats: NodeStats;
+  readonly kv: KvStore;
+  readonly rng: Rng;
+  readonly size: MessageSize;
+  /** Unicast addresses to contact at start (and whenever the node knows nobody). */
+  readonly seeds: readonly Address[];
+  readonly signer: Signer | undefined;
+  /** How heartbeats and news reach the fleet: through the multicast group, or peer to peer. */
+  readonly spreading: Spreading;
+  readonly bounds: SuspicionBounds;
+  readonly broadcasts: Broadcasts;
+  readonly loss: LossEstimator;
+  readonly awareness: Awareness;
+  readonly prober: Prober;
+
+  /** Our incarnation: bumped to refute an accusation of this life. */
+  inc: number;
+  /** Our heartbeat counter. */
+  seq: number;
+  running: boolean;
+  left: boolean;
+
+  // Membership (membership.ts).
+  readonly members: Map<NodeId, Member>;
+  /** Our id and every member's, sorted; rebuilt on demand after a member comes or goes. */
+  sortedIds: NodeId[] | undefined;
+  /** Members alive or suspect, not counting this node. */
+  present: number;
+  /** XOR of the hashes of every present (member, generation), this node included. */
+  view: number;
+
+  // Periodic work (periodic.ts).
+  /** Join-burst heartbeats still to come. */
+  burst: number;
+  aeRound: number;
+  gcTicks: number;
+  /** Where the next anti-entropy slice of our view starts. */
+  aeCursor: number;
+  /** Version below our oldest change still being repeated. */
+  ownFreshBase: number;
+  /** Due times of the periodic timers; a token firing earlier is stale and ignored. */
+  hbDue: number;
+  sweepDue: number;
+  aeDue: number;
+  gcDue: number;
+  flushDue: number;
+  /** No new probes before this: the node just came out of a stall. */
+  stalledUntil: number;
+  /** Whether the datagram being handled came through the multicast group. */
+  rxMulticast: boolean;
+}

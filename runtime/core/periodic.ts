@@ -1,0 +1,94 @@
+// The node's periodic work: heartbeat, silence sweep, anti-entropy round, housekeeping, and
+// the flush of queued news. Each timer's due time is kept here; the host never cancels a
+// timer, so a token that fires before its kind's due time is stale and ignored. A sweep that
+// fires far too late means this node itself was stalled.
+
+import { antiEntropyRound, contactSeeds } from './anti-entropy.js';
+import { flush } from './dissemination.js';
+import type { Effects, TimerToken } from './effects.js';
+import { heartbeat, sendHeartbeat, sweep } from './liveness.js';
+import { collectDeparted, heartbeatMs } from './membership.js';
+import type { NodeState } from './node-state.js';
+import { expireOwn, purgeReplicas } from './state-gossip.js';
+import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, sweepIntervalMs } from './timing.js';
+
+export function startTimers(s: NodeState, now: number, fx: Effects): void {
+  // Stagger the first heartbeat a little: a whole fleet powered on by one switch would
+  // otherwise heartbeat in lock-step forever.
+  s.hbDue = now + firstHeartbeatDelayMs(s.profile, s.rng.next());
+  fx.setTimer(s.hbDue, { kind: 'heartbeat' });
+  s.sweepDue = now + sweepIntervalMs(s.profile, heartbeatMs(s));
+  fx.setTimer(s.sweepDue, { kind: 'sweep' });
+  s.aeDue = now + antiEntropyDelayMs(s.profile, true, s.rng.next());
+  fx.setTimer(s.aeDue, { kind: 'anti-entropy' });
+  s.gcDue = now + s.profile.gcIntervalMs;
+  fx.setTimer(s.gcDue, { kind: 'gc' });
+  contactSeeds(s, fx);
+}
+
+export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effects): void {
+  switch (token.kind) {
+    case 'heartbeat':
+      if (isEarly(s.profile, now, s.hbDue)) return;
+      heartbeatTick(s, now, fx);
+      return;
+    case 'sweep':
+      if (isEarly(s.profile, now, s.sweepDue)) return;
+      // A sweep this late means this node was stalled (an overloaded device): what looks like
+      // everyone's silence is our own. Count it against our health, as Lifeguard does for a
+      // node that finds itself suspected, and start no probe until the backlog is read.
+      if (isStalled(s.profile, now, s.sweepDue)) {
+        s.awareness.apply(1);
+        s.stats.count('stalls');
+        s.stalledUntil = now + sweepIntervalMs(s.profile, heartbeatMs(s));
+      }
+      sweep(s, now, fx);
+      s.sweepDue = now + sweepIntervalMs(s.profile, heartbeatMs(s));
+      fx.setTimer(s.sweepDue, { kind: 'sweep' });
+      return;
+    case 'anti-entropy':
+      if (isEarly(s.profile, now, s.aeDue)) return;
+      antiEntropyRound(s, fx);
+      s.aeDue = now + antiEntropyDelayMs(s.profile, false, s.rng.next());
+      fx.setTimer(s.aeDue, { kind: 'anti-entropy' });
+      return;
+    case 'gc':
+      if (isEarly(s.profile, now, s.gcDue)) return;
+      housekeeping(s, now, fx);
+      s.gcDue = now + s.profile.gcIntervalMs;
+      fx.setTimer(s.gcDue, { kind: 'gc' });
+      return;
+    case 'flush':
+      if (isEarly(s.profile, now, s.flushDue)) return;
+      s.flushDue = Infinity;
+      flush(s, now, fx);
+      return;
+    case 'probe-timeout':
+      s.prober.onTimeout(token.probe, now, fx);
+      return;
+  }
+}
+
+/** After a goodbye: no more heartbeats or anti-entropy; sweeps, housekeeping and flushes go on, so the goodbye's repeats go out. */
+export function stopOwnTimers(s: NodeState): void {
+  s.hbDue = Infinity;
+  s.aeDue = Infinity;
+}
+
+function heartbeatTick(s: NodeState, now: number, fx: Effects): void {
+  if (s.left) return;
+  sendHeartbeat(s, heartbeat(s), now, fx);
+  const next = heartbeatDelayMs(s.profile, heartbeatMs(s), s.burst-- > 0, s.rng.next());
+  s.hbDue = now + next;
+  fx.setTimer(s.hbDue, { kind: 'heartbeat' });
+}
+
+/** Once a second: the loss estimate forgets a little, and expired or retained-too-long state goes. */
+function housekeeping(s: NodeState, now: number, fx: Effects): void {
+  s.loss.decay(s.profile.lossDecay);
+  expireOwn(s, now, fx);
+  // Retention is measured in minutes: scanning every member and replica each second is waste.
+  const ticks = ++s.gcTicks;
+  if (ticks % s.profile.replicaGcEvery === 0) purgeReplicas(s, now);
+  if (ticks % s.profile.memberGcEvery === 0) collectDeparted(s, now, fx);
+}
