@@ -212,7 +212,7 @@ function meetFleet(): Target {
     gate,
     send: (to, bytes) => sent.push({ to, bytes }),
     onOldKey: (k, state, from) => keySync.oldKey(k, state, from),
-    onControl: (plain, from) => keySync.control(plain, from),
+    onControl: (plain, from, admit) => keySync.control(plain, from, admit),
     onEvent: (e) => events.push(e),
     onError: (where, e) => errors.push(`${where}: ${e.stack ?? e.message}`),
   });
