@@ -53,9 +53,10 @@ export class FleetChannel {
 
   /**
    * Authenticate under a fleet key and check the replay window (without moving it). A datagram
-   * the window refuses is counted and comes back only through `onRefused`, for the passports it
-   * may carry: a member whose window was pushed ahead by a forgery proves its way back with a
-   * newly signed incarnation (see `forget`), and that passport may arrive in a refused datagram.
+   * the window refuses as too old or from an earlier life is counted and comes back only through
+   * `onRefused`, for the passports it may carry: a member whose window was pushed ahead by a
+   * forgery proves its way back with a newly signed incarnation (see `forget`), and that
+   * passport arrives in a datagram the pushed window refuses.
    */
   open(frame: Uint8Array, onRefused?: (o: OpenedFrame) => void): OpenedFrame | undefined {
     const o = open(frame, this.keyring);
@@ -63,7 +64,8 @@ export class FleetChannel {
     const verdict = this.#replay.verdict(o.header.sender, o.header.gen, o.header.seq);
     if (verdict === 'fresh') return o;
     this.#drop(verdict);
-    onRefused?.(o);
+    // A plain replay ('replayed') cannot hide a device: its real datagrams are ahead of it.
+    if (verdict !== 'replayed') onRefused?.(o);
     return undefined;
   }
 

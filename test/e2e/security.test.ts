@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateFleetKey, parseFleetKey } from '../../runtime/agent/keyring-store.js';
 import { formatKeyId, keyId } from '../../runtime/crypto/keyring.js';
+import { PROMOTION_DELAY_MS } from '../../runtime/crypto/offer-policy.js';
 import { all, falseDeaths, keyState, keysOf, labAvailable, refusalsOf, withLab } from './lab-support.js';
 
 // The sealed channel on real processes: a key rotation while a device is switched off, a key
@@ -25,7 +26,8 @@ describe.skipIf(!labAvailable)('fleet lab: fleet keys', () => {
       expect(installed).toEqual({ status: 200, body: { id: freshId } });
       await lab.waitFor('n1 and n2 list the new key', 10_000, async () => (await keyState(lab, 1, freshId)) === 'active' && (await keyState(lab, 2, freshId)) === 'active');
       expect((await lab.api(0, 'POST', '/v1/keys/use', { id: freshId })).body).toEqual({ primary: freshId });
-      await lab.waitFor('n1 and n2 seal with the new key', 10_000, async () => (await keysOf(lab, 1))?.primary === freshId && (await keysOf(lab, 2))?.primary === freshId);
+      // A promotion heard from another device waits PROMOTION_DELAY_MS before it takes effect.
+      await lab.waitFor('n1 and n2 seal with the new key', PROMOTION_DELAY_MS + 10_000, async () => (await keysOf(lab, 1))?.primary === freshId && (await keysOf(lab, 2))?.primary === freshId);
       expect((await lab.api(0, 'POST', '/v1/keys/remove', { id: old })).body).toEqual({ id: old, state: 'retired' });
       await lab.waitFor('n1 and n2 retire the old key', 10_000, async () => (await keyState(lab, 1, old)) === 'retired' && (await keyState(lab, 2, old)) === 'retired');
       expect(await lab.allAlive([0, 1, 2])).toBe(true);
