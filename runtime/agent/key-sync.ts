@@ -125,7 +125,7 @@ export class KeySync {
   offersRejected = 0;
   handoffsSent = 0;
   /** Offers refused by what they tried, beyond a bad signature or an unknown sender. */
-  readonly refused = { stampOutOfRange: 0, wouldLeaveNoKey: 0 };
+  readonly refused = { stampOutOfRange: 0, keptKey: 0 };
 
   constructor(
     private readonly signer: OfferSigner,
@@ -186,8 +186,8 @@ export class KeySync {
       return;
     }
     if (verdict.kept.length > 0) {
-      this.refused.wouldLeaveNoKey++;
-      this.log.log('warn', 'keyring-offer-refused', { from, by: offer.passport.id, reason: 'would leave no working fleet key', kept: verdict.kept.map(formatKeyId).join(',') });
+      this.refused.keptKey++;
+      this.log.log('warn', 'keyring-offer-refused', { from, by: offer.passport.id, reason: 'would take the key this device seals with, or its last working key', kept: verdict.kept.map(formatKeyId).join(',') });
     }
     this.#await(verdict.promotions, from, offer.passport.id);
     this.#apply(verdict.records, from, offer.passport.id);

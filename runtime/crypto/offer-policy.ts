@@ -8,9 +8,10 @@
 //   this device first heard of it, and only if no later promotion arrived meanwhile: an
 //   unexpected promotion is logged and can be overruled by the operator's own `keys use` (a
 //   later stamp, which wins) before it takes effect.
-// - Retiring or erasing keys is allowed while this device keeps a working (active) key. A
-//   change that would leave it without one is refused for every key it would take: the fleet
-//   falls back to the most recently used key that still works.
+// - Retiring or erasing keys is allowed for keys this device does not seal with, and only
+//   while it keeps a working (active) key. The key it seals with changes only by a promotion,
+//   so an offer cannot switch the fleet to a key of its choosing at once by taking the primary
+//   away. A change that would leave no working key is refused for every key it would take.
 // - Stamps are bounded: whole milliseconds, at most STAMP_AHEAD_MS past the later of this
 //   device's clock and the newest stamp it already holds, never past MAX_STAMP. An offer with
 //   one stamp out of range is refused whole.
@@ -41,7 +42,7 @@ export type OfferVerdict =
       readonly records: KeyRecord[];
       /** Later `used` stamps, to be merged once they have waited PROMOTION_DELAY_MS. */
       readonly promotions: Promotion[];
-      /** Keys whose retirement or erasure was refused because this device would be left without a working key. */
+      /** Keys whose retirement or erasure was refused: the one this device seals with, or its last working key. */
       readonly kept: number[];
     };
 
@@ -56,16 +57,19 @@ export function vetOffer(ring: Keyring, offer: readonly KeyRecord[], wallNow: nu
     return { ...r, used: cur?.used ?? 0 };
   });
   const kept: number[] = [];
-  if (leavesNoWorkingKey(ring, records)) {
+  const keep = (which: (id: number) => boolean): void => {
     records = records.map((r) => {
       const cur = ring.record(r.id);
-      if (!cur || ring.state(r.id) !== 'active') return r;
+      if (!cur || ring.state(r.id) !== 'active' || !which(r.id)) return r;
       const takesIt = r.compromised || Math.max(r.removed, cur.removed) >= Math.max(r.installed, cur.installed);
       if (!takesIt) return r;
-      kept.push(r.id);
+      if (!kept.includes(r.id)) kept.push(r.id);
       return { ...r, removed: cur.removed, compromised: false };
     });
-  }
+  };
+  const primary = ring.primaryId;
+  keep((id) => id === primary);
+  if (leavesNoWorkingKey(ring, records)) keep(() => true);
   return { ok: true, records, promotions, kept };
 }
 

@@ -64,7 +64,7 @@ describe('keyring offers from another device', () => {
     expect(ring.primaryId).toBe(FLEET);
     expect(ring.state(FLEET)).toBe('active');
     expect(ring.records()).toEqual(before);
-    expect(sync.refused.wouldLeaveNoKey).toBe(2);
+    expect(sync.refused.keptKey).toBe(2);
   });
 
   it('cannot change the primary at once: the key it adds is a candidate, its promotion waits, and the operator\'s own "keys use" in the meantime wins', () => {
@@ -113,13 +113,33 @@ describe('keyring offers from another device', () => {
     expect(ring.record(ATTACKER)?.installed).toBe(WALL + DAY);
   });
 
-  it('a key the device holds besides may be retired by an offer: it falls back to the key that still works', () => {
-    const { ring, sync } = device([fleetKey, newKey]);
+  it('cannot take the key the device seals with even when another works (that would be a promotion without the wait); a key it does not seal with may be erased', () => {
+    const { ring, sync } = device([fleetKey, attackerKey]);
     sync.control(offer([stamped({ id: FLEET, removed: WALL, compromised: true })]), '10.0.0.66:7478');
-    expect(ring.state(FLEET)).toBe('gone');
+    sync.control(offer([stamped({ id: FLEET, key: fleetKey, removed: WALL })]), '10.0.0.66:7478');
+    expect(ring.state(FLEET)).toBe('active');
+    expect(ring.primaryId).toBe(FLEET);
+    expect(sync.refused.keptKey).toBe(2);
+    sync.control(offer([stamped({ id: ATTACKER, removed: WALL, compromised: true })]), '10.0.0.66:7478');
+    expect(ring.state(ATTACKER)).toBe('gone');
+    expect(ring.primaryId).toBe(FLEET);
+  });
+
+  it('a device that slept through a rotation falls back to the key that still works: handed the keyring under its retired key, it takes the new key once the promotion has waited', () => {
+    const { ring, sync, clock } = device();
+    // What an up-to-date device hands it: NEW installed and primary, the old key retired.
+    const current = new Keyring(30 * DAY, () => WALL, ring.records());
+    current.use(current.install(newKey));
+    current.remove(FLEET);
+    sync.control(offer(current.records()), '10.0.0.66:7478');
+    expect(ring.state(NEW)).toBe('active');
+    expect(ring.primaryId).toBe(FLEET);
+    clock.now += PROMOTION_DELAY_MS;
+    sync.promote();
     expect(ring.primaryId).toBe(NEW);
-    // And the one left cannot be taken in turn.
-    sync.control(offer([stamped({ id: NEW, removed: WALL + 1, compromised: true })]), '10.0.0.66:7478');
+    // The next handoff retires the old key, which it no longer seals with.
+    sync.control(offer(current.records()), '10.0.0.66:7478');
+    expect(ring.state(FLEET)).toBe('retired');
     expect(ring.primaryId).toBe(NEW);
   });
 
