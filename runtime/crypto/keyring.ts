@@ -90,6 +90,8 @@ export class Keyring {
     if (cur?.compromised) throw new Error(`fleet key ${formatKeyId(id)}: was removed as compromised and cannot be installed again`);
     if (cur && this.state(id) === 'active') return id;
     if (!cur && this.#records.size >= MAX_KEYS) this.#purgeOne();
+    // Candidates another device added and nobody ever sealed with must not block the operator.
+    if (!cur && this.#records.size >= MAX_KEYS) this.#dropUnusedCandidate();
     if (!cur && this.#records.size >= MAX_KEYS) throw new Error(`fleet keyring: already holds ${MAX_KEYS} keys; remove one first`);
     this.#records.set(id, { id, key, installed: this.#next(), used: cur?.used ?? 0, removed: cur?.removed ?? 0, compromised: false });
     return id;
@@ -153,6 +155,16 @@ export class Keyring {
     let victim: KeyRecord | undefined;
     for (const r of this.#records.values()) {
       if (this.state(r.id) === 'gone' && (!victim || r.removed < victim.removed)) victim = r;
+    }
+    if (victim) this.#records.delete(victim.id);
+  }
+
+  /** The earliest-installed active key that was never used and is not the primary. */
+  #dropUnusedCandidate(): void {
+    const primary = this.primaryId;
+    let victim: KeyRecord | undefined;
+    for (const r of this.#records.values()) {
+      if (r.used === 0 && r.id !== primary && this.state(r.id) === 'active' && (!victim || r.installed < victim.installed)) victim = r;
     }
     if (victim) this.#records.delete(victim.id);
   }

@@ -143,6 +143,17 @@ describe('keyring offers from another device', () => {
     expect(ring.primaryId).toBe(NEW);
   });
 
+  it('filling the keyring with candidates does not stop the operator installing a key: the oldest never-used candidate makes room', () => {
+    const { ring, sync } = device();
+    const junk = Array.from({ length: 7 }, (_, i) => new Uint8Array(32).fill(100 + i));
+    sync.control(offer(junk.map((k, i) => stamped({ id: keyId(k), key: k, installed: WALL + i }))), '10.0.0.66:7478');
+    expect(ring.size).toBe(8);
+    expect(() => ring.install(newKey)).not.toThrow();
+    expect(ring.state(NEW)).toBe('active');
+    expect(ring.record(keyId(junk[0]!))).toBeUndefined();
+    expect(ring.primaryId).toBe(FLEET);
+  });
+
   it('an offer whose replay header does not name its signer is dropped before it changes anything', () => {
     const { ring, sync } = device();
     const before = ring.records();
