@@ -601,6 +601,24 @@ describe('receive path under hostile input (fast-check, seed ' + SEED + ')', () 
     stillServesTheFleet(t, senders);
   });
 
+  it('an insider sending a member\'s key/value entry at a new version under any signature but the owner\'s: refused as bad-signature, the value stays', () => {
+    const t = meetFleet();
+    const senders = t.channel.trackedSenders;
+    const p = t.meeting.peers[0]!;
+    const held = (): unknown => t.node.kv.get(p.ref.id, 'sensor/temp', 60_000)?.value;
+    expect(held()).toBe(21.5);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.integer({ min: 2, max: 1000 }), (sig, version) => {
+        const forged: KvEntry = { key: 'sensor/temp', version, value: 99, ttlMs: 0, sig };
+        const delta: Message = { type: MsgType.Delta, from: p.ref, owner: p.ref, fromV: 1, toV: version, reset: false, entries: [forged] };
+        expect(feed(t, genuine(p, [delta]), p.addr, false, senders)).toEqual({ 'bad-signature': 1 });
+        expect(held()).toBe(21.5);
+      }),
+      runs(100),
+    );
+    stillServesTheFleet(t, senders);
+  });
+
   it('the replay window is untouched by an insider\'s made-up sender tags: a thousand tags past its bound add no entry', () => {
     const t = meetFleet();
     const bound = new ReplayWindow().maxSenders;
