@@ -229,14 +229,21 @@ export class KeySync {
       takes_effect_in_s: Math.round(this.#delayMs / 1000),
       meaning: 'another device made a key primary; "murmur keys use ID" here overrules it',
     });
+    this.#arm(this.#delayMs);
+  }
+
+  #arm(ms: number): void {
     if (this.#pendingTimer) clearTimeout(this.#pendingTimer);
-    this.#pendingTimer = setTimeout(() => this.promote(), this.#delayMs);
+    this.#pendingTimer = setTimeout(() => this.promote(), ms);
     this.#pendingTimer.unref();
   }
 
   /** Apply the waiting promotions once the latest has waited the delay (called by a timer; tests call it). */
   promote(): void {
-    if (this.#pending.size === 0 || this.clock() - this.#pendingSince < this.#delayMs) return;
+    if (this.#pending.size === 0) return;
+    const left = this.#pendingSince + this.#delayMs - this.clock();
+    // A timer may fire a little early by our clock: wait out the rest.
+    if (left > 0) return this.#arm(left);
     const records: KeyRecord[] = [];
     for (const [id, used] of this.#pending) {
       const cur = this.ring.record(id);
@@ -248,6 +255,8 @@ export class KeySync {
 
   /** A datagram opened under `keyId`, which is not our primary. */
   oldKey(id: number, state: 'active' | 'retired', from: Address): void {
+    // A key whose promotion is waiting here: the sender is ahead of us, not behind.
+    if (this.#pending.has(id)) return;
     const now = this.clock();
     if (now - (this.#lastHandoff.get(from) ?? -Infinity) < HANDOFF_EVERY_MS) return;
     if (now - this.#handoffWindowStart >= 1000) {

@@ -1,7 +1,7 @@
 // Keyring offers from other devices: what one device, holding the fleet key and a passport but
 // no authority over the fleet's keys, can and cannot change on another; and under which key
 // the keyring travels.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeOffer, encodeOffer, KeySync, type OfferSigner } from '../../runtime/agent/key-sync.js';
 import { nullLogger } from '../../runtime/agent/log.js';
 import type { NodeHost } from '../../runtime/agent/node-host.js';
@@ -73,6 +73,9 @@ describe('keyring offers from another device', () => {
     expect(ring.state(ATTACKER)).toBe('active'); // it opens
     expect(ring.primaryId).toBe(FLEET); // it does not seal
     expect(sync.pendingPromotions().map((p) => p.id)).toEqual([ATTACKER]);
+    // Datagrams under the key being promoted come from devices ahead of this one: no handoff.
+    sync.oldKey(ATTACKER, 'active', '10.0.0.66:7478');
+    expect(sync.handoffsSent).toBe(0);
     clock.now += PROMOTION_DELAY_MS - 1;
     sync.promote();
     expect(ring.primaryId).toBe(FLEET);
@@ -82,6 +85,22 @@ describe('keyring offers from another device', () => {
     sync.promote();
     expect(ring.primaryId).toBe(FLEET);
     expect(sync.pendingPromotions()).toEqual([]);
+  });
+
+  it('the promotion\'s timer applies it on its own, and waits out the rest when it fires early by the monotonic clock', () => {
+    vi.useFakeTimers();
+    try {
+      const { ring, sync, clock } = device([fleetKey, newKey]);
+      sync.control(offer([stamped({ id: NEW, key: newKey, used: WALL })]), '10.0.0.66:7478');
+      clock.now += PROMOTION_DELAY_MS - 5;
+      vi.advanceTimersByTime(PROMOTION_DELAY_MS);
+      expect(ring.primaryId).toBe(FLEET);
+      clock.now += 5;
+      vi.advanceTimersByTime(5);
+      expect(ring.primaryId).toBe(NEW);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a promotion nobody overrules takes effect after the delay, and a newer one restarts the wait', () => {
