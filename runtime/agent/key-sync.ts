@@ -117,6 +117,8 @@ export class KeySync {
   readonly #timers = new Set<NodeJS.Timeout>();
   /** Promotions heard from other devices, waiting: key id to the latest `used` stamp heard. */
   readonly #pending = new Map<number, number>();
+  /** Retirements refused because they took this device's primary, waiting for the pending promotions (at most one per key). */
+  readonly #deferred = new Map<number, KeyRecord>();
   #pendingSince = 0;
   #pendingTimer: NodeJS.Timeout | undefined;
   readonly #wallClock: () => number;
@@ -185,11 +187,21 @@ export class KeySync {
       this.log.log('warn', 'keyring-offer-refused', { from, by: offer.passport.id, reason: 'a stamp out of range (not a date within 30 days of now)' });
       return;
     }
+    this.#await(verdict.promotions, from, offer.passport.id);
     if (verdict.kept.length > 0) {
       this.refused.keptKey++;
-      this.log.log('warn', 'keyring-offer-refused', { from, by: offer.passport.id, reason: 'would take the key this device seals with, or its last working key', kept: verdict.kept.map(formatKeyId).join(',') });
+      // Retiring the old key usually follows its successor's promotion: while one waits here,
+      // the retirement waits with it and is judged again once the promotion took effect.
+      const deferred = this.#pending.size > 0;
+      if (deferred) for (const id of verdict.kept) this.#deferred.set(id, offer.records.find((r) => r.id === id)!);
+      this.log.log('warn', 'keyring-offer-refused', {
+        from,
+        by: offer.passport.id,
+        reason: 'would take the key this device seals with, or its last working key',
+        kept: verdict.kept.map(formatKeyId).join(','),
+        deferred: deferred || undefined,
+      });
     }
-    this.#await(verdict.promotions, from, offer.passport.id);
     this.#apply(verdict.records, from, offer.passport.id);
   }
 
@@ -251,6 +263,10 @@ export class KeySync {
     }
     this.#pending.clear();
     this.#apply(records, undefined, undefined);
+    const deferred = [...this.#deferred.values()];
+    this.#deferred.clear();
+    const verdict = vetOffer(this.ring, deferred, this.#wallClock());
+    if (verdict.ok) this.#apply(verdict.records, undefined, undefined);
   }
 
   /** A datagram opened under `keyId`, which is not our primary. */
