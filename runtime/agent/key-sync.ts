@@ -179,7 +179,6 @@ export class KeySync {
       this.offersRejected++;
       return;
     }
-    this.offersReceived++;
     const verdict = vetOffer(this.ring, offer.records, this.#wallClock());
     if (!verdict.ok) {
       this.offersRejected++;
@@ -187,6 +186,7 @@ export class KeySync {
       this.log.log('warn', 'keyring-offer-refused', { from, by: offer.passport.id, reason: 'a stamp out of range (not a date within 30 days of now)' });
       return;
     }
+    this.offersReceived++;
     this.#await(verdict.promotions, from, offer.passport.id);
     if (verdict.kept.length > 0) {
       this.refused.keptKey++;
