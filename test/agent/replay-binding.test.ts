@@ -7,7 +7,7 @@ import { MsgType, type Heartbeat, type Message, type NodeRef } from '../../runti
 import type { Node } from '../../runtime/core/node.js';
 import { NodeHost } from '../../runtime/agent/node-host.js';
 import { FleetChannel } from '../../runtime/crypto/fleet-channel.js';
-import { Keyring } from '../../runtime/crypto/keyring.js';
+import { keyId, Keyring } from '../../runtime/crypto/keyring.js';
 import { seal, senderTag } from '../../runtime/crypto/seal.js';
 import { generateSigningKey, type SigningKey } from '../../runtime/trust/ed25519.js';
 import { Gatekeeper } from '../../runtime/trust/gatekeeper.js';
@@ -94,6 +94,34 @@ describe('replay windows are bound to the sender the messages prove', () => {
     host.receive(v.send([hb(victim, 5, 1)], 1), '10.0.0.2:7478', true);
     host.receive(v.send([hb(victim, 6, 1)], 1), '10.0.0.2:7478', true);
     expect(heartbeatsFrom(delivered, victim.id)).toEqual([1, 2, 5, 6]);
+  });
+
+  it('a forged header under a retired key, or carrying only a revoked device\'s messages, moves no window', () => {
+    const retired = new Uint8Array(32).fill(9);
+    const withRetired = (): Keyring => {
+      const r = new Keyring(86_400_000, () => 1_000_000);
+      r.use(r.install(retired));
+      r.use(r.install(fleetKey));
+      r.remove(keyId(retired));
+      return r;
+    };
+    const delivered: Message[][] = [];
+    const self = { id: 'pi-rx', gen: 1 };
+    const node = { self, incarnation: 0, start: () => {}, receive: (_n: number, _f: string, msgs: Message[]) => delivered.push(msgs), timer: () => {}, statusOf: () => 'alive' } as unknown as Node;
+    const revokedKey = generateSigningKey();
+    const gate = new Gatekeeper({ self, key: keys.rx, held: { version: () => undefined, max: () => 0 }, isMember: () => true, isRevoked: (k) => Buffer.compare(k, revokedKey.publicKey) === 0 });
+    const host = new NodeHost({ node, clock: () => 0, budget: 1200, channel: new FleetChannel(withRetired(), self.id, self.gen), gate, send: () => {} });
+    host.start();
+    const v = device(victim, keys.victim);
+    host.receive(v.send([hb(victim, 1)]), '10.0.0.2:7478', true);
+    const tag = senderTag(victim.id);
+    const MAX = 2 ** 48 - 1;
+    host.receive(seal(encodeDatagram([hb(victim, 2)]), withRetired(), { sender: tag, gen: victim.gen, seq: MAX }, undefined, keyId(retired)), '10.0.0.3:7478', true);
+    const revoked: NodeRef = { id: 'pi-revoked', gen: 4 };
+    host.receive(forge({ sender: tag, gen: victim.gen, seq: MAX }, [signPassport(revokedKey, revoked, 0, false, null), hb(revoked, 1)]), '10.0.0.3:7478', true);
+    host.receive(v.send([hb(victim, 3)]), '10.0.0.2:7478', true);
+    expect(heartbeatsFrom(delivered, victim.id)).toEqual([1, 3]);
+    expect(host.refusals().revoked).toBeGreaterThan(0);
   });
 
   it('an honest datagram replayed is still refused once its sender is bound', () => {
