@@ -11,7 +11,7 @@
 // hand with the node stopped: `murmur keys install --state-dir DIR --force KEY` replaces it
 // with that one key, keeping the old file as keyring.json.damaged. Every error here names it.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import nacl from 'tweetnacl';
 import { FLEET_KEY_BYTES, formatKeyId, Keyring, MAX_STAMP, type KeyRecord } from '../crypto/keyring.js';
@@ -38,6 +38,7 @@ export function loadKeyring(
 ): Keyring {
   const ring = new Keyring(opts.graceMs, opts.wallClock ?? Date.now);
   if (existsSync(file)) {
+    keepPrivate(file, opts.log);
     ring.merge(readRecords(file));
     if (ring.primaryId !== undefined) return ring;
     throw new Error(`${file}: holds no usable fleet key; with the node stopped, "murmur keys install --state-dir ${dirname(file)} --force KEY" replaces it (or remove the file to start from security.fleetKeyFile)`);
@@ -60,6 +61,22 @@ export function loadKeyring(
   }
   saveKeyring(file, ring);
   return ring;
+}
+
+/**
+ * The keyring holds every fleet key: readable by anyone but its owner, it is a leak. A file
+ * found so (restored from a backup, copied by hand) is made 0600 again, and said so; one that
+ * cannot be (another owner) stops the start.
+ */
+function keepPrivate(file: string, log: Logger): void {
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  try {
+    chmodSync(file, 0o600);
+  } catch (e) {
+    throw new Error(`${file}: mode ${mode.toString(8)} lets others read the fleet keys, and it cannot be made 0600 (${(e as Error).message}); fix its owner and mode`);
+  }
+  log.log('warn', 'keyring-mode-fixed', { file, was: mode.toString(8), now: '600' });
 }
 
 export function saveKeyring(file: string, ring: Keyring): void {
