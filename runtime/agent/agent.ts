@@ -152,6 +152,7 @@ export class Agent {
         },
         log,
         monotonicClock,
+        deps.wallClock ? { wallClock: deps.wallClock } : {},
       );
       host = new NodeHost({
         node,
@@ -159,7 +160,7 @@ export class Agent {
         budget: wire.datagramBudget,
         channel: new FleetChannel(keyring, id, gen),
         onOldKey: (k, st, from) => keySync.oldKey(k, st, from),
-        onControl: (plain, from) => keySync.control(plain, from),
+        onControl: (plain, from, admit) => keySync.control(plain, from, admit),
         gate: trust.gate,
         send: (to, bytes) => transport.send(to, bytes),
         onEvent: (e) => {
@@ -346,7 +347,7 @@ export class Agent {
           deviceKey: this.#trust.fingerprint,
           admin: this.#trust.admin !== undefined,
           identities: this.#trust.gate.identities,
-          keyringOffers: { received: this.#keySync.offersReceived, rejected: this.#keySync.offersRejected, handoffsSent: this.#keySync.handoffsSent },
+          keyringOffers: { received: this.#keySync.offersReceived, rejected: this.#keySync.offersRejected, handoffsSent: this.#keySync.handoffsSent, ...this.#keySync.refused },
         },
         led: this.#hal.statusView(),
         core: node.stats.snapshot(),
@@ -429,6 +430,8 @@ export class Agent {
         used: when(k.used),
         removed: when(k.removed),
       })),
+      // Promotions another device made, waiting here before they take effect (offer-policy.ts).
+      pending: this.#keySync.pendingPromotions().map((p) => ({ id: formatKeyId(p.id), inS: Math.max(0, Math.ceil((p.effectiveAt - monotonicClock()) / 1000)) })),
     };
   }
 

@@ -5,20 +5,35 @@
 //
 // An offer is signed by the device that sends it and carries its passport: the fleet key alone
 // would let a revoked device (which still holds it) push a key of its choosing to the fleet.
+// A signature is not authority, though: what another device's offer may change here is
+// limited by runtime/crypto/offer-policy.ts (keys may be added; promotions wait; nothing may
+// leave this device without a working key; stamps are bounded). This device's own operator
+// (the local API) is not limited.
 //
-// Offers travel as sealed control frames:
-// - after a local change, to the group and to each member directly, once under every active key
-//   (a member that has not yet heard of a brand-new primary must still be able to open it), and
-//   repeated a few times against loss;
+// Offers travel as sealed control frames, and key bytes travel only where they tell a listener
+// nothing it could not already open:
+// - after a local change, to the group and to each member directly, sealed under the primary
+//   key only, and repeated a few times against loss. A key installed on every device by hand
+//   (node stopped) and then made primary over the network is thus never sent under the old
+//   key. A key installed over the network does travel under the primary of the moment: that
+//   is what installing over the network means.
 // - as a handoff: a datagram that opens under a key other than our primary comes from a device
 //   that is behind on a rotation (typically one that was powered off). We answer it, sealed
-//   under the key it used, at most once per HANDOFF_EVERY_MS per address. If that key is retired,
-//   this is how the device learns the new one; nothing it sent under the retired key is believed.
+//   under the key it used (the only one it may have), at most once per HANDOFF_EVERY_MS per
+//   address. Under a retired key the answer carries the current keys: that is how a device
+//   that slept through a rotation rejoins, and why a key that leaked must be removed with
+//   --compromised (no grace, no handoff). Under a key still active it carries no other key's
+//   bytes, only the stamps: the device learns which key to seal with if it holds it.
+//   Nothing sent under a retired key is believed.
+//
+// The control frame is bound to its sender like any datagram: the host moves the replay window
+// only once the offer's passport names the tag and generation in the nonce.
 
 import { Decoder, Encoder } from 'cbor-x';
 import type { Address } from '../core/messages.js';
 import { MULTICAST } from '../core/effects.js';
 import { formatKeyId, keyId, MAX_KEYS, type Keyring, type KeyRecord } from '../crypto/keyring.js';
+import { PROMOTION_DELAY_MS, vetOffer, type Promotion } from '../crypto/offer-policy.js';
 import { scanItem } from '../wire/scan.js';
 import { toArray } from '../wire/encode.js';
 import { toMessage } from '../wire/validate.js';
@@ -85,14 +100,34 @@ export function decodeOffer(plain: Uint8Array): { records: KeyRecord[]; passport
   }
 }
 
+export interface KeySyncOptions {
+  /** Wall-clock ms, for the bound on stamps. */
+  readonly wallClock?: () => number;
+  /** How long a promotion heard from another device waits (offer-policy.ts). */
+  readonly promotionDelayMs?: number;
+}
+
+/** The sender an offer's passport proves, for binding the frame's replay header. */
+export type AdmitSender = (sender: { readonly id: string; readonly gen: number }) => boolean;
+
 export class KeySync {
   readonly #lastHandoff = new Map<Address, number>();
   #handoffWindowStart = 0;
   #handoffsInWindow = 0;
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Promotions heard from other devices, waiting: key id to the latest `used` stamp heard. */
+  readonly #pending = new Map<number, number>();
+  /** Retirements refused because they took this device's primary, waiting for the pending promotions (at most one per key). */
+  readonly #deferred = new Map<number, KeyRecord>();
+  #pendingSince = 0;
+  #pendingTimer: NodeJS.Timeout | undefined;
+  readonly #wallClock: () => number;
+  readonly #delayMs: number;
   offersReceived = 0;
   offersRejected = 0;
   handoffsSent = 0;
+  /** Offers refused by what they tried, beyond a bad signature or an unknown sender. */
+  readonly refused = { stampOutOfRange: 0, keptKey: 0 };
 
   constructor(
     private readonly signer: OfferSigner,
@@ -102,7 +137,11 @@ export class KeySync {
     private readonly persist: () => void,
     private readonly log: Logger,
     private readonly clock: () => number,
-  ) {}
+    opts: KeySyncOptions = {},
+  ) {
+    this.#wallClock = opts.wallClock ?? Date.now;
+    this.#delayMs = opts.promotionDelayMs ?? PROMOTION_DELAY_MS;
+  }
 
   /** After a local `keys` command: persist, then offer the keyring to the whole fleet. */
   changed(): void {
@@ -118,45 +157,122 @@ export class KeySync {
     }
   }
 
+  /** Promotions waiting here, with when each takes effect (monotonic ms). */
+  pendingPromotions(): { id: number; used: number; effectiveAt: number }[] {
+    return [...this.#pending].map(([id, used]) => ({ id, used, effectiveAt: this.#pendingSince + this.#delayMs }));
+  }
+
   #offerToFleet(): void {
     const host = this.host();
-    if (!host) return;
+    const primary = this.ring.primaryId;
+    if (!host || primary === undefined) return;
     const offer = encodeOffer(this.ring.records(), this.signer);
     const targets: Address[] = [MULTICAST];
     for (const m of host.node.members()) if (m.status === 'alive' || m.status === 'suspect') targets.push(m.addr);
-    for (const r of this.ring.records()) {
-      if (this.ring.state(r.id) !== 'active') continue;
-      for (const to of targets) host.sendControl(to, offer, r.id);
-    }
+    for (const to of targets) host.sendControl(to, offer, primary);
   }
 
   /** A sealed control frame arrived (from a fleet member: it opened under an active key). */
-  control(plain: Uint8Array, from: Address): void {
+  control(plain: Uint8Array, from: Address, admit?: AdmitSender): void {
     const offer = decodeOffer(plain);
-    if (!offer || !this.gate.vouch(offer.passport)) {
+    if (!offer || !this.gate.vouch(offer.passport) || (admit && !admit({ id: offer.passport.id, gen: offer.passport.gen }))) {
       this.offersRejected++;
       return;
     }
-    const records = offer.records;
+    const verdict = vetOffer(this.ring, offer.records, this.#wallClock());
+    if (!verdict.ok) {
+      this.offersRejected++;
+      this.refused.stampOutOfRange++;
+      this.log.log('warn', 'keyring-offer-refused', { from, by: offer.passport.id, reason: 'a stamp out of range (not a date within 30 days of now)' });
+      return;
+    }
     this.offersReceived++;
+    this.#await(verdict.promotions, from, offer.passport.id);
+    if (verdict.kept.length > 0) {
+      this.refused.keptKey++;
+      // Retiring the old key usually follows its successor's promotion: while one waits here,
+      // the retirement waits with it and is judged again once the promotion took effect.
+      const deferred = this.#pending.size > 0;
+      if (deferred) for (const id of verdict.kept) this.#deferred.set(id, offer.records.find((r) => r.id === id)!);
+      this.log.log('warn', 'keyring-offer-refused', {
+        from,
+        by: offer.passport.id,
+        reason: 'would take the key this device seals with, or its last working key',
+        kept: verdict.kept.map(formatKeyId).join(','),
+        deferred: deferred || undefined,
+      });
+    }
+    this.#apply(verdict.records, from, offer.passport.id);
+  }
+
+  #apply(records: readonly KeyRecord[], from: Address | undefined, by: string | undefined): void {
     const before = this.ring.primaryId;
     if (!this.ring.merge(records)) return;
     this.persist();
     const primary = this.ring.primaryId;
     this.log.log('info', 'keyring-updated', {
       from,
-      by: offer.passport.id,
+      by,
       primary: primary === undefined ? undefined : formatKeyId(primary),
       previous_primary: before !== primary && before !== undefined ? formatKeyId(before) : undefined,
       keys: this.ring.records().map((r) => `${formatKeyId(r.id)}:${this.ring.state(r.id)}`).join(','),
     });
     // Pass it on once: a member that missed the originator's offers hears it from us.
     const host = this.host();
-    if (host && primary !== undefined) host.sendControl(MULTICAST, encodeOffer(this.ring.records(), this.signer));
+    if (host && primary !== undefined) host.sendControl(MULTICAST, encodeOffer(this.ring.records(), this.signer), primary);
+  }
+
+  /** Hold promotions for the delay; a newer one restarts it for all. */
+  #await(promotions: readonly Promotion[], from: Address, by: string): void {
+    let news = false;
+    for (const p of promotions) {
+      if (p.used <= (this.#pending.get(p.id) ?? 0)) continue;
+      this.#pending.set(p.id, p.used);
+      // The operator's own "keys use" here must be able to overrule it before it takes effect.
+      this.ring.witness(p.used);
+      news = true;
+    }
+    if (!news) return;
+    this.#pendingSince = this.clock();
+    this.log.log('warn', 'key-promotion-pending', {
+      from,
+      by,
+      keys: [...this.#pending.keys()].map(formatKeyId).join(','),
+      takes_effect_in_s: Math.round(this.#delayMs / 1000),
+      meaning: 'another device made a key primary; "murmur keys use ID" here overrules it',
+    });
+    this.#arm(this.#delayMs);
+  }
+
+  #arm(ms: number): void {
+    if (this.#pendingTimer) clearTimeout(this.#pendingTimer);
+    this.#pendingTimer = setTimeout(() => this.promote(), ms);
+    this.#pendingTimer.unref();
+  }
+
+  /** Apply the waiting promotions once the latest has waited the delay (called by a timer; tests call it). */
+  promote(): void {
+    if (this.#pending.size === 0) return;
+    const left = this.#pendingSince + this.#delayMs - this.clock();
+    // A timer may fire a little early by our clock: wait out the rest.
+    if (left > 0) return this.#arm(left);
+    const records: KeyRecord[] = [];
+    for (const [id, used] of this.#pending) {
+      const cur = this.ring.record(id);
+      if (cur && used > cur.used) records.push({ ...cur, used });
+    }
+    this.#pending.clear();
+    this.#apply(records, undefined, undefined);
+    const deferred = [...this.#deferred.values()];
+    this.#deferred.clear();
+    const verdict = vetOffer(this.ring, deferred, this.#wallClock());
+    if (verdict.ok) this.#apply(verdict.records, undefined, undefined);
   }
 
   /** A datagram opened under `keyId`, which is not our primary. */
   oldKey(id: number, state: 'active' | 'retired', from: Address): void {
+    // A key whose promotion is waiting here: the sender is ahead of us, not behind.
+    if (this.#pending.has(id)) return;
     const now = this.clock();
     if (now - (this.#lastHandoff.get(from) ?? -Infinity) < HANDOFF_EVERY_MS) return;
     if (now - this.#handoffWindowStart >= 1000) {
@@ -169,11 +285,14 @@ export class KeySync {
     this.#lastHandoff.set(from, now);
     this.handoffsSent++;
     if (state === 'retired') this.log.log('info', 'key-handoff', { to: from, retired_key: formatKeyId(id) });
-    this.host()?.sendControl(from, encodeOffer(this.ring.records(), this.signer), id);
+    // Under a retired key, the current keys; under one still active, no other key's bytes.
+    const records = state === 'retired' ? this.ring.records() : this.ring.records().map((r) => (r.id === id ? r : { ...r, key: undefined }));
+    this.host()?.sendControl(from, encodeOffer(records, this.signer), id);
   }
 
   stop(): void {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    if (this.#pendingTimer) clearTimeout(this.#pendingTimer);
   }
 }

@@ -7,10 +7,15 @@
 // cannot be read is an error, never a reason to make up a new key: that would silently cut the
 // device off from its fleet. A keyring other users could read (a mode wider than 0600) is
 // narrowed before it is read, and logged; one murmur cannot narrow stops the start.
+//
+// A keyring that is damaged, holds no usable key, or carries impossible stamps is mended by
+// hand with the node stopped: `murmur keys install --state-dir DIR --force KEY` replaces it
+// with that one key, keeping the old file as keyring.json.damaged. Every error here names it.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import nacl from 'tweetnacl';
-import { FLEET_KEY_BYTES, formatKeyId, Keyring, type KeyRecord } from '../crypto/keyring.js';
+import { FLEET_KEY_BYTES, formatKeyId, Keyring, MAX_STAMP, type KeyRecord } from '../crypto/keyring.js';
 import { writeFileAtomic } from '../persist/atomic-file.js';
 import { octal, restrictMode } from '../persist/secret-file.js';
 import type { Logger } from '../log/log.js';
@@ -40,7 +45,7 @@ export function loadKeyring(
     if (mode?.fixed) opts.log.log('warn', 'keyring-mode-fixed', { file, was: octal(mode.was), now: '0600' });
     ring.merge(readRecords(file));
     if (ring.primaryId !== undefined) return ring;
-    throw new Error(`${file}: holds no usable fleet key; install one with "murmur keys install --state-dir ... KEY" or remove the file to start from security.fleetKeyFile`);
+    throw new Error(`${file}: holds no usable fleet key; with the node stopped, "murmur keys install --state-dir ${dirname(file)} --force KEY" replaces it (or remove the file to start from security.fleetKeyFile)`);
   }
   if (opts.fleetKeyFile !== undefined) {
     let text: string;
@@ -79,7 +84,7 @@ function readRecords(file: string): KeyRecord[] {
   try {
     j = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: unreadable keyring (${(e as Error).message}); restore it from another device's keyring or a backup`);
+    throw new Error(`${file}: unreadable keyring (${(e as Error).message}); with the node stopped, "murmur keys install --state-dir ${dirname(file)} --force KEY" replaces it, or restore it from a backup`);
   }
   const list = (j as { records?: unknown })?.records;
   if (!Array.isArray(list)) throw new Error(`${file}: records: expected a list`);
@@ -88,7 +93,9 @@ function readRecords(file: string): KeyRecord[] {
     const where = `${file}: records[${i}]`;
     const stamp = (k: string): number => {
       const v = x[k];
-      if (!Number.isSafeInteger(v) || (v as number) < 0) throw new Error(`${where}.${k}: expected a non-negative integer`);
+      if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > MAX_STAMP) {
+        throw new Error(`${where}.${k}: expected milliseconds since 1970 before the year 2200, got ${String(v)}; with the node stopped, "murmur keys install --state-dir ${dirname(file)} --force KEY" replaces the keyring`);
+      }
       return v as number;
     };
     if (typeof x.id !== 'string' || !/^[0-9a-f]{8}$/.test(x.id)) throw new Error(`${where}.id: expected 8 hex digits`);

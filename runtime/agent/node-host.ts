@@ -3,7 +3,10 @@
 // the only place where the core meets a real clock; the agent and the fleet benchmark both use it.
 //
 // Order on receipt: the seal is checked first (MAC, then replay window), so nothing from outside
-// the fleet reaches the CBOR decoder; then the wire layer validates every field.
+// the fleet reaches the CBOR decoder; then the wire layer validates every field; then the
+// gatekeeper. Only then does the replay window move, and only if the nonce's header names the
+// sender the admitted messages prove (FleetChannel.admit): otherwise any member could write
+// another's tag into a nonce and push that member's window out of reach.
 
 import type { CoreEvent, Effects, TimerToken } from '../core/effects.js';
 import { MsgType, type Address, type Message, type NodeId, type Passport, type Value, type WhoIs } from '../core/messages.js';
@@ -11,8 +14,9 @@ import { packDatagrams } from '../core/packing.js';
 import type { Gatekeeper } from '../trust/gatekeeper.js';
 import type { Node } from '../core/node.js';
 import type { Profile } from '../core/profiles.js';
-import type { FleetChannel } from '../crypto/fleet-channel.js';
+import type { FleetChannel, OpenedFrame } from '../crypto/fleet-channel.js';
 import { SEAL_OVERHEAD } from '../crypto/seal.js';
+import { datagramSender } from '../trust/datagram-sender.js';
 import { DatagramTooLargeError, decodeDatagram, encodeDatagram, sizeOf, type RejectReason } from '../wire/index.js';
 
 /** The core's profile for a sealed channel: it packs what the seal leaves of the datagram budget. */
@@ -37,8 +41,11 @@ export interface HostOptions {
    * did). `retired` ones are not delivered; the agent answers them with the keyring.
    */
   readonly onOldKey?: (keyId: number, state: 'active' | 'retired', from: Address) => void;
-  /** A sealed control frame (CONTROL_FRAME first), for the agent. */
-  readonly onControl?: (plain: Uint8Array, from: Address) => void;
+  /**
+   * A sealed control frame (CONTROL_FRAME first), for the agent. `admit` binds the frame to the
+   * sender its signed content proves and moves the replay window; false: drop the frame.
+   */
+  readonly onControl?: (plain: Uint8Array, from: Address, admit: (sender: { readonly id: NodeId; readonly gen: number }) => boolean) => void;
   /** Checks what members claim against what they signed (runtime/trust/gatekeeper.ts). */
   readonly gate?: Gatekeeper;
   readonly onEvent?: (e: CoreEvent) => void;
@@ -102,6 +109,9 @@ export class NodeHost {
       setTimer: (at, token) => this.#setTimer(at, token),
       emit: (e) => opts.onEvent?.(e),
     };
+    // A member that signs a later incarnation gets a fresh replay window: how a device whose
+    // window a forged header pushed ahead is heard again, by its next refutation.
+    opts.gate?.onNewLife((id) => opts.channel?.forget(id));
   }
 
   start(): void {
@@ -113,14 +123,15 @@ export class NodeHost {
     if (this.#stopped) return;
     try {
       const ch = this.#opts.channel;
+      let opened: OpenedFrame | undefined;
       if (ch) {
-        const o = ch.open(bytes);
+        const o = (opened = ch.open(bytes, (r) => this.#passportsOf(r)));
         if (!o) return;
         if (o.keyId !== ch.keyring.primaryId) this.#opts.onOldKey?.(o.keyId, o.keyState, from);
         if (o.keyState !== 'active') return;
         bytes = o.plain;
         if (bytes[0] === CONTROL_FRAME) {
-          this.#opts.onControl?.(bytes, from);
+          this.#opts.onControl?.(bytes, from, (sender) => ch.admit(o, sender));
           return;
         }
       }
@@ -128,9 +139,10 @@ export class NodeHost {
       for (const r of d.rejected) this.rejected.set(r.reason, (this.rejected.get(r.reason) ?? 0) + 1);
       let msgs = d.messages;
       const gate = this.#opts.gate;
-      if (gate && msgs.length > 0) {
-        const ask = new Set<NodeId>();
-        msgs = gate.admit(msgs, ask, (p) => this.#send(from, [{ type: MsgType.Ack, from: this.node.self, probe: p.probe, inc: this.node.incarnation }]));
+      const ask = new Set<NodeId>();
+      if (gate && msgs.length > 0) msgs = gate.admit(msgs, ask, (p) => this.#send(from, [{ type: MsgType.Ack, from: this.node.self, probe: p.probe, inc: this.node.incarnation }]));
+      if (opened && !ch!.admit(opened, datagramSender(msgs))) return;
+      if (gate) {
         if (ask.size > 0) this.#whoIs(from, ask);
         for (const m of msgs) if (m.type === MsgType.WhoIs) this.#answerWhoIs(from, m);
       }
@@ -138,6 +150,14 @@ export class NodeHost {
     } catch (e) {
       this.#internalError('receive', e);
     }
+  }
+
+  /** A datagram the replay window refused: only its passports are read (signed, harmless to see twice). */
+  #passportsOf(o: OpenedFrame): void {
+    const gate = this.#opts.gate;
+    if (!gate || o.keyState !== 'active' || o.plain[0] === CONTROL_FRAME) return;
+    const passports = decodeDatagram(o.plain, this.#plainBudget).messages.filter((m) => m.type === MsgType.Passport);
+    if (passports.length > 0) gate.admit(passports, new Set());
   }
 
   /** Ask the sender of a datagram for passports of members it named that we cannot check. */

@@ -4,7 +4,7 @@
 // device that was off past a rotation's grace period is given the current key by hand.
 
 import { join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { formatKeyId, Keyring } from '../crypto/keyring.js';
 import { generateFleetKey, KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from '../agent/keyring-store.js';
 import { nullLogger } from '../log/log.js';
@@ -22,6 +22,8 @@ commands:
   generate                 print a new random fleet key (base64); give it to "install" or security.fleetKeyFile
   list                     the keys, their state (active, retired, gone) and which one is primary
   install KEY | --file F   install a key fleet-wide (it opens at once; seals only after "use")
+          [--force]        node stopped: replace the keyring with this one key, whatever
+                           state it is in (the old file is kept as keyring.json.damaged)
   use ID                   make an installed key the primary, fleet-wide
   remove ID [--compromised]
                            retire a key: devices still using it get the new keyring for
@@ -40,7 +42,8 @@ With the node stopped, install/use/remove change DIR/${KEYRING_FILE} and apply a
 export async function keysCommand(args: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') throw new CliError(keysHelp, 0);
-  const p = parseArgs('keys', rest, { valued: ['--file'], flags: ['--compromised'] }, keysHelp);
+  const p = parseArgs('keys', rest, { valued: ['--file'], flags: ['--compromised', '--force'] }, keysHelp);
+  const force = p.options.has('--force');
   const { json, positional } = p;
   const compromised = p.options.has('--compromised');
   const fileOpt = p.options.get('--file');
@@ -69,7 +72,13 @@ export async function keysCommand(args: readonly string[], io: CliIo): Promise<n
       throw new CliError((e as Error).message);
     }
   }
+  if (force && sub !== 'install') throw new CliError(`murmur keys ${sub}: --force is for "install" only\n\n${keysHelp}`);
   try {
+    // --force rewrites the file under the node's feet: only with the node stopped.
+    if (force) {
+      check(await apiRequest(target.socket, 'GET', '/v1/keys'), 'keys install --force');
+      throw new CliError(`murmur keys install --force: the node is running (${target.socket}); stop it first, this replaces its keyring file`, 1);
+    }
     switch (sub) {
       case 'list': {
         const body = check(await apiRequest(target.socket, 'GET', '/v1/keys'), 'keys list');
@@ -92,7 +101,7 @@ export async function keysCommand(args: readonly string[], io: CliIo): Promise<n
     }
   } catch (e) {
     if (!(e instanceof NotRunningError) || sub === 'list') throw e;
-    return offline(sub, target.stateDir, key, positional[0], compromised, io);
+    return offline(sub, target.stateDir, key, positional[0], compromised, force, io);
   }
 }
 
@@ -105,16 +114,18 @@ function readKeyFile(file: string): string {
 }
 
 /** The node is not running: change its keyring file directly. */
-function offline(sub: string, stateDir: string, key: string | undefined, id: string | undefined, compromised: boolean, io: CliIo): number {
+function offline(sub: string, stateDir: string, key: string | undefined, id: string | undefined, compromised: boolean, force: boolean, io: CliIo): number {
   const file = join(stateDir, KEYRING_FILE);
   let ring;
+  let replaced: string | undefined;
   try {
-    if (existsSync(file)) ring = loadKeyring(file, { graceMs: Infinity, fleetKeyFile: undefined, log: nullLogger });
+    if (existsSync(file) && !force) ring = loadKeyring(file, { graceMs: Infinity, fleetKeyFile: undefined, log: nullLogger });
     else if (sub === 'install') ring = new Keyring(Infinity);
     else throw new Error(`${file}: no keyring yet; "murmur keys install" creates one`);
   } catch (e) {
     throw new CliError((e as Error).message, 1);
   }
+  const replacing = sub === 'install' && existsSync(file) && ring.size === 0;
   try {
     if (sub === 'install') {
       const installed = ring.install(parseFleetKey(key!, 'KEY'));
@@ -128,7 +139,12 @@ function offline(sub: string, stateDir: string, key: string | undefined, id: str
   } catch (e) {
     throw new CliError(`keys ${sub}: ${(e as Error).message}`, 1);
   }
+  if (replacing) {
+    replaced = `${file}.damaged`;
+    renameSync(file, replaced);
+  }
   saveKeyring(file, ring);
+  if (replaced) io.err(`replaced the keyring: the previous file is kept as ${replaced}`);
   io.err(`murmur is not running: changed ${file}; this takes effect when the node starts (primary ${formatKeyId(ring.primaryId!)})`);
   return 0;
 }

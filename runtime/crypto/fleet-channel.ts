@@ -1,13 +1,25 @@
 // One device's end of the fleet's sealed channel: seals what it sends under the primary key
 // with its replay header, and opens what it receives, refusing (and counting) anything that
 // is not sealed under a fleet key or was seen before. The protocol never sees those datagrams.
+//
+// Receiving is two steps. `open` checks the MAC and asks the replay window for a verdict
+// without moving it. `admit` moves it, once the host knows who really sent the datagram (the
+// sender its admitted messages prove): the header must name that sender's tag and generation,
+// or the datagram is dropped as `sender-mismatch`. One member forging another's header can
+// thus not push that member's window out of reach of its real datagrams.
 
 import nacl from 'tweetnacl';
 import type { Keyring } from './keyring.js';
 import { ReplayWindow } from './replay-window.js';
 import { open, seal, senderTag, type FrameHeader, type OpenFailure } from './seal.js';
 
-export type ChannelDrop = OpenFailure | 'replayed' | 'stale-generation' | 'too-old';
+export type ChannelDrop = OpenFailure | 'replayed' | 'stale-generation' | 'too-old' | 'sender-mismatch';
+
+/** Who a datagram's messages say sent it (runtime/trust/datagram-sender.ts). */
+export interface ProvenSender {
+  readonly id: string;
+  readonly gen: number;
+}
 
 export interface OpenedFrame {
   readonly plain: Uint8Array;
@@ -21,6 +33,8 @@ export class FleetChannel {
   readonly dropped = new Map<ChannelDrop, number>();
   readonly #replay = new ReplayWindow();
   readonly #sender: number;
+  /** senderTag hashes the id; a cache keeps that off the per-datagram path. */
+  readonly #tags = new Map<string, number>();
   #seq = 0;
 
   constructor(
@@ -37,12 +51,49 @@ export class FleetChannel {
     return seal(plain, this.keyring, { sender: this.#sender, gen: this.gen, seq: ++this.#seq }, this.randomBytes, keyId);
   }
 
-  open(frame: Uint8Array): OpenedFrame | undefined {
+  /**
+   * Authenticate under a fleet key and check the replay window (without moving it). A datagram
+   * the window refuses as too old or from an earlier life is counted and comes back only through
+   * `onRefused`, for the passports it may carry: a member whose window was pushed ahead by a
+   * forgery proves its way back with a newly signed incarnation (see `forget`), and that
+   * passport arrives in a datagram the pushed window refuses.
+   */
+  open(frame: Uint8Array, onRefused?: (o: OpenedFrame) => void): OpenedFrame | undefined {
     const o = open(frame, this.keyring);
     if (!o.ok) return this.#drop(o.reason);
-    const verdict = this.#replay.check(o.header.sender, o.header.gen, o.header.seq);
-    if (verdict !== 'fresh') return this.#drop(verdict);
-    return o;
+    const verdict = this.#replay.verdict(o.header.sender, o.header.gen, o.header.seq);
+    if (verdict === 'fresh') return o;
+    this.#drop(verdict);
+    // A plain replay ('replayed') cannot hide a device: its real datagrams are ahead of it.
+    if (verdict !== 'replayed') onRefused?.(o);
+    return undefined;
+  }
+
+  /**
+   * The datagram's messages were admitted and name `sender`: accept it if its header is that
+   * sender's, and move the window. Without a named sender nothing moves (the datagram carries
+   * only records signed by their authors). False (counted) when the datagram must be dropped.
+   */
+  admit(frame: OpenedFrame, sender: ProvenSender | undefined | 'mixed'): boolean {
+    if (sender === undefined) return true;
+    const h = frame.header;
+    if (sender === 'mixed' || h.sender !== this.#tagOf(sender.id) || h.gen !== sender.gen) return this.#drop('sender-mismatch') ?? false;
+    const verdict = this.#replay.record(h.sender, h.gen, h.seq);
+    return verdict === 'fresh' || (this.#drop(verdict) ?? false);
+  }
+
+  /** Forget a sender's window (it proved a new life or incarnation by signature). */
+  forget(id: string): void {
+    this.#replay.forget(this.#tagOf(id));
+  }
+
+  #tagOf(id: string): number {
+    let t = this.#tags.get(id);
+    if (t === undefined) {
+      if (this.#tags.size >= 4096) this.#tags.clear();
+      this.#tags.set(id, (t = senderTag(id)));
+    }
+    return t;
   }
 
   #drop(reason: ChannelDrop): undefined {

@@ -18,6 +18,11 @@
 import nacl from 'tweetnacl';
 
 export const FLEET_KEY_BYTES = nacl.secretbox.keyLength;
+/**
+ * Stamps are milliseconds since 1970 (Lamport-adjusted). None may pass 1 January 2200: far
+ * beyond any real clock, far below 2^53, so `stamp + 1` stays exact and every stamp is a date.
+ */
+export const MAX_STAMP = Date.UTC(2200, 0, 1);
 /** More keys than a rotation ever needs; bounds the keyring's gossip and memory. */
 export const MAX_KEYS = 8;
 
@@ -57,8 +62,24 @@ export class Keyring {
   }
 
   #next(): number {
-    this.#stamp = Math.max(this.#stamp + 1, Math.floor(this.wallClock()));
+    const next = Math.max(this.#stamp + 1, Math.floor(this.wallClock()));
+    if (!(next <= MAX_STAMP)) throw new Error(`fleet keyring: stamp ${next} is past ${MAX_STAMP} (year 2200); the keyring or the clock is wrong (murmur keys install --force resets the keyring)`);
+    this.#stamp = next;
+    return next;
+  }
+
+  /** The highest stamp seen: the Lamport clock every local change goes past. */
+  get lastStamp(): number {
     return this.#stamp;
+  }
+
+  /** A stamp seen elsewhere (a promotion still waiting): local changes from now on go past it. */
+  witness(stamp: number): void {
+    if (Number.isSafeInteger(stamp) && stamp <= MAX_STAMP) this.#stamp = Math.max(this.#stamp, stamp);
+  }
+
+  record(id: number): KeyRecord | undefined {
+    return this.#records.get(id);
   }
 
   /** Add a key (idempotent while it is installed). Returns its id. Throws naming the length for a wrong-sized key. */
@@ -69,6 +90,8 @@ export class Keyring {
     if (cur?.compromised) throw new Error(`fleet key ${formatKeyId(id)}: was removed as compromised and cannot be installed again`);
     if (cur && this.state(id) === 'active') return id;
     if (!cur && this.#records.size >= MAX_KEYS) this.#purgeOne();
+    // Candidates another device added and nobody ever sealed with must not block the operator.
+    if (!cur && this.#records.size >= MAX_KEYS) this.#dropUnusedCandidate();
     if (!cur && this.#records.size >= MAX_KEYS) throw new Error(`fleet keyring: already holds ${MAX_KEYS} keys; remove one first`);
     this.#records.set(id, { id, key, installed: this.#next(), used: cur?.used ?? 0, removed: cur?.removed ?? 0, compromised: false });
     return id;
@@ -98,6 +121,7 @@ export class Keyring {
   merge(records: readonly KeyRecord[]): boolean {
     let changed = false;
     for (const r of records) {
+      if (!validStamps(r)) continue; // unordered garbage; offers and the keyring file refuse it by name before this
       this.#stamp = Math.max(this.#stamp, r.installed, r.used, r.removed);
       const cur = this.#records.get(r.id);
       if (r.key && keyId(r.key) !== r.id) continue; // a record whose key does not match its id is garbage
@@ -135,6 +159,16 @@ export class Keyring {
     if (victim) this.#records.delete(victim.id);
   }
 
+  /** The earliest-installed active key that was never used and is not the primary. */
+  #dropUnusedCandidate(): void {
+    const primary = this.primaryId;
+    let victim: KeyRecord | undefined;
+    for (const r of this.#records.values()) {
+      if (r.used === 0 && r.id !== primary && this.state(r.id) === 'active' && (!victim || r.installed < victim.installed)) victim = r;
+    }
+    if (victim) this.#records.delete(victim.id);
+  }
+
   state(id: number): KeyState | undefined {
     const r = this.#records.get(id);
     if (!r) return undefined;
@@ -167,4 +201,10 @@ export class Keyring {
   get size(): number {
     return this.#records.size;
   }
+}
+
+/** Whether a record's stamps are whole milliseconds between 0 and MAX_STAMP. */
+export function validStamps(r: Pick<KeyRecord, 'installed' | 'used' | 'removed'>): boolean {
+  const ok = (t: number): boolean => Number.isSafeInteger(t) && t >= 0 && t <= MAX_STAMP;
+  return ok(r.installed) && ok(r.used) && ok(r.removed);
 }

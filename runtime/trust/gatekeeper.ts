@@ -94,6 +94,7 @@ export class Gatekeeper {
   readonly signer: Signer;
   #budgetAt = -Infinity;
   #budget = 0;
+  readonly #onNewLife: ((id: NodeId) => void)[] = [];
 
   constructor(opts: GateOptions) {
     this.#opts = opts;
@@ -202,6 +203,15 @@ export class Gatekeeper {
       return;
     }
     this.#ids.set(p.id, { publicKey: p.publicKey, passport: p });
+    if (cur) for (const f of this.#onNewLife) f(p.id);
+  }
+
+  /**
+   * Call `f` with a member's id whenever it proves a later life or incarnation than the one held,
+   * by a passport only it could sign (the host resets that member's replay window).
+   */
+  onNewLife(f: (id: NodeId) => void): void {
+    this.#onNewLife.push(f);
   }
 
   #spendAccusationBudget(): boolean {
@@ -262,7 +272,9 @@ export class Gatekeeper {
       case MsgType.Passport:
         return undefined;
       case MsgType.WhoIs:
-        return m;
+        // The asker must be known: its answer is larger than the question, and a WhoIs names
+        // the datagram's sender (runtime/trust/datagram-sender.ts).
+        return this.#proven(m.from, ask) ? m : undefined;
       case MsgType.Heartbeat:
       case MsgType.Ack: {
         if (!this.#proven(m.from, ask)) return undefined;

@@ -200,3 +200,49 @@ describe('murmur keys', () => {
     expect(r.err).toMatch(/--state-dir: expected a value/);
   });
 });
+
+describe('murmur keys: mending a keyring by hand', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'murmur-keys-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a damaged keyring (unreadable, no usable key, or a stamp of 2^53) is refused by name with its remedy, and replaced by "keys install --force" with the node stopped; the old file is kept', async () => {
+    const key = await generate();
+    const file = join(dir, 'keyring.json');
+    const damaged = [
+      '{"type": "murmur-keyring", "records": [',
+      JSON.stringify({ type: 'murmur-keyring', records: [{ id: idOf(key), installed: 1, used: 1, removed: 2, compromised: true }] }),
+      JSON.stringify({ type: 'murmur-keyring', records: [{ id: idOf(key), key, installed: 1, used: 9007199254740992, removed: 0, compromised: false }] }),
+    ];
+    for (const text of damaged) {
+      writeFileSync(file, text);
+      const refused = await run('keys', 'install', key, '--state-dir', dir);
+      expect(refused.code, text).toBe(1);
+      expect(refused.err).toContain(`murmur keys install --state-dir ${dir} --force KEY`);
+      const r = await run('keys', 'install', key, '--force', '--state-dir', dir);
+      expect(r.code, text).toBe(0);
+      expect(r.err).toContain(`kept as ${file}.damaged`);
+      expect(readFileSync(`${file}.damaged`, 'utf8')).toBe(text);
+      const k = keyringFile(dir);
+      expect(k.mode).toBe(0o600);
+      expect(k.records).toHaveLength(1);
+      expect(k.records[0]).toMatchObject({ id: idOf(key), key, removed: 0, compromised: false });
+    }
+  });
+
+  it('--force takes back a key the keyring marks compromised, and only with the node stopped', async () => {
+    const key = await generate();
+    const other = await generate();
+    expect((await run('keys', 'install', key, '--state-dir', dir)).code).toBe(0);
+    expect((await run('keys', 'install', other, '--state-dir', dir)).code).toBe(0);
+    expect((await run('keys', 'use', idOf(other), '--state-dir', dir)).code).toBe(0);
+    expect((await run('keys', 'remove', idOf(key), '--compromised', '--state-dir', dir)).code).toBe(0);
+    expect((await run('keys', 'install', key, '--state-dir', dir)).code).toBe(1);
+    const r = await run('keys', 'install', key, '--force', '--state-dir', dir);
+    expect(r.code).toBe(0);
+    expect(keyringFile(dir).records).toEqual([expect.objectContaining({ id: idOf(key), key, compromised: false })]);
+    expect((await run('keys', 'use', idOf(key), '--force', '--state-dir', dir)).code).toBe(2);
+  });
+});

@@ -72,32 +72,109 @@ describe('sealing datagrams under the fleet key', () => {
   });
 });
 
+/** What the host does with a datagram whose messages name `sender`: open, then admit. */
+function receive(rx: FleetChannel, frame: Uint8Array, sender: { id: string; gen: number }): boolean {
+  const o = rx.open(frame);
+  return o !== undefined && rx.admit(o, sender);
+}
+
 describe('the fleet channel: sealing plus replay protection', () => {
   it('opens each datagram once; a replay, an earlier life of the sender, and one older than the window are refused and counted', () => {
     const r = ring([k1]);
     const rx = new FleetChannel(r, 'rx', 5);
     const tx = new FleetChannel(r, 'tx', 10);
+    const me = { id: 'tx', gen: 10 };
     const frames = Array.from({ length: WINDOW + 52 }, (_, i) => tx.seal(new Uint8Array([i % 256])));
-    expect(rx.open(frames[0]!)).toBeDefined();
-    expect(rx.open(frames[0]!)).toBeUndefined();
+    expect(receive(rx, frames[0]!, me)).toBe(true);
+    expect(receive(rx, frames[0]!, me)).toBe(false);
     // Reordering inside the window is accepted, once.
-    expect(rx.open(frames[200]!)).toBeDefined();
-    expect(rx.open(frames[100]!)).toBeDefined();
-    expect(rx.open(frames[100]!)).toBeUndefined();
-    expect(rx.open(frames[WINDOW + 51]!)).toBeDefined();
-    expect(rx.open(frames[1]!)).toBeUndefined(); // WINDOW + 50 behind: older than the window
+    expect(receive(rx, frames[200]!, me)).toBe(true);
+    expect(receive(rx, frames[100]!, me)).toBe(true);
+    expect(receive(rx, frames[100]!, me)).toBe(false);
+    expect(receive(rx, frames[WINDOW + 51]!, me)).toBe(true);
+    expect(receive(rx, frames[1]!, me)).toBe(false); // WINDOW + 50 behind: older than the window
     const earlierLife = new FleetChannel(r, 'tx', 9).seal(new Uint8Array([1]));
-    expect(rx.open(earlierLife)).toBeUndefined();
+    expect(receive(rx, earlierLife, { id: 'tx', gen: 9 })).toBe(false);
     // A restart (higher generation) starts a fresh window even though its counter starts again.
-    expect(rx.open(new FleetChannel(r, 'tx', 11).seal(new Uint8Array([1])))).toBeDefined();
+    expect(receive(rx, new FleetChannel(r, 'tx', 11).seal(new Uint8Array([1])), { id: 'tx', gen: 11 })).toBe(true);
     expect(Object.fromEntries(rx.dropped)).toEqual({ replayed: 2, 'too-old': 1, 'stale-generation': 1 });
   });
 
-  it('the replay table is bounded: thousands of senders do not grow it past its cap', () => {
+  it('the window boundary: exactly WINDOW behind the newest is refused, WINDOW - 1 behind and unseen is accepted, once', () => {
+    const r = ring([k1]);
+    const rx = new FleetChannel(r, 'rx', 5);
+    const tx = new FleetChannel(r, 'tx', 10);
+    const me = { id: 'tx', gen: 10 };
+    const frames = Array.from({ length: WINDOW + 2 }, (_, i) => tx.seal(new Uint8Array([i % 256]))); // sequences 1..WINDOW+2
+    expect(receive(rx, frames[0]!, me)).toBe(true); // seq 1
+    expect(receive(rx, frames[WINDOW + 1]!, me)).toBe(true); // seq WINDOW + 2: seq 2 is now exactly WINDOW behind
+    expect(receive(rx, frames[1]!, me)).toBe(false);
+    expect(rx.dropped.get('too-old')).toBe(1);
+    expect(receive(rx, frames[2]!, me)).toBe(true); // seq 3: WINDOW - 1 behind, never seen
+    expect(receive(rx, frames[2]!, me)).toBe(false);
+    expect(rx.dropped.get('replayed')).toBe(1);
+  });
+
+  it('opening looks at the window without moving it: only admit, for the sender the header names, moves it', () => {
+    const r = ring([k1]);
+    const rx = new FleetChannel(r, 'rx', 5);
+    const frame = new FleetChannel(r, 'tx', 10).seal(new Uint8Array([1]));
+    // Opened twice without an admit: nothing recorded, both open.
+    expect(rx.open(frame)).toBeDefined();
+    const o = rx.open(frame)!;
+    // Admitted for another sender, or another generation of this one: dropped, window untouched.
+    expect(rx.admit(o, { id: 'someone-else', gen: 10 })).toBe(false);
+    expect(rx.admit(o, { id: 'tx', gen: 11 })).toBe(false);
+    expect(rx.admit(o, 'mixed')).toBe(false);
+    expect(rx.dropped.get('sender-mismatch')).toBe(3);
+    expect(rx.trackedSenders).toBe(0);
+    // No sender named (passports or forwarded messages only): delivered, nothing recorded.
+    expect(rx.admit(o, undefined)).toBe(true);
+    expect(rx.trackedSenders).toBe(0);
+    expect(rx.admit(o, { id: 'tx', gen: 10 })).toBe(true);
+    expect(rx.open(frame)).toBeUndefined();
+    expect(rx.dropped.get('replayed')).toBe(1);
+  });
+
+  it('a forged header with a huge generation, dropped as a mismatch, leaves the real sender accepted', () => {
+    const r = ring([k1]);
+    const rx = new FleetChannel(r, 'rx', 5);
+    const tx = new FleetChannel(r, 'tx', 10);
+    const me = { id: 'tx', gen: 10 };
+    expect(receive(rx, tx.seal(new Uint8Array([1])), me)).toBe(true);
+    const forged = seal(new Uint8Array([1]), r, { sender: senderTag('tx'), gen: 2 ** 48 - 1, seq: 2 ** 48 - 1 });
+    expect(receive(rx, forged, { id: 'insider', gen: 3 })).toBe(false);
+    expect(receive(rx, forged, me)).toBe(false);
+    expect(receive(rx, tx.seal(new Uint8Array([2])), me)).toBe(true);
+    expect(rx.dropped.get('sender-mismatch')).toBe(2);
+  });
+
+  it('the replay table is bounded and least recently heard senders go first: thousands of senders do not grow it past its cap', () => {
     const r = ring([k1]);
     const rx = new FleetChannel(r, 'rx', 1);
-    for (let i = 0; i < 5000; i++) rx.open(new FleetChannel(r, `spoof-${i}`, 1).seal(new Uint8Array([0])));
+    const steady = new FleetChannel(r, 'steady', 1);
+    for (let i = 0; i < 5000; i++) {
+      expect(receive(rx, new FleetChannel(r, `spoof-${i}`, 1).seal(new Uint8Array([0])), { id: `spoof-${i}`, gen: 1 })).toBe(true);
+      if (i % 1000 === 0) expect(receive(rx, steady.seal(new Uint8Array([0])), { id: 'steady', gen: 1 })).toBe(true);
+    }
     expect(rx.trackedSenders).toBe(2048);
+    // The steady sender was heard within the last 2,048 and is still tracked: its replays are refused.
+    const again = steady.seal(new Uint8Array([0]));
+    expect(receive(rx, again, { id: 'steady', gen: 1 })).toBe(true);
+    expect(receive(rx, again, { id: 'steady', gen: 1 })).toBe(false);
+  });
+
+  it('a forgotten or evicted sender starts again at its next datagram, and its earlier datagrams do not replay into the new window', () => {
+    const r = ring([k1]);
+    const rx = new FleetChannel(r, 'rx', 1);
+    const tx = new FleetChannel(r, 'tx', 10);
+    const me = { id: 'tx', gen: 10 };
+    const old = [tx.seal(new Uint8Array([0])), tx.seal(new Uint8Array([1]))];
+    for (const f of old) expect(receive(rx, f, me)).toBe(true);
+    rx.forget('tx');
+    expect(rx.trackedSenders).toBe(0);
+    expect(receive(rx, tx.seal(new Uint8Array([2])), me)).toBe(true);
+    for (const f of old) expect(receive(rx, f, me)).toBe(false);
   });
 });
 

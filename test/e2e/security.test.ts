@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateFleetKey, parseFleetKey } from '../../runtime/agent/keyring-store.js';
 import { formatKeyId, keyId } from '../../runtime/crypto/keyring.js';
+import { PROMOTION_DELAY_MS } from '../../runtime/crypto/offer-policy.js';
 import { all, falseDeaths, keyState, keysOf, labAvailable, refusalsOf, withLab } from './lab-support.js';
 
 // The sealed channel on real processes: a key rotation while a device is switched off, a key
@@ -12,7 +13,7 @@ const idOf = (key: string): string => formatKeyId(keyId(parseFleetKey(key, 'test
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!labAvailable)('fleet lab: fleet keys', () => {
-  it('a rotation while n3 is switched off: n3 comes back on the old key, is handed the new one within 20 s and is alive everywhere; a key removed as compromised then opens nothing (a node restarted with only it stays isolated)', async () => {
+  it('a rotation while n3 is switched off: n3 comes back on the old key, is handed the new one and is alive everywhere within the promotion delay plus 20 s; a key removed as compromised then opens nothing (a node restarted with only it stays isolated)', async () => {
     await withLab({ nodes: 4, args: ['--families', 'ipv4'] }, async (lab) => {
       await lab.waitFor('all alive', 10_000, () => lab.allAlive());
       const old = (await keysOf(lab, 0))!.primary;
@@ -25,7 +26,8 @@ describe.skipIf(!labAvailable)('fleet lab: fleet keys', () => {
       expect(installed).toEqual({ status: 200, body: { id: freshId } });
       await lab.waitFor('n1 and n2 list the new key', 10_000, async () => (await keyState(lab, 1, freshId)) === 'active' && (await keyState(lab, 2, freshId)) === 'active');
       expect((await lab.api(0, 'POST', '/v1/keys/use', { id: freshId })).body).toEqual({ primary: freshId });
-      await lab.waitFor('n1 and n2 seal with the new key', 10_000, async () => (await keysOf(lab, 1))?.primary === freshId && (await keysOf(lab, 2))?.primary === freshId);
+      // A promotion heard from another device waits PROMOTION_DELAY_MS before it takes effect.
+      await lab.waitFor('n1 and n2 seal with the new key', PROMOTION_DELAY_MS + 10_000, async () => (await keysOf(lab, 1))?.primary === freshId && (await keysOf(lab, 2))?.primary === freshId);
       expect((await lab.api(0, 'POST', '/v1/keys/remove', { id: old })).body).toEqual({ id: old, state: 'retired' });
       await lab.waitFor('n1 and n2 retire the old key', 10_000, async () => (await keyState(lab, 1, old)) === 'retired' && (await keyState(lab, 2, old)) === 'retired');
       expect(await lab.allAlive([0, 1, 2])).toBe(true);
@@ -34,8 +36,9 @@ describe.skipIf(!labAvailable)('fleet lab: fleet keys', () => {
       const onDisk = JSON.parse(readFileSync(join(lab.nodes[3]!.stateDir, 'keyring.json'), 'utf8')) as { records: { id: string }[] };
       expect(onDisk.records.map((r) => r.id)).toEqual([old]);
       lab.start(3);
-      const back = await lab.waitFor('n3 alive everywhere', 20_000, () => lab.allAlive());
-      await lab.waitFor('n3 has the new key as its primary', 20_000 - back, async () => (await keysOf(lab, 3))?.primary === freshId);
+      // n3 seals with the old key until the promotion it was handed has waited PROMOTION_DELAY_MS.
+      const back = await lab.waitFor('n3 alive everywhere', PROMOTION_DELAY_MS + 20_000, () => lab.allAlive());
+      await lab.waitFor('n3 has the new key as its primary', PROMOTION_DELAY_MS + 20_000 - back, async () => (await keysOf(lab, 3))?.primary === freshId);
       expect(await keyState(lab, 3, old)).toBe('retired');
       // It learned it by handoff: the others answered its old-key datagrams with their keyring.
       expect(all(lab).slice(0, 3).some((i) => lab.events(i, { event: 'key-handoff', retired_key: old }).length > 0)).toBe(true);
@@ -64,7 +67,8 @@ describe.skipIf(!labAvailable)('fleet lab: fleet keys', () => {
       expect((after['unknown-key'] ?? 0) - (before['unknown-key'] ?? 0)).toBeGreaterThan(5);
       expect(lab.events(0, { event: 'key-handoff', to: `${lab.nodes[2]!.ipv4}:7478` }).length).toBe(0);
     });
-  });
+    // Two promotion delays (the fleet's, then the sleeper's) on top of the lab's own waits.
+  }, 2 * PROMOTION_DELAY_MS + 240_000);
 });
 
 describe.skipIf(!labAvailable)('fleet lab: an outsider on the LAN', () => {

@@ -30,6 +30,7 @@ import { SEAL_OVERHEAD, SEALED_FRAME, seal, senderTag, type SealKeys } from '../
 import { ReplayWindow, WINDOW } from '../../runtime/crypto/replay-window.js';
 import { Prng } from '../../runtime/sim/prng.js';
 import { publicKeyOf, type SigningKey } from '../../runtime/trust/ed25519.js';
+import { datagramSender } from '../../runtime/trust/datagram-sender.js';
 import { Gatekeeper } from '../../runtime/trust/gatekeeper.js';
 import { signKv, signPassport } from '../../runtime/trust/records.js';
 import { decodeDatagram, encodeDatagram, encodeMessage, sizeOf } from '../../runtime/wire/index.js';
@@ -211,7 +212,7 @@ function meetFleet(): Target {
     gate,
     send: (to, bytes) => sent.push({ to, bytes }),
     onOldKey: (k, state, from) => keySync.oldKey(k, state, from),
-    onControl: (plain, from) => keySync.control(plain, from),
+    onControl: (plain, from, admit) => keySync.control(plain, from, admit),
     onEvent: (e) => events.push(e),
     onError: (where, e) => errors.push(`${where}: ${e.stack ?? e.message}`),
   });
@@ -476,8 +477,12 @@ describe('receive path under hostile input (fast-check, seed ' + SEED + ')', () 
       hostileCbor.map((plain) => ({ kind: 'nested, tagged or lying CBOR', plain, expected: { 'malformed-cbor': 1 } })),
       fc.tuple(fc.nat(corpus.length - 1), fc.nat()).map(([i, c]) => {
         const cut = 2 + (c % (corpus[i]!.length - 2));
-        // The whole messages before the cut are genuine and get through; the rest is malformed.
-        return { kind: 'truncated', plain: corpus[i]!.subarray(0, cut), expected: ends[i]!.has(cut) ? {} : { 'malformed-cbor': 1 } };
+        // The whole messages before the cut are genuine, but they name their real sender while
+        // the insider's header names the insider: the datagram is dropped as a mismatch. The
+        // rest is malformed.
+        const plain = corpus[i]!.subarray(0, cut);
+        const named = datagramSender(decodeDatagram(plain, PLAIN_BUDGET).messages) !== undefined ? { 'sender-mismatch': 1 } : {};
+        return { kind: 'truncated', plain, expected: ends[i]!.has(cut) ? named : { 'malformed-cbor': 1, ...named } };
       }),
       fc.uint8Array({ minLength: 1, maxLength: PLAIN_BUDGET - 1 }).map((b) => ({ kind: 'random after the version byte', plain: concat([1], b) })),
       fc.anything().map((v) => ({ kind: 'any CBOR', plain: concat([1], Uint8Array.from(anyCbor.encode(v))).subarray(0, PLAIN_BUDGET) })),
@@ -596,16 +601,35 @@ describe('receive path under hostile input (fast-check, seed ' + SEED + ')', () 
     stillServesTheFleet(t, senders);
   });
 
-  it('the replay window is bounded even against an insider: a thousand sender tags past its bound leave it at its bound', () => {
+  it('an insider sending a member\'s key/value entry at a new version under any signature but the owner\'s: refused as bad-signature, the value stays', () => {
+    const t = meetFleet();
+    const senders = t.channel.trackedSenders;
+    const p = t.meeting.peers[0]!;
+    const held = (): unknown => t.node.kv.get(p.ref.id, 'sensor/temp', 60_000)?.value;
+    expect(held()).toBe(21.5);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.integer({ min: 2, max: 1000 }), (sig, version) => {
+        const forged: KvEntry = { key: 'sensor/temp', version, value: 99, ttlMs: 0, sig };
+        const delta: Message = { type: MsgType.Delta, from: p.ref, owner: p.ref, fromV: 1, toV: version, reset: false, entries: [forged] };
+        expect(feed(t, genuine(p, [delta]), p.addr, false, senders)).toEqual({ 'bad-signature': 1 });
+        expect(held()).toBe(21.5);
+      }),
+      runs(100),
+    );
+    stillServesTheFleet(t, senders);
+  });
+
+  it('the replay window is untouched by an insider\'s made-up sender tags: a thousand tags past its bound add no entry', () => {
     const t = meetFleet();
     const bound = new ReplayWindow().maxSenders;
+    const senders = t.channel.trackedSenders;
     for (let i = 0; i < bound + 1000; i++) {
       const frame = seal(new Uint8Array([1]), t.keyring, { sender: i, gen: 1, seq: 1 }, material);
-      expect(feed(t, frame, '10.77.0.66:7478', true, bound)).toEqual({ empty: 1 });
+      expect(feed(t, frame, '10.77.0.66:7478', true, senders)).toEqual({ empty: 1 });
     }
-    expect(t.channel.trackedSenders).toBe(bound);
-    // The fleet's own senders were evicted as the least recently heard: they come back fresh.
-    stillServesTheFleet(t, bound);
+    // No message named a sender, so no window moved or was made.
+    expect(t.channel.trackedSenders).toBe(senders);
+    stillServesTheFleet(t, senders);
   });
 
   it('a genuine sender\'s datagrams older than the replay window are refused as too old, and an earlier life of a sender as a stale generation', () => {
@@ -617,7 +641,7 @@ describe('receive path under hostile input (fast-check, seed ' + SEED + ')', () 
     for (let i = 0; i < WINDOW; i++) p.channel.seal(new Uint8Array([1]));
     expect(feed(t, genuine(p, introduce(p, 1)), p.addr, true, senders)).toEqual({});
     expect(feed(t, old, p.addr, true, senders)).toEqual({ 'too-old': 1 });
-    const earlierLife = device(p.ref.id, p.ref.gen - 1, p.addr);
+    const earlierLife = { ...device(p.ref.id, p.ref.gen - 1, p.addr), key: p.key };
     expect(feed(t, genuine(earlierLife, introduce(earlierLife)), p.addr, true, senders)).toEqual({ 'stale-generation': 1 });
   });
 });

@@ -163,6 +163,13 @@ describe('the gatekeeper: claims about a device count only if the device signed 
     admit(g, [passport(keys.victim, x)]);
     expect(g.passports(['victim', 'me', 'nobody'], 1, false).map((p) => p.id)).toEqual(['victim', 'me']);
   });
+
+  it('a WhoIs is admitted only from a member known by passport: it names its datagram\'s sender, and its answer is larger than the question', () => {
+    const g = gate();
+    const q: Message = { type: MsgType.WhoIs, from: x, ids: ['me'] };
+    expect(admit(g, [q])).toEqual({ out: [], ask: ['victim'] });
+    expect(admit(g, [passport(keys.victim, x), q]).out).toEqual([q]);
+  });
 });
 
 // Ed25519 key generation is the slow part of the Sybil test; any distinct keys will do.
