@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateFleetKey, loadKeyring, parseFleetKey, saveKeyring } from '../../runtime/agent/keyring-store.js';
-import type { Logger } from '../../runtime/agent/log.js';
+import type { Logger } from '../../runtime/log/log.js';
 import { formatKeyId, keyId, Keyring } from '../../runtime/crypto/keyring.js';
 
 describe('the keyring file', () => {

@@ -128,12 +128,11 @@ describe('UDP transport on loopback', () => {
 });
 
 describe('the advertised address', () => {
-  const eth0: NetInterface = { name: 'eth0', ipv4: '10.9.9.9', loopback: false, up: true, multicast: true };
+  const eth0: NetInterface = { name: 'eth0', ipv4: '10.9.9.9', ipv6: undefined, loopback: false, up: true, multicast: true };
   // The kernel does not flag lo as multicast-capable.
-  const plainLo: NetInterface = { name: 'lo', ipv4: '127.0.0.1', loopback: true, up: true, multicast: false };
+  const plainLo: NetInterface = { name: 'lo', ipv4: '127.0.0.1', ipv6: undefined, loopback: true, up: true, multicast: false };
   const bound = async (interfaces: readonly string[] | 'auto'): Promise<string> => {
-    const o = options({ interfaces, interfaceSource: new StaticInterfaces([plainLo, eth0]) }) as Partial<UdpOptions>;
-    delete o.bind4;
+    const { bind4: _unused, ...o } = options({ interfaces, interfaceSource: new StaticInterfaces([plainLo, eth0]) });
     const t = await UdpTransport.open(o as UdpOptions, () => {});
     open.push(t);
     return t.localAddress;

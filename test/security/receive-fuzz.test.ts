@@ -605,7 +605,7 @@ describe('receive path under hostile input (fast-check, seed ' + SEED + ')', () 
     const t = meetFleet();
     const senders = t.channel.trackedSenders;
     const p = t.meeting.peers[0]!;
-    const held = (): unknown => t.node.kv.get(p.ref.id, 'sensor/temp', 60_000)?.value;
+    const held = (): unknown => t.node.liveValue(p.ref.id, 'sensor/temp', 60_000)?.value;
     expect(held()).toBe(21.5);
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.integer({ min: 2, max: 1000 }), (sig, version) => {
