@@ -44,10 +44,10 @@ function roundTrips(m: Message): boolean {
 
 /**
  * What must hold of any decoding of `d`, or why it does not: a datagram too short to hold a
- * message is "empty", a foreign first byte is "bad-version" and nothing else; otherwise every
- * message and rejection accounts for some of its bytes (nothing is dropped silently), a
- * malformed item ends the datagram, and every accepted message is well-formed (past the first
- * `known` ones, which the caller checks against what it encoded).
+ * message is "empty", a foreign first byte is "bad-version" and nothing else; otherwise at
+ * least one message or rejection comes out (nothing vanishes silently), every rejection is a
+ * decoding reason with a detail, a malformed item ends the datagram, and every accepted message
+ * is well-formed (past the first `known` ones, which the caller checks against what it encoded).
  */
 function unexplained(d: Uint8Array, r: DecodeResult, known = 0): string[] {
   const out: string[] = [];
