@@ -1,11 +1,11 @@
 import { createSocket } from 'node:dgram';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Effects } from '../../runtime/core/effects.js';
 import { NodeHost } from '../../runtime/agent/node-host.js';
 import { Node } from '../../runtime/core/node.js';
 import { profiles } from '../../runtime/core/profiles.js';
 import { Prng } from '../../runtime/sim/prng.js';
-import { encodeDatagram, sizeOf } from '../../runtime/wire/index.js';
+import { decodeDatagram, encodeDatagram, sizeOf } from '../../runtime/wire/index.js';
 import { MsgType } from '../../runtime/core/messages.js';
 
 function host(clock: () => number, sent: Uint8Array[] = []): NodeHost {
@@ -14,6 +14,10 @@ function host(clock: () => number, sent: Uint8Array[] = []): NodeHost {
 }
 
 describe('node host', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('garbage datagrams are counted by reason and never reach the core or throw', () => {
     const h = host(() => 0);
     h.start();
@@ -34,17 +38,28 @@ describe('node host', () => {
     h.stop();
   });
 
-  it('a timer the event loop fires before its due time on our clock is re-armed, not handed to the core as stale', async () => {
-    // A clock at half the event loop's speed: every timer fires "early" by our clock.
-    const start = performance.now();
-    const clock = (): number => Math.floor((performance.now() - start) / 2);
-    const sent: Uint8Array[] = [];
-    const h = host(clock, sent);
-    h.start();
-    await new Promise((r) => setTimeout(r, 1200));
-    h.stop();
-    // The heartbeat chain kept going: several heartbeats went out, not just the first.
-    expect(sent.length).toBeGreaterThan(3);
+  it('a timer the event loop fires before its due time on our clock is re-armed, not handed to the core as stale', () => {
+    // Virtual time. A host whose clock runs at half the event loop's speed sees every timer fire
+    // "early" by its clock; re-armed until due, it must send exactly what a host on an ordinary
+    // clock sends over the same span of its own time.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'Date'] });
+    const run = (speed: number, loopMs: number): string[] => {
+      const start = Date.now();
+      const sent: Uint8Array[] = [];
+      const h = host(() => Math.floor((Date.now() - start) * speed), sent);
+      h.start();
+      vi.advanceTimersByTime(loopMs);
+      h.stop();
+      return sent.map((b) => Buffer.from(b).toString('hex'));
+    };
+    const ordinary = run(1, 1000);
+    const slow = run(0.5, 2000);
+    expect(slow).toEqual(ordinary);
+    // The heartbeat chain kept going: a timer handed over early is taken for a stale one and
+    // would have ended it at the first.
+    const seqs = ordinary.flatMap((hex) => decodeDatagram(Buffer.from(hex, 'hex')).messages).flatMap((m) => (m.type === MsgType.Heartbeat ? [m.seq] : []));
+    expect(seqs.length).toBeGreaterThan(3);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 
   it('a timer that fires late, after the process was stalled, is handled after the datagrams that queued up meanwhile', async () => {
@@ -57,21 +72,25 @@ describe('node host', () => {
       receive: () => calls.push('receive'),
       timer: () => calls.push('timer'),
     } as unknown as Node;
-    const h = new NodeHost({ node: fake, clock: () => Math.floor(performance.now()), budget: 1200, send: () => {} });
+    const clock = (): number => Math.floor(performance.now());
+    const h = new NodeHost({ node: fake, clock, budget: 1200, send: () => {} });
     h.start();
     const rx = createSocket('udp4');
     const tx = createSocket('udp4');
     await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => tx.bind(0, '127.0.0.1', () => r()));
     rx.on('message', (m, rinfo) => h.receive(new Uint8Array(m), `${rinfo.address}:${rinfo.port}`, false));
     const hb = { type: MsgType.Heartbeat, from: { id: 'peer', gen: 3 }, inc: 0, seq: 1, intervalMs: 250, kvMax: 0, view: 0 } as const;
-    // A timer due in 5 ms, a datagram in the socket, then a stall well past both.
-    fx!.setTimer(Math.floor(performance.now()) + 5, { kind: 'sweep' });
-    await new Promise<void>((r) => tx.send(encodeDatagram([hb]), rx.address().port, '127.0.0.1', () => r()));
-    const until = performance.now() + 80;
-    while (performance.now() < until) {
+    // In one synchronous stretch, so no phase of the event loop can come between: a timer due
+    // in 5 ms, a datagram on its way to the socket, then a stall well past the timer.
+    const due = clock() + 5;
+    fx!.setTimer(due, { kind: 'sweep' });
+    tx.send(encodeDatagram([hb]), rx.address().port, '127.0.0.1');
+    while (clock() < due + 60) {
       // stalled
     }
-    await new Promise((r) => setTimeout(r, 50));
+    // However long the machine takes to get round to both, the order is what matters.
+    for (let waited = 0; calls.length < 2 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     expect(calls).toEqual(['receive', 'timer']);
     expect(h.lateTimers).toBe(1);
     h.stop();

@@ -43,6 +43,24 @@ describe('KvStore', () => {
     expect(store.maxVersion('a')).toBe(2);
   });
 
+  it('an entry at the version already held never replaces it, whatever its value or signature; one version higher does', () => {
+    const owner = new KvStore();
+    const signature = new Uint8Array(64).fill(7);
+    owner.write(a1, 'door', 'closed', 0, 0, () => signature);
+    const { store } = replicaOf(owner);
+    expect(store.heldVersion(a1, 'door')).toBe(1);
+
+    const forged = { key: 'door', version: 1, value: 'open', ttlMs: 0, sig: new Uint8Array(64) };
+    const applied: Applied[] = [];
+    store.apply(a1, { fromV: 0, toV: 1, reset: false, entries: [forged] }, 5, applied);
+    expect(applied).toEqual([]);
+    expect(store.get('a', 'door', 5)).toEqual({ version: 1, value: 'closed', ttlMs: 0, at: 0, sig: signature });
+
+    store.apply(a1, { fromV: 1, toV: 2, reset: false, entries: [{ key: 'door', version: 2, value: 'open', ttlMs: 0 }] }, 6, applied);
+    expect(applied).toEqual([{ key: 'door', value: 'open', version: 2 }]);
+    expect(store.get('a', 'door', 6)?.value).toBe('open');
+  });
+
   it('does not advance the watermark across a gap, but still applies newer entries', () => {
     const store = new KvStore();
     store.ensure(a1);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SystemCommands } from '../../hal/command.js';
 
 describe('SystemCommands', () => {
@@ -10,8 +10,13 @@ describe('SystemCommands', () => {
     expect(await c.run('murmur-no-such-tool', [])).toEqual({ code: 127, stdout: '', stderr: 'murmur-no-such-tool: not installed' });
   });
 
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('gives up on a command that does not answer', async () => {
-    const r = await c.run('sleep', ['5'], 100);
+    // The command would take a minute: only the 100 ms timeout can end it this soon.
+    const r = await c.run('sleep', ['60'], 100);
     expect(r.code).toBe(124);
     expect(r.stderr).toBe('sleep: no answer within 100 ms');
   });
@@ -33,12 +38,14 @@ describe('SystemCommands', () => {
     const s = c.start('sh', ['-c', spin], { lastLine: 'exit' });
     const exited = new Promise<number>((r) => s.onExit((code) => r(code)));
     s.write('set 17=1');
-    const t0 = Date.now();
+    // close() arms a SIGTERM fallback on setTimeout. With timers virtual and never advanced, it
+    // cannot fire: the process ends because the last line reached it, however slow the machine.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     await s.close();
     expect(await exited).toBe(5);
-    // Not the 2 s SIGTERM fallback of close().
-    expect(Date.now() - t0).toBeLessThan(1500);
-  });
+    // The fallback was armed and then cleared, never run.
+    expect(vi.getTimerCount()).toBe(0);
+  }, 20_000);
 
   it('a session that cannot start reports it through onExit', async () => {
     const s = c.start('murmur-no-such-tool', []);

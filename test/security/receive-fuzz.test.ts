@@ -632,6 +632,72 @@ describe('receive path under hostile input (fast-check, seed ' + SEED + ')', () 
     stillServesTheFleet(t, senders);
   });
 
+  it('a known member\'s Delta under a wrong signature (random, zeroed, another member\'s, or the owner\'s over another entry, owner or life) is refused as bad-signature; one at the version already held changes nothing', () => {
+    const t = meetFleet();
+    const senders = t.channel.trackedSenders;
+    const insider = device('insider', 7, '10.77.0.66:7478');
+    const peers = t.meeting.peers;
+    const KEY = 'sensor/temp';
+    /** What every peer published while meeting the device: version 1, 21.5. */
+    const heldValues = (): (number | string | boolean | Uint8Array | null | undefined)[] => peers.map((p) => t.node.get(p.ref.id, KEY, 60_000));
+    expect(heldValues()).toEqual([21.5, 21.5, 21.5]);
+    type Forgery = 'random' | 'zeroed' | 'another member' | 'insider' | 'owner, other version' | 'owner, other value' | 'owner, other owner' | 'owner, other life';
+    const forgeries: Forgery[] = ['random', 'zeroed', 'another member', 'insider', 'owner, other version', 'owner, other value', 'owner, other owner', 'owner, other life'];
+    const forge = (kind: Forgery, owner: Device, e: Omit<KvEntry, 'sig'>, noise: Uint8Array): Uint8Array => {
+      const other = peers[(peers.indexOf(owner) + 1) % peers.length]!;
+      switch (kind) {
+        case 'random':
+          return noise;
+        case 'zeroed':
+          return new Uint8Array(64);
+        case 'another member':
+          return signKv(other.key, owner.ref, e);
+        case 'insider':
+          return signKv(insider.key, owner.ref, e);
+        case 'owner, other version':
+          return signKv(owner.key, owner.ref, { ...e, version: e.version + 1 });
+        case 'owner, other value':
+          return signKv(owner.key, owner.ref, { ...e, value: 'not what was sent' });
+        case 'owner, other owner':
+          return signKv(owner.key, other.ref, e);
+        case 'owner, other life':
+          return signKv(owner.key, { id: owner.ref.id, gen: owner.ref.gen + 1 }, e);
+      }
+    };
+    const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 20 }), fc.constant(null), fc.boolean());
+    const seen = new Set<Forgery>();
+    let eventsBefore = t.events.length;
+    fc.assert(
+      fc.property(fc.constantFrom(...peers), fc.constantFrom(...peers), fc.integer({ min: 2, max: 500 }), value, fc.constantFrom(...forgeries), fc.uint8Array({ minLength: 64, maxLength: 64 }), (sender, owner, version, v, kind, noise) => {
+        seen.add(kind);
+        const e = { key: KEY, version, value: v, ttlMs: 0 };
+        const delta: Message = { type: MsgType.Delta, from: sender.ref, owner: owner.ref, fromV: version - 1, toV: version, reset: false, entries: [{ ...e, sig: forge(kind, owner, e, noise) }] };
+        expect(feed(t, genuine(sender, [delta]), sender.addr, true, senders)).toEqual({ 'bad-signature': 1 });
+        expect(heldValues()).toEqual([21.5, 21.5, 21.5]);
+        expect(t.events.slice(eventsBefore).filter((x) => x.type === 'kv-changed')).toEqual([]);
+        eventsBefore = t.events.length;
+      }),
+      runs(240),
+    );
+    expect(seen.size).toBe(forgeries.length);
+    // At the version held, the gatekeeper leaves the signature to the core, which ignores the
+    // entry: a relay cannot swap the value of a version the device already holds.
+    fc.assert(
+      fc.property(fc.constantFrom(...peers), fc.constantFrom(...peers), value.filter((v) => v !== 21.5), fc.option(fc.constantFrom(...forgeries), { nil: undefined }), fc.uint8Array({ minLength: 64, maxLength: 64 }), (sender, owner, v, kind, noise) => {
+        const e = { key: KEY, version: 1, value: v, ttlMs: 0 };
+        const entry: KvEntry = kind === undefined ? e : { ...e, sig: forge(kind, owner, e, noise) };
+        const delta: Message = { type: MsgType.Delta, from: sender.ref, owner: owner.ref, fromV: 0, toV: 1, reset: false, entries: [entry] };
+        expect(feed(t, genuine(sender, [delta]), sender.addr, true, senders)).toEqual({});
+        expect(heldValues()).toEqual([21.5, 21.5, 21.5]);
+        expect(t.events.slice(eventsBefore).filter((x) => x.type === 'kv-changed')).toEqual([]);
+        eventsBefore = t.events.length;
+      }),
+      runs(120),
+    );
+    expect(t.host.refusals()['bad-signature']).toBe(runs(240).numRuns);
+    stillServesTheFleet(t, senders);
+  });
+
   it('a genuine sender\'s datagrams older than the replay window are refused as too old, and an earlier life of a sender as a stale generation', () => {
     const t = meetFleet();
     const p = t.meeting.peers[0]!;

@@ -4,6 +4,7 @@
 import type { CoreEvent } from '../../runtime/core/effects.js';
 import type { Profile } from '../../runtime/core/profiles.js';
 import { profiles } from '../../runtime/core/profiles.js';
+import { suspicionTimeoutMs } from '../../runtime/core/timing.js';
 import { Fleet, type FleetOptions } from '../../runtime/sim/fleet.js';
 
 export interface ScenarioOptions extends Partial<FleetOptions> {
@@ -20,6 +21,7 @@ export class Scenario {
   readonly #versions = new Map<string, number>();
   readonly #seen = new Set<string>();
   readonly #deadAt = new Map<string, number>();
+  readonly #suspectedAt = new Map<string, number>();
 
   constructor(opts: ScenarioOptions) {
     this.fleet = new Fleet({ profile: profiles.lan, ...opts });
@@ -32,8 +34,10 @@ export class Scenario {
 
   #check(now: number, observer: string, e: CoreEvent): void {
     if (e.type === 'member-joined' || e.type === 'member-restarted') this.#seen.add(`${observer}>${e.member.id}`);
+    if (e.type === 'member-status' && e.status === 'suspect') this.#suspectedAt.set(`${observer}>${e.member.id}@${e.member.gen}`, now);
     if (e.type === 'member-status' && e.status === 'dead') {
       this.#deadAt.set(`${observer}>${e.member.id}`, now);
+      this.#checkVerdict(now, observer, e.member, e.sources);
       const victimRunning = this.fleet.isRunning(e.member.id) && this.fleet.node(e.member.id).self.gen === e.member.gen;
       if (victimRunning && !this.mayDie.has(e.member.id)) {
         this.violations.push(`t=${now} ${observer} declared live ${e.member.id}@${e.member.gen} dead (sources ${e.sources.join(',')})`);
@@ -45,6 +49,23 @@ export class Scenario {
       const prev = this.#versions.get(k) ?? 0;
       if (e.version < prev) this.violations.push(`t=${now} ${observer} regressed ${k} from v${prev} to v${e.version}`);
       else this.#versions.set(k, e.version);
+    }
+  }
+
+  /**
+   * Nobody is declared dead on one observer's word: with fewer than two distinct sources only
+   * once the longest suspicion has run out, with more only after the Lifeguard timeout for
+   * that many confirmations (runtime/core/suspicion.ts), counted from the suspicion's start.
+   */
+  #checkVerdict(now: number, observer: string, member: { id: string; gen: number }, sources: readonly string[]): void {
+    const p = this.fleet.opts.profile;
+    const minMs = (this.fleet.opts.multicast ?? true) ? p.suspicionMinMs : p.suspicionMaxMs;
+    const distinct = new Set(sources).size;
+    const least = distinct < 2 ? p.suspicionMaxMs : suspicionTimeoutMs(minMs, p.suspicionMaxMs, distinct - 1, p.suspicionConfirmations);
+    const since = this.#suspectedAt.get(`${observer}>${member.id}@${member.gen}`);
+    if (since === undefined || now - since < least) {
+      const after = since === undefined ? 'without suspecting it first' : `after ${now - since} ms of suspicion`;
+      this.violations.push(`t=${now} ${observer} declared ${member.id}@${member.gen} dead ${after} on ${distinct} source(s) (${sources.join(',')}); the rule needs ${least} ms`);
     }
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { quietFleet } from './quiet-fleet.js';
 
-// N=128 lives in its own file so the slowest runs go to separate workers.
+// N=128 lives in files of its own (one per loss) so the slowest runs go to separate workers.
 describe.each([16, 64])('N=%i', (n) => {
   it.each([0.1, 0.3])('loss %f: no alive node is declared dead in 10 virtual minutes', (loss) => {
     const s = quietFleet(n, loss);
