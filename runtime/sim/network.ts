@@ -56,7 +56,6 @@ export class SimNetwork {
   readonly #endpoints = new Map<Address, Endpoint>();
   readonly #group = new Map<Address, number>();
   readonly #loss = new Map<Address, number>();
-  readonly #clogged = new Map<Address, number>();
   readonly #sent = new Map<Address, Traffic>();
   /** Endpoints the group does not reach, in or out (Wi-Fi client isolation, IGMP snooping gone wrong). */
   readonly #mcastBlocked = new Set<Address>();
@@ -127,11 +126,6 @@ export class SimNetwork {
     this.#group.clear();
   }
 
-  /** The inbound link of `addr` stalls until `untilMs`, then delivers everything held. */
-  clog(addr: Address, untilMs: number): void {
-    this.#clogged.set(addr, untilMs);
-  }
-
   traffic(addr: Address): Traffic {
     return this.#sent.get(addr) ?? { packets: 0, bytes: 0 };
   }
@@ -197,11 +191,6 @@ export class SimNetwork {
       }
       let at = now + this.opts.delayMs + Math.floor(this.rng.next() * this.opts.jitterMs);
       if (this.faults) at = Math.max(at, this.faults.holdUntil(now, from, addr));
-      const clog = this.#clogged.get(addr);
-      if (clog !== undefined) {
-        if (clog > now) at = Math.max(at, clog);
-        else this.#clogged.delete(addr);
-      }
       push(at, addr);
       if (this.opts.duplicate > 0 && this.rng.next() < this.opts.duplicate) {
         push(at + 1 + Math.floor(this.rng.next() * (this.opts.jitterMs + 5)), addr);
