@@ -26,6 +26,8 @@ export interface FleetOptions {
   readonly seeds?: 'first' | 'none';
   /** Nodes start at random times within this window (default 0: all at once). */
   readonly startSpreadMs?: number;
+  /** Faults added at virtual time 0 (their `atMs` is then absolute): what a replay line's `fault=` items give back. */
+  readonly faults?: readonly FaultSpec[];
 }
 
 export type FleetListener = (now: number, nodeId: string, event: CoreEvent) => void;
@@ -99,6 +101,7 @@ export class Fleet {
     }
     this.ids = ids;
     this.faults = new FaultSchedule((addr) => this.#hosts.get(addr)?.id, this.#rng.fork('faults'));
+    for (const f of opts.faults ?? []) this.fault(f);
   }
 
   /** One line with everything needed to replay this run. */

@@ -45,6 +45,16 @@ describe('invariant harness', () => {
     expect(unexcusedPartition(31).message).toBe(v.message);
   });
 
+  it('the fault items of a replay line, given back as the fleet option, replay the same run', () => {
+    const v = unexcusedPartition(34);
+    const faults = [...v.replay.matchAll(/fault=(\S+)/g)].map((m) => parseFault(m[1]!));
+    const s = new Scenario({ nodes: 8, seed: 34, loss: 0.1, faults });
+    s.fleet.start();
+    s.within(3_000, 'join', () => s.allAlive());
+    s.fleet.partition([s.fleet.ids.slice(0, 4), s.fleet.ids.slice(4)]);
+    expect(caught(() => s.run(20_000)).message).toBe(v.message);
+  });
+
   it('the same partition made as a fault excuses the deaths it causes', () => {
     const s = new Scenario({ nodes: 8, seed: 31, loss: 0.1 });
     s.fleet.start();
