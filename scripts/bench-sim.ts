@@ -13,7 +13,8 @@
 //   flap:node=n005[,peer=n001],up=20s,down=20s   cut for `down`, then up for `up`, repeating
 //   partition:mode=halves|isolate|bridge    sides drawn from the seed; a bridge node reaches both halves
 //   loss:node=n004,p=0.8[,dir=both|in|out]  that node's own loss, on top of --loss
-//   readdress:node=n003,at=5s               from then, n003 sends from a new address; the old one is dead
+//                                           (p=1,dir=out: it hears everyone, nobody hears it; dir=in: the reverse)
+//   readdress:node=n003,at=5s               from then, n003 sends from a new address; the old one receives nothing
 //   clock-step:node=n002,step=-3d           its wall clock jumps; the core runs on monotonic time and
 //                                           never reads it, so only layers above the core could notice
 //   stall:node=n004,at=5s,for=4s            n004 runs no timer and reads nothing, then catches up at once
