@@ -1,25 +1,75 @@
 // Simulation benchmark: the fleet sequence of shared/bench/SCENARIOS.md, in virtual time.
 //   npm run bench:sim -- --nodes 128 --loss 0.1 --seed 1 [--workload 5 --steady 30 --profile lan]
+//                        [--no-multicast] [--fault <kind>:<key>=<value>,...]... [--no-invariants]
 // Prints one JSON line. Times are virtual milliseconds; wall_ms is how long the run took.
+//
+// --fault adds a fault (repeatable). Its window starts `at` after the steady window starts (the
+// fleet has joined by then) and lasts `for` (default: to the end of the run). Durations take
+// ms, s, m, h or d (`20s`); node ids are n000, n001, ... as the fleet names them.
+//   clog:node=n003[,peer=n001],for=3s       datagrams to n003 (from n001 only) held, then delivered
+//   one-way:from=n001,to=n002               n001 -> n002 lost, n002 -> n001 fine
+//   group-deaf:node=n003                    n003 hears no group traffic but is heard
+//   group-mute:node=n003                    nobody hears n003's group traffic; it hears theirs
+//   flap:node=n005[,peer=n001],up=20s,down=20s   cut for `down`, then up for `up`, repeating
+//   partition:mode=halves|isolate|bridge    sides drawn from the seed; a bridge node reaches both halves
+//   loss:node=n004,p=0.8[,dir=both|in|out]  that node's own loss, on top of --loss
+//                                           (p=1,dir=out: it hears everyone, nobody hears it; dir=in: the reverse)
+//   readdress:node=n003,at=5s               from then, n003 sends from a new address; the old one receives nothing
+//   clock-step:node=n002,step=-3d           its wall clock jumps; the core runs on monotonic time and
+//                                           never reads it, so only layers above the core could notice
+//   stall:node=n004,at=5s,for=4s            n004 runs no timer and reads nothing, then catches up at once
+// e.g. --fault flap:node=n005,up=20s,down=20s,for=60s --steady 60
+//
+// Every event is checked against the protocol's invariants (runtime/sim/invariants.ts); the first
+// violation stops the run, and the line that replays it goes to stderr with exit status 1.
+// --no-invariants turns the checks off.
 
 import { profileByName } from '../runtime/core/profiles.js';
+import { formatFault, parseFault, type FaultSpec } from '../runtime/sim/faults.js';
 import { Fleet } from '../runtime/sim/fleet.js';
 import { FleetFigures } from '../runtime/sim/figures.js';
+import { Invariants, InvariantViolation } from '../runtime/sim/invariants.js';
 import { Prng } from '../runtime/sim/prng.js';
 import { parseBenchArgs, type BenchArgs } from './bench-args.js';
 
 interface Args extends BenchArgs {
   multicast: boolean;
+  /** Faults whose `atMs` counts from the start of the steady window. */
+  faults?: readonly FaultSpec[];
+  invariants?: boolean;
 }
 
-function parse(argv: readonly string[]): Args {
+export function parse(argv: readonly string[]): Args {
   let multicast = true;
-  const a = parseBenchArgs(argv, 'see scripts/bench-sim.ts for usage', (flag) => {
-    if (flag !== '--no-multicast') return false;
-    multicast = false;
-    return true;
+  let invariants = true;
+  const faults: FaultSpec[] = [];
+  const a = parseBenchArgs(argv, 'see scripts/bench-sim.ts for usage', (flag, value) => {
+    switch (flag) {
+      case '--no-multicast':
+        multicast = false;
+        return true;
+      case '--no-invariants':
+        invariants = false;
+        return true;
+      case '--fault': {
+        const text = value();
+        if (text === undefined) throw new Error('--fault: expected <kind>:<key>=<value>,... (see scripts/bench-sim.ts)');
+        faults.push(parseFault(text));
+        return true;
+      }
+      default:
+        return false;
+    }
   });
-  return { ...a, multicast };
+  return { ...a, multicast, faults, invariants };
+}
+
+/** The command line that runs `a` again. */
+export function commandLine(a: Args): string {
+  const flags = [`--nodes ${a.nodes}`, `--loss ${a.loss}`, `--seed ${a.seed}`, `--workload ${a.workload}`, `--steady ${a.steady}`, `--profile ${a.profile}`, `--deadline ${a.deadline}`];
+  if (!a.multicast) flags.push('--no-multicast');
+  for (const f of a.faults ?? []) flags.push(`--fault ${formatFault(f)}`);
+  return `npm run bench:sim -- ${flags.join(' ')}`;
 }
 
 /** MURMUR_TRACE=1 prints each phase's virtual and wall time to stderr. */
@@ -33,6 +83,7 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
   const fleet = new Fleet({ seed: a.seed, nodes: a.nodes, profile, loss: a.loss, multicast: a.multicast, seeds: a.multicast ? 'none' : 'first' });
   const figures = new FleetFigures(a.nodes);
   fleet.onEvent((now, id, e) => figures.observe(now, id, e));
+  const invariants = a.invariants === false ? undefined : new Invariants(fleet, { replay: () => `${commandLine(a)}  (${fleet.describe()})` });
   const deadlineMs = a.deadline * 1000;
 
   // 1. Join: all nodes at once.
@@ -46,6 +97,7 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
   const steadyMs = a.steady * 1000;
   const steadyStart = fleet.now;
   fleet.network.resetCounters();
+  for (const f of a.faults ?? []) fleet.fault(f);
   if (a.workload > 0) {
     const period = a.workload * 1000;
     const next = fleet.ids.map(() => steadyStart + rng.int(period));
@@ -82,13 +134,16 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
   // 4. The last node dies without a goodbye.
   const victim = fleet.ids[a.nodes - 1]!;
   figures.killed(victim, fleet.now);
+  invariants?.mayDie.add(victim);
   fleet.crash(victim);
   try {
     fleet.runUntil(() => figures.detectedBy >= a.nodes - 1, { maxMs: deadlineMs, what: 'failure detection' });
-  } catch {
-    // Reported through detect_seen below.
+  } catch (e) {
+    // A slow detection is reported through detect_seen below; a broken rule stops the run.
+    if (e instanceof InvariantViolation) throw e;
   }
   const det = figures.detection();
+  invariants?.checkTotals();
   trace('detect', wallStart, fleet.now);
   if (process.env['MURMUR_TRACE'] && figures.falsePositives > 0) console.error(figures.falsePositiveLog.join('\n'));
 
@@ -100,6 +155,7 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
     workload_s: a.workload,
     steady_s: a.steady,
     multicast: a.multicast,
+    ...((a.faults?.length ?? 0) > 0 && { faults: a.faults!.map(formatFault) }),
     join_converge_ms: join,
     update_p50_ms: upd.p50,
     update_all_ms: upd.all,

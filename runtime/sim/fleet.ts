@@ -8,6 +8,7 @@ import { Node } from '../core/node.js';
 import type { Profile } from '../core/profiles.js';
 import { sizeOf } from '../wire/index.js';
 import { EventQueue } from './event-queue.js';
+import { FaultSchedule, formatFault, type ActiveFault, type FaultSpec } from './faults.js';
 import { SimNetwork, type Delivery, type NetworkOptions } from './network.js';
 import { Prng } from './prng.js';
 
@@ -25,6 +26,8 @@ export interface FleetOptions {
   readonly seeds?: 'first' | 'none';
   /** Nodes start at random times within this window (default 0: all at once). */
   readonly startSpreadMs?: number;
+  /** Faults added at virtual time 0 (their `atMs` is then absolute): what a replay line's `fault=` items give back. */
+  readonly faults?: readonly FaultSpec[];
 }
 
 export type FleetListener = (now: number, nodeId: string, event: CoreEvent) => void;
@@ -40,11 +43,20 @@ interface StartEvent {
   readonly addr: Address;
   readonly life: number;
 }
-type SimEvent = TimerEvent | StartEvent | Delivery;
+/** A fault that acts at one moment (an address change), run when its time comes. */
+interface FaultAction {
+  readonly kind: 'fault-action';
+  readonly run: () => void;
+}
+type SimEvent = TimerEvent | StartEvent | Delivery | FaultAction;
+
+/** What a simulated device's wall clock reads at virtual time 0 (2026-01-01T00:00:00Z). */
+export const WALL_CLOCK_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 interface Host {
   readonly id: string;
-  readonly addr: Address;
+  /** Changes when a readdress fault moves the node; its old addresses keep mapping here for its timers. */
+  addr: Address;
   /** The simulated disk: the boot counter survives crashes. */
   boots: number;
   /** Bumped on every crash so timers of a dead process are recognised and dropped. */
@@ -63,6 +75,9 @@ export class Fleet {
   readonly #byId = new Map<string, Host>();
   readonly #listeners: FleetListener[] = [];
   readonly #multicast: boolean;
+  /** Faults added with `fault()`; the network consults it once there is one. */
+  readonly faults: FaultSchedule;
+  #readdresses = 0;
 
   constructor(readonly opts: FleetOptions) {
     this.#rng = new Prng(opts.seed);
@@ -85,6 +100,8 @@ export class Fleet {
       this.#byId.set(id, host);
     }
     this.ids = ids;
+    this.faults = new FaultSchedule((addr) => this.#hosts.get(addr)?.id, this.#rng.fork('faults'));
+    for (const f of opts.faults ?? []) this.fault(f);
   }
 
   /** One line with everything needed to replay this run. */
@@ -93,7 +110,8 @@ export class Fleet {
     return (
       `seed=${o.seed} nodes=${o.nodes} profile=${o.profile.name} loss=${o.loss ?? 0} delayMs=${o.delayMs ?? 1} ` +
       `jitterMs=${o.jitterMs ?? 2} duplicate=${o.duplicate ?? 0} multicast=${this.#multicast} seeds=${o.seeds ?? 'none'} ` +
-      `t=${this.now}ms`
+      `t=${this.now}ms` +
+      this.faults.all.map((f) => ` fault=${formatFault({ ...f.spec, atMs: f.start })}`).join('')
     );
   }
 
@@ -179,6 +197,52 @@ export class Fleet {
     this.network.setLoss(this.#host(id).addr, p);
   }
 
+  /**
+   * Add a fault (see faults.ts for each kind), starting `spec.atMs` from now. Returns it as held,
+   * with its window in absolute virtual time and, for a random partition, the sides drawn.
+   */
+  fault(spec: FaultSpec): ActiveFault {
+    for (const id of faultNodes(spec)) this.#host(id);
+    const f = this.faults.add(this.now, spec, this.ids);
+    this.network.faults = this.faults;
+    if (spec.kind === 'readdress') {
+      const { node, addr } = spec;
+      this.#queue.push(f.start, { kind: 'fault-action', run: () => this.readdress(node, addr) });
+    }
+    return f;
+  }
+
+  /**
+   * `id` moves to a new address (a DHCP renew, Wi-Fi roaming, eth0 to wlan0): its datagrams come
+   * from `addr` from now on, and nothing sent to the old address reaches it. Returns the new address.
+   */
+  readdress(id: string, addr: Address = `sim:${id}#${++this.#readdresses}`): Address {
+    const h = this.#host(id);
+    if (this.#hosts.has(addr)) throw new Error(`readdress ${id}: address ${addr} is already taken (${this.describe()})`);
+    const attached = this.network.isAttached(h.addr);
+    this.network.detach(h.addr);
+    h.addr = addr;
+    this.#hosts.set(addr, h);
+    if (attached) this.network.attach(addr, this.#multicast);
+    h.node?.readdress(addr);
+    return addr;
+  }
+
+  /** The address `id` uses now. */
+  addressOf(id: string): Address {
+    return this.#host(id).addr;
+  }
+
+  /**
+   * What `id`'s wall clock reads: true time plus its clock steps so far. The core runs on
+   * monotonic virtual time and never reads it; it is for the layers that stamp things with the
+   * wall clock (generations at boot, keyring stamps, sensor schedules).
+   */
+  wallClockMs(id: string): number {
+    this.#host(id);
+    return WALL_CLOCK_EPOCH_MS + this.now + this.faults.wallOffset(id, this.now);
+  }
+
   runFor(ms: number): void {
     this.#runTo(this.now + ms);
   }
@@ -217,6 +281,8 @@ export class Fleet {
   #handle(ev: SimEvent): void {
     switch (ev.kind) {
       case 'deliver': {
+        const held = this.#holdForStall(ev);
+        if (held) ev = held;
         for (const addr of this.network.receivers(ev)) {
           const h = this.#hosts.get(addr);
           if (h?.node) h.node.receive(this.now, ev.from, ev.msgs, h.fx!, ev.viaMulticast);
@@ -225,9 +291,16 @@ export class Fleet {
       }
       case 'timer': {
         const h = this.#hosts.get(ev.addr);
-        if (h?.node && h.life === ev.life) h.node.timer(this.now, ev.token, h.fx!);
+        if (h?.node && h.life === ev.life) {
+          const until = this.faults.stalledUntil(h.id, this.now);
+          if (until !== undefined) this.#queue.push(until, ev);
+          else h.node.timer(this.now, ev.token, h.fx!);
+        }
         return;
       }
+      case 'fault-action':
+        ev.run();
+        return;
       case 'start': {
         const h = this.#hosts.get(ev.addr);
         if (!h || h.life !== ev.life || h.node) return;
@@ -235,6 +308,23 @@ export class Fleet {
         return;
       }
     }
+  }
+
+  /**
+   * A stalled node reads nothing until its stall ends: its share of the delivery waits in its
+   * socket, in arrival order, and comes in one burst. Returns the delivery for the others, or
+   * undefined when nobody is stalled.
+   */
+  #holdForStall(ev: Delivery): Delivery | undefined {
+    if (this.faults.all.length === 0) return undefined;
+    const rest: Address[] = [];
+    for (const addr of ev.to) {
+      const id = this.#hosts.get(addr)?.id;
+      const until = id === undefined ? undefined : this.faults.stalledUntil(id, this.now);
+      if (until === undefined) rest.push(addr);
+      else this.#queue.push(until, { ...ev, to: [addr] });
+    }
+    return rest.length === ev.to.length ? undefined : { ...ev, to: rest };
   }
 
   #boot(h: Host): void {
@@ -272,5 +362,20 @@ export class Fleet {
     const h = this.#byId.get(id);
     if (!h) throw new Error(`no node "${id}" in this fleet (ids ${this.ids[0]}..${this.ids.at(-1)})`);
     return h;
+  }
+}
+
+/** The node ids a fault spec names, checked against the fleet before it is added. */
+function faultNodes(spec: FaultSpec): string[] {
+  switch (spec.kind) {
+    case 'partition':
+      return [];
+    case 'one-way':
+      return [spec.from, spec.to];
+    case 'clog':
+    case 'flap':
+      return spec.peer === undefined ? [spec.node] : [spec.node, spec.peer];
+    default:
+      return [spec.node];
   }
 }

@@ -7,6 +7,7 @@ import type { Address, Message } from '../core/messages.js';
 import { MULTICAST } from '../core/effects.js';
 import { DEFAULT_DATAGRAM_BUDGET, DatagramTooLargeError, decodeDatagram, encodeDatagram } from '../wire/index.js';
 import type { EventQueue } from './event-queue.js';
+import type { LinkFaults } from './faults.js';
 import type { Prng } from './prng.js';
 
 /** IPv4 (20) + UDP (8) header bytes, counted per datagram as SCENARIOS.md asks. */
@@ -55,18 +56,23 @@ export class SimNetwork {
   readonly #endpoints = new Map<Address, Endpoint>();
   readonly #group = new Map<Address, number>();
   readonly #loss = new Map<Address, number>();
-  readonly #clogged = new Map<Address, number>();
   readonly #sent = new Map<Address, Traffic>();
   /** Endpoints the group does not reach, in or out (Wi-Fi client isolation, IGMP snooping gone wrong). */
   readonly #mcastBlocked = new Set<Address>();
   #nextIsolated = 1_000_000;
   opts: NetworkOptions;
+  /** Scheduled faults (one-way links, flaps, clogging, random partitions, lossy nodes), judged per datagram. */
+  faults: LinkFaults | undefined;
+  /** Called when a datagram is refused for exceeding the budget (the invariants watch it). */
+  onRefused: ((now: number, from: Address, to: Address) => void) | undefined;
 
   /** Datagrams refused at send because they exceeded the budget. */
   refused = 0;
   /** Receiver-side counts. */
   delivered = 0;
   lost = 0;
+  /** Receiver-side datagrams lost to a scheduled fault rather than to the network's loss. */
+  faultDropped = 0;
   rejected = 0;
   readonly rejectedReasons = new Map<string, number>();
   packetsSent = 0;
@@ -120,11 +126,6 @@ export class SimNetwork {
     this.#group.clear();
   }
 
-  /** The inbound link of `addr` stalls until `untilMs`, then delivers everything held. */
-  clog(addr: Address, untilMs: number): void {
-    this.#clogged.set(addr, untilMs);
-  }
-
   traffic(addr: Address): Traffic {
     return this.#sent.get(addr) ?? { packets: 0, bytes: 0 };
   }
@@ -135,6 +136,7 @@ export class SimNetwork {
     this.bytesSent = 0;
     this.delivered = 0;
     this.lost = 0;
+    this.faultDropped = 0;
     this.rejected = 0;
     this.refused = 0;
     this.rejectedReasons.clear();
@@ -153,6 +155,7 @@ export class SimNetwork {
     } catch (e) {
       if (e instanceof DatagramTooLargeError) {
         this.refused++;
+        this.onRefused?.(now, from, to);
         return false;
       }
       throw e;
@@ -177,17 +180,17 @@ export class SimNetwork {
     const byTime = new Map<number, Address[]>();
     const consider = (addr: Address): void => {
       if (!this.canReach(from, addr)) return;
+      if (this.faults?.drops(now, from, addr, to === MULTICAST)) {
+        this.faultDropped++;
+        return;
+      }
       const p = this.#loss.get(addr) ?? this.opts.loss;
       if (p > 0 && this.rng.next() < p) {
         this.lost++;
         return;
       }
       let at = now + this.opts.delayMs + Math.floor(this.rng.next() * this.opts.jitterMs);
-      const clog = this.#clogged.get(addr);
-      if (clog !== undefined) {
-        if (clog > now) at = Math.max(at, clog);
-        else this.#clogged.delete(addr);
-      }
+      if (this.faults) at = Math.max(at, this.faults.holdUntil(now, from, addr));
       push(at, addr);
       if (this.opts.duplicate > 0 && this.rng.next() < this.opts.duplicate) {
         push(at + 1 + Math.floor(this.rng.next() * (this.opts.jitterMs + 5)), addr);

@@ -1,11 +1,10 @@
 // Scenario support: a Fleet plus invariants that are checked on every event, not only at the
 // end (TigerBeetle-style). A violation fails the test with the replay line of the run.
 
-import type { CoreEvent } from '../../runtime/core/effects.js';
 import type { Profile } from '../../runtime/core/profiles.js';
 import { profiles } from '../../runtime/core/profiles.js';
-import { suspicionTimeoutMs } from '../../runtime/core/timing.js';
 import { Fleet, type FleetOptions } from '../../runtime/sim/fleet.js';
+import { Invariants } from '../../runtime/sim/invariants.js';
 
 export interface ScenarioOptions extends Partial<FleetOptions> {
   readonly nodes: number;
@@ -15,67 +14,38 @@ export interface ScenarioOptions extends Partial<FleetOptions> {
 
 export class Scenario {
   readonly fleet: Fleet;
-  readonly violations: string[] = [];
-  /** Members whose death is expected (crashed, or cut off by a partition the test made). */
-  readonly mayDie = new Set<string>();
-  readonly #versions = new Map<string, number>();
+  /** The protocol's rules, checked on every event: the first broken one throws with its replay line. */
+  readonly invariants: Invariants;
   readonly #seen = new Set<string>();
-  readonly #deadAt = new Map<string, number>();
-  readonly #suspectedAt = new Map<string, number>();
 
   constructor(opts: ScenarioOptions) {
     this.fleet = new Fleet({ profile: profiles.lan, ...opts });
-    this.fleet.onEvent((now, id, e) => this.#check(now, id, e));
+    this.fleet.onEvent((_now, id, e) => {
+      if (e.type === 'member-joined' || e.type === 'member-restarted') this.#seen.add(`${id}>${e.member.id}`);
+    });
+    this.invariants = new Invariants(this.fleet);
+  }
+
+  /** Members whose death is expected (crashed, or cut off by a partition the test made). */
+  get mayDie(): Set<string> {
+    return this.invariants.mayDie;
+  }
+
+  /** Violations found so far (the run stops at the first, so at most one unless a test caught it and went on). */
+  get violations(): string[] {
+    return this.invariants.violations.map((v) => v.message);
   }
 
   get now(): number {
     return this.fleet.now;
   }
 
-  #check(now: number, observer: string, e: CoreEvent): void {
-    if (e.type === 'member-joined' || e.type === 'member-restarted') this.#seen.add(`${observer}>${e.member.id}`);
-    if (e.type === 'member-status' && e.status === 'suspect') this.#suspectedAt.set(`${observer}>${e.member.id}@${e.member.gen}`, now);
-    if (e.type === 'member-status' && e.status === 'dead') {
-      this.#deadAt.set(`${observer}>${e.member.id}`, now);
-      this.#checkVerdict(now, observer, e.member, e.sources);
-      const victimRunning = this.fleet.isRunning(e.member.id) && this.fleet.node(e.member.id).self.gen === e.member.gen;
-      if (victimRunning && !this.mayDie.has(e.member.id)) {
-        this.violations.push(`t=${now} ${observer} declared live ${e.member.id}@${e.member.gen} dead (sources ${e.sources.join(',')})`);
-      }
-    }
-    if (e.type === 'kv-changed') {
-      // Versions an observer holds for one owner's key never go backwards within a generation.
-      const k = `${observer}|${e.owner.id}@${e.owner.gen}|${e.key}`;
-      const prev = this.#versions.get(k) ?? 0;
-      if (e.version < prev) this.violations.push(`t=${now} ${observer} regressed ${k} from v${prev} to v${e.version}`);
-      else this.#versions.set(k, e.version);
-    }
-  }
-
-  /**
-   * Nobody is declared dead on one observer's word: with fewer than two distinct sources only
-   * once the longest suspicion has run out, with more only after the Lifeguard timeout for
-   * that many confirmations (runtime/core/suspicion.ts), counted from the suspicion's start.
-   */
-  #checkVerdict(now: number, observer: string, member: { id: string; gen: number }, sources: readonly string[]): void {
-    const p = this.fleet.opts.profile;
-    const minMs = (this.fleet.opts.multicast ?? true) ? p.suspicionMinMs : p.suspicionMaxMs;
-    const distinct = new Set(sources).size;
-    const least = distinct < 2 ? p.suspicionMaxMs : suspicionTimeoutMs(minMs, p.suspicionMaxMs, distinct - 1, p.suspicionConfirmations);
-    const since = this.#suspectedAt.get(`${observer}>${member.id}@${member.gen}`);
-    if (since === undefined || now - since < least) {
-      const after = since === undefined ? 'without suspecting it first' : `after ${now - since} ms of suspicion`;
-      this.violations.push(`t=${now} ${observer} declared ${member.id}@${member.gen} dead ${after} on ${distinct} source(s) (${sources.join(',')}); the rule needs ${least} ms`);
-    }
-  }
-
-  /** Everything that must hold at any time; call at the end of every scenario. */
+  /** Rules on counters (every event was checked as it happened); call at the end of every scenario. */
   assertInvariants(): void {
+    this.invariants.checkTotals();
     const net = this.fleet.network;
-    if (net.refused > 0) this.violations.push(`${net.refused} datagrams exceeded the budget and were refused`);
-    if (net.rejected > 0) this.violations.push(`${net.rejected} datagrams from honest nodes were rejected: ${[...net.rejectedReasons]}`);
-    if (this.violations.length > 0) {
-      throw new Error(`${this.violations.length} invariant violations; replay: ${this.fleet.describe()}\n${this.violations.slice(0, 10).join('\n')}`);
+    if (net.rejected > 0) {
+      throw new Error(`${net.rejected} datagrams from honest nodes were rejected: ${[...net.rejectedReasons]}; replay: ${this.fleet.describe()}`);
     }
   }
 
