@@ -15,7 +15,11 @@ UNITS=/etc/systemd/system
 systemd_running() { [ -z "$DESTDIR" ] && [ -d /run/systemd/system ]; }
 
 if [ "${1:-}" = --uninstall ]; then
-  if systemd_running; then systemctl disable --now murmur.service murmur-firstboot.service || true; fi
+  if systemd_running; then
+    systemctl disable --now murmur.service murmur-firstboot.service || true
+  else
+    systemctl --root="${DESTDIR:-/}" disable murmur.service murmur-firstboot.service 2>/dev/null || true
+  fi
   rm -rf "$DESTDIR$LIB"
   rm -f "$DESTDIR$PREFIX/bin/murmur" "$DESTDIR$UNITS/murmur.service" "$DESTDIR$UNITS/murmur-firstboot.service" "$DESTDIR/etc/udev/rules.d/60-murmur.rules"
   if systemd_running; then systemctl daemon-reload; fi
