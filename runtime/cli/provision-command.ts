@@ -27,7 +27,8 @@ export const provisionHelp = `usage: murmur provision --names FILE --out DIR [op
 Writes the files for flashing a fleet. FILE lists one device name per line
 (blank lines and lines starting with # are skipped). For each NAME, DIR/NAME/
 holds what goes on the SD card's boot partition (/boot/firmware):
-  ${BOOT_FILES.config}     node.name NAME, the fleet key file and the admin key
+  ${BOOT_FILES.config}     node.name NAME, the fleet key file, the admin key, and
+                  api.group murmur (the package's group)
   ${BOOT_FILES.fleetKey}       the fleet key, shared by every device (mode 0600)
   ${BOOT_FILES.state}/   with --admin-key: the device's identity key and its
                   certificate, so it is admitted from its first start
@@ -124,6 +125,8 @@ export function provisionCommand(args: readonly string[], io: CliIo): number {
       node: { name, ...(o.fleet === undefined ? {} : { fleet: o.fleet }) },
       ...(o.seeds.length === 0 ? {} : { network: { seeds: o.seeds } }),
       security: { fleetKeyFile: INSTALLED_FLEET_KEY, ...(admin === undefined ? {} : { adminPublicKey: toBase64(admin.publicKey) }) },
+      // The package's group: its members use the CLI on the device without sudo.
+      api: { group: 'murmur' },
     };
     const configFile = join(dir, BOOT_FILES.config);
     writeFileAtomic(configFile, `# murmur device config, written by murmur provision\n${stringify(config)}`, 0o644);
