@@ -34,7 +34,7 @@ export function stageLib(dest) {
   if (!existsSync(compiled)) throw new Error(`${compiled}: missing; run "npm run build" first`);
   mkdirSync(dest, { recursive: true });
   for (const f of DIST_FOLDERS) {
-    cpSync(join(REPO, 'dist', f), join(dest, 'dist', f), { recursive: true, filter: (src) => !src.endsWith('.map') });
+    cpSync(join(REPO, 'dist', f), join(dest, 'dist', f), { recursive: true, filter: compiledFromSource });
   }
   const { name, version, description, type, license, engines, dependencies } = pkg;
   writeFileSync(join(dest, 'package.json'), JSON.stringify({ name, version, description, type, license, engines, dependencies }, null, 2) + '\n');
@@ -54,6 +54,17 @@ export function stageLib(dest) {
   normaliseModes(dest);
   chmodSync(join(dest, 'dist/runtime/cli/bin.js'), 0o755);
   chmodSync(fb, 0o755);
+}
+
+/**
+ * dist/ is never cleaned, so it may hold JavaScript whose TypeScript source is gone (a file
+ * renamed on another branch): only files compiled from a source that exists are shipped.
+ * Source maps stay out too.
+ */
+function compiledFromSource(src) {
+  if (statSync(src).isDirectory()) return true;
+  if (!src.endsWith('.js')) return false;
+  return existsSync(join(REPO, relative(join(REPO, 'dist'), src)).replace(/\.js$/, '.ts'));
 }
 
 /** Directories 0755, files 0644, or 0755 when their owner could run them. */
