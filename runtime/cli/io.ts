@@ -30,6 +30,11 @@ export interface CliIo {
    * process as usual, so a short command needs no listener to be stopped.
    */
   readonly onSignal: (listener: (signal: StopSignal) => void) => Unsubscribe;
+  /**
+   * Calls `listener` on each reload request (SIGHUP, from `systemctl reload`). Absent: the io
+   * has no way to ask for a reload (a test's recording io).
+   */
+  readonly onReload?: (listener: () => void) => Unsubscribe;
 }
 
 /** A usage or input error: printed without a stack trace, exits with `code`. */

@@ -1,6 +1,7 @@
 // The murmur command line. `main` takes its arguments and its io (io.ts), so tests run it in-process.
 
 import { CliError, type CliIo } from './io.js';
+import { murmurVersion } from './version.js';
 
 const help = `usage: murmur <command> [options]
 
@@ -20,7 +21,8 @@ commands:
   identify make a device's status LED strobe, to find it in a rack
   sensors  sensor readings: this device's, or aggregated across the fleet
   config   check a device config file, or show the effective config
-  help     show this help
+  provision write per-device files for flashing a fleet (names list, fleet key)
+  help     show this help (--version: murmur's version)
 
 Run "murmur <command> --help" for a command's options. See README.md.
 
@@ -63,6 +65,13 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
         return import('./admin-command.js').then((m) => m.adminCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'config':
         return import('./config-command.js').then((m) => m.configCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'provision':
+        return import('./provision-command.js').then((m) => m.provisionCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case '--version':
+      case '-V':
+      case 'version':
+        io.out(`murmur ${murmurVersion()}`);
+        return 0;
       case undefined:
       case 'help':
       case '-h':

@@ -26,5 +26,11 @@ export function processIo(p: NodeJS.Process = process): CliIo {
         p.removeListener('SIGTERM', handler);
       };
     },
+    // Listened to only while a node runs: without a listener SIGHUP ends a process, as it should a short command.
+    onReload: (listener) => {
+      const handler = (): void => listener();
+      p.on('SIGHUP', handler);
+      return () => p.removeListener('SIGHUP', handler);
+    },
   };
 }

@@ -1,10 +1,12 @@
 // `murmur start`: run this device's node until SIGINT or SIGTERM, then leave gracefully.
 
 import { Agent } from '../agent/agent.js';
-import { lineLogger } from '../log/log.js';
+import { lineLogger, type Logger } from '../log/log.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { CliError, type CliIo } from './io.js';
 import { FATAL_LED_MS, showFatalError } from '../agent/fatal-led.js';
+import { planReload } from './config-reload.js';
+import { serviceNotifier } from './service-notify.js';
 
 export const startHelp = `usage: murmur start [--config FILE] [options]
 
@@ -126,7 +128,9 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
   // A closed pipe on stdout (`murmur start | tee`, with tee gone) must not take the node down.
   // Never unsubscribed: the last log lines are written just before the process exits.
   io.onOutputError(() => {});
-  const log = lineLogger(io.out, config.log.level);
+  // Indirect, so a reload can change the level of every logger handed out below.
+  let levelled = lineLogger(io.out, config.log.level);
+  const log: Logger = { log: (level, event, fields) => levelled.log(level, event, fields) };
   let agent: Agent;
   try {
     agent = await Agent.start(config, { log });
@@ -135,10 +139,30 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
     if (io.stdin.isTTY !== true && config.hal.simulate !== true) await showFatalError(config.hal.root, fatalLedMs);
     return 1;
   }
+  const service = serviceNotifier(io.env, log);
+  service?.ready();
+  let running = config;
+  const stopReloading = io.onReload?.(() => {
+    let next;
+    try {
+      next = loadConfig(file, overrides, { fleetFile });
+    } catch (e) {
+      log.log('error', 'reload-failed', { error: (e as Error).message, kept: 'the running config' });
+      return;
+    }
+    const plan = planReload(running, next);
+    running = plan.running;
+    levelled = lineLogger(io.out, running.log.level);
+    log.log(plan.restart.length > 0 ? 'warn' : 'info', 'reload', {
+      applied: plan.live.join(',') || 'none',
+      ...(plan.restart.length > 0 ? { restartNeeded: plan.restart.join(','), hint: 'systemctl restart murmur' } : {}),
+    });
+  });
   return new Promise<number>((resolve) => {
     let signals = 0;
     const done = (code: number): void => {
       stopListening();
+      stopReloading?.();
       resolve(code);
     };
     const stopListening = io.onSignal((sig) => {
@@ -149,6 +173,7 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
         return;
       }
       log.log('info', 'signal', { signal: sig });
+      service?.stopping();
       agent.stop(true).then(() => done(0), () => done(1));
     });
   });

@@ -109,10 +109,14 @@ export interface MemberView {
   readonly addr: Address;
   /** Local time of the last message from the member itself; -Infinity until there is one. */
   readonly lastHeardAt: number;
+  /** Local time its heartbeat last came through the multicast group (when it was learnt, until one does). */
+  readonly lastGroupAt: number;
+  /** Highest heartbeat sequence seen from it, first- or second-hand. */
+  readonly heartbeatSeq: number;
 }
 
 export function viewOf(m: Member): MemberView {
-  return Object.freeze({ id: m.id, gen: m.gen, inc: m.inc, status: m.status, statusSince: m.statusSince, addr: m.addr, lastHeardAt: m.lastDirect });
+  return Object.freeze({ id: m.id, gen: m.gen, inc: m.inc, status: m.status, statusSince: m.statusSince, addr: m.addr, lastHeardAt: m.lastDirect, lastGroupAt: m.lastMulticast, heartbeatSeq: m.hbSeq });
 }
 
 export function isPresent(m: Member): boolean {

@@ -88,7 +88,7 @@ describe('one-way links', () => {
     s.fleet.fault({ kind: 'group-mute', node: 'n005', forMs: 10_000 });
     const start = s.now;
     s.run(10_000);
-    const sinceGroup = (observer: string, peer: string): number => s.now - s.fleet.node(observer).member(peer)!.lastMulticast;
+    const sinceGroup = (observer: string, peer: string): number => s.now - s.fleet.node(observer).member(peer)!.lastGroupAt;
     // n003 hears nobody on the group; everyone hears n003 on it.
     expect(sinceGroup('n003', 'n000')).toBeGreaterThanOrEqual(s.now - start - 10);
     expect(sinceGroup('n000', 'n003')).toBeLessThan(1_000);
@@ -96,8 +96,8 @@ describe('one-way links', () => {
     expect(sinceGroup('n005', 'n000')).toBeLessThan(1_000);
     expect(sinceGroup('n000', 'n005')).toBeGreaterThanOrEqual(s.now - start - 10);
     // Unicast still reaches both (the per-peer fallback heartbeats directly).
-    expect(s.now - s.fleet.node('n000').member('n005')!.lastDirect).toBeLessThan(2_000);
-    expect(s.now - s.fleet.node('n003').member('n000')!.lastDirect).toBeLessThan(2_000);
+    expect(s.now - s.fleet.node('n000').member('n005')!.lastHeardAt).toBeLessThan(2_000);
+    expect(s.now - s.fleet.node('n003').member('n000')!.lastHeardAt).toBeLessThan(2_000);
     s.assertInvariants();
   });
 });
@@ -107,10 +107,10 @@ describe('flapping', () => {
     const s = joined(8, 9300);
     const f = s.fleet.fault({ kind: 'flap', node: 'n005', downMs: 2_000, upMs: 3_000, forMs: 25_000 });
     const heard: number[] = [];
-    let last = s.fleet.node('n000').member('n005')!.lastDirect;
+    let last = s.fleet.node('n000').member('n005')!.lastHeardAt;
     while (s.now < f.end) {
       s.run(50);
-      const d = s.fleet.node('n000').member('n005')!.lastDirect;
+      const d = s.fleet.node('n000').member('n005')!.lastHeardAt;
       if (d !== last) heard.push(d);
       last = d;
     }
@@ -264,15 +264,15 @@ describe('stalled node', () => {
     const node = s.fleet.node('n004');
     const f = s.fleet.fault({ kind: 'stall', node: 'n004', atMs: 500, forMs: 4_000 });
     s.run(500);
-    const seqAtStall = s.fleet.node('n000').member('n004')!.hbSeq;
+    const seqAtStall = s.fleet.node('n000').member('n004')!.heartbeatSeq;
     s.run(3_999);
     // Its heartbeat timer did not fire: nobody saw its counter move.
-    expect(s.fleet.node('n000').member('n004')!.hbSeq).toBeLessThanOrEqual(seqAtStall + 1);
+    expect(s.fleet.node('n000').member('n004')!.heartbeatSeq).toBeLessThanOrEqual(seqAtStall + 1);
     expect(t.times('n004').filter((x) => x > f.start && x < f.end)).toEqual([]);
     s.run(1);
     expect(t.times('n004').filter((x) => x === f.end).length).toBeGreaterThan(50);
     expect(s.fleet.node('n004')).toBe(node); // the same process, not a restart
-    s.within(2_000, 'its heartbeats are seen again', () => s.fleet.node('n000').member('n004')!.hbSeq > seqAtStall + 1);
+    s.within(2_000, 'its heartbeats are seen again', () => s.fleet.node('n000').member('n004')!.heartbeatSeq > seqAtStall + 1);
     s.run(10_000);
     expect(s.allAlive()).toBe(true);
     s.assertInvariants();
