@@ -42,7 +42,7 @@ import { DIGEST_OVERHEAD, fillDigest } from './digest.js';
 import { kvEntrySize, packDatagrams } from './packing.js';
 import type { Profile } from './profiles.js';
 import { nextDeadline, verdict, type SuspicionBounds } from './suspicion.js';
-import { heartbeatIntervalMs, jittered, repeatsFor, silenceIntervals } from './timing.js';
+import { advertisedIntervalMs, heartbeatIntervalMs, jittered, repeatsFor, silenceIntervals } from './timing.js';
 import { memberHash } from './view-hash.js';
 import { NodeStats } from './stats.js';
 import { Prober } from './probing.js';
@@ -104,7 +104,7 @@ export class Node {
   #addr: Address;
   readonly profile: Profile;
   readonly stats = new NodeStats();
-  readonly kv = new KvStore();
+  readonly kv: KvStore;
 
   #inc = 0;
   #seq = 0;
@@ -154,6 +154,8 @@ export class Node {
     this.#multicast = opts.multicast;
     this.#seeds = opts.seeds ?? [];
     this.#signer = opts.signer;
+    // Caps per owner, the same at every replica: see Profile.ownerMaxKeys.
+    this.kv = new KvStore({ maxKeys: opts.profile.ownerMaxKeys, maxBytes: opts.profile.ownerMaxBytes });
     this.#broadcasts = new Broadcasts(opts.profile.repeatOffsetsMs);
     this.#awareness = new Awareness(opts.profile.awarenessMax);
     this.#bounds = {
@@ -498,7 +500,8 @@ export class Node {
       m.hbSeq = hb.seq;
       this.#progress(m, now);
     }
-    m.hbIntervalMs = hb.intervalMs;
+    // Believed only within bounds: it paces silence thresholds (runtime/core/timing.ts).
+    m.hbIntervalMs = advertisedIntervalMs(this.profile, this.#present + 1, hb.intervalMs);
     m.advertisedKvMax = hb.kvMax;
     m.view = hb.view;
     this.#heardFrom(m, hb.inc, now, fx);

@@ -52,6 +52,31 @@ export interface Profile {
   readonly tombstoneRetentionMs: number;
   /** Byte budget per datagram: 1200 keeps IPv6 (min MTU 1280) from ever fragmenting. */
   readonly datagramBudget: number;
+  /**
+   * Live keys one device may hold, in its own store and in every replica. Every device holds a
+   * copy of every other's keys, so without a cap one device that holds the fleet key could fill
+   * every device's memory. 256 is tens of sensors, states and hints with room to spare.
+   */
+  readonly ownerMaxKeys: number;
+  /**
+   * Bytes of keys and values one device may hold (UTF-8; numbers count 8). 64 KiB per device
+   * keeps a fleet of 128 under 8 MiB of replicas on a Pi Zero; a typical device holds under 4 KiB.
+   */
+  readonly ownerMaxBytes: number;
+  /**
+   * Members counted for this node's heartbeat interval at most. Identities cost a device that
+   * holds the fleet key nothing (runtime/trust caps how fast it can make them), so the count
+   * that slows everyone's heartbeat is capped: 1024 at 512 heartbeats/s is 2 s (8 s on Wi-Fi).
+   */
+  readonly maxFleetSize: number;
+  /**
+   * A member's advertised interval is believed up to this many times our own, and never above
+   * maxAdvertisedIntervalMs. An honest member's interval follows the same fleet size as ours;
+   * the margin covers a member that sees more of the fleet than we do. The cap bounds how long
+   * silence takes to notice, so one forged heartbeat keeps a dead device alive seconds, not days.
+   */
+  readonly advertisedIntervalFactor: number;
+  readonly maxAdvertisedIntervalMs: number;
 }
 
 /**
@@ -80,6 +105,11 @@ const lan: Profile = {
   deadRetentionMs: 60 * 60_000,
   tombstoneRetentionMs: 10 * 60_000,
   datagramBudget: 1200,
+  ownerMaxKeys: 256,
+  ownerMaxBytes: 64 * 1024,
+  maxFleetSize: 1024,
+  advertisedIntervalFactor: 4,
+  maxAdvertisedIntervalMs: 10_000,
 };
 
 /**
@@ -108,6 +138,11 @@ const wifi: Profile = {
   deadRetentionMs: 60 * 60_000,
   tombstoneRetentionMs: 10 * 60_000,
   datagramBudget: 1200,
+  ownerMaxKeys: 256,
+  ownerMaxBytes: 64 * 1024,
+  maxFleetSize: 1024,
+  advertisedIntervalFactor: 4,
+  maxAdvertisedIntervalMs: 10_000,
 };
 
 export const profiles: Readonly<Record<'lan' | 'wifi', Profile>> = { lan, wifi };
