@@ -6,7 +6,7 @@
 // the fleet reaches the CBOR decoder; then the wire layer validates every field.
 
 import type { CoreEvent, Effects, TimerToken } from '../core/effects.js';
-import { MsgType, type Address, type Message, type NodeId, type Passport, type Value, type WhoIs } from '../core/messages.js';
+import { MsgType, type Address, type Message, type NodeId, type Passport, type Ping, type Value, type WhoIs } from '../core/messages.js';
 import { packDatagrams } from '../core/packing.js';
 import type { Gatekeeper } from '../trust/gatekeeper.js';
 import type { Node } from '../core/node.js';
@@ -100,7 +100,11 @@ export class NodeHost {
     this.#fx = {
       send: (to, msgs) => this.#send(to, msgs),
       setTimer: (at, token) => this.#setTimer(at, token),
-      emit: (e) => opts.onEvent?.(e),
+      emit: (e) => {
+        // The core forgot a member: the gatekeeper keeps it from being met anew at anyone's word.
+        if (e.type === 'member-removed') opts.gate?.bury(e.member);
+        opts.onEvent?.(e);
+      },
     };
   }
 
@@ -130,7 +134,8 @@ export class NodeHost {
       const gate = this.#opts.gate;
       if (gate && msgs.length > 0) {
         const ask = new Set<NodeId>();
-        msgs = gate.admit(msgs, ask, (p) => this.#send(from, [{ type: MsgType.Ack, from: this.node.self, probe: p.probe, inc: this.node.incarnation }]));
+        const ack = (p: Ping): void => this.#send(from, [{ type: MsgType.Ack, from: this.node.self, probe: p.probe, inc: this.node.incarnation }]);
+        msgs = gate.admit(msgs, ask, ack, { addr: from, reply: (r) => this.#send(from, r) });
         if (ask.size > 0) this.#whoIs(from, ask);
         for (const m of msgs) if (m.type === MsgType.WhoIs) this.#answerWhoIs(from, m);
       }
@@ -190,6 +195,7 @@ export class NodeHost {
       ...Object.fromEntries(this.#opts.channel?.dropped ?? []),
       ...Object.fromEntries(this.rejected),
       ...Object.fromEntries(this.#opts.gate?.refused ?? []),
+      ...(this.node.kv.ownerCapRefused > 0 ? { 'owner-cap': this.node.kv.ownerCapRefused } : {}),
     };
   }
 
