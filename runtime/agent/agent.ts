@@ -346,6 +346,9 @@ export class Agent {
           deviceKey: this.#trust.fingerprint,
           admin: this.#trust.admin !== undefined,
           identities: this.#trust.gate.identities,
+          // Why the last new identity was refused a place (rate per source, or the fleet cap).
+          lastIdentityRefusal: this.#trust.gate.lastIdentityRefusal ?? null,
+          buried: this.#trust.gate.buried,
           keyringOffers: { received: this.#keySync.offersReceived, rejected: this.#keySync.offersRejected, handoffsSent: this.#keySync.handoffsSent },
         },
         led: this.#hal.statusView(),
