@@ -15,7 +15,6 @@
 //   core's "two independent sources" for a death means two devices.
 // - With a fleet admin key, a passport also needs the admin's certificate for (id, key), and
 //   revoked keys are refused: a stolen device is locked out without re-keying the fleet.
-//
 // - Work a datagram can ask for is budgeted per source address and overall: signature checks
 //   (passports, certificates, key/value entries) and new identities. Past a budget the
 //   datagram or message is dropped and counted, never queued.
@@ -300,7 +299,7 @@ export class Gatekeeper {
     reply([{ ...a, sig: signAccusation(this.#opts.key, a) }]);
   }
 
-  /** Spend one signature check of the budget; past it, count and say no. */
+  /** Spend `n` signature checks of the budget; past it, say no (the budget counts which bucket ran out). */
   #spendCheck(n = 1): boolean {
     const b = this.#verify;
     if (!b || b.spend(this.#src.addr, n, this.#opts.clock!())) return true;
