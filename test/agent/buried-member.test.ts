@@ -46,7 +46,7 @@ function observer(): { host: NodeHost; gate: Gatekeeper; sent: { to: string; msg
 const hb = (from: NodeRef, seq: number, inc: number): Heartbeat => ({ type: MsgType.Heartbeat, from, inc, seq, intervalMs: 250, kvMax: 0, view: 0 });
 
 describe('a forgotten device stays buried until it signs a later life', () => {
-  it('a forged heartbeat (with the replayed passport) from another address does not bring it back; its own refutation does', () => {
+  it('a forged heartbeat (with the replayed passport) from another address brings back neither a dead nor a forgotten device; its own refutation does', () => {
     const { host, gate, sent } = observer();
     host.start();
     const kx = generateSigningKey();
@@ -59,6 +59,11 @@ describe('a forgotten device stays buried until it signs a later life', () => {
     expect(host.node.statusOf('x')).toBe('alive');
     // x crashes: declared dead within seconds, forgotten after the retention.
     vi.advanceTimersByTime(20_000);
+    expect(host.node.statusOf('x')).toBe('dead');
+    // Dead, not yet forgotten: a forged heartbeat at the proven incarnation, or claiming a
+    // higher one it cannot prove, does not bring it back.
+    host.receive(encodeDatagram([p0, hb(x, 500_000, 0)]), EVIL_ADDR, false);
+    host.receive(encodeDatagram([p0, hb(x, 500_001, 3)]), EVIL_ADDR, false);
     expect(host.node.statusOf('x')).toBe('dead');
     vi.advanceTimersByTime(profile.deadRetentionMs + 10_000);
     expect(host.node.member('x')).toBeUndefined();
