@@ -131,6 +131,8 @@ interface Grave {
 interface Identity {
   readonly publicKey: Uint8Array;
   readonly passport: Passport;
+  /** The address whose datagram introduced it: where a full table makes room first. */
+  readonly source: Address;
 }
 
 const sameKey = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
@@ -146,6 +148,8 @@ export class Gatekeeper {
   readonly refused = new Map<GateRefusal, number>();
   readonly #opts: GateOptions;
   readonly #ids = new Map<NodeId, Identity>();
+  /** Identities held by the address that introduced them. */
+  readonly #bySource = new Map<Address, number>();
   readonly #certOk = new Set<string>();
   readonly #max: number;
   #own: Passport | undefined;
@@ -223,7 +227,7 @@ export class Gatekeeper {
   revoke(publicKey: Uint8Array): NodeId[] {
     const gone: NodeId[] = [];
     for (const [id, ident] of this.#ids) if (sameKey(ident.publicKey, publicKey)) gone.push(id);
-    for (const id of gone) this.#ids.delete(id);
+    for (const id of gone) this.#release(id);
     return gone;
   }
 
@@ -350,9 +354,21 @@ export class Gatekeeper {
     }
     if (capped) {
       this.#newIds?.spend(this.#src.addr, 1, now);
-      if (this.#ids.size >= this.#max) this.#ids.delete(this.#evictable()!);
+      if (this.#ids.size >= this.#max) this.#release(this.#evictable()!);
     }
-    this.#ids.set(p.id, { publicKey: p.publicKey, passport: p });
+    this.#release(p.id);
+    const source = same ? cur.source : this.#src.addr;
+    this.#ids.set(p.id, { publicKey: p.publicKey, passport: p, source });
+    this.#bySource.set(source, (this.#bySource.get(source) ?? 0) + 1);
+  }
+
+  #release(id: NodeId): void {
+    const cur = this.#ids.get(id);
+    if (!cur) return;
+    this.#ids.delete(id);
+    const n = (this.#bySource.get(cur.source) ?? 1) - 1;
+    if (n > 0) this.#bySource.set(cur.source, n);
+    else this.#bySource.delete(cur.source);
   }
 
   #spendAccusationBudget(): boolean {
@@ -382,9 +398,25 @@ export class Gatekeeper {
     return true;
   }
 
-  /** An identity that may make room: one the core no longer tracks. */
+  /**
+   * An identity that may make room: one the core no longer tracks; else, one introduced by the
+   * address that introduced the most, when that is another address and more than one. A device
+   * brings one identity from its own address; invented ones crowd behind their inventor's, and
+   * give way to a newcomer from elsewhere. (Passports relayed by a seed share its address too:
+   * those of live members come back through their own heartbeats.)
+   */
   #evictable(): NodeId | undefined {
     for (const id of this.#ids.keys()) if (!this.#opts.isMember(id)) return id;
+    let top: Address | undefined;
+    let most = 1;
+    for (const [source, n] of this.#bySource) {
+      if (n > most) {
+        most = n;
+        top = source;
+      }
+    }
+    if (top === undefined || top === this.#src.addr) return undefined;
+    for (const [id, ident] of this.#ids) if (ident.source === top) return id;
     return undefined;
   }
 

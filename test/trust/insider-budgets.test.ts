@@ -93,6 +93,21 @@ describe('new identities: capped per source address and in total, never refusing
     expect(g.lastIdentityRefusal).toEqual({ reason: 'too-many-identities', id: 'dev-59', source: '10.0.1.59:7478' });
   });
 
+  it('a table full of identities invented behind one address makes room for a real device from its own address', () => {
+    let present = new Set<string>();
+    const { g } = gate({ maxIdentities: 50, isMember: (id) => present.has(id) });
+    for (let i = 0; i < 50; i++) admit(g, '10.0.0.66:7478', [passport(i, { id: `sybil-${i}`, gen: 1 })]);
+    present = new Set(Array.from({ length: 50 }, (_, i) => `sybil-${i}`));
+    expect(g.identities).toBe(50);
+    // The inventor cannot push further in; a real device can.
+    admit(g, '10.0.0.66:7478', [passport(60, { id: 'sybil-60', gen: 1 })]);
+    expect(g.identity('sybil-60')).toBeUndefined();
+    const real: NodeRef = { id: 'new-real-device', gen: 1 };
+    expect(admit(g, '10.0.0.9:7478', [passport(4, real), hb(real)])).toEqual([hb(real)]);
+    expect(g.identities).toBe(50);
+    expect(g.refused.get('too-many-identities')).toBe(1);
+  });
+
   it('with an admin, a passport with a valid certificate is never refused a place, from any address', () => {
     const admin = generateSigningKey();
     const { g } = gate({ maxIdentities: 10, isMember: () => true, adminPublicKey: admin.publicKey });
