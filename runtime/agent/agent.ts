@@ -211,7 +211,14 @@ export class Agent {
       const h = host;
       trust.attach((k, v) => h.set(k, v));
       agent.#startPeriodicGc();
-      for (const [k, v] of own) host.set(k, v.value);
+      for (const [k, v] of own) {
+        // Keys saved under other caps (an older version, another profile) must not stop the start.
+        try {
+          host.set(k, v.value);
+        } catch (e) {
+          log.log('warn', 'own-key-not-restored', { key: k, error: (e as Error).message });
+        }
+      }
       if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
       hal.start(host);
       return agent;
@@ -347,6 +354,9 @@ export class Agent {
           deviceKey: this.#trust.fingerprint,
           admin: this.#trust.admin !== undefined,
           identities: this.#trust.gate.identities,
+          // Why the last new identity was refused a place (rate per source, or the fleet cap).
+          lastIdentityRefusal: this.#trust.gate.lastIdentityRefusal ?? null,
+          buried: this.#trust.gate.buried,
           keyringOffers: { received: this.#keySync.offersReceived, rejected: this.#keySync.offersRejected, handoffsSent: this.#keySync.handoffsSent, ...this.#keySync.refused },
         },
         led: this.#hal.statusView(),

@@ -9,7 +9,7 @@
 // another's tag into a nonce and push that member's window out of reach.
 
 import type { CoreEvent, Effects, TimerToken } from '../core/effects.js';
-import { MsgType, type Address, type Message, type NodeId, type Passport, type Value, type WhoIs } from '../core/messages.js';
+import { MsgType, type Address, type Message, type NodeId, type Passport, type Ping, type Value, type WhoIs } from '../core/messages.js';
 import { packDatagrams } from '../core/packing.js';
 import type { Gatekeeper } from '../trust/gatekeeper.js';
 import type { Node } from '../core/node.js';
@@ -107,7 +107,11 @@ export class NodeHost {
     this.#fx = {
       send: (to, msgs) => this.#send(to, msgs),
       setTimer: (at, token) => this.#setTimer(at, token),
-      emit: (e) => opts.onEvent?.(e),
+      emit: (e) => {
+        // The core forgot a member: the gatekeeper keeps it from being met anew at anyone's word.
+        if (e.type === 'member-removed') opts.gate?.bury(e.member);
+        opts.onEvent?.(e);
+      },
     };
     // A member that signs a later incarnation gets a fresh replay window: how a device whose
     // window a forged header pushed ahead is heard again, by its next refutation.
@@ -140,7 +144,10 @@ export class NodeHost {
       let msgs = d.messages;
       const gate = this.#opts.gate;
       const ask = new Set<NodeId>();
-      if (gate && msgs.length > 0) msgs = gate.admit(msgs, ask, (p) => this.#send(from, [{ type: MsgType.Ack, from: this.node.self, probe: p.probe, inc: this.node.incarnation }]));
+      if (gate && msgs.length > 0) {
+        const ack = (p: Ping): void => this.#send(from, [{ type: MsgType.Ack, from: this.node.self, probe: p.probe, inc: this.node.incarnation }]);
+        msgs = gate.admit(msgs, ask, ack, { addr: from, reply: (r) => this.#send(from, r) });
+      }
       if (opened && !ch!.admit(opened, datagramSender(msgs))) return;
       if (gate) {
         if (ask.size > 0) this.#whoIs(from, ask);
@@ -210,6 +217,7 @@ export class NodeHost {
       ...Object.fromEntries(this.#opts.channel?.dropped ?? []),
       ...Object.fromEntries(this.rejected),
       ...Object.fromEntries(this.#opts.gate?.refused ?? []),
+      ...(this.node.ownerCapRefused > 0 ? { 'owner-cap': this.node.ownerCapRefused } : {}),
     };
   }
 

@@ -28,6 +28,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { OwnerCapError } from '../core/kv-store.js';
 import type { Value } from '../core/messages.js';
 import type { WatchEvent, WatchHub } from './watch.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
@@ -281,6 +282,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
         const version = b.set(arg, value, ttl as number);
         return send(res, 200, { key: arg, version });
       } catch (e) {
+        // The device holds as many keys (or bytes) as every replica will hold for it.
+        if (e instanceof OwnerCapError) throw new ApiError(409, 'owner-cap', e.message);
         throw new ApiError(400, 'rejected', (e as Error).message);
       }
     }

@@ -4,6 +4,28 @@
 // Gossip state is soft state: a replica may be behind, never ahead of, its owner.
 
 import type { KvEntry, NodeRef, Value } from './messages.js';
+import { utf8Length } from './packing.js';
+
+/**
+ * What one owner may hold in every replica (see Profile.ownerMaxKeys). Replicas enforce the same
+ * caps as the owner, so an honest owner never writes what its replicas would refuse, and a
+ * device that holds the fleet key cannot make every other device hold without limit.
+ */
+export interface OwnerLimits {
+  /** Live (not deleted) keys per owner. Tombstones are held up to the same count besides. */
+  readonly maxKeys: number;
+  /** Bytes of keys and values per owner, as UTF-8 (numbers, booleans: 8). */
+  readonly maxBytes: number;
+}
+
+/** An owner's own write refused by its caps: the message names the key and the cap. */
+export class OwnerCapError extends Error {}
+
+/** The cost of one live entry against OwnerLimits.maxBytes: its key and its value, signature aside. */
+export function entryBytes(key: string, value: Value | null): number {
+  const v = typeof value === 'string' ? utf8Length(value) : value instanceof Uint8Array ? value.length : 8;
+  return utf8Length(key) + v;
+}
 
 export interface StoredEntry {
   readonly version: number;
@@ -22,6 +44,10 @@ export interface OwnerState {
   /** Highest version of a tombstone purged from this copy; a peer below it must be reset. */
   gcFloor: number;
   readonly entries: Map<string, StoredEntry>;
+  /** Live entries, their entryBytes, and tombstones: kept in step with `entries` for the caps. */
+  live: number;
+  bytes: number;
+  tombstones: number;
 }
 
 /** A live value as the world outside the core sees it. */
@@ -47,8 +73,19 @@ export interface DeltaChunk {
   readonly entries: readonly KvEntry[];
 }
 
+function newOwner(gen: number): OwnerState {
+  return { gen, max: 0, gcFloor: 0, entries: new Map(), live: 0, bytes: 0, tombstones: 0 };
+}
+
 export class KvStore {
   readonly #owners = new Map<string, OwnerState>();
+  readonly #limits: OwnerLimits;
+  /** Entries from peers refused because their owner was at its cap (counted as `owner-cap`). */
+  ownerCapRefused = 0;
+
+  constructor(limits: OwnerLimits = { maxKeys: 256, maxBytes: 64 * 1024 }) {
+    this.#limits = limits;
+  }
 
   owner(id: string): OwnerState | undefined {
     return this.#owners.get(id);
@@ -62,7 +99,7 @@ export class KvStore {
   ensure(ref: NodeRef): OwnerState {
     let s = this.#owners.get(ref.id);
     if (!s || s.gen < ref.gen) {
-      s = { gen: ref.gen, max: 0, gcFloor: 0, entries: new Map() };
+      s = newOwner(ref.gen);
       this.#owners.set(ref.id, s);
     }
     return s;
@@ -75,12 +112,69 @@ export class KvStore {
   /** The owner writes its own key, signed by `sign` when given. Returns the entry to disseminate. */
   write(self: NodeRef, key: string, value: Value | null, ttlMs: number, now: number, sign?: (e: KvEntry) => Uint8Array | undefined): KvEntry {
     const s = this.ensure(self);
+    const over = this.#overCap(s, key, value);
+    if (over === 'keys') {
+      throw new OwnerCapError(`key "${key}": this device already holds ${s.live} keys, the cap is ${this.#limits.maxKeys} per device; delete one first`);
+    }
+    if (over === 'bytes') {
+      throw new OwnerCapError(
+        `key "${key}": ${entryBytes(key, value)} bytes would take this device's keys and values past the cap of ${this.#limits.maxBytes} bytes per device (${s.bytes} held)`,
+      );
+    }
     const version = s.max + 1;
     s.max = version;
     const e: KvEntry = { key, version, value, ttlMs };
     const sig = sign?.(e);
-    s.entries.set(key, { version, value, ttlMs, at: now, sig });
+    this.#put(s, key, { version, value, ttlMs, at: now, sig });
     return sig ? { ...e, sig } : e;
+  }
+
+  /** Which cap holding `value` under `key` would break, if any. A deletion only frees room. */
+  #overCap(s: OwnerState, key: string, value: Value | null): 'keys' | 'bytes' | undefined {
+    if (value === null) return undefined;
+    const cur = s.entries.get(key);
+    const curLive = cur !== undefined && cur.value !== null;
+    if (!curLive && s.live + 1 > this.#limits.maxKeys) return 'keys';
+    const bytes = s.bytes - (curLive ? entryBytes(key, cur.value) : 0) + entryBytes(key, value);
+    return bytes > this.#limits.maxBytes ? 'bytes' : undefined;
+  }
+
+  /** Hold `e` for `key`, keeping the counters in step. Tombstones past the cap go oldest first. */
+  #put(s: OwnerState, key: string, e: StoredEntry): void {
+    this.#unhold(s, key);
+    s.entries.set(key, e);
+    if (e.value === null) s.tombstones++;
+    else {
+      s.live++;
+      s.bytes += entryBytes(key, e.value);
+    }
+    while (s.tombstones > this.#limits.maxKeys && this.#purgeOldestTombstone(s));
+  }
+
+  #unhold(s: OwnerState, key: string): void {
+    const cur = s.entries.get(key);
+    if (!cur) return;
+    s.entries.delete(key);
+    if (cur.value === null) s.tombstones--;
+    else {
+      s.live--;
+      s.bytes -= entryBytes(key, cur.value);
+    }
+  }
+
+  /**
+   * Replicas follow the same rule as the owner, and a peer left behind a purged tombstone is
+   * reset through gcFloor (deltaFor), as after sweepOwner. Never the newest entry: see sweepOwner.
+   */
+  #purgeOldestTombstone(s: OwnerState): boolean {
+    let oldest: [string, StoredEntry] | undefined;
+    for (const kv of s.entries) {
+      if (kv[1].value === null && kv[1].version !== s.max && (!oldest || kv[1].version < oldest[1].version)) oldest = kv;
+    }
+    if (!oldest) return false;
+    this.#unhold(s, oldest[0]);
+    if (oldest[1].version > s.gcFloor) s.gcFloor = oldest[1].version;
+    return true;
   }
 
   /**
@@ -98,11 +192,20 @@ export class KvStore {
       s.entries.clear();
       s.max = 0;
       s.gcFloor = 0;
+      s.live = 0;
+      s.bytes = 0;
+      s.tombstones = 0;
     }
     for (const e of chunk.entries) {
       const cur = s.entries.get(e.key);
       if (cur && cur.version >= e.version) continue;
-      s.entries.set(e.key, { version: e.version, value: e.value, ttlMs: e.ttlMs, at: now, sig: e.sig });
+      // Past its cap the owner is either not honest or runs other caps: refuse what would not
+      // fit, and still move the watermark, so the entry is not asked for again and again.
+      if (this.#overCap(s, e.key, e.value) !== undefined) {
+        this.ownerCapRefused++;
+        continue;
+      }
+      this.#put(s, e.key, { version: e.version, value: e.value, ttlMs: e.ttlMs, at: now, sig: e.sig });
       out.push({ key: e.key, value: e.value, version: e.version });
     }
     if (s.max >= chunk.fromV && chunk.toV > s.max) s.max = chunk.toV;
@@ -196,7 +299,7 @@ export class KvStore {
         // always an entry the owner signed, which is how a receiver checks that a relay did
         // not inflate it (runtime/trust/gatekeeper.ts). One tombstone per owner at most.
         if (now - e.at >= tombstoneMs && e.version !== s.max) {
-          s.entries.delete(key);
+          this.#unhold(s, key);
           if (e.version > s.gcFloor) s.gcFloor = e.version;
         }
       } else if (isSelf && e.ttlMs > 0 && now - e.at >= e.ttlMs) {

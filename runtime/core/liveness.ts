@@ -10,7 +10,7 @@ import { direct, heartbeatMs, restarted, setStatus } from './membership.js';
 import { MsgType, type Ack, type Address, type Heartbeat, type Ping, type PingReq } from './messages.js';
 import type { NodeState } from './node-state.js';
 import { pull } from './state-gossip.js';
-import { silenceIntervals, silenceThresholdMs, smoothedGapMs } from './timing.js';
+import { advertisedIntervalMs, silenceIntervals, silenceThresholdMs, smoothedGapMs } from './timing.js';
 
 /** Our next heartbeat (each call advances the sequence). */
 export function heartbeat(s: NodeState): Heartbeat {
@@ -47,7 +47,8 @@ export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartb
     m.hbSeq = hb.seq;
     progress(s, m, now);
   }
-  m.hbIntervalMs = hb.intervalMs;
+  // Believed only within bounds: it paces silence thresholds (runtime/core/timing.ts).
+  m.hbIntervalMs = advertisedIntervalMs(s.profile, s.present + 1, hb.intervalMs);
   m.advertisedKvMax = hb.kvMax;
   m.view = hb.view;
   heardFrom(s, m, hb.inc, now, fx);

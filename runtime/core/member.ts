@@ -113,10 +113,12 @@ export interface MemberView {
   readonly lastGroupAt: number;
   /** Highest heartbeat sequence seen from it, first- or second-hand. */
   readonly heartbeatSeq: number;
+  /** The heartbeat interval it advertised, as far as this node believes it (bounded). */
+  readonly heartbeatIntervalMs: number;
 }
 
 export function viewOf(m: Member): MemberView {
-  return Object.freeze({ id: m.id, gen: m.gen, inc: m.inc, status: m.status, statusSince: m.statusSince, addr: m.addr, lastHeardAt: m.lastDirect, lastGroupAt: m.lastMulticast, heartbeatSeq: m.hbSeq });
+  return Object.freeze({ id: m.id, gen: m.gen, inc: m.inc, status: m.status, statusSince: m.statusSince, addr: m.addr, lastHeardAt: m.lastDirect, lastGroupAt: m.lastMulticast, heartbeatSeq: m.hbSeq, heartbeatIntervalMs: m.hbIntervalMs });
 }
 
 export function isPresent(m: Member): boolean {

@@ -96,7 +96,8 @@ export class Node {
       addr: opts.addr,
       profile,
       stats,
-      kv: new KvStore(),
+      // Caps per owner, the same at every replica: see Profile.ownerMaxKeys.
+      kv: new KvStore({ maxKeys: profile.ownerMaxKeys, maxBytes: profile.ownerMaxBytes }),
       rng: opts.rng,
       size: opts.size,
       seeds: opts.seeds ?? [],
@@ -252,6 +253,17 @@ export class Node {
   /** The highest version held of this owner's life (0 when none). */
   highestHeld(owner: NodeRef): number {
     return this.#s.kv.highestHeld(owner);
+  }
+
+  /** How much this node holds of an owner's keys (tombstones included), for the per-owner caps. */
+  holdingOf(ownerId: NodeId): { entries: number; bytes: number } | undefined {
+    const o = this.#s.kv.owner(ownerId);
+    return o ? { entries: o.entries.size, bytes: o.bytes } : undefined;
+  }
+
+  /** Key/value entries refused because their owner was at its cap of keys or bytes. */
+  get ownerCapRefused(): number {
+    return this.#s.kv.ownerCapRefused;
   }
 
   /** Whether any key/value state of the owner is kept here, values or tombstones (its replica is dropped with the member). */

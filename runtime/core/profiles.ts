@@ -122,6 +122,15 @@ export interface Profile {
   readonly flushSlackMs: number;
   /** Transmissions of news relayed without multicast (each relayer adds its own). */
   readonly relayRepeats: number;
+  /** Live keys one device may hold, in its own store and in every replica. */
+  readonly ownerMaxKeys: number;
+  /** Bytes of keys and values one device may hold (UTF-8; numbers count 8). */
+  readonly ownerMaxBytes: number;
+  /** Members counted for this node's heartbeat interval at most. */
+  readonly maxFleetSize: number;
+  /** A member's advertised interval is believed up to this many times our own, and never above maxAdvertisedIntervalMs. */
+  readonly advertisedIntervalFactor: number;
+  readonly maxAdvertisedIntervalMs: number;
 }
 
 /** Tuning that does not depend on the medium; every profile takes these values. */
@@ -208,6 +217,22 @@ const common = {
   // Without multicast each relayer sends news twice: every relayer is one more source of
   // it, so a second repeat covers a loss, and more would multiply traffic by the fleet size.
   relayRepeats: 2,
+  // Every device holds a copy of every other's keys, so without a cap one device that holds
+  // the fleet key could fill every device's memory. 256 is tens of sensors, states and hints
+  // with room to spare.
+  ownerMaxKeys: 256,
+  // 64 KiB per device keeps a fleet of 128 under 8 MiB of replicas on a Pi Zero; a typical
+  // device holds under 4 KiB.
+  ownerMaxBytes: 64 * 1024,
+  // Identities cost a device that holds the fleet key nothing (runtime/trust caps how fast it
+  // can make them), so the count that slows everyone's heartbeat is capped: 1024 at 512
+  // heartbeats/s is 2 s (8 s on Wi-Fi).
+  maxFleetSize: 1024,
+  // An honest member's interval follows the same fleet size as ours; the margin covers a member
+  // that sees more of the fleet than we do. The cap bounds how long silence takes to notice, so
+  // one forged heartbeat keeps a dead device alive for seconds, not days.
+  advertisedIntervalFactor: 4,
+  maxAdvertisedIntervalMs: 10_000,
 } as const satisfies Partial<Profile>;
 
 /**

@@ -8,8 +8,19 @@ import type { Profile } from './profiles.js';
  * so the segment-wide rate is capped and the interval grows with the fleet.
  */
 export function heartbeatIntervalMs(profile: Profile, n: number): number {
-  const scaled = Math.ceil((1000 * Math.max(1, n)) / profile.segmentHeartbeatsPerS);
+  const counted = Math.min(Math.max(1, n), profile.maxFleetSize);
+  const scaled = Math.ceil((1000 * counted) / profile.segmentHeartbeatsPerS);
   return Math.max(profile.heartbeatMinMs, scaled);
+}
+
+/**
+ * The interval a member advertises, as far as this node believes it in a fleet of `n`: at most
+ * advertisedIntervalFactor times our own interval, never above maxAdvertisedIntervalMs, never
+ * below the profile's minimum. Silence thresholds are a multiple of it, so this bounds them.
+ */
+export function advertisedIntervalMs(profile: Profile, n: number, advertised: number): number {
+  const most = Math.min(profile.maxAdvertisedIntervalMs, profile.advertisedIntervalFactor * heartbeatIntervalMs(profile, n));
+  return Math.min(most, Math.max(profile.heartbeatMinMs, advertised));
 }
 
 /**

@@ -15,17 +15,25 @@
 //   core's "two independent sources" for a death means two devices.
 // - With a fleet admin key, a passport also needs the admin's certificate for (id, key), and
 //   revoked keys are refused: a stolen device is locked out without re-keying the fleet.
+// - Work a datagram can ask for is budgeted per source address and overall: signature checks
+//   (passports, certificates, key/value entries) and new identities. Past a budget the
+//   datagram or message is dropped and counted, never queued.
+// - A member the core has forgotten (dead or left, past retention) stays buried here: nothing
+//   brings that life back but a passport for a later incarnation or generation.
 //
 // What is not signed: liveness ticks (heartbeat counters, probe answers) and unicast
-// addresses. A device holding the fleet key can make a dead device look alive for a while, or
-// misdirect traffic; it cannot make a live one dead, left or restarted. See README "Threat model".
+// addresses. A device holding the fleet key can make a dead device look alive for a while (how
+// long is bounded by the core's capped intervals, see runtime/core/timing.ts), or misdirect
+// traffic; it cannot make a live one dead, left or restarted, nor a dead one alive. See README
+// "Threat model".
 //
 // Pure: no sockets, no timers. The host feeds it decoded messages and sends what it asks for.
 
-import type { Dead, Delta, Digest, DigestEntry, KvEntry, Message, NodeId, NodeRef, Passport, Ping, Suspect } from '../core/messages.js';
+import type { Address, Dead, Delta, Digest, DigestEntry, KvEntry, Message, NodeId, NodeRef, Passport, Ping, Suspect } from '../core/messages.js';
 import { MsgType } from '../core/messages.js';
 import type { Signer } from '../core/node.js';
 import { verifyCertificate } from './certificate.js';
+import { SourceBudget, type Rate } from './budget.js';
 import type { SigningKey } from './ed25519.js';
 import { signAccusation, signKv, signPassport, verifyAccusation, verifyKv, verifyPassport } from './records.js';
 
@@ -40,7 +48,45 @@ export type GateRefusal =
   | 'revoked'
   | 'too-many-identities'
   | 'clamped-delta'
-  | 'accusation-overload';
+  | 'accusation-overload'
+  | 'verify-budget'
+  | 'new-identity-rate'
+  | 'buried';
+
+/** The last identity refused a place, and why: for the log, where a counter alone says too little. */
+export interface IdentityRefusal {
+  readonly reason: GateRefusal;
+  readonly id: NodeId;
+  readonly source: Address;
+}
+
+/** Where a datagram came from, and how to answer its sender. */
+export interface GateSource {
+  readonly addr: Address;
+  readonly reply?: (msgs: Message[]) => void;
+}
+
+/**
+ * Signature checks per second: Ed25519 costs 0.1-0.4 ms on x86 and about four times that on a
+ * Pi, so 100 per source and 500 overall cost a Pi at most a few tens of percent of one core
+ * under attack. Honest traffic needs a check only for what is new (a passport per life and
+ * incarnation, a key/value per version): a fleet of 128 joining at once is one burst of 127.
+ */
+export const VERIFY_PER_SOURCE: Rate = { perS: 100, burst: 200 };
+export const VERIFY_TOTAL: Rate = { perS: 500, burst: 1000 };
+/**
+ * New identities admitted from one source address. A device brings one; a seed answering a
+ * joiner's WhoIs relays the fleet's passports from its one address, so the burst covers a
+ * fleet of 128 joining through one seed, and the rate lets a larger fleet follow within minutes.
+ */
+export const NEW_IDS_PER_SOURCE: Rate = { perS: 64 / 60, burst: 128 };
+/**
+ * Identities held without an admin (trust on first use). With an admin, a passport with a valid
+ * certificate is never refused a place: the admin vouched for each one.
+ */
+export const MAX_IDENTITIES = 1024;
+/** Tell a buried member that it is dead (so it can refute, if it is alive) at most this often. */
+const TELL_BURIED_EVERY_MS = 5000;
 
 export interface GateOptions {
   readonly self: NodeRef;
@@ -67,12 +113,26 @@ export interface GateOptions {
   readonly clock?: () => number;
   /** Accusation signatures checked per second at most (default 50, about 4 ms of CPU on x86). */
   readonly accusationsPerSecond?: number;
+  /** Identities held at most without an admin (default MAX_IDENTITIES). */
   readonly maxIdentities?: number;
+  /** Budgets (with a clock only, as the accusation budget). Defaults: the constants above. */
+  readonly verifyPerSource?: Rate;
+  readonly verifyTotal?: Rate;
+  readonly newIdsPerSource?: Rate;
+}
+
+/** A life the core has forgotten: nothing short of a later incarnation or generation revives it. */
+interface Grave {
+  readonly gen: number;
+  readonly inc: number;
+  readonly publicKey: Uint8Array | undefined;
 }
 
 interface Identity {
   readonly publicKey: Uint8Array;
   readonly passport: Passport;
+  /** The address whose datagram introduced it: where a full table makes room first. */
+  readonly source: Address;
 }
 
 const sameKey = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
@@ -88,6 +148,8 @@ export class Gatekeeper {
   readonly refused = new Map<GateRefusal, number>();
   readonly #opts: GateOptions;
   readonly #ids = new Map<NodeId, Identity>();
+  /** Identities held by the address that introduced them. */
+  readonly #bySource = new Map<Address, number>();
   readonly #certOk = new Set<string>();
   readonly #max: number;
   #own: Passport | undefined;
@@ -95,10 +157,26 @@ export class Gatekeeper {
   #budgetAt = -Infinity;
   #budget = 0;
   readonly #onNewLife: ((id: NodeId) => void)[] = [];
+  readonly #verify: SourceBudget | undefined;
+  readonly #newIds: SourceBudget | undefined;
+  readonly #graves = new Map<NodeId, Grave>();
+  readonly #toldBuried = new Map<NodeId, number>();
+  /** The datagram being admitted. */
+  #src: GateSource = { addr: '' };
+  /** Set when a passport in the datagram being admitted needed a check past the budget. */
+  #overBudget = false;
+  lastIdentityRefusal: IdentityRefusal | undefined;
 
   constructor(opts: GateOptions) {
     this.#opts = opts;
-    this.#max = opts.maxIdentities ?? 4096;
+    this.#max = opts.maxIdentities ?? MAX_IDENTITIES;
+    const now = opts.clock?.() ?? 0;
+    // Without a clock (unit tests of other rules) there is no budget, as for accusations.
+    if (opts.clock) {
+      this.#verify = new SourceBudget(opts.verifyPerSource ?? VERIFY_PER_SOURCE, opts.verifyTotal ?? VERIFY_TOTAL, now);
+      // Only the per-source rate matters for new identities; the identity table caps the total.
+      this.#newIds = new SourceBudget(opts.newIdsPerSource ?? NEW_IDS_PER_SOURCE, { perS: Infinity, burst: Infinity }, now);
+    }
     this.signer = {
       kv: (owner: NodeRef, e: KvEntry) => signKv(opts.key, owner, e),
       accusation: (a: Suspect | Dead) => signAccusation(opts.key, a),
@@ -138,8 +216,9 @@ export class Gatekeeper {
    * Would this passport be admitted? For records that travel outside the protocol (keyring
    * offers): the same rules, and a newly seen identity is remembered.
    */
-  vouch(p: Passport): boolean {
+  vouch(p: Passport, from: Address = 'control'): boolean {
     if (p.id === this.#opts.self.id) return false;
+    this.#src = { addr: from };
     this.#learn(p);
     const cur = this.#ids.get(p.id);
     return cur !== undefined && sameKey(cur.publicKey, p.publicKey) && !this.#opts.isRevoked?.(p.publicKey);
@@ -149,7 +228,7 @@ export class Gatekeeper {
   revoke(publicKey: Uint8Array): NodeId[] {
     const gone: NodeId[] = [];
     for (const [id, ident] of this.#ids) if (sameKey(ident.publicKey, publicKey)) gone.push(id);
-    for (const id of gone) this.#ids.delete(id);
+    for (const id of gone) this.#release(id);
     return gone;
   }
 
@@ -157,8 +236,13 @@ export class Gatekeeper {
    * The messages of one datagram that may reach the core, in order. Members named without
    * proof are added to `ask`; the host requests their passports from the datagram's sender.
    */
-  admit(msgs: readonly Message[], ask: Set<NodeId>, answer?: (p: Ping) => void): Message[] {
+  admit(msgs: readonly Message[], ask: Set<NodeId>, answer?: (p: Ping) => void, source: GateSource = { addr: '' }): Message[] {
+    this.#src = source;
+    this.#overBudget = false;
     for (const m of msgs) if (m.type === MsgType.Passport) this.#learn(m);
+    // A datagram of passports past the budget is dropped whole, before anything else in it
+    // costs more: the flood this budget is for is made of exactly such datagrams.
+    if (this.#overBudget) return this.#count('verify-budget') ?? [];
     const out: Message[] = [];
     for (const m of msgs) {
       const ok = this.#admit(m, ask);
@@ -174,6 +258,66 @@ export class Gatekeeper {
   #count(r: GateRefusal): undefined {
     this.refused.set(r, (this.refused.get(r) ?? 0) + 1);
     return undefined;
+  }
+
+  /**
+   * Forget the life of a member the core forgot (dead or left, past retention), and refuse to
+   * hear of it again: without this, a heartbeat naming it (from anyone) would make the core meet
+   * it anew, alive at the sender's address. A passport for a later incarnation or generation
+   * digs it out: that much the member itself must sign.
+   */
+  bury(ref: NodeRef): void {
+    const cur = this.#ids.get(ref.id);
+    if (cur && cur.passport.gen > ref.gen) return; // a later life is already known
+    // Without a passport of that life, only a later generation proves a new one.
+    const inc = cur && cur.passport.gen === ref.gen ? cur.passport.inc : Number.MAX_SAFE_INTEGER;
+    if (this.#graves.size >= this.#max) this.#graves.delete(this.#graves.keys().next().value!);
+    this.#graves.set(ref.id, { gen: ref.gen, inc, publicKey: cur?.publicKey });
+  }
+
+  get buried(): number {
+    return this.#graves.size;
+  }
+
+  /** Is this life of `id` buried? A passport for a later life clears the grave. */
+  #isBuried(id: NodeId, gen: number): boolean {
+    const g = this.#graves.get(id);
+    if (!g) return false;
+    const p = this.#ids.get(id)?.passport;
+    if (p && (p.gen > g.gen || (p.gen === g.gen && p.inc > g.inc))) {
+      this.#graves.delete(id);
+      return false;
+    }
+    return gen <= g.gen;
+  }
+
+  /** Tell whoever speaks for a buried member that it is dead: if that is the member, it refutes. */
+  #tellBuried(ref: NodeRef): void {
+    const g = this.#graves.get(ref.id);
+    const reply = this.#src.reply;
+    if (!g || !reply || g.inc === Number.MAX_SAFE_INTEGER || ref.gen !== g.gen) return;
+    const now = this.#opts.clock?.() ?? 0;
+    if (this.#opts.clock && now - (this.#toldBuried.get(ref.id) ?? -Infinity) < TELL_BURIED_EVERY_MS) return;
+    if (this.#toldBuried.size >= this.#max) this.#toldBuried.clear();
+    this.#toldBuried.set(ref.id, now);
+    const a: Dead = { type: MsgType.Dead, from: this.#opts.self, target: { id: ref.id, gen: g.gen }, inc: g.inc };
+    reply([{ ...a, sig: signAccusation(this.#opts.key, a) }]);
+  }
+
+  /** Spend `n` signature checks of the budget; past it, say no (the budget counts which bucket ran out). */
+  #spendCheck(n = 1): boolean {
+    const b = this.#verify;
+    if (!b || b.spend(this.#src.addr, n, this.#opts.clock!())) return true;
+    return false;
+  }
+
+  get verifyBudgetExhausted(): { source: number; total: number } {
+    return { ...(this.#verify?.exhausted ?? { source: 0, total: 0 }) };
+  }
+
+  #refuseIdentity(reason: GateRefusal, id: NodeId): void {
+    this.#count(reason);
+    this.lastIdentityRefusal = { reason, id, source: this.#src.addr };
   }
 
   #learn(p: Passport): void {
@@ -193,16 +337,30 @@ export class Gatekeeper {
         return;
       }
     }
+    const now = this.#opts.clock?.() ?? 0;
+    // With an admin, a certified passport is never refused a place: only the admin mints them.
+    // Without one, new identities are capped per source and in total; checked before the
+    // signature, which is what costs.
+    const capped = !cur && !this.#opts.adminPublicKey;
+    if (capped && this.#newIds?.check(this.#src.addr, 1, now) !== undefined) return this.#refuseIdentity('new-identity-rate', p.id);
+    if (capped && this.#ids.size >= this.#max && this.#evictable() === undefined) return this.#refuseIdentity('too-many-identities', p.id);
     if (this.#opts.adminPublicKey && !this.#certified(p)) return;
+    if (!this.#spendCheck()) {
+      this.#overBudget = true;
+      return;
+    }
     if (!verifyPassport(p)) {
       this.#count('bad-signature');
       return;
     }
-    if (!cur && this.#ids.size >= this.#max && !this.#evict()) {
-      this.#count('too-many-identities');
-      return;
+    if (capped) {
+      this.#newIds?.spend(this.#src.addr, 1, now);
+      if (this.#ids.size >= this.#max) this.#release(this.#evictable()!);
     }
-    this.#ids.set(p.id, { publicKey: p.publicKey, passport: p });
+    this.#release(p.id);
+    const source = same ? cur.source : this.#src.addr;
+    this.#ids.set(p.id, { publicKey: p.publicKey, passport: p, source });
+    this.#bySource.set(source, (this.#bySource.get(source) ?? 0) + 1);
     if (cur) for (const f of this.#onNewLife) f(p.id);
   }
 
@@ -212,6 +370,15 @@ export class Gatekeeper {
    */
   onNewLife(f: (id: NodeId) => void): void {
     this.#onNewLife.push(f);
+  }
+
+  #release(id: NodeId): void {
+    const cur = this.#ids.get(id);
+    if (!cur) return;
+    this.#ids.delete(id);
+    const n = (this.#bySource.get(cur.source) ?? 1) - 1;
+    if (n > 0) this.#bySource.set(cur.source, n);
+    else this.#bySource.delete(cur.source);
   }
 
   #spendAccusationBudget(): boolean {
@@ -229,6 +396,10 @@ export class Gatekeeper {
     if (!p.cert) return this.#count('no-certificate') ?? false;
     const tag = `${p.id}\u0000${Buffer.from(p.publicKey).toString('base64')}\u0000${Buffer.from(p.cert).toString('base64')}`;
     if (this.#certOk.has(tag)) return true;
+    if (!this.#spendCheck()) {
+      this.#overBudget = true;
+      return false;
+    }
     if (!verifyCertificate({ id: p.id, publicKey: p.publicKey, signature: p.cert }, this.#opts.adminPublicKey!)) {
       return this.#count('bad-certificate') ?? false;
     }
@@ -237,15 +408,26 @@ export class Gatekeeper {
     return true;
   }
 
-  /** Make room: drop an identity the core no longer tracks. */
-  #evict(): boolean {
-    for (const id of this.#ids.keys()) {
-      if (!this.#opts.isMember(id)) {
-        this.#ids.delete(id);
-        return true;
+  /**
+   * An identity that may make room: one the core no longer tracks; else, one introduced by the
+   * address that introduced the most, when that is another address and more than one. A device
+   * brings one identity from its own address; invented ones crowd behind their inventor's, and
+   * give way to a newcomer from elsewhere. (Passports relayed by a seed share its address too:
+   * those of live members come back through their own heartbeats.)
+   */
+  #evictable(): NodeId | undefined {
+    for (const id of this.#ids.keys()) if (!this.#opts.isMember(id)) return id;
+    let top: Address | undefined;
+    let most = 1;
+    for (const [source, n] of this.#bySource) {
+      if (n > most) {
+        most = n;
+        top = source;
       }
     }
-    return false;
+    if (top === undefined || top === this.#src.addr) return undefined;
+    for (const [id, ident] of this.#ids) if (ident.source === top) return id;
+    return undefined;
   }
 
   /**
@@ -254,6 +436,10 @@ export class Gatekeeper {
    */
   #proven(ref: NodeRef, ask: Set<NodeId>, inc?: number): boolean {
     if (ref.id === this.#opts.self.id) return ref.gen <= this.#opts.self.gen;
+    if (this.#isBuried(ref.id, ref.gen)) {
+      ask.add(ref.id); // its latest passport may dig it out
+      return this.#count('buried') ?? false;
+    }
     const p = this.#ids.get(ref.id)?.passport;
     if (!p) {
       ask.add(ref.id);
@@ -277,7 +463,10 @@ export class Gatekeeper {
         return this.#proven(m.from, ask) ? m : undefined;
       case MsgType.Heartbeat:
       case MsgType.Ack: {
-        if (!this.#proven(m.from, ask)) return undefined;
+        if (!this.#proven(m.from, ask)) {
+          if (m.type === MsgType.Heartbeat && this.#graves.has(m.from.id)) this.#tellBuried(m.from);
+          return undefined;
+        }
         // A sign of life at an incarnation we have no passport for yet (a refutation racing its
         // passport): believe the life, not the incarnation, until the passport arrives.
         const p = this.#ids.get(m.from.id)?.passport;
@@ -293,6 +482,9 @@ export class Gatekeeper {
         return this.#proven(m.from, ask) && this.#proven(m.target, ask) ? m : undefined;
       case MsgType.Suspect:
       case MsgType.Dead: {
+        // We may have buried our accuser while it buried us (a long partition): its word about
+        // us still counts, checked against the key we buried it with, so both sides refute.
+        if (m.target.id === this.#opts.self.id && this.#isBuried(m.from.id, m.from.gen)) return this.#fromTheGrave(m);
         if (!this.#proven(m.from, ask) || !this.#proven(m.target, ask)) return undefined;
         if (m.from.id === this.#opts.self.id) return m;
         const key = this.#ids.get(m.from.id)!.publicKey;
@@ -319,11 +511,22 @@ export class Gatekeeper {
     }
   }
 
+  #fromTheGrave(m: Suspect | Dead): Message | undefined {
+    const key = this.#ids.get(m.from.id)?.publicKey ?? this.#graves.get(m.from.id)?.publicKey;
+    if (!key || !m.sig) return this.#count('unsigned');
+    if (!this.#spendAccusationBudget()) return this.#count('accusation-overload');
+    return verifyAccusation(key, m) ? m : this.#count('bad-signature');
+  }
+
   #digest(d: Digest, ask: Set<NodeId>): Digest {
     const entries: DigestEntry[] = [];
     for (const e of d.entries) {
       if (e.id === this.#opts.self.id) {
         entries.push(e);
+        continue;
+      }
+      if (this.#isBuried(e.id, e.gen)) {
+        this.#count('buried');
         continue;
       }
       const p = this.#ids.get(e.id)?.passport;
@@ -345,13 +548,17 @@ export class Gatekeeper {
     const owner = this.#ids.get(d.owner.id)!;
     if (d.owner.gen < owner.passport.gen) return d; // an old life: the core discards it
     let top = d.fromV;
+    const check: KvEntry[] = [];
     for (const e of d.entries) {
       top = Math.max(top, e.version);
       const held = this.#opts.held.version(d.owner, e.key);
       if (held !== undefined && held >= e.version) continue; // the core ignores it: no need to check
       if (!e.sig) return this.#count('unsigned');
-      if (!verifyKv(owner.publicKey, d.owner, e)) return this.#count('bad-signature');
+      check.push(e);
     }
+    // All or nothing: a delta refused over budget comes again with the next anti-entropy round.
+    if (check.length > 0 && !this.#spendCheck(check.length)) return this.#count('verify-budget');
+    for (const e of check) if (!verifyKv(owner.publicKey, d.owner, e)) return this.#count('bad-signature');
     // A relay could claim a watermark far past the owner's real state and freeze it fleet-wide;
     // never let it pass beyond versions this node has signed evidence of.
     // An honest delta ends on its last entry, so the scan of what we hold is rarely needed.

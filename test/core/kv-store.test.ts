@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KvStore, type Applied } from '../../runtime/core/kv-store.js';
+import { KvStore, OwnerCapError, type Applied } from '../../runtime/core/kv-store.js';
 import type { KvEntry } from '../../runtime/core/messages.js';
 
 const a1 = { id: 'a', gen: 1 };
@@ -153,5 +153,74 @@ describe('KvStore', () => {
     const expired: string[] = [];
     owner.sweepOwner('a', true, 1000, 600_000, expired);
     expect(expired).toEqual(['blip']);
+  });
+});
+
+describe('KvStore: per-owner caps', () => {
+  const limits = { maxKeys: 256, maxBytes: 64 * 1024 };
+  const big = 'x'.repeat(880);
+
+  it('memory stays bounded under 20,000 entries from one owner: beyond the caps entries are refused and counted', () => {
+    const replica = new KvStore(limits);
+    replica.ensure(a1);
+    const sig = new Uint8Array(64);
+    // 900-byte entries, one new key each, as a flood from one device that holds the fleet key.
+    for (let v = 1; v <= 20_000; v++) {
+      const e = { key: `flood/${String(v).padStart(6, '0')}`, version: v, value: big, ttlMs: 0, sig };
+      replica.apply(a1, { fromV: v - 1, toV: v, reset: false, entries: [e] }, 0, []);
+    }
+    const s = replica.owner('a')!;
+    let bytes = 0;
+    for (const [k, e] of s.entries) bytes += k.length + (typeof e.value === 'string' ? e.value.length : 8);
+    expect(s.entries.size).toBeLessThanOrEqual(limits.maxKeys);
+    expect(bytes).toBeLessThanOrEqual(limits.maxBytes);
+    expect(s.entries.size).toBe(Math.floor(limits.maxBytes / (12 + 880)));
+    expect(replica.ownerCapRefused).toBe(20_000 - s.entries.size);
+    // The watermark still moves: the refused entries are not asked for again and again.
+    expect(replica.maxVersion('a')).toBe(20_000);
+  });
+
+  it('the key cap: small entries stop at maxKeys; replacing a held key and deleting still work', () => {
+    const replica = new KvStore(limits);
+    replica.ensure(a1);
+    for (let v = 1; v <= 1000; v++) replica.apply(a1, { fromV: v - 1, toV: v, reset: false, entries: [{ key: `k${v}`, version: v, value: v, ttlMs: 0 }] }, 0, []);
+    expect(replica.owner('a')!.entries.size).toBe(256);
+    expect(replica.ownerCapRefused).toBe(744);
+    const applied: Applied[] = [];
+    replica.apply(a1, { fromV: 1000, toV: 1002, reset: false, entries: [{ key: 'k1', version: 1001, value: 'new', ttlMs: 0 }, { key: 'k2', version: 1002, value: null, ttlMs: 0 }] }, 0, applied);
+    expect(applied.map((a) => a.key)).toEqual(['k1', 'k2']);
+    expect(replica.get('a', 'k1', 0)?.value).toBe('new');
+    // A deletion makes room for one more key.
+    replica.apply(a1, { fromV: 1002, toV: 1003, reset: false, entries: [{ key: 'fresh', version: 1003, value: 1, ttlMs: 0 }] }, 0, []);
+    expect(replica.get('a', 'fresh', 0)?.value).toBe(1);
+  });
+
+  it("the owner's own write past a cap is refused with an error naming the key and the cap, and changes nothing", () => {
+    const owner = new KvStore({ maxKeys: 3, maxBytes: 1000 });
+    for (let i = 0; i < 3; i++) owner.write(a1, `k${i}`, i, 0, 0);
+    expect(() => owner.write(a1, 'k3', 3, 0, 0)).toThrow(OwnerCapError);
+    expect(() => owner.write(a1, 'k3', 3, 0, 0)).toThrow(/key "k3": .*holds 3 keys, the cap is 3 per device/);
+    expect(() => owner.write(a1, 'k0', 'y'.repeat(1000), 0, 0)).toThrow(/key "k0": 1002 bytes .* cap of 1000 bytes per device/);
+    expect(owner.maxVersion('a')).toBe(3);
+    // Replacing a held key is within the cap.
+    expect(owner.write(a1, 'k0', 'again', 0, 0).version).toBe(4);
+    owner.write(a1, 'k1', null, 0, 0);
+    expect(owner.write(a1, 'k3', 3, 0, 0).version).toBe(6);
+  });
+
+  it('tombstones are held up to the key cap besides; the oldest goes first and raises the floor, the newest never', () => {
+    const owner = new KvStore({ maxKeys: 4, maxBytes: 1000 });
+    // Create and delete 10 keys: 10 tombstones would pile up without a bound.
+    for (let i = 0; i < 10; i++) {
+      owner.write(a1, `t${i}`, i, 0, 0);
+      owner.write(a1, `t${i}`, null, 0, 0);
+    }
+    const s = owner.owner('a')!;
+    expect(s.entries.size).toBe(4);
+    expect(s.entries.get('t9')?.version).toBe(20);
+    expect(s.gcFloor).toBe(12);
+    // A replica that follows every write holds the same.
+    const { store } = replicaOf(owner);
+    expect(store.owner('a')!.entries.size).toBeLessThanOrEqual(5);
   });
 });

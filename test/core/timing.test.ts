@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { profiles, withOverrides } from '../../runtime/core/profiles.js';
 import {
+  advertisedIntervalMs,
   antiEntropyDelayMs,
   deafThresholdMs,
   firstHeartbeatDelayMs,
@@ -36,9 +37,37 @@ describe('heartbeatIntervalMs', () => {
     [128, 250],
     [256, 500],
     [1000, 1954],
-    [10000, 19532],
+    [1024, 2000],
+    // Identities are cheap for an insider: past maxFleetSize they no longer slow the heartbeat.
+    [4097, 2000],
+    [10000, 2000],
   ])('lan, %i nodes -> %i ms', (n, ms) => {
     expect(heartbeatIntervalMs(lan, n)).toBe(ms);
+  });
+
+  it('wifi: a fleet at the cap heartbeats every 8 s, never slower', () => {
+    expect(heartbeatIntervalMs(profiles.wifi, 1024)).toBe(8000);
+    expect(heartbeatIntervalMs(profiles.wifi, 4097)).toBe(8000);
+  });
+});
+
+describe('advertisedIntervalMs: what a member may claim is bounded by what the fleet size justifies', () => {
+  it.each([
+    // n, advertised, believed
+    [2, 250, 250],
+    [2, 2 ** 31, 1000],
+    [128, 2 ** 31, 1000],
+    [256, 1800, 1800],
+    [1000, 2 ** 31, 7816],
+    [4097, 2 ** 31, 8000],
+    [2, 1, 250],
+  ])('lan, %i nodes, advertised %i ms -> %i ms', (n, advertised, ms) => {
+    expect(advertisedIntervalMs(lan, n, advertised)).toBe(ms);
+  });
+
+  it('never above 10 s, whatever the profile and fleet', () => {
+    expect(advertisedIntervalMs(profiles.wifi, 4097, 2 ** 31)).toBe(10_000);
+    expect(advertisedIntervalMs(profiles.wifi, 2, 2 ** 31)).toBe(2000);
   });
 });
 
