@@ -59,7 +59,7 @@ describe('Node queries', () => {
     const { a, fx } = started();
     a.receive(5, 'sim:b', [hb('b')], fx);
     const before = a.member('b')!;
-    expect(before).toEqual({ id: 'b', gen: 1, inc: 0, status: 'alive', statusSince: 5, addr: 'sim:b', lastHeardAt: 5 });
+    expect(before).toEqual({ id: 'b', gen: 1, inc: 0, status: 'alive', statusSince: 5, addr: 'sim:b', lastHeardAt: 5, lastGroupAt: 5, heartbeatSeq: 1, heartbeatIntervalMs: 250 });
     expect(Object.isFrozen(before)).toBe(true);
     expect(() => {
       (before as { status: string }).status = 'dead';
