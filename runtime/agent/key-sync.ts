@@ -26,7 +26,8 @@ import { MsgType, type Passport } from '../core/messages.js';
 import { signBytes, verifyBytes, type SigningKey } from '../trust/ed25519.js';
 import type { Gatekeeper } from '../trust/gatekeeper.js';
 import { Domain, signable } from '../trust/signable.js';
-import { CONTROL_FRAME, type NodeHost } from './node-host.js';
+import type { NodeHost } from '../host/node-host.js';
+import { CONTROL_FRAME } from '../wire/frames.js';
 import type { Logger } from './log.js';
 
 const OFFER = 1;

@@ -5,7 +5,7 @@
 import nacl from 'tweetnacl';
 import type { Keyring } from './keyring.js';
 import { ReplayWindow } from './replay-window.js';
-import { open, seal, senderTag, type FrameHeader, type OpenFailure } from './seal.js';
+import { open, seal, senderTag, type FrameHeader, type Opened, type OpenFailure, type SealKeys } from './seal.js';
 
 export type ChannelDrop = OpenFailure | 'replayed' | 'stale-generation' | 'too-old';
 
@@ -16,6 +16,9 @@ export interface OpenedFrame {
   readonly keyState: 'active' | 'retired';
   readonly header: FrameHeader;
 }
+
+/** Authenticates and decrypts one frame (seal.ts `open`); a pure function of the frame and the keys. */
+export type FrameOpener = (frame: Uint8Array, keys: SealKeys) => Opened;
 
 export class FleetChannel {
   readonly dropped = new Map<ChannelDrop, number>();
@@ -28,6 +31,7 @@ export class FleetChannel {
     selfId: string,
     readonly gen: number,
     readonly randomBytes: (n: number) => Uint8Array = pooledRandom(),
+    private readonly opener: FrameOpener = open,
   ) {
     this.#sender = senderTag(selfId);
   }
@@ -38,7 +42,7 @@ export class FleetChannel {
   }
 
   open(frame: Uint8Array): OpenedFrame | undefined {
-    const o = open(frame, this.keyring);
+    const o = this.opener(frame, this.keyring);
     if (!o.ok) return this.#drop(o.reason);
     const verdict = this.#replay.check(o.header.sender, o.header.gen, o.header.seq);
     if (verdict !== 'fresh') return this.#drop(verdict);

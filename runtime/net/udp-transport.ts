@@ -75,18 +75,18 @@ export class UdpTransport implements Transport {
   readonly counters: TransportCounters = newCounters();
   readonly #links: FamilyLink[] = [];
   readonly #opts: UdpOptions;
-  readonly #handler: DatagramHandler;
+  #handler: DatagramHandler;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   localAddress: Address = '';
 
-  private constructor(opts: UdpOptions, handler: DatagramHandler) {
+  private constructor(opts: UdpOptions, handler: DatagramHandler = () => {}) {
     this.#opts = opts;
     this.#handler = handler;
   }
 
   /** Bind the sockets and join the groups. Fails, naming the address and port, only when no family can bind. */
-  static async open(opts: UdpOptions, handler: DatagramHandler): Promise<UdpTransport> {
+  static async open(opts: UdpOptions, handler?: DatagramHandler): Promise<UdpTransport> {
     const t = new UdpTransport(opts, handler);
     const errors: string[] = [];
     for (const family of opts.families) {
@@ -117,6 +117,10 @@ export class UdpTransport implements Transport {
     const out: Partial<Record<Family, number>> = {};
     for (const l of this.#links) out[l.family] = l.unicast.address().port;
     return out;
+  }
+
+  listen(handler: DatagramHandler): void {
+    this.#handler = handler;
   }
 
   send(to: Address, bytes: Uint8Array): void {

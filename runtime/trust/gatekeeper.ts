@@ -26,8 +26,8 @@ import type { Dead, Delta, Digest, DigestEntry, KvEntry, Message, NodeId, NodeRe
 import { MsgType } from '../core/messages.js';
 import type { Signer } from '../core/node.js';
 import { verifyCertificate } from './certificate.js';
-import type { SigningKey } from './ed25519.js';
-import { signAccusation, signKv, signPassport, verifyAccusation, verifyKv, verifyPassport } from './records.js';
+import { signAccusation, signKv, signPassport, verifyAccusation, verifyKv, verifyPassport, type Verifier } from './records.js';
+import { verifyBytes, type SigningKey } from './ed25519.js';
 
 export type GateRefusal =
   | 'unknown-member'
@@ -68,6 +68,8 @@ export interface GateOptions {
   /** Accusation signatures checked per second at most (default 50, about 4 ms of CPU on x86). */
   readonly accusationsPerSecond?: number;
   readonly maxIdentities?: number;
+  /** Checks a signature (default ed25519.ts `verifyBytes`); a simulator shares one memo of it across its nodes. */
+  readonly verify?: Verifier;
 }
 
 interface Identity {
@@ -90,6 +92,7 @@ export class Gatekeeper {
   readonly #ids = new Map<NodeId, Identity>();
   readonly #certOk = new Set<string>();
   readonly #max: number;
+  readonly #verify: Verifier;
   #own: Passport | undefined;
   readonly signer: Signer;
   #budgetAt = -Infinity;
@@ -98,6 +101,7 @@ export class Gatekeeper {
   constructor(opts: GateOptions) {
     this.#opts = opts;
     this.#max = opts.maxIdentities ?? 4096;
+    this.#verify = opts.verify ?? verifyBytes;
     this.signer = {
       kv: (owner: NodeRef, e: KvEntry) => signKv(opts.key, owner, e),
       accusation: (a: Suspect | Dead) => signAccusation(opts.key, a),
@@ -193,7 +197,7 @@ export class Gatekeeper {
       }
     }
     if (this.#opts.adminPublicKey && !this.#certified(p)) return;
-    if (!verifyPassport(p)) {
+    if (!verifyPassport(p, this.#verify)) {
       this.#count('bad-signature');
       return;
     }
@@ -290,7 +294,7 @@ export class Gatekeeper {
         // them all made the overload worse. Past the budget an accusation is dropped: that
         // only delays a verdict (accusers repeat), it never makes one.
         if (!this.#spendAccusationBudget()) return this.#count('accusation-overload');
-        return verifyAccusation(key, m) ? m : this.#count('bad-signature');
+        return verifyAccusation(key, m, this.#verify) ? m : this.#count('bad-signature');
       }
       case MsgType.Leave: {
         if (m.from.id === this.#opts.self.id) return m;
@@ -338,7 +342,7 @@ export class Gatekeeper {
       const held = this.#opts.held.version(d.owner, e.key);
       if (held !== undefined && held >= e.version) continue; // the core ignores it: no need to check
       if (!e.sig) return this.#count('unsigned');
-      if (!verifyKv(owner.publicKey, d.owner, e)) return this.#count('bad-signature');
+      if (!verifyKv(owner.publicKey, d.owner, e, this.#verify)) return this.#count('bad-signature');
     }
     // A relay could claim a watermark far past the owner's real state and freeze it fleet-wide;
     // never let it pass beyond versions this node has signed evidence of.
