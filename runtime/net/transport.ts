@@ -18,6 +18,8 @@ export interface TransportCounters {
   receivedBytes: number;
   /** Received datagrams above the budget, dropped unread. */
   droppedOversize: number;
+  /** Own group datagrams that came back (multicast loopback), dropped unread and not counted as received. */
+  droppedOwn: number;
   /** Received datagrams discarded by the configured artificial loss (benchmarks only). */
   droppedLoss: number;
   /** Group joins or leaves the OS refused (interface gone, no address yet). */
@@ -33,6 +35,7 @@ export function newCounters(): TransportCounters {
     receivedPackets: 0,
     receivedBytes: 0,
     droppedOversize: 0,
+    droppedOwn: 0,
     droppedLoss: 0,
     membershipErrors: 0,
   };

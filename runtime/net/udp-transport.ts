@@ -78,6 +78,9 @@ export class UdpTransport implements Transport {
   #handler: DatagramHandler;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Ports of the sockets this transport sends from, and addresses of this host: a group datagram from both is our own. */
+  readonly #ownPorts = new Set<number>();
+  #hostAddresses = new Set<string>(['127.0.0.1', '::1']);
   localAddress: Address = '';
 
   private constructor(opts: UdpOptions, handler: DatagramHandler = () => {}) {
@@ -181,6 +184,7 @@ export class UdpTransport implements Transport {
       if (this.localAddress !== '') return;
       all = [];
     }
+    this.#hostAddresses = new Set(['127.0.0.1', '::1', ...all.flatMap((i) => [i.ipv4, i.ipv6].filter((a): a is string => a !== undefined))]);
     const chosen = selectInterfaces(all, this.#opts.interfaces);
     // Without multicast there is no group socket and #reconcile has nothing to do.
     for (const link of this.#links) this.#reconcile(link, chosen, all);
@@ -211,6 +215,7 @@ export class UdpTransport implements Transport {
       closeQuietly(unicast);
       throw e;
     }
+    this.#ownPorts.add(unicast.address().port);
     let groupSocket: dgram.Socket | undefined;
     if (this.#opts.multicast) {
       // reuseAddr: several murmur processes on one host (a lab, a benchmark) share the group port.
@@ -248,6 +253,12 @@ export class UdpTransport implements Transport {
   }
 
   #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo, viaMulticast: boolean): void {
+    // With multicast loopback on (two nodes on one host must hear each other), our own group
+    // datagrams come back to our group socket. They are not news to us.
+    if (viaMulticast && this.#ownPorts.has(rinfo.port) && this.#hostAddresses.has(rinfo.address.replace(/%.*$/, ''))) {
+      this.counters.droppedOwn++;
+      return;
+    }
     this.counters.receivedPackets++;
     this.counters.receivedBytes += msg.length;
     if (msg.length > this.#opts.budget) {
@@ -361,6 +372,7 @@ export class UdpTransport implements Transport {
       this.#wire(s, false, `ipv4 sender on ${name}`);
       link.senders.set(name, s);
       s.bind(0, addr, () => {
+        this.#ownPorts.add(s.address().port);
         try {
           this.#multicastOptions(s);
           s.setMulticastInterface(addr);
