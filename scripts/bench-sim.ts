@@ -1,5 +1,7 @@
 // Simulation benchmark: the fleet sequence of shared/bench/SCENARIOS.md, in virtual time.
-//   npm run bench:sim -- --nodes 128 --loss 0.1 --seed 1 [--workload 5 --steady 30 --profile lan]
+//   npm run bench:sim -- --nodes 128 --loss 0.1 --seed 1 [--workload 5 --steady 30 --profile lan] [--insecure]
+// Every node runs the host a device runs: sealed, replay-checked, gatekept and signing. With
+// --insecure, the bare protocol (what security costs is the difference).
 // Prints one JSON line. Times are virtual milliseconds; wall_ms is how long the run took.
 
 import { profileByName } from '../runtime/core/profiles.js';
@@ -10,16 +12,19 @@ import { parseBenchArgs, type BenchArgs } from './bench-args.js';
 
 interface Args extends BenchArgs {
   multicast: boolean;
+  insecure: boolean;
 }
 
 function parse(argv: readonly string[]): Args {
   let multicast = true;
+  let insecure = false;
   const a = parseBenchArgs(argv, 'see scripts/bench-sim.ts for usage', (flag) => {
-    if (flag !== '--no-multicast') return false;
-    multicast = false;
+    if (flag === '--no-multicast') multicast = false;
+    else if (flag === '--insecure') insecure = true;
+    else return false;
     return true;
   });
-  return { ...a, multicast };
+  return { ...a, multicast, insecure };
 }
 
 /** MURMUR_TRACE=1 prints each phase's virtual and wall time to stderr. */
@@ -30,7 +35,7 @@ function trace(phase: string, wallStart: number, now: number): void {
 export function runSimBenchmark(a: Args): Record<string, unknown> {
   const wallStart = performance.now();
   const profile = profileByName(a.profile);
-  const fleet = new Fleet({ seed: a.seed, nodes: a.nodes, profile, loss: a.loss, multicast: a.multicast, seeds: a.multicast ? 'none' : 'first' });
+  const fleet = new Fleet({ seed: a.seed, nodes: a.nodes, profile, loss: a.loss, multicast: a.multicast, seeds: a.multicast ? 'none' : 'first', insecure: a.insecure });
   const figures = new FleetFigures(a.nodes);
   fleet.onEvent((now, id, e) => figures.observe(now, id, e));
   const deadlineMs = a.deadline * 1000;
@@ -100,6 +105,7 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
     workload_s: a.workload,
     steady_s: a.steady,
     multicast: a.multicast,
+    ...(a.insecure ? {} : { secure: true }),
     join_converge_ms: join,
     update_p50_ms: upd.p50,
     update_all_ms: upd.all,

@@ -52,6 +52,8 @@ export class Scenario {
   assertInvariants(): void {
     const net = this.fleet.network;
     if (net.refused > 0) this.violations.push(`${net.refused} datagrams exceeded the budget and were refused`);
+    const oversize = this.fleet.runningIds().reduce((n, id) => n + this.fleet.host(id).oversizeRefused, 0);
+    if (oversize > 0) this.violations.push(`${oversize} datagrams the cores produced did not fit the budget`);
     if (net.rejected > 0) this.violations.push(`${net.rejected} datagrams from honest nodes were rejected: ${[...net.rejectedReasons]}`);
     if (this.violations.length > 0) {
       throw new Error(`${this.violations.length} invariant violations; replay: ${this.fleet.describe()}\n${this.violations.slice(0, 10).join('\n')}`);
