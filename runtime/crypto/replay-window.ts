@@ -20,6 +20,7 @@ const WORDS = WINDOW / 32;
 interface SenderWindow {
   gen: number;
   top: number;
+  /** Bit `seq % WINDOW` is set when `seq` (within WINDOW below `top`) was seen: a ring, never shifted. */
   readonly bits: Uint32Array;
   lastSeen: number;
 }
@@ -39,23 +40,20 @@ export class ReplayWindow {
     if (!w || gen > w.gen) {
       if (!w && this.#senders.size >= this.maxSenders) this.#evict();
       w = { gen, top: seq, bits: new Uint32Array(WORDS), lastSeen: tick };
-      w.bits[0] = 1;
+      mark(w.bits, seq);
       this.#senders.set(sender, w);
       return 'fresh';
     }
     w.lastSeen = tick;
     if (seq > w.top) {
-      shift(w.bits, seq - w.top);
+      forget(w.bits, w.top + 1, seq);
       w.top = seq;
-      w.bits[0]! |= 1;
+      mark(w.bits, seq);
       return 'fresh';
     }
-    const back = w.top - seq;
-    if (back >= WINDOW) return 'too-old';
-    const word = back >>> 5;
-    const bit = 1 << (back & 31);
-    if (w.bits[word]! & bit) return 'replayed';
-    w.bits[word]! |= bit;
+    if (w.top - seq >= WINDOW) return 'too-old';
+    if (seen(w.bits, seq)) return 'replayed';
+    mark(w.bits, seq);
     return 'fresh';
   }
 
@@ -76,18 +74,34 @@ export class ReplayWindow {
   }
 }
 
-/** Shift the bitmap towards older sequences by `n` (bit i of word 0 = top - i). */
-function shift(bits: Uint32Array, n: number): void {
-  if (n >= WINDOW) {
+function mark(bits: Uint32Array, seq: number): void {
+  const pos = seq % WINDOW;
+  bits[pos >>> 5]! |= 1 << (pos & 31);
+}
+
+function seen(bits: Uint32Array, seq: number): boolean {
+  const pos = seq % WINDOW;
+  return (bits[pos >>> 5]! & (1 << (pos & 31))) !== 0;
+}
+
+/**
+ * Clear the ring for sequences `from`..`to` as the window moves up to `to`: their slots held
+ * sequences that fall out of the window. A step of one (the usual case) clears one bit.
+ */
+function forget(bits: Uint32Array, from: number, to: number): void {
+  if (to - from + 1 >= WINDOW) {
     bits.fill(0);
     return;
   }
-  const words = n >>> 5;
-  const b = n & 31;
-  for (let i = WORDS - 1; i >= 0; i--) {
-    const src = i - words;
-    let v = src >= 0 ? bits[src]! << b : 0;
-    if (b > 0 && src - 1 >= 0) v |= bits[src - 1]! >>> (32 - b);
-    bits[i] = v >>> 0;
+  let seq = from;
+  while (seq <= to) {
+    const pos = seq % WINDOW;
+    if ((pos & 31) === 0 && to - seq >= 31) {
+      bits[pos >>> 5] = 0;
+      seq += 32;
+    } else {
+      bits[pos >>> 5]! &= ~(1 << (pos & 31));
+      seq++;
+    }
   }
 }
