@@ -80,6 +80,13 @@ function bytesFrom(rng: Prng): (n: number) => Uint8Array {
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class Fleet {
   now = 0;
   readonly ids: readonly string[];
@@ -93,7 +100,7 @@ export class Fleet {
   readonly #keyring: Keyring | undefined;
   readonly #opened = new WeakMap<Uint8Array, Opened>();
   readonly #decoded = new WeakMap<Uint8Array, DecodeResult>();
-  readonly #verified = new Map<string, boolean>();
+  readonly #verified = new Map<string, { readonly message: Uint8Array; readonly publicKey: Uint8Array; readonly ok: boolean }>();
 
   constructor(readonly opts: FleetOptions) {
     this.#rng = new Prng(opts.seed);
@@ -347,13 +354,13 @@ export class Fleet {
     return d;
   }
 
+  /** Keyed by the signature; the message and key it was checked with must match byte for byte. */
   #verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
-    const k = latin1(signature) + latin1(publicKey) + latin1(message);
-    let ok = this.#verified.get(k);
-    if (ok === undefined) {
-      ok = verifyBytes(message, signature, publicKey);
-      this.#verified.set(k, ok);
-    }
+    const k = latin1(signature);
+    const seen = this.#verified.get(k);
+    if (seen && same(seen.message, message) && same(seen.publicKey, publicKey)) return seen.ok;
+    const ok = verifyBytes(message, signature, publicKey);
+    this.#verified.set(k, { message, publicKey, ok });
     return ok;
   }
 
