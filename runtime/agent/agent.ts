@@ -14,7 +14,7 @@ import { WatchHub } from '../api/watch.js';
 import { formatAddress, parseAddress } from '../net/address.js';
 import { SystemInterfaces, type InterfaceSource } from '../net/interfaces.js';
 import { UdpTransport } from '../net/udp-transport.js';
-import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, sizeOf } from '../wire/index.js';
+import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from '../wire/index.js';
 import { formatKeyId, type Keyring } from '../crypto/keyring.js';
 import { CryptoRng } from './crypto-rng.js';
 import { KeySync } from './key-sync.js';

@@ -36,7 +36,7 @@ import { ReplayWindow, WINDOW } from '../../runtime/crypto/replay-window.js';
 import { Prng } from '../../runtime/sim/prng.js';
 import { publicKeyOf, type SigningKey } from '../../runtime/trust/ed25519.js';
 import { signKv, signPassport } from '../../runtime/trust/records.js';
-import { decodeDatagram, encodeDatagram, encodeMessage, sizeOf } from '../../runtime/wire/index.js';
+import { decodeDatagram, encodeDatagram, encodeMessage } from '../../runtime/wire/index.js';
 
 const SEED = Number(process.env['MURMUR_FUZZ_SEED'] ?? 20261123);
 const SCALE = Number(process.env['MURMUR_FUZZ_RUNS'] ?? 1);
