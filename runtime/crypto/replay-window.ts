@@ -17,90 +17,125 @@
 export const WINDOW = 2048;
 const WORDS = WINDOW / 32;
 
+/** Sender bitmaps live in shared slabs of this many: one typed array per sender costs an allocation and a finaliser each. */
+const SLOTS_PER_SLAB = 64;
+
+/** Small-integer map keys: a 48-bit tag as a key is a heap number, and Map lookups of those cost five times as much. */
+const SHORT = 2 ** 30;
+
 interface SenderWindow {
+  readonly sender: number;
   gen: number;
   top: number;
-  /** Bit `seq % WINDOW` is set when `seq` (within WINDOW below `top`) was seen: a ring, never shifted. */
-  readonly bits: Uint32Array;
+  /**
+   * Where its bitmap is: WORDS words at `slot` in the slabs. Bit `seq % WINDOW` is set when `seq`
+   * (within WINDOW below `top`) was seen: a ring, never shifted.
+   */
+  readonly slot: number;
   lastSeen: number;
 }
 
 export type ReplayVerdict = 'fresh' | 'replayed' | 'stale-generation' | 'too-old';
 
 export class ReplayWindow {
+  /** Keyed by the tag's low 30 bits; a sender whose short key is taken goes to #collided, by its full tag. */
   readonly #senders = new Map<number, SenderWindow>();
+  readonly #collided = new Map<number, SenderWindow>();
+  readonly #slabs: Uint32Array[] = [];
+  readonly #free: number[] = [];
+  #slots = 0;
   #tick = 0;
 
   constructor(readonly maxSenders = 2048) {}
 
   check(sender: number, gen: number, seq: number): ReplayVerdict {
     const tick = ++this.#tick;
-    let w = this.#senders.get(sender);
+    const short = sender % SHORT;
+    let w = this.#senders.get(short);
+    if (w === undefined || w.sender !== sender) w = this.#collided.get(sender);
     if (w && gen < w.gen) return 'stale-generation';
     if (!w || gen > w.gen) {
-      if (!w && this.#senders.size >= this.maxSenders) this.#evict();
-      w = { gen, top: seq, bits: new Uint32Array(WORDS), lastSeen: tick };
-      mark(w.bits, seq);
-      this.#senders.set(sender, w);
+      if (!w && this.size >= this.maxSenders) this.#evict();
+      const fresh: SenderWindow = { sender, gen, top: seq, slot: w?.slot ?? this.#allocate(), lastSeen: tick };
+      const bits = this.#slab(fresh.slot);
+      const base = offset(fresh.slot);
+      bits.fill(0, base, base + WORDS);
+      mark(bits, base, seq);
+      if (w && this.#collided.get(sender) === w) this.#collided.set(sender, fresh);
+      else if (w || !this.#senders.has(short)) this.#senders.set(short, fresh);
+      else this.#collided.set(sender, fresh);
       return 'fresh';
     }
     w.lastSeen = tick;
+    const bits = this.#slab(w.slot);
+    const base = offset(w.slot);
     if (seq > w.top) {
-      forget(w.bits, w.top + 1, seq);
+      forget(bits, base, w.top + 1, seq);
       w.top = seq;
-      mark(w.bits, seq);
+      mark(bits, base, seq);
       return 'fresh';
     }
     if (w.top - seq >= WINDOW) return 'too-old';
-    if (seen(w.bits, seq)) return 'replayed';
-    mark(w.bits, seq);
+    if (seen(bits, base, seq)) return 'replayed';
+    mark(bits, base, seq);
     return 'fresh';
   }
 
   get size(): number {
-    return this.#senders.size;
+    return this.#senders.size + this.#collided.size;
+  }
+
+  #allocate(): number {
+    const slot = this.#free.pop() ?? this.#slots++;
+    const n = Math.floor(slot / SLOTS_PER_SLAB);
+    if (this.#slabs[n] === undefined) this.#slabs[n] = new Uint32Array(SLOTS_PER_SLAB * WORDS);
+    return slot;
+  }
+
+  #slab(slot: number): Uint32Array {
+    return this.#slabs[Math.floor(slot / SLOTS_PER_SLAB)]!;
   }
 
   #evict(): void {
-    let oldest: number | undefined;
-    let at = Infinity;
-    for (const [k, w] of this.#senders) {
-      if (w.lastSeen < at) {
-        at = w.lastSeen;
-        oldest = k;
-      }
-    }
-    if (oldest !== undefined) this.#senders.delete(oldest);
+    let oldest: SenderWindow | undefined;
+    for (const w of this.#senders.values()) if (!oldest || w.lastSeen < oldest.lastSeen) oldest = w;
+    for (const w of this.#collided.values()) if (!oldest || w.lastSeen < oldest.lastSeen) oldest = w;
+    if (!oldest) return;
+    this.#free.push(oldest.slot);
+    if (this.#collided.get(oldest.sender) === oldest) this.#collided.delete(oldest.sender);
+    else this.#senders.delete(oldest.sender % SHORT);
   }
 }
 
-function mark(bits: Uint32Array, seq: number): void {
+const offset = (slot: number): number => (slot % SLOTS_PER_SLAB) * WORDS;
+
+function mark(bits: Uint32Array, base: number, seq: number): void {
   const pos = seq % WINDOW;
-  bits[pos >>> 5]! |= 1 << (pos & 31);
+  bits[base + (pos >>> 5)]! |= 1 << (pos & 31);
 }
 
-function seen(bits: Uint32Array, seq: number): boolean {
+function seen(bits: Uint32Array, base: number, seq: number): boolean {
   const pos = seq % WINDOW;
-  return (bits[pos >>> 5]! & (1 << (pos & 31))) !== 0;
+  return (bits[base + (pos >>> 5)]! & (1 << (pos & 31))) !== 0;
 }
 
 /**
  * Clear the ring for sequences `from`..`to` as the window moves up to `to`: their slots held
  * sequences that fall out of the window. A step of one (the usual case) clears one bit.
  */
-function forget(bits: Uint32Array, from: number, to: number): void {
+function forget(bits: Uint32Array, base: number, from: number, to: number): void {
   if (to - from + 1 >= WINDOW) {
-    bits.fill(0);
+    bits.fill(0, base, base + WORDS);
     return;
   }
   let seq = from;
   while (seq <= to) {
     const pos = seq % WINDOW;
     if ((pos & 31) === 0 && to - seq >= 31) {
-      bits[pos >>> 5] = 0;
+      bits[base + (pos >>> 5)] = 0;
       seq += 32;
     } else {
-      bits[pos >>> 5]! &= ~(1 << (pos & 31));
+      bits[base + (pos >>> 5)]! &= ~(1 << (pos & 31));
       seq++;
     }
   }

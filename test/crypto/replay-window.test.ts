@@ -49,3 +49,44 @@ describe('replay window', () => {
     expect(w.check(1, 1, 10_000 - WINDOW)).toBe('too-old');
   });
 });
+
+describe('replay window with many senders', () => {
+  it('keeps senders apart, and a slot freed by eviction starts clean for the next sender', () => {
+    const w = new ReplayWindow(100);
+    for (let s = 0; s < 100; s++) expect(w.check(s, 1, 5 + s)).toBe('fresh');
+    for (let s = 0; s < 100; s++) expect(w.check(s, 1, 5 + s)).toBe('replayed');
+    // Sender 0 is the one heard from longest ago: the newcomer takes its place, with nothing seen.
+    for (let s = 1; s < 100; s++) w.check(s, 1, 1000);
+    expect(w.check(500, 1, 5)).toBe('fresh');
+    expect(w.size).toBe(100);
+    expect(w.check(500, 1, 6)).toBe('fresh');
+    expect(w.check(1, 1, 6)).toBe('replayed');
+    // Sender 0 comes back as a stranger: its old window is gone.
+    expect(w.check(0, 1, 5)).toBe('fresh');
+  });
+});
+
+describe('replay window with tags that share their low 30 bits', () => {
+  it('keeps them apart, evicts either, and never confuses one with the other', () => {
+    const a = 5;
+    const b = 5 + 2 ** 30;
+    const c = 5 + 2 ** 31;
+    const w = new ReplayWindow(2);
+    expect(w.check(a, 1, 10)).toBe('fresh');
+    expect(w.check(b, 1, 10)).toBe('fresh');
+    expect(w.check(a, 1, 10)).toBe('replayed');
+    expect(w.check(b, 1, 10)).toBe('replayed');
+    expect(w.check(b, 1, 11)).toBe('fresh');
+    // a is the oldest: c takes its place.
+    expect(w.check(c, 1, 10)).toBe('fresh');
+    expect(w.size).toBe(2);
+    expect(w.check(b, 1, 11)).toBe('replayed');
+    expect(w.check(c, 1, 10)).toBe('replayed');
+    // b is the oldest now; a returns as a stranger.
+    expect(w.check(a, 1, 10)).toBe('fresh');
+    expect(w.check(c, 0, 12)).toBe('stale-generation');
+    expect(w.check(c, 2, 1)).toBe('fresh');
+    expect(w.check(c, 2, 1)).toBe('replayed');
+    expect(w.size).toBe(2);
+  });
+});
