@@ -17,20 +17,17 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import type { CoreEvent } from '../runtime/core/effects.js';
 import { fileURLToPath } from 'node:url';
-import { NodeHost, monotonicClock, sealedProfile } from '../runtime/agent/node-host.js';
-import { FleetChannel } from '../runtime/crypto/fleet-channel.js';
+import { assembleNode } from '../runtime/host/assembly.js';
+import type { NodeHost } from '../runtime/host/node-host.js';
+import { monotonicClock, RealTimeScheduler } from '../runtime/host/scheduler.js';
 import { Keyring } from '../runtime/crypto/keyring.js';
-import { coreView } from '../runtime/agent/trust.js';
 import { generateSigningKey } from '../runtime/trust/ed25519.js';
-import { Gatekeeper } from '../runtime/trust/gatekeeper.js';
 import nacl from 'tweetnacl';
-import { Node } from '../runtime/core/node.js';
 import { profileByName } from '../runtime/core/profiles.js';
 import { SystemInterfaces } from '../runtime/net/interfaces.js';
 import { UdpTransport } from '../runtime/net/udp-transport.js';
 import { FleetFigures } from '../runtime/sim/figures.js';
 import { Prng } from '../runtime/sim/prng.js';
-import { sizeOf } from '../runtime/wire/index.js';
 import { numberArg, parseBenchArgs, type BenchArgs } from './bench-args.js';
 import { createLoopbackNamespace, deleteNamespace } from './netns.js';
 
@@ -85,8 +82,6 @@ const BENCH_GEN_ENV = 'MURMUR_BENCH_GEN';
 /** Open nodes [from, to) on real sockets, each sealing, signing and checking like a device. */
 async function openNodes(a: Args, from: number, to: number, key: Uint8Array, gen: number, onEvent: (id: string, e: CoreEvent) => void): Promise<Member[]> {
   const wire = profileByName(a.profile);
-  // Sealed like a real device: the core packs the budget less the seal.
-  const profile = a.insecure ? wire : sealedProfile(wire);
   const keyring = new Keyring(0);
   keyring.use(keyring.install(key));
   const rng = new Prng(a.seed);
@@ -95,35 +90,32 @@ async function openNodes(a: Args, from: number, to: number, key: Uint8Array, gen
   const ifs = new SystemInterfaces();
   for (let i = from; i < to; i++) {
     const id = nodeId(i);
-    let host: NodeHost | undefined;
-    const transport = await UdpTransport.open(
-      {
-        families: ['ipv4'],
-        group4: '239.255.77.77',
-        group6: 'ff02::77:77',
-        groupPort: a.groupPort,
-        port: 0,
-        bind4: '127.0.0.1',
-        interfaces: 'auto',
-        multicast: true,
-        ttl: 1,
-        budget: wire.datagramBudget,
-        interfaceSource: ifs,
-        interfaceCheckMs: 0,
-        receiveLoss: { p: a.loss, next: () => lossRng.next() },
-      },
-      (bytes, src, via) => host?.receive(bytes, src, via),
-    );
-    if (!transport.multicastReady) throw new Error('bench: the namespace loopback did not join the multicast group');
-    let node: Node | undefined;
-    const gate = new Gatekeeper({ self: { id, gen }, key: generateSigningKey(), ...coreView(() => node) });
-    node = new Node({ id, gen, addr: transport.localAddress, profile, rng: rng.fork(id), size: sizeOf, multicast: true, ...(a.insecure ? {} : { signer: gate.signer }) });
-    host = new NodeHost({
-      node,
-      clock: monotonicClock,
+    const transport = await UdpTransport.open({
+      families: ['ipv4'],
+      group4: '239.255.77.77',
+      group6: 'ff02::77:77',
+      groupPort: a.groupPort,
+      port: 0,
+      bind4: '127.0.0.1',
+      interfaces: 'auto',
+      multicast: true,
+      ttl: 1,
       budget: wire.datagramBudget,
-      ...(a.insecure ? {} : { channel: new FleetChannel(keyring, id, gen), gate }),
-      send: (dst, bytes) => transport.send(dst, bytes),
+      interfaceSource: ifs,
+      interfaceCheckMs: 0,
+      receiveLoss: { p: a.loss, next: () => lossRng.next() },
+    });
+    if (!transport.multicastReady) throw new Error('bench: the namespace loopback did not join the multicast group');
+    const { host } = assembleNode({
+      id,
+      gen,
+      profile: wire,
+      transport,
+      clock: monotonicClock,
+      scheduler: new RealTimeScheduler(monotonicClock),
+      rng: rng.fork(id),
+      multicast: true,
+      security: a.insecure ? { insecure: true } : { keyring, deviceKey: generateSigningKey() },
       onEvent: (e) => onEvent(id, e),
     });
     members.push({ id, host, transport });

@@ -6,7 +6,8 @@
 //   node dist/scripts/bench-passport-flood.js [--rate 1400] [--seconds 10] [--per-datagram 8]
 
 import nacl from 'tweetnacl';
-import { NodeHost, sealedProfile } from '../runtime/agent/node-host.js';
+import { NodeHost, sealedProfile } from '../runtime/host/node-host.js';
+import { RealTimeScheduler } from '../runtime/host/scheduler.js';
 import { MsgType, type Passport } from '../runtime/core/messages.js';
 import { Node } from '../runtime/core/node.js';
 import { profiles } from '../runtime/core/profiles.js';
@@ -49,7 +50,7 @@ const gate = new Gatekeeper({
   clock,
 });
 node = new Node({ id: 'victim', gen: 1, addr: '10.0.0.1:7478', profile: sealedProfile(profiles.lan), rng: new Prng(1), size: sizeOf, multicast: true, signer: gate.signer });
-const host = new NodeHost({ node, clock, budget: 1200, channel: channel('victim', 1), gate, send: () => {} });
+const host = new NodeHost({ node, clock, scheduler: new RealTimeScheduler(clock), budget: 1200, channel: channel('victim', 1), gate, transport: { send: () => {} } });
 
 // The attacker's datagrams, sealed under the fleet key: passports for fresh ids with garbage
 // signatures, so every one costs a full verification if it is checked.

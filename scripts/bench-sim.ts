@@ -1,6 +1,8 @@
 // Simulation benchmark: the fleet sequence of shared/bench/SCENARIOS.md, in virtual time.
 //   npm run bench:sim -- --nodes 128 --loss 0.1 --seed 1 [--workload 5 --steady 30 --profile lan]
-//                        [--no-multicast] [--fault <kind>:<key>=<value>,...]... [--no-invariants]
+//                        [--no-multicast] [--insecure] [--fault <kind>:<key>=<value>,...]... [--no-invariants]
+// Every node runs the host a device runs: sealed, replay-checked, gatekept and signing. With
+// --insecure, the bare protocol (what security costs is the difference).
 // Prints one JSON line. Times are virtual milliseconds; wall_ms is how long the run took.
 //
 // --fault adds a fault (repeatable). Its window starts `at` after the steady window starts (the
@@ -37,16 +39,21 @@ interface Args extends BenchArgs {
   /** Faults whose `atMs` counts from the start of the steady window. */
   faults?: readonly FaultSpec[];
   invariants?: boolean;
+  insecure: boolean;
 }
 
 export function parse(argv: readonly string[]): Args {
   let multicast = true;
   let invariants = true;
+  let insecure = false;
   const faults: FaultSpec[] = [];
   const a = parseBenchArgs(argv, 'see scripts/bench-sim.ts for usage', (flag, value) => {
     switch (flag) {
       case '--no-multicast':
         multicast = false;
+        return true;
+      case '--insecure':
+        insecure = true;
         return true;
       case '--no-invariants':
         invariants = false;
@@ -61,13 +68,14 @@ export function parse(argv: readonly string[]): Args {
         return false;
     }
   });
-  return { ...a, multicast, faults, invariants };
+  return { ...a, multicast, faults, invariants, insecure };
 }
 
 /** The command line that runs `a` again. */
 export function commandLine(a: Args): string {
   const flags = [`--nodes ${a.nodes}`, `--loss ${a.loss}`, `--seed ${a.seed}`, `--workload ${a.workload}`, `--steady ${a.steady}`, `--profile ${a.profile}`, `--deadline ${a.deadline}`];
   if (!a.multicast) flags.push('--no-multicast');
+  if (a.insecure) flags.push('--insecure');
   for (const f of a.faults ?? []) flags.push(`--fault ${formatFault(f)}`);
   return `npm run bench:sim -- ${flags.join(' ')}`;
 }
@@ -80,7 +88,7 @@ function trace(phase: string, wallStart: number, now: number): void {
 export function runSimBenchmark(a: Args): Record<string, unknown> {
   const wallStart = performance.now();
   const profile = profileByName(a.profile);
-  const fleet = new Fleet({ seed: a.seed, nodes: a.nodes, profile, loss: a.loss, multicast: a.multicast, seeds: a.multicast ? 'none' : 'first' });
+  const fleet = new Fleet({ seed: a.seed, nodes: a.nodes, profile, loss: a.loss, multicast: a.multicast, seeds: a.multicast ? 'none' : 'first', insecure: a.insecure });
   const figures = new FleetFigures(a.nodes);
   fleet.onEvent((now, id, e) => figures.observe(now, id, e));
   const invariants = a.invariants === false ? undefined : new Invariants(fleet, { replay: () => `${commandLine(a)}  (${fleet.describe()})` });
@@ -156,6 +164,7 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
     steady_s: a.steady,
     multicast: a.multicast,
     ...((a.faults?.length ?? 0) > 0 && { faults: a.faults!.map(formatFault) }),
+    ...(a.insecure ? {} : { secure: true }),
     join_converge_ms: join,
     update_p50_ms: upd.p50,
     update_all_ms: upd.all,

@@ -7,7 +7,6 @@ import type { Server } from 'node:http';
 import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import type { CoreEvent } from '../core/effects.js';
 import type { Value } from '../core/messages.js';
-import { Node } from '../core/node.js';
 import { apiSocketPath, apiTokenPath, profileOf, type MurmurConfig } from '../config/config.js';
 import { groupId, startApi, startApiTcp, type ApiBackend } from '../api/server.js';
 import { loadOrCreateApiToken } from '../api/token.js';
@@ -16,15 +15,16 @@ import { WatchHub } from '../api/watch.js';
 import { formatAddress, parseAddress } from '../net/address.js';
 import { SystemInterfaces, type InterfaceSource } from '../net/interfaces.js';
 import { UdpTransport } from '../net/udp-transport.js';
-import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, sizeOf } from '../wire/index.js';
-import { FleetChannel } from '../crypto/fleet-channel.js';
+import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from '../wire/index.js';
 import { formatKeyId, type Keyring } from '../crypto/keyring.js';
 import { CryptoRng } from './crypto-rng.js';
 import { KeySync } from './key-sync.js';
 import { DeviceTrust, RESERVED_PREFIX } from './trust.js';
 import { KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from './keyring-store.js';
 import type { Logger } from '../log/log.js';
-import { monotonicClock, NodeHost, sealedProfile } from './node-host.js';
+import { assembleNode } from '../host/assembly.js';
+import type { NodeHost } from '../host/node-host.js';
+import { monotonicClock, RealTimeScheduler } from '../host/scheduler.js';
 import { StateDir, type OwnKey } from './state-dir.js';
 import { DeviceHal, type DeviceHalDeps } from './device-hal.js';
 
@@ -103,13 +103,11 @@ export class Agent {
     });
     let host: NodeHost | undefined;
     // Before any socket: a device that cannot prove who it is should not start at all.
-    const trust = DeviceTrust.open(state, { id, gen }, config, () => host?.node, log);
+    const trust = DeviceTrust.open(state, { id, gen }, config, log);
     // The LEDs say "booting" from here on; a device stuck below this line shows it.
     const hal = await DeviceHal.open(config.hal, { ...deps.hal, log, ...(deps.wallClock ? { wallClock: deps.wallClock } : {}) });
     try {
       const wire = profileOf(config);
-      // Every datagram is sealed: the core packs what is left of the budget after the seal.
-      const profile = sealedProfile(wire);
       const net = config.network;
       const transport = await UdpTransport.open(
         {
@@ -127,7 +125,6 @@ export class Agent {
           onNotice: (level, event, fields) => log.log(level, event, fields),
           onAddressChange: (addr) => host?.node.readdress(addr),
         },
-        (bytes, from, via) => host?.receive(bytes, from, via),
       );
       const seeds = net.seeds.map((s, i) => {
         const ep = parseAddress(s, `network.seeds[${i}]`, net.port);
@@ -136,9 +133,31 @@ export class Agent {
       // The configured intent, not whether a group is joined right now: a Pi often starts before
       // DHCP or Wi-Fi is up. Until the group is joined, the per-peer fallback and the seeds carry it.
       const multicast = net.multicast;
-      const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: new CryptoRng(), size: sizeOf, multicast, seeds, signer: trust.gate.signer });
       let agent: Agent | undefined;
-      const keySync = new KeySync(
+      let keySync: KeySync | undefined;
+      const assembled = assembleNode({
+        id,
+        gen,
+        profile: wire,
+        transport,
+        clock: monotonicClock,
+        scheduler: new RealTimeScheduler(monotonicClock),
+        rng: new CryptoRng(),
+        multicast,
+        seeds,
+        security: { keyring, ...trust.material() },
+        onOldKey: (k, st, from) => keySync?.oldKey(k, st, from),
+        onControl: (plain, from, admit) => keySync?.control(plain, from, admit),
+        onEvent: (e) => {
+          agent?.logEvent(e);
+          trust.observe(e, id);
+          if (agent) agent.#toWatchers(e);
+        },
+        onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
+      });
+      host = assembled.host;
+      trust.guard(assembled.gate!);
+      keySync = new KeySync(
         { key: trust.key, passport: () => trust.gate.ownPassport(host?.node.incarnation ?? 0, false) },
         trust.gate,
         keyring,
@@ -154,29 +173,13 @@ export class Agent {
         monotonicClock,
         deps.wallClock ? { wallClock: deps.wallClock } : {},
       );
-      host = new NodeHost({
-        node,
-        clock: monotonicClock,
-        budget: wire.datagramBudget,
-        channel: new FleetChannel(keyring, id, gen),
-        onOldKey: (k, st, from) => keySync.oldKey(k, st, from),
-        onControl: (plain, from, admit) => keySync.control(plain, from, admit),
-        gate: trust.gate,
-        send: (to, bytes) => transport.send(to, bytes),
-        onEvent: (e) => {
-          agent?.logEvent(e);
-          trust.observe(e, id);
-          if (agent) agent.#toWatchers(e);
-        },
-        onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
-      });
       const own = state.loadOwnKeys();
       agent = new Agent(config, state, transport, host, own, keyring, keySync, trust, hal, log);
       log.log('info', 'node-starting', {
         node: id,
         gen,
         addr: transport.localAddress,
-        profile: profile.name,
+        profile: wire.name,
         multicast,
         families: net.families.join(','),
         seeds: seeds.join(',') || undefined,

@@ -29,7 +29,8 @@ import { LedStatusMachine, type StatusDecision } from '../status/led-status.js';
 import { DEFAULT_IDENTIFY_S, identifyKey, identifyRequesters, isIdentifyRequest, MAX_IDENTIFY_S } from '../status/identify.js';
 import { KeyMismatchWatch } from '../status/key-mismatch.js';
 import type { Logger } from '../log/log.js';
-import { monotonicClock, type NodeHost } from './node-host.js';
+import type { NodeHost } from '../host/node-host.js';
+import { monotonicClock } from '../host/scheduler.js';
 
 export interface DeviceHalDeps {
   readonly log: Logger;

@@ -29,75 +29,46 @@
 // The control frame is bound to its sender like any datagram: the host moves the replay window
 // only once the offer's passport names the tag and generation in the nonce.
 
-import { Decoder, Encoder } from 'cbor-x';
 import type { Address } from '../core/messages.js';
 import { MULTICAST } from '../core/effects.js';
-import { formatKeyId, keyId, MAX_KEYS, type Keyring, type KeyRecord } from '../crypto/keyring.js';
+import { formatKeyId, keyId, type Keyring, type KeyRecord } from '../crypto/keyring.js';
 import { PROMOTION_DELAY_MS, vetOffer, type Promotion } from '../crypto/offer-policy.js';
-import { scanItem } from '../wire/scan.js';
-import { toArray } from '../wire/encode.js';
-import { toMessage } from '../wire/validate.js';
-import { MsgType, type Passport } from '../core/messages.js';
+import type { Passport } from '../core/messages.js';
 import { signBytes, verifyBytes, type SigningKey } from '../trust/ed25519.js';
 import type { Gatekeeper } from '../trust/gatekeeper.js';
 import { Domain, signable } from '../trust/signable.js';
-import { CONTROL_FRAME, type NodeHost } from './node-host.js';
+import type { NodeHost } from '../host/node-host.js';
+import { decodeKeyringOffer, encodeKeyringOffer, encodeOfferedKeys } from '../wire/keyring-offer.js';
 import type { Logger } from '../log/log.js';
 
-const OFFER = 1;
 const HANDOFF_EVERY_MS = 10_000;
 /** Handoffs per second across all addresses: a flood of old-key datagrams must not become a flood of answers. */
 const HANDOFFS_PER_SECOND = 20;
 const REPEAT_AFTER_MS = [2000, 6000];
-
-const encoder = new Encoder({ useRecords: false, tagUint8Array: false });
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 export interface OfferSigner {
   readonly key: SigningKey;
   passport(): Passport;
 }
 
+/** A keyring offer as a control frame (runtime/wire/keyring-offer.ts), signed by this device. */
 export function encodeOffer(records: readonly KeyRecord[], signer: OfferSigner): Uint8Array {
-  const inner = Uint8Array.from(encoder.encode(records.map((r) => [r.id, r.key ?? null, r.installed, r.used, r.removed, r.compromised])));
-  const sig = signBytes(signable(Domain.KeyringOffer, [inner]), signer.key.secretKey);
-  const body = encoder.encode([OFFER, inner, toArray(signer.passport()), sig]);
-  const out = new Uint8Array(1 + body.length);
-  out[0] = CONTROL_FRAME;
-  out.set(body, 1);
-  return out;
+  const signed = encodeOfferedKeys(records);
+  const sig = signBytes(signable(Domain.KeyringOffer, [signed]), signer.key.secretKey);
+  return encodeKeyringOffer(signed, signer.passport(), sig);
 }
 
 /**
- * Decode an offer and check its signature against the passport it carries; undefined for
- * anything malformed or unsigned (never throws). Whether that passport's holder may speak for
- * the fleet is the caller's question (the gatekeeper's).
+ * Decode an offer and check its signature against the passport it carries, and that every key
+ * matches its id; undefined for anything malformed or unsigned (never throws). Whether that
+ * passport's holder may speak for the fleet is the caller's question (the gatekeeper's).
  */
 export function decodeOffer(plain: Uint8Array): { records: KeyRecord[]; passport: Passport } | undefined {
-  try {
-    if (plain[0] !== CONTROL_FRAME) return undefined;
-    const end = scanItem(plain, 1);
-    const v = decoder.decode(plain.subarray(1, end)) as unknown;
-    if (!Array.isArray(v) || v[0] !== OFFER || !(v[1] instanceof Uint8Array) || !(v[3] instanceof Uint8Array)) return undefined;
-    const passport = toMessage(v[2]);
-    if (passport.type !== MsgType.Passport) return undefined;
-    if (!verifyBytes(signable(Domain.KeyringOffer, [v[1]]), v[3], passport.publicKey)) return undefined;
-    scanItem(v[1], 0);
-    const list = decoder.decode(v[1]) as unknown;
-    if (!Array.isArray(list) || list.length > MAX_KEYS) return undefined;
-    const out: KeyRecord[] = [];
-    for (const r of list as unknown[]) {
-      if (!Array.isArray(r) || r.length < 6) return undefined;
-      const [id, key, installed, used, removed, compromised] = r as unknown[];
-      const uint = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
-      if (!uint(id) || id > 0xffffffff || !uint(installed) || !uint(used) || !uint(removed) || typeof compromised !== 'boolean') return undefined;
-      if (key !== null && !(key instanceof Uint8Array && key.length === 32 && keyId(key) === id)) return undefined;
-      out.push({ id, key: key === null ? undefined : Uint8Array.from(key), installed, used, removed, compromised });
-    }
-    return { records: out, passport };
-  } catch {
-    return undefined;
-  }
+  const o = decodeKeyringOffer(plain);
+  if (!o) return undefined;
+  if (!verifyBytes(signable(Domain.KeyringOffer, [o.signed]), o.signature, o.passport.publicKey)) return undefined;
+  for (const r of o.records) if (r.key !== undefined && keyId(r.key) !== r.id) return undefined;
+  return { records: [...o.records], passport: o.passport };
 }
 
 export interface KeySyncOptions {

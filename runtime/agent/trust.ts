@@ -11,15 +11,14 @@
 
 import type { CoreEvent } from '../core/effects.js';
 import type { NodeRef } from '../core/messages.js';
-import type { Node } from '../core/node.js';
 import type { MurmurConfig } from '../config/config.js';
 import { fingerprint, type SigningKey } from '../trust/ed25519.js';
-import { Gatekeeper, type GateOptions } from '../trust/gatekeeper.js';
+import type { Gatekeeper } from '../trust/gatekeeper.js';
+import type { SecurityOptions } from '../host/assembly.js';
 import { loadCertificate, loadOrCreateDeviceKey } from '../trust/device-key.js';
 import { verifyCertificate } from '../trust/certificate.js';
 import { decodeRevocation, encodeRevocation, parseRevocation, RevocationList, verifyRevocation, type Revocation } from '../trust/revocation.js';
 import type { Logger } from '../log/log.js';
-import { monotonicClock } from './node-host.js';
 import type { StateDir } from './state-dir.js';
 import { RESERVED_PREFIX } from '../core/reserved-keys.js';
 
@@ -27,28 +26,21 @@ export { RESERVED_PREFIX };
 const REVOKED_PREFIX = `${RESERVED_PREFIX}revoked/`;
 const REVOCATIONS_FILE = 'revocations.json';
 
-/** What the gatekeeper asks of the core it guards (the agent and the fleet benchmark both wire it so). */
-export function coreView(node: () => Node | undefined): Pick<GateOptions, 'held' | 'isMember' | 'accusationIsNews' | 'clock'> {
-  return {
-    held: {
-      version: (owner, key) => node()?.heldVersion(owner, key),
-      max: (owner) => node()?.highestHeld(owner) ?? 0,
-    },
-    isMember: (id) => node()?.isKnown(id) ?? false,
-    accusationIsNews: (a) => node()?.accusationIsNews(a) ?? true,
-    clock: monotonicClock,
-  };
-}
-
 export class DeviceTrust {
-  readonly gate: Gatekeeper;
+  #gate: Gatekeeper | undefined;
   readonly #revocations: RevocationList | undefined;
   readonly #file: string;
   readonly #log: Logger;
   #publish: ((key: string, value: Uint8Array) => void) | undefined;
 
-  private constructor(gate: Gatekeeper, revocations: RevocationList | undefined, file: string, readonly key: SigningKey, readonly admin: Uint8Array | undefined, log: Logger) {
-    this.gate = gate;
+  private constructor(
+    revocations: RevocationList | undefined,
+    file: string,
+    readonly key: SigningKey,
+    readonly admin: Uint8Array | undefined,
+    readonly certificate: Uint8Array | undefined,
+    log: Logger,
+  ) {
     this.#revocations = revocations;
     this.#file = file;
     this.#log = log;
@@ -59,7 +51,7 @@ export class DeviceTrust {
    * A fleet with an admin refuses to start a device without a valid certificate: it would be
    * ignored by every other device, which is worse than a clear error.
    */
-  static open(state: StateDir, self: NodeRef, config: MurmurConfig, node: () => Node | undefined, log: Logger): DeviceTrust {
+  static open(state: StateDir, self: NodeRef, config: MurmurConfig, log: Logger): DeviceTrust {
     const dk = loadOrCreateDeviceKey(state.dir);
     if (dk.created) log.log('info', 'device-key-created', { file: state.path('device-key.json'), fingerprint: fingerprint(dk.key.publicKey) });
     if (dk.modeFixed) log.log('warn', 'device-key-mode-fixed', { file: state.path('device-key.json'), mode: '0600' });
@@ -78,16 +70,28 @@ export class DeviceTrust {
       certificate = cert.signature;
       revocations = RevocationList.load(state.path(REVOCATIONS_FILE), admin, (problem) => log.log('warn', 'revocations-file', { problem }));
     }
-    const list = revocations;
-    const gate = new Gatekeeper({
-      self,
-      key: dk.key,
-      certificate,
-      adminPublicKey: admin,
+    return new DeviceTrust(revocations, state.path(REVOCATIONS_FILE), dk.key, admin, certificate, log);
+  }
+
+  /** What the assembly builds this device's gatekeeper from (runtime/host/assembly.ts). */
+  material(): Omit<SecurityOptions, 'keyring'> {
+    const list = this.#revocations;
+    return {
+      deviceKey: this.key,
+      certificate: this.certificate,
+      adminPublicKey: this.admin,
       ...(list ? { isRevoked: (k: Uint8Array) => list.isRevoked(k) } : {}),
-      ...coreView(node),
-    });
-    return new DeviceTrust(gate, revocations, state.path(REVOCATIONS_FILE), dk.key, admin, log);
+    };
+  }
+
+  /** The gatekeeper the assembly built from `material()`; revocations act on it. */
+  guard(gate: Gatekeeper): void {
+    this.#gate = gate;
+  }
+
+  get gate(): Gatekeeper {
+    if (!this.#gate) throw new Error('device trust: no gatekeeper yet (guard() is called when the node is assembled)');
+    return this.#gate;
   }
 
   get fingerprint(): string {

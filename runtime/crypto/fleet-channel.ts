@@ -11,7 +11,7 @@
 import nacl from 'tweetnacl';
 import type { Keyring } from './keyring.js';
 import { ReplayWindow } from './replay-window.js';
-import { open, seal, senderTag, type FrameHeader, type OpenFailure } from './seal.js';
+import { open, seal, senderTag, type FrameHeader, type Opened, type OpenFailure, type SealKeys } from './seal.js';
 
 export type ChannelDrop = OpenFailure | 'replayed' | 'stale-generation' | 'too-old' | 'sender-mismatch';
 
@@ -29,6 +29,9 @@ export interface OpenedFrame {
   readonly header: FrameHeader;
 }
 
+/** Authenticates and decrypts one frame (seal.ts `open`); a pure function of the frame and the keys. */
+export type FrameOpener = (frame: Uint8Array, keys: SealKeys) => Opened;
+
 export class FleetChannel {
   readonly dropped = new Map<ChannelDrop, number>();
   readonly #replay = new ReplayWindow();
@@ -42,6 +45,7 @@ export class FleetChannel {
     selfId: string,
     readonly gen: number,
     readonly randomBytes: (n: number) => Uint8Array = pooledRandom(),
+    private readonly opener: FrameOpener = open,
   ) {
     this.#sender = senderTag(selfId);
   }
@@ -59,7 +63,7 @@ export class FleetChannel {
    * passport arrives in a datagram the pushed window refuses.
    */
   open(frame: Uint8Array, onRefused?: (o: OpenedFrame) => void): OpenedFrame | undefined {
-    const o = open(frame, this.keyring);
+    const o = this.opener(frame, this.keyring);
     if (!o.ok) return this.#drop(o.reason);
     const verdict = this.#replay.verdict(o.header.sender, o.header.gen, o.header.seq);
     if (verdict === 'fresh') return o;

@@ -16,9 +16,8 @@
 // meets, and its failures are reasons to count, never exceptions.
 
 import nacl from 'tweetnacl';
+import { SEALED_FRAME } from '../wire/frames.js';
 
-/** First byte of a sealed datagram; plaintext wire datagrams start with their version (1). */
-export const SEALED_FRAME = 0x81;
 const HEADER = 1 + 4 + nacl.secretbox.nonceLength;
 /** Bytes a seal adds to a datagram. */
 export const SEAL_OVERHEAD = HEADER + nacl.secretbox.overheadLength;

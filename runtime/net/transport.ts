@@ -1,6 +1,7 @@
 // What the node host needs from a network: send bytes to an address or to the group, and be
-// told about bytes that arrive and how (group or direct). The UDP transport implements it; the
-// fleet benchmark and the lab use the same one.
+// told about bytes that arrive and how (group or direct). The UDP transport and the simulator's
+// transport (runtime/sim/sim-transport.ts) implement it, and pass one conformance suite
+// (test/net/transport-conformance.ts).
 
 import type { Address } from '../core/messages.js';
 
@@ -17,6 +18,8 @@ export interface TransportCounters {
   receivedBytes: number;
   /** Received datagrams above the budget, dropped unread. */
   droppedOversize: number;
+  /** Own group datagrams that came back (multicast loopback), dropped unread and not counted as received. */
+  droppedOwn: number;
   /** Received datagrams discarded by the configured artificial loss (benchmarks only). */
   droppedLoss: number;
   /** Group joins or leaves the OS refused (interface gone, no address yet). */
@@ -32,6 +35,7 @@ export function newCounters(): TransportCounters {
     receivedPackets: 0,
     receivedBytes: 0,
     droppedOversize: 0,
+    droppedOwn: 0,
     droppedLoss: 0,
     membershipErrors: 0,
   };
@@ -43,7 +47,13 @@ export interface Transport {
   /** Whether at least one multicast group is joined right now. */
   readonly multicastReady: boolean;
   readonly counters: TransportCounters;
-  /** Send one datagram; `to` is an address or MULTICAST. Never throws for network errors. */
+  /**
+   * Send one datagram; `to` is an address or MULTICAST. Never throws for network errors. A
+   * datagram above the budget is refused and counted. A group datagram is not handed back to
+   * its sender; a unicast one to its own address is.
+   */
   send(to: Address, bytes: Uint8Array): void;
+  /** Where received datagrams go (replaces the previous handler). */
+  listen(handler: DatagramHandler): void;
   close(): Promise<void>;
 }

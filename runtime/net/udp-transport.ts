@@ -75,18 +75,21 @@ export class UdpTransport implements Transport {
   readonly counters: TransportCounters = newCounters();
   readonly #links: FamilyLink[] = [];
   readonly #opts: UdpOptions;
-  readonly #handler: DatagramHandler;
+  #handler: DatagramHandler;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Ports of the sockets this transport sends from, and addresses of this host: a group datagram from both is our own. */
+  readonly #ownPorts = new Set<number>();
+  #hostAddresses = new Set<string>(['127.0.0.1', '::1']);
   localAddress: Address = '';
 
-  private constructor(opts: UdpOptions, handler: DatagramHandler) {
+  private constructor(opts: UdpOptions, handler: DatagramHandler = () => {}) {
     this.#opts = opts;
     this.#handler = handler;
   }
 
   /** Bind the sockets and join the groups. Fails, naming the address and port, only when no family can bind. */
-  static async open(opts: UdpOptions, handler: DatagramHandler): Promise<UdpTransport> {
+  static async open(opts: UdpOptions, handler?: DatagramHandler): Promise<UdpTransport> {
     const t = new UdpTransport(opts, handler);
     const errors: string[] = [];
     for (const family of opts.families) {
@@ -117,6 +120,10 @@ export class UdpTransport implements Transport {
     const out: Partial<Record<Family, number>> = {};
     for (const l of this.#links) out[l.family] = l.unicast.address().port;
     return out;
+  }
+
+  listen(handler: DatagramHandler): void {
+    this.#handler = handler;
   }
 
   send(to: Address, bytes: Uint8Array): void {
@@ -177,6 +184,7 @@ export class UdpTransport implements Transport {
       if (this.localAddress !== '') return;
       all = [];
     }
+    this.#hostAddresses = new Set(['127.0.0.1', '::1', ...all.flatMap((i) => [i.ipv4, i.ipv6].filter((a): a is string => a !== undefined))]);
     const chosen = selectInterfaces(all, this.#opts.interfaces);
     // Without multicast there is no group socket and #reconcile has nothing to do.
     for (const link of this.#links) this.#reconcile(link, chosen, all);
@@ -207,6 +215,7 @@ export class UdpTransport implements Transport {
       closeQuietly(unicast);
       throw e;
     }
+    this.#ownPorts.add(unicast.address().port);
     let groupSocket: dgram.Socket | undefined;
     if (this.#opts.multicast) {
       // reuseAddr: several murmur processes on one host (a lab, a benchmark) share the group port.
@@ -244,6 +253,12 @@ export class UdpTransport implements Transport {
   }
 
   #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo, viaMulticast: boolean): void {
+    // With multicast loopback on (two nodes on one host must hear each other), our own group
+    // datagrams come back to our group socket. They are not news to us.
+    if (viaMulticast && this.#ownPorts.has(rinfo.port) && this.#hostAddresses.has(rinfo.address.replace(/%.*$/, ''))) {
+      this.counters.droppedOwn++;
+      return;
+    }
     this.counters.receivedPackets++;
     this.counters.receivedBytes += msg.length;
     if (msg.length > this.#opts.budget) {
@@ -357,6 +372,7 @@ export class UdpTransport implements Transport {
       this.#wire(s, false, `ipv4 sender on ${name}`);
       link.senders.set(name, s);
       s.bind(0, addr, () => {
+        this.#ownPorts.add(s.address().port);
         try {
           this.#multicastOptions(s);
           s.setMulticastInterface(addr);

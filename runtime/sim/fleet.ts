@@ -1,16 +1,31 @@
-// A whole fleet of protocol cores on one virtual clock. Scenario tests and the simulation
-// benchmark drive it as a story: start, run, cut links, kill, restart, assert. Every run is
-// determined by its seed; a failure message carries the seed and options to replay it.
+// A whole fleet of nodes on one virtual clock, each the host a device runs (runtime/host/
+// assembly.ts) on the simulated network through SimTransport: sealed, replay-checked and
+// gatekept unless `insecure`. Scenario tests and the simulation benchmark drive it as a story:
+// start, run, cut links, kill, restart, assert. Every run is determined by its seed (device
+// keys, the fleet key and seal nonces come from seeded streams; Ed25519 signatures are
+// deterministic); a failure message carries the seed and options to replay it.
+//
+// Opening a frame, decoding a datagram and checking a signature are pure functions, and in a
+// simulation every node would repeat them for the same bytes (a multicast reaches everyone as
+// one byte array). The fleet memoises them once for all its nodes.
 
-import type { CoreEvent, Effects, TimerToken } from '../core/effects.js';
-import type { Address, Message, Value } from '../core/messages.js';
-import { Node } from '../core/node.js';
+import type { CoreEvent } from '../core/effects.js';
+import type { Address, Value } from '../core/messages.js';
+import type { Node } from '../core/node.js';
 import type { Profile } from '../core/profiles.js';
-import { sizeOf } from '../wire/index.js';
+import { Keyring } from '../crypto/keyring.js';
+import { open, type Opened, type SealKeys } from '../crypto/seal.js';
+import { assembleNode, type SecurityOptions } from '../host/assembly.js';
+import type { NodeHost } from '../host/node-host.js';
+import type { TimerScheduler } from '../host/scheduler.js';
+import { publicKeyOf, verifyBytes } from '../trust/ed25519.js';
+import { decodeDatagram, type DecodeResult } from '../wire/index.js';
 import { EventQueue } from './event-queue.js';
 import { FaultSchedule, formatFault, type ActiveFault, type FaultSpec } from './faults.js';
 import { SimNetwork, type Delivery, type NetworkOptions } from './network.js';
 import { Prng } from './prng.js';
+import { InvariantViolation } from './invariants.js';
+import { SimTransport } from './sim-transport.js';
 
 export interface FleetOptions {
   readonly seed: number;
@@ -28,6 +43,8 @@ export interface FleetOptions {
   readonly startSpreadMs?: number;
   /** Faults added at virtual time 0 (their `atMs` is then absolute): what a replay line's `fault=` items give back. */
   readonly faults?: readonly FaultSpec[];
+  /** The bare protocol: no seal, no replay window, no gatekeeper, nothing signed (default false). */
+  readonly insecure?: boolean;
 }
 
 export type FleetListener = (now: number, nodeId: string, event: CoreEvent) => void;
@@ -36,7 +53,7 @@ interface TimerEvent {
   readonly kind: 'timer';
   readonly addr: Address;
   readonly life: number;
-  readonly token: TimerToken;
+  readonly fire: () => void;
 }
 interface StartEvent {
   readonly kind: 'start';
@@ -61,8 +78,26 @@ interface Host {
   boots: number;
   /** Bumped on every crash so timers of a dead process are recognised and dropped. */
   life: number;
-  node: Node | undefined;
-  fx: Effects | undefined;
+  host: NodeHost | undefined;
+  transport: SimTransport | undefined;
+}
+
+/** n bytes from a seeded stream. */
+function bytesFrom(rng: Prng): (n: number) => Uint8Array {
+  return (n) => {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = rng.int(256);
+    return b;
+  };
+}
+
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export class Fleet {
@@ -78,6 +113,10 @@ export class Fleet {
   /** Faults added with `fault()`; the network consults it once there is one. */
   readonly faults: FaultSchedule;
   #readdresses = 0;
+  readonly #keyring: Keyring | undefined;
+  readonly #opened = new WeakMap<Uint8Array, Opened>();
+  readonly #decoded = new WeakMap<Uint8Array, DecodeResult>();
+  readonly #verified = new Map<string, { readonly message: Uint8Array; readonly publicKey: Uint8Array; readonly ok: boolean }>();
 
   constructor(readonly opts: FleetOptions) {
     this.#rng = new Prng(opts.seed);
@@ -95,13 +134,18 @@ export class Fleet {
     for (let i = 0; i < opts.nodes; i++) {
       const id = `n${String(i).padStart(width, '0')}`;
       ids.push(id);
-      const host: Host = { id, addr: `sim:${id}`, boots: 0, life: 0, node: undefined, fx: undefined };
+      const host: Host = { id, addr: `sim:${id}`, boots: 0, life: 0, host: undefined, transport: undefined };
       this.#hosts.set(host.addr, host);
       this.#byId.set(id, host);
     }
     this.ids = ids;
     this.faults = new FaultSchedule((addr) => this.#hosts.get(addr)?.id, this.#rng.fork('faults'));
     for (const f of opts.faults ?? []) this.fault(f);
+    if (!opts.insecure) {
+      // One fleet key, shared read-only by every node: the memo of opened frames relies on it.
+      this.#keyring = new Keyring(0, () => 0);
+      this.#keyring.use(this.#keyring.install(bytesFrom(this.#rng.fork('fleet-key'))(32)));
+    }
   }
 
   /** One line with everything needed to replay this run. */
@@ -110,6 +154,7 @@ export class Fleet {
     return (
       `seed=${o.seed} nodes=${o.nodes} profile=${o.profile.name} loss=${o.loss ?? 0} delayMs=${o.delayMs ?? 1} ` +
       `jitterMs=${o.jitterMs ?? 2} duplicate=${o.duplicate ?? 0} multicast=${this.#multicast} seeds=${o.seeds ?? 'none'} ` +
+      `${o.insecure ? 'insecure ' : ''}` +
       `t=${this.now}ms` +
       this.faults.all.map((f) => ` fault=${formatFault({ ...f.spec, atMs: f.start })}`).join('')
     );
@@ -131,13 +176,18 @@ export class Fleet {
   }
 
   node(id: string): Node {
-    const n = this.#host(id).node;
-    if (!n) throw new Error(`node ${id} is not running (${this.describe()})`);
-    return n;
+    return this.host(id).node;
+  }
+
+  /** The running host of `id`: its node, counters and refusals. */
+  host(id: string): NodeHost {
+    const h = this.#host(id).host;
+    if (!h) throw new Error(`node ${id} is not running (${this.describe()})`);
+    return h;
   }
 
   isRunning(id: string): boolean {
-    return this.#host(id).node !== undefined;
+    return this.#host(id).host !== undefined;
   }
 
   runningIds(): string[] {
@@ -145,25 +195,24 @@ export class Fleet {
   }
 
   set(id: string, key: string, value: Value, ttlMs = 0): number {
-    const h = this.#host(id);
-    return this.node(id).set(this.now, key, value, h.fx!, ttlMs);
+    return this.host(id).set(key, value, ttlMs);
   }
 
   del(id: string, key: string): void {
-    const h = this.#host(id);
-    this.node(id).delete(this.now, key, h.fx!);
+    this.host(id).delete(key);
   }
 
   leave(id: string): void {
-    const h = this.#host(id);
-    this.node(id).leave(this.now, h.fx!);
+    this.host(id).announceLeave();
   }
 
   /** kill -9: no goodbye, timers and the process are gone; the disk (boot counter) remains. */
   crash(id: string): void {
     const h = this.#host(id);
-    h.node = undefined;
-    h.fx = undefined;
+    h.host?.stop();
+    void h.transport?.close();
+    h.host = undefined;
+    h.transport = undefined;
     h.life++;
     this.network.detach(h.addr);
   }
@@ -171,7 +220,7 @@ export class Fleet {
   /** Start again after a crash or a leave: a new generation from the boot counter. */
   restart(id: string): void {
     const h = this.#host(id);
-    if (h.node) this.crash(id);
+    if (h.host) this.crash(id);
     this.#queue.push(this.now, { kind: 'start', addr: h.addr, life: h.life });
     this.#drainNow();
   }
@@ -219,12 +268,10 @@ export class Fleet {
   readdress(id: string, addr: Address = `sim:${id}#${++this.#readdresses}`): Address {
     const h = this.#host(id);
     if (this.#hosts.has(addr)) throw new Error(`readdress ${id}: address ${addr} is already taken (${this.describe()})`);
-    const attached = this.network.isAttached(h.addr);
-    this.network.detach(h.addr);
     h.addr = addr;
     this.#hosts.set(addr, h);
-    if (attached) this.network.attach(addr, this.#multicast);
-    h.node?.readdress(addr);
+    h.transport?.readdress(addr);
+    h.host?.node.readdress(addr);
     return addr;
   }
 
@@ -282,19 +329,15 @@ export class Fleet {
     switch (ev.kind) {
       case 'deliver': {
         const held = this.#holdForStall(ev);
-        if (held) ev = held;
-        for (const addr of this.network.receivers(ev)) {
-          const h = this.#hosts.get(addr);
-          if (h?.node) h.node.receive(this.now, ev.from, ev.msgs, h.fx!, ev.viaMulticast);
-        }
-        return;
+        return this.network.deliver(held ?? ev);
       }
       case 'timer': {
         const h = this.#hosts.get(ev.addr);
-        if (h?.node && h.life === ev.life) {
+        if (h?.host && h.life === ev.life) {
+          // A stalled node's timers fire when it wakes, as a SIGSTOPped process's do.
           const until = this.faults.stalledUntil(h.id, this.now);
           if (until !== undefined) this.#queue.push(until, ev);
-          else h.node.timer(this.now, ev.token, h.fx!);
+          else ev.fire();
         }
         return;
       }
@@ -303,7 +346,7 @@ export class Fleet {
         return;
       case 'start': {
         const h = this.#hosts.get(ev.addr);
-        if (!h || h.life !== ev.life || h.node) return;
+        if (!h || h.life !== ev.life || h.host) return;
         this.#boot(h);
         return;
       }
@@ -331,31 +374,86 @@ export class Fleet {
     h.boots++;
     const life = h.life;
     const seeds = this.opts.seeds === 'first' ? [this.#byId.get(this.ids[0]!)!.addr] : [];
-    h.node = new Node({
+    const listeners = this.#listeners;
+    const transport = new SimTransport({ network: this.network, addr: h.addr, multicast: this.#multicast, clock: () => this.now });
+    const scheduler: TimerScheduler = {
+      at: (at, fire) => this.#queue.push(Math.max(at, this.now), { kind: 'timer', addr: h.addr, life, fire }),
+      // A crash bumps `life`: the queued timers of the old process are dropped when they come due.
+      cancelAll: () => {},
+      late: 0,
+    };
+    const { host } = assembleNode({
       id: h.id,
       gen: h.boots,
-      addr: h.addr,
       profile: this.opts.profile,
+      transport,
+      clock: () => this.now,
+      scheduler,
       rng: this.#rng.fork(`${h.id}/${h.boots}`),
-      size: sizeOf,
       multicast: this.#multicast,
       seeds,
+      security: this.#security(h),
+      decode: (bytes, budget) => this.#decode(bytes, budget),
+      onEvent: (event) => {
+        for (const l of listeners) l(this.now, h.id, event);
+      },
+      onError: (where, e) => {
+        // A broken rule stops the run as itself: it already carries its replay line.
+        if (e instanceof InvariantViolation) throw e;
+        throw new Error(`${h.id}: internal error in ${where}: ${e.message}; replay: ${this.describe()}`, { cause: e });
+      },
     });
-    const listeners = this.#listeners;
-    const fleet = this;
-    h.fx = {
-      send: (to: Address, msgs: readonly Message[]) => {
-        this.network.send(this.now, h.addr, to, msgs);
-      },
-      setTimer: (at: number, token: TimerToken) => {
-        this.#queue.push(Math.max(at, this.now), { kind: 'timer', addr: h.addr, life, token });
-      },
-      emit(event: CoreEvent) {
-        for (const l of listeners) l(fleet.now, h.id, event);
-      },
+    h.host = host;
+    h.transport = transport;
+    host.start();
+  }
+
+  /** A device's trust material, from seeded streams: its key is the same in every life, its nonces are not. */
+  #security(h: Host): SecurityOptions | { insecure: true } {
+    if (!this.#keyring) return { insecure: true };
+    const secretKey = bytesFrom(this.#rng.fork(`device-key/${h.id}`))(32);
+    return {
+      keyring: this.#keyring,
+      deviceKey: { secretKey, publicKey: publicKeyOf(secretKey) },
+      nonces: bytesFrom(this.#rng.fork(`nonces/${h.id}/${h.boots}`)),
+      open: (frame, keys) => this.#open(frame, keys),
+      verify: (message, signature, publicKey) => this.#verify(message, signature, publicKey),
     };
-    this.network.attach(h.addr, this.#multicast);
-    h.node.start(this.now, h.fx);
+  }
+
+  #open(frame: Uint8Array, keys: SealKeys): Opened {
+    let o = this.#opened.get(frame);
+    if (!o) {
+      o = open(frame, keys);
+      this.#opened.set(frame, o);
+    }
+    return o;
+  }
+
+  #decode(bytes: Uint8Array, budget: number): DecodeResult {
+    let d = this.#decoded.get(bytes);
+    if (!d) {
+      d = decodeDatagram(bytes, budget);
+      Object.freeze(d.messages);
+      if (d.rejected.length > 0) {
+        // An honest node sent something the wire layer rejects: a bug worth counting loudly.
+        const net = this.network;
+        net.rejected++;
+        for (const r of d.rejected) net.rejectedReasons.set(r.reason, (net.rejectedReasons.get(r.reason) ?? 0) + 1);
+      }
+      this.#decoded.set(bytes, d);
+    }
+    return d;
+  }
+
+  /** Keyed by the signature; the message and key it was checked with must match byte for byte. */
+  #verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+    const k = latin1(signature);
+    const seen = this.#verified.get(k);
+    if (seen && same(seen.message, message) && same(seen.publicKey, publicKey)) return seen.ok;
+    const ok = verifyBytes(message, signature, publicKey);
+    this.#verified.set(k, { message, publicKey, ok });
+    return ok;
   }
 
   #host(id: string): Host {

@@ -5,3 +5,4 @@ export { Fleet, WALL_CLOCK_EPOCH_MS, type FleetOptions, type FleetListener } fro
 export { FleetFigures, percentile } from './figures.js';
 export { FaultSchedule, parseFault, formatFault, parseDuration, type FaultSpec, type FaultKind, type ActiveFault, type LinkFaults } from './faults.js';
 export { Invariants, InvariantViolation, type InvariantRule, type InvariantOptions } from './invariants.js';
+export { SimTransport, type SimTransportOptions } from './sim-transport.js';

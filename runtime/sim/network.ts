@@ -1,11 +1,12 @@
-// The simulated network: unicast and multicast over an in-memory "segment" with the faults a
-// flaky LAN or Wi-Fi has. Every datagram goes through the real wire codec (encode with the
-// budget enforced, decode with validation), so simulations exercise the real wire path; a
-// multicast is encoded and decoded once and the same frozen messages reach every receiver.
+// The simulated network: datagrams, unicast and multicast, over an in-memory "segment" with the
+// faults a flaky LAN or Wi-Fi has. It carries bytes, as a real network does: what nodes send is
+// what their hosts encoded (and sealed), and a multicast is one byte array that every receiver
+// gets. Nodes reach it through SimTransport (sim-transport.ts), the simulator's Transport.
 
-import type { Address, Message } from '../core/messages.js';
+import type { Address } from '../core/messages.js';
 import { MULTICAST } from '../core/effects.js';
-import { DEFAULT_DATAGRAM_BUDGET, DatagramTooLargeError, decodeDatagram, encodeDatagram } from '../wire/index.js';
+import type { DatagramHandler } from '../net/transport.js';
+import { DEFAULT_DATAGRAM_BUDGET } from '../wire/index.js';
 import type { EventQueue } from './event-queue.js';
 import type { LinkFaults } from './faults.js';
 import type { Prng } from './prng.js';
@@ -37,7 +38,7 @@ export interface Delivery {
   readonly kind: 'deliver';
   readonly from: Address;
   readonly to: readonly Address[];
-  readonly msgs: readonly Message[];
+  readonly bytes: Uint8Array;
   /** Sent to the group rather than to one address. */
   readonly viaMulticast: boolean;
 }
@@ -45,6 +46,8 @@ export interface Delivery {
 interface Endpoint {
   readonly addr: Address;
   readonly multicast: boolean;
+  /** Where deliveries to this endpoint go (its transport). */
+  readonly receive: DatagramHandler | undefined;
 }
 
 export interface Traffic {
@@ -73,6 +76,7 @@ export class SimNetwork {
   lost = 0;
   /** Receiver-side datagrams lost to a scheduled fault rather than to the network's loss. */
   faultDropped = 0;
+  /** Datagrams of honest nodes that the wire layer rejected (counted by the fleet's decoder). */
   rejected = 0;
   readonly rejectedReasons = new Map<string, number>();
   packetsSent = 0;
@@ -86,8 +90,13 @@ export class SimNetwork {
     this.opts = { ...defaultNetworkOptions, ...opts };
   }
 
-  attach(addr: Address, multicast: boolean): void {
-    this.#endpoints.set(addr, { addr, multicast });
+  attach(addr: Address, multicast: boolean, receive?: DatagramHandler): void {
+    this.#endpoints.set(addr, { addr, multicast, receive });
+  }
+
+  /** Whether `addr` is attached and on the group. */
+  inGroup(addr: Address): boolean {
+    return this.#endpoints.get(addr)?.multicast === true;
   }
 
   detach(addr: Address): void {
@@ -148,17 +157,11 @@ export class SimNetwork {
   }
 
   /** Send one datagram. Returns false when it was refused (over budget). */
-  send(now: number, from: Address, to: Address, msgs: readonly Message[]): boolean {
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeDatagram(msgs, this.opts.budget);
-    } catch (e) {
-      if (e instanceof DatagramTooLargeError) {
-        this.refused++;
-        this.onRefused?.(now, from, to);
-        return false;
-      }
-      throw e;
+  send(now: number, from: Address, to: Address, bytes: Uint8Array): boolean {
+    if (bytes.length > this.opts.budget) {
+      this.refused++;
+      this.onRefused?.(now, from, to);
+      return false;
     }
     const t = this.#sent.get(from) ?? { packets: 0, bytes: 0 };
     t.packets++;
@@ -166,15 +169,6 @@ export class SimNetwork {
     this.#sent.set(from, t);
     this.packetsSent++;
     this.bytesSent += bytes.length + HEADER_BYTES;
-
-    const decoded = decodeDatagram(bytes, this.opts.budget);
-    if (decoded.rejected.length > 0) {
-      // The sender produced something its own codec rejects: a bug worth counting loudly.
-      this.rejected++;
-      for (const r of decoded.rejected) this.rejectedReasons.set(r.reason, (this.rejectedReasons.get(r.reason) ?? 0) + 1);
-    }
-    const frozen = Object.freeze(decoded.messages);
-    if (frozen.length === 0) return true;
 
     // Group receivers by arrival millisecond so one queue event serves many of them.
     const byTime = new Map<number, Address[]>();
@@ -211,8 +205,13 @@ export class SimNetwork {
     } else if (this.#endpoints.has(to)) {
       consider(to);
     }
-    for (const [at, list] of byTime) this.queue.push(at, { kind: 'deliver', from, to: list, msgs: frozen, viaMulticast: to === MULTICAST });
+    for (const [at, list] of byTime) this.queue.push(at, { kind: 'deliver', from, to: list, bytes, viaMulticast: to === MULTICAST });
     return true;
+  }
+
+  /** A delivery came due: hand the datagram to every receiver still attached and reachable. */
+  deliver(d: Delivery): void {
+    for (const a of this.receivers(d)) this.#endpoints.get(a)?.receive?.(d.bytes, d.from, d.viaMulticast);
   }
 
   /** Called by the runner when a delivery event comes due; counts and filters detached receivers. */

@@ -34,8 +34,8 @@ import { MsgType } from '../core/messages.js';
 import type { Signer } from '../core/node.js';
 import { verifyCertificate } from './certificate.js';
 import { SourceBudget, type Rate } from './budget.js';
-import type { SigningKey } from './ed25519.js';
-import { signAccusation, signKv, signPassport, verifyAccusation, verifyKv, verifyPassport } from './records.js';
+import { verifyBytes, type SigningKey } from './ed25519.js';
+import { signAccusation, signKv, signPassport, verifyAccusation, verifyKv, verifyPassport, type Verifier } from './records.js';
 
 export type GateRefusal =
   | 'unknown-member'
@@ -115,6 +115,8 @@ export interface GateOptions {
   readonly accusationsPerSecond?: number;
   /** Identities held at most without an admin (default MAX_IDENTITIES). */
   readonly maxIdentities?: number;
+  /** Checks a signature (default ed25519.ts `verifyBytes`); a simulator shares one memo of it across its nodes. */
+  readonly verify?: Verifier;
   /** Budgets (with a clock only, as the accusation budget). Defaults: the constants above. */
   readonly verifyPerSource?: Rate;
   readonly verifyTotal?: Rate;
@@ -135,7 +137,13 @@ interface Identity {
   readonly source: Address;
 }
 
-const sameKey = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
+/** Runs for every passport of every datagram: a plain loop beats a call into Buffer.compare for 32 bytes. */
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** Does `p` say more than `q`? A later life, a later incarnation, or the goodbye. */
 function newer(p: Passport, q: Passport): boolean {
@@ -152,6 +160,7 @@ export class Gatekeeper {
   readonly #bySource = new Map<Address, number>();
   readonly #certOk = new Set<string>();
   readonly #max: number;
+  readonly #verifier: Verifier;
   #own: Passport | undefined;
   readonly signer: Signer;
   #budgetAt = -Infinity;
@@ -177,6 +186,7 @@ export class Gatekeeper {
       // Only the per-source rate matters for new identities; the identity table caps the total.
       this.#newIds = new SourceBudget(opts.newIdsPerSource ?? NEW_IDS_PER_SOURCE, { perS: Infinity, burst: Infinity }, now);
     }
+    this.#verifier = opts.verify ?? verifyBytes;
     this.signer = {
       kv: (owner: NodeRef, e: KvEntry) => signKv(opts.key, owner, e),
       accusation: (a: Suspect | Dead) => signAccusation(opts.key, a),
@@ -349,7 +359,7 @@ export class Gatekeeper {
       this.#overBudget = true;
       return;
     }
-    if (!verifyPassport(p)) {
+    if (!verifyPassport(p, this.#verifier)) {
       this.#count('bad-signature');
       return;
     }
@@ -494,7 +504,7 @@ export class Gatekeeper {
         // them all made the overload worse. Past the budget an accusation is dropped: that
         // only delays a verdict (accusers repeat), it never makes one.
         if (!this.#spendAccusationBudget()) return this.#count('accusation-overload');
-        return verifyAccusation(key, m) ? m : this.#count('bad-signature');
+        return verifyAccusation(key, m, this.#verifier) ? m : this.#count('bad-signature');
       }
       case MsgType.Leave: {
         if (m.from.id === this.#opts.self.id) return m;
@@ -515,7 +525,7 @@ export class Gatekeeper {
     const key = this.#ids.get(m.from.id)?.publicKey ?? this.#graves.get(m.from.id)?.publicKey;
     if (!key || !m.sig) return this.#count('unsigned');
     if (!this.#spendAccusationBudget()) return this.#count('accusation-overload');
-    return verifyAccusation(key, m) ? m : this.#count('bad-signature');
+    return verifyAccusation(key, m, this.#verifier) ? m : this.#count('bad-signature');
   }
 
   #digest(d: Digest, ask: Set<NodeId>): Digest {
@@ -558,7 +568,7 @@ export class Gatekeeper {
     }
     // All or nothing: a delta refused over budget comes again with the next anti-entropy round.
     if (check.length > 0 && !this.#spendCheck(check.length)) return this.#count('verify-budget');
-    for (const e of check) if (!verifyKv(owner.publicKey, d.owner, e)) return this.#count('bad-signature');
+    for (const e of check) if (!verifyKv(owner.publicKey, d.owner, e, this.#verifier)) return this.#count('bad-signature');
     // A relay could claim a watermark far past the owner's real state and freeze it fleet-wide;
     // never let it pass beyond versions this node has signed evidence of.
     // An honest delta ends on its last entry, so the scan of what we hold is rarely needed.

@@ -19,7 +19,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { MsgType, type Message } from '../../runtime/core/messages.js';
-import { SEAL_OVERHEAD, SEALED_FRAME } from '../../runtime/crypto/seal.js';
+import { SEAL_OVERHEAD } from '../../runtime/crypto/seal.js';
+import { SEALED_FRAME } from '../../runtime/wire/frames.js';
 import { encodeDatagram } from '../../runtime/wire/index.js';
 
 export type OutsiderKind = 'random' | 'plaintext' | 'forged' | 'forged-unknown-key' | 'replay';

@@ -4,7 +4,8 @@
 // generation (its restart) brings it back. Runs the host, the gatekeeper and the core in
 // virtual time.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NodeHost } from '../../runtime/agent/node-host.js';
+import { NodeHost } from '../../runtime/host/node-host.js';
+import { RealTimeScheduler } from '../../runtime/host/scheduler.js';
 import { MsgType, type Digest, type Heartbeat, type Message, type NodeRef } from '../../runtime/core/messages.js';
 import { Node } from '../../runtime/core/node.js';
 import { profiles, withOverrides } from '../../runtime/core/profiles.js';
@@ -39,7 +40,7 @@ function observer(): { host: NodeHost; gate: Gatekeeper; sent: { to: string; msg
   });
   node = new Node({ id: 'a', gen: 1, addr: '10.0.0.1:7478', profile, rng: new Prng(3), size: sizeOf, multicast: true, signer: gate.signer });
   const sent: { to: string; msgs: Message[] }[] = [];
-  const host = new NodeHost({ node, clock, budget: 1200, gate, send: (to, bytes) => sent.push({ to, msgs: decodeDatagram(bytes).messages }) });
+  const host = new NodeHost({ node, clock, scheduler: new RealTimeScheduler(clock), budget: 1200, gate, transport: { send: (to: string, bytes: Uint8Array) => void sent.push({ to, msgs: decodeDatagram(bytes).messages }) } });
   return { host, gate, sent };
 }
 

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeOffer, encodeOffer, KeySync, type OfferSigner } from '../../runtime/agent/key-sync.js';
 import { nullLogger } from '../../runtime/log/log.js';
-import type { NodeHost } from '../../runtime/agent/node-host.js';
+import type { NodeHost } from '../../runtime/host/node-host.js';
 import type { NodeRef } from '../../runtime/core/messages.js';
 import { keyId, Keyring, type KeyRecord } from '../../runtime/crypto/keyring.js';
 import { PROMOTION_DELAY_MS, STAMP_AHEAD_MS } from '../../runtime/crypto/offer-policy.js';

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { Effects } from '../../runtime/core/effects.js';
 import { MsgType, type Heartbeat, type Message, type NodeRef } from '../../runtime/core/messages.js';
 import type { Node } from '../../runtime/core/node.js';
-import { NodeHost } from '../../runtime/agent/node-host.js';
+import { NodeHost } from '../../runtime/host/node-host.js';
+import { RealTimeScheduler } from '../../runtime/host/scheduler.js';
 import { FleetChannel } from '../../runtime/crypto/fleet-channel.js';
 import { keyId, Keyring } from '../../runtime/crypto/keyring.js';
 import { seal, senderTag } from '../../runtime/crypto/seal.js';
@@ -39,7 +40,7 @@ function receiver(): { host: NodeHost; channel: FleetChannel; delivered: Message
   } as unknown as Node;
   const gate = new Gatekeeper({ self, key: keys.rx, held: { version: () => undefined, max: () => 0 }, isMember: () => true });
   const channel = new FleetChannel(ring(), self.id, self.gen);
-  const host = new NodeHost({ node, clock: () => 0, budget: 1200, channel, gate, send: () => {} });
+  const host = new NodeHost({ node, clock: () => 0, scheduler: new RealTimeScheduler(() => 0), budget: 1200, channel, gate, transport: { send: () => {} } });
   host.start();
   return { host, channel, delivered };
 }
@@ -110,7 +111,7 @@ describe('replay windows are bound to the sender the messages prove', () => {
     const node = { self, incarnation: 0, start: () => {}, receive: (_n: number, _f: string, msgs: Message[]) => delivered.push(msgs), timer: () => {}, statusOf: () => 'alive' } as unknown as Node;
     const revokedKey = generateSigningKey();
     const gate = new Gatekeeper({ self, key: keys.rx, held: { version: () => undefined, max: () => 0 }, isMember: () => true, isRevoked: (k) => Buffer.compare(k, revokedKey.publicKey) === 0 });
-    const host = new NodeHost({ node, clock: () => 0, budget: 1200, channel: new FleetChannel(withRetired(), self.id, self.gen), gate, send: () => {} });
+    const host = new NodeHost({ node, clock: () => 0, scheduler: new RealTimeScheduler(() => 0), budget: 1200, channel: new FleetChannel(withRetired(), self.id, self.gen), gate, transport: { send: () => {} } });
     host.start();
     const v = device(victim, keys.victim);
     host.receive(v.send([hb(victim, 1)]), '10.0.0.2:7478', true);

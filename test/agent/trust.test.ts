@@ -12,6 +12,7 @@ import { StateDir } from '../../runtime/agent/state-dir.js';
 import { DeviceTrust, RESERVED_PREFIX } from '../../runtime/agent/trust.js';
 import { loadConfig } from '../../runtime/config/config.js';
 import { certificateToJson, signCertificate } from '../../runtime/trust/certificate.js';
+import { Gatekeeper } from '../../runtime/trust/gatekeeper.js';
 import { loadOrCreateDeviceKey } from '../../runtime/trust/device-key.js';
 import { fingerprint, generateSigningKey } from '../../runtime/trust/ed25519.js';
 import { decodeRevocation, encodeRevocation, RevocationList, revocationToJson, signRevocation, type Revocation } from '../../runtime/trust/revocation.js';
@@ -42,7 +43,21 @@ function openTrust(saved: readonly Revocation[] = []): DeviceTrust {
   }
   const base = loadConfig(undefined);
   const config = { ...base, security: { ...base.security, adminPublicKey: Buffer.from(admin.publicKey).toString('base64') } };
-  return DeviceTrust.open(StateDir.open(dir, nullLogger), SELF, config, () => undefined, nullLogger);
+  const trust = DeviceTrust.open(StateDir.open(dir, nullLogger), SELF, config, nullLogger);
+  // What the assembly does: a gatekeeper from the device's material, handed back to guard.
+  const m = trust.material();
+  trust.guard(
+    new Gatekeeper({
+      self: SELF,
+      key: m.deviceKey,
+      certificate: m.certificate,
+      adminPublicKey: m.adminPublicKey,
+      ...(m.isRevoked ? { isRevoked: m.isRevoked } : {}),
+      held: { version: () => undefined, max: () => 0 },
+      isMember: () => false,
+    }),
+  );
+  return trust;
 }
 
 /** What was published, as "key -> fingerprint of the revoked key" (the value decodes to the revocation). */

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { FleetChannel } from '../../runtime/crypto/fleet-channel.js';
 import { keyId, Keyring } from '../../runtime/crypto/keyring.js';
 import { WINDOW } from '../../runtime/crypto/replay-window.js';
-import { open, seal, SEAL_OVERHEAD, SEALED_FRAME, senderTag } from '../../runtime/crypto/seal.js';
+import { open, seal, SEAL_OVERHEAD, senderTag } from '../../runtime/crypto/seal.js';
+import { SEALED_FRAME } from '../../runtime/wire/frames.js';
 import { Prng } from '../../runtime/sim/prng.js';
 
 const k1 = new Uint8Array(32).fill(1);

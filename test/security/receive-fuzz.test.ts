@@ -19,21 +19,25 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeOffer, KeySync, type OfferSigner } from '../../runtime/agent/key-sync.js';
 import { nullLogger } from '../../runtime/log/log.js';
-import { NodeHost } from '../../runtime/agent/node-host.js';
+import { assembleNode } from '../../runtime/host/assembly.js';
+import type { NodeHost } from '../../runtime/host/node-host.js';
+import type { TimerScheduler } from '../../runtime/host/scheduler.js';
+import type { Transport } from '../../runtime/net/transport.js';
+import { newCounters } from '../../runtime/net/transport.js';
 import type { CoreEvent } from '../../runtime/core/effects.js';
 import { MsgType, type Address, type DigestEntry, type KvEntry, type Message, type NodeRef } from '../../runtime/core/messages.js';
-import { Node } from '../../runtime/core/node.js';
+import type { Node } from '../../runtime/core/node.js';
 import { profileByName } from '../../runtime/core/profiles.js';
 import { FleetChannel } from '../../runtime/crypto/fleet-channel.js';
 import { Keyring } from '../../runtime/crypto/keyring.js';
-import { SEAL_OVERHEAD, SEALED_FRAME, seal, senderTag, type SealKeys } from '../../runtime/crypto/seal.js';
+import { SEAL_OVERHEAD, seal, senderTag, type SealKeys } from '../../runtime/crypto/seal.js';
+import { SEALED_FRAME } from '../../runtime/wire/frames.js';
 import { ReplayWindow, WINDOW } from '../../runtime/crypto/replay-window.js';
 import { Prng } from '../../runtime/sim/prng.js';
 import { publicKeyOf, type SigningKey } from '../../runtime/trust/ed25519.js';
 import { datagramSender } from '../../runtime/trust/datagram-sender.js';
-import { Gatekeeper } from '../../runtime/trust/gatekeeper.js';
 import { signKv, signPassport } from '../../runtime/trust/records.js';
-import { decodeDatagram, encodeDatagram, encodeMessage, sizeOf } from '../../runtime/wire/index.js';
+import { decodeDatagram, encodeDatagram, encodeMessage } from '../../runtime/wire/index.js';
 
 const SEED = Number(process.env['MURMUR_FUZZ_SEED'] ?? 20261123);
 const SCALE = Number(process.env['MURMUR_FUZZ_RUNS'] ?? 1);
@@ -185,37 +189,37 @@ function meetFleet(): Target {
   const now = 60_000;
   const clock = (): number => now;
   const keyring = keyringOfADevice();
-  let node: Node | undefined;
   const deviceKey = signingKey();
-  const gate = new Gatekeeper({
-    self: SELF,
-    key: deviceKey,
-    held: {
-      version: (o, k) => node?.heldVersion(o, k),
-      max: (o) => node?.highestHeld(o) ?? 0,
-    },
-    isMember: (id) => node?.isKnown(id) ?? false,
-  });
-  node = new Node({ ...SELF, addr: SELF_ADDR, profile: { ...WIRE, datagramBudget: PLAIN_BUDGET }, rng: new Prng(SEED), size: sizeOf, multicast: true, signer: gate.signer });
   const sent: Target['sent'][number][] = [];
   const events: CoreEvent[] = [];
   const errors: string[] = [];
-  const channel = new FleetChannel(keyring, SELF.id, SELF.gen, material);
-  let host: NodeHost | undefined;
-  const signer: OfferSigner = { key: deviceKey, passport: () => gate.ownPassport(node?.incarnation ?? 0, false) };
-  const keySync = new KeySync(signer, gate, keyring, () => host, () => {}, nullLogger, clock);
-  host = new NodeHost({
-    node,
-    clock,
-    budget: BUDGET,
-    channel,
-    gate,
+  // Sends are captured; timers never fire (between two datagrams nothing happens).
+  const transport: Transport = {
+    localAddress: SELF_ADDR,
+    multicastReady: true,
+    counters: newCounters(),
     send: (to, bytes) => sent.push({ to, bytes }),
-    onOldKey: (k, state, from) => keySync.oldKey(k, state, from),
-    onControl: (plain, from, admit) => keySync.control(plain, from, admit),
+    listen: () => {},
+    close: async () => {},
+  };
+  const frozen: TimerScheduler = { at: () => {}, cancelAll: () => {}, late: 0 };
+  let keySync: KeySync | undefined;
+  const { host, node, channel, gate } = assembleNode({
+    ...SELF,
+    profile: WIRE,
+    transport,
+    clock,
+    scheduler: frozen,
+    rng: new Prng(SEED),
+    multicast: true,
+    security: { keyring, deviceKey, nonces: material },
+    onOldKey: (k, state, from) => keySync!.oldKey(k, state, from),
+    onControl: (plain, from, admit) => keySync!.control(plain, from, admit),
     onEvent: (e) => events.push(e),
     onError: (where, e) => errors.push(`${where}: ${e.stack ?? e.message}`),
   });
+  const signer: OfferSigner = { key: deviceKey, passport: () => gate!.ownPassport(node.incarnation, false) };
+  keySync = new KeySync(signer, gate!, keyring, () => host, () => {}, nullLogger, clock);
   host.start();
   const meeting = fleetTraffic();
   for (const d of meeting.sealed) host.receive(d.bytes, d.from, true);
@@ -225,7 +229,7 @@ function meetFleet(): Target {
   expect(host.refusals()).toEqual({});
   expect(host.internalErrors).toBe(0);
   events.length = 0;
-  return { host, node, channel, keyring, keySync, sent, events, errors, meeting, view, checked: { sent: sent.length, events: 0 } };
+  return { host, node, channel: channel!, keyring, keySync, sent, events, errors, meeting, view, checked: { sent: sent.length, events: 0 } };
 }
 
 /** Refusal counters that changed between two snapshots, and by how much. */

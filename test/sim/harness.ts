@@ -44,6 +44,8 @@ export class Scenario {
   assertInvariants(): void {
     this.invariants.checkTotals();
     const net = this.fleet.network;
+    const oversize = this.fleet.runningIds().reduce((n, id) => n + this.fleet.host(id).oversizeRefused, 0);
+    if (oversize > 0) throw new Error(`${oversize} datagrams the cores produced did not fit the budget; replay: ${this.fleet.describe()}`);
     if (net.rejected > 0) {
       throw new Error(`${net.rejected} datagrams from honest nodes were rejected: ${[...net.rejectedReasons]}; replay: ${this.fleet.describe()}`);
     }

@@ -129,7 +129,7 @@ describe('invariant harness', () => {
 
     it('budget: a datagram over the budget stops the run where it is sent', () => {
       const big: Message = { type: MsgType.Leave, from: { id: 'x'.repeat(4_000), gen: 1 }, inc: 0 };
-      const v = caught(() => s.fleet.network.send(s.now, s.fleet.addressOf('n001'), MULTICAST, [big]));
+      const v = caught(() => s.fleet.network.send(s.now, s.fleet.addressOf('n001'), MULTICAST, new Uint8Array(s.fleet.opts.profile.datagramBudget + 1)));
       expect(v.rule).toBe('budget');
       expect(v.node).toBe('n001');
       expect(v.message).toContain(`exceeded the ${s.fleet.opts.profile.datagramBudget}-byte budget`);

@@ -5,8 +5,8 @@ import { Scenario } from './harness.js';
 // anyone. The harness checks this on every event, so the first violation fails with its time.
 const TEN_MINUTES = 10 * 60_000;
 
-export function quietFleet(n: number, loss: number): Scenario {
-  const s = new Scenario({ nodes: n, seed: 3000 + n, loss });
+export function quietFleet(n: number, loss: number, insecure = false): Scenario {
+  const s = new Scenario({ nodes: n, seed: 3000 + n, loss, insecure });
   s.fleet.start();
   s.within(5_000, 'join', () => s.allAlive());
   const period = 5_000;

@@ -1,7 +1,8 @@
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Effects } from '../../runtime/core/effects.js';
-import { NodeHost } from '../../runtime/agent/node-host.js';
+import { NodeHost } from '../../runtime/host/node-host.js';
+import { RealTimeScheduler } from '../../runtime/host/scheduler.js';
 import { Node } from '../../runtime/core/node.js';
 import { profiles } from '../../runtime/core/profiles.js';
 import { Prng } from '../../runtime/sim/prng.js';
@@ -10,7 +11,7 @@ import { MsgType } from '../../runtime/core/messages.js';
 
 function host(clock: () => number, sent: Uint8Array[] = []): NodeHost {
   const node = new Node({ id: 'h', gen: 1, addr: '127.0.0.1:1', profile: profiles.lan, rng: new Prng(1), size: sizeOf, multicast: true });
-  return new NodeHost({ node, clock, budget: 1200, send: (_to, b) => sent.push(b) });
+  return new NodeHost({ node, clock, scheduler: new RealTimeScheduler(clock), budget: 1200, transport: { send: (_to, b) => sent.push(b) } });
 }
 
 describe('node host', () => {
@@ -73,7 +74,7 @@ describe('node host', () => {
       timer: () => calls.push('timer'),
     } as unknown as Node;
     const clock = (): number => Math.floor(performance.now());
-    const h = new NodeHost({ node: fake, clock, budget: 1200, send: () => {} });
+    const h = new NodeHost({ node: fake, clock, scheduler: new RealTimeScheduler(clock), budget: 1200, transport: { send: () => {} } });
     h.start();
     const rx = createSocket('udp4');
     const tx = createSocket('udp4');

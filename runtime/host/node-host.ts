@@ -1,6 +1,7 @@
-// Runs one protocol core in real time: opens and decodes what the transport receives, encodes
-// and seals what the core sends, and turns the core's timer requests into setTimeout. This is
-// the only place where the core meets a real clock; the agent and the fleet benchmark both use it.
+// Runs one protocol core on a clock, a timer scheduler and a transport that it is given: opens
+// and decodes what the transport receives, encodes and seals what the core sends, and hands the
+// core's timer requests to the scheduler. Real time and UDP on a device, virtual time and the
+// simulated network in the simulator: the host is the same. runtime/host/assembly.ts builds it.
 //
 // Order on receipt: the seal is checked first (MAC, then replay window), so nothing from outside
 // the fleet reaches the CBOR decoder; then the wire layer validates every field; then the
@@ -17,23 +18,29 @@ import type { Profile } from '../core/profiles.js';
 import type { FleetChannel, OpenedFrame } from '../crypto/fleet-channel.js';
 import { SEAL_OVERHEAD } from '../crypto/seal.js';
 import { datagramSender } from '../trust/datagram-sender.js';
-import { DatagramTooLargeError, decodeDatagram, encodeDatagram, sizeOf, type RejectReason } from '../wire/index.js';
+import type { Transport } from '../net/transport.js';
+import { CONTROL_FRAME } from '../wire/frames.js';
+import { DatagramTooLargeError, decodeDatagram, encodeDatagram, sizeOf, type DecodeResult, type RejectReason } from '../wire/index.js';
+import type { TimerScheduler } from './scheduler.js';
 
 /** The core's profile for a sealed channel: it packs what the seal leaves of the datagram budget. */
 export function sealedProfile(p: Profile): Profile {
   return { ...p, datagramBudget: p.datagramBudget - SEAL_OVERHEAD };
 }
 
-/** First plaintext byte of a sealed frame that is not protocol messages (keyring offers); protocol datagrams start with WIRE_VERSION. */
-export const CONTROL_FRAME = 0x02;
+/** Decodes one plaintext datagram; the simulator shares one memo of it across its nodes. */
+export type DatagramDecoder = (bytes: Uint8Array, budget: number) => DecodeResult;
 
 export interface HostOptions {
   readonly node: Node;
   /** Monotonic milliseconds. */
   readonly clock: () => number;
+  readonly scheduler: TimerScheduler;
+  /** Where datagrams go; what it receives is handed to `receive` by whoever listens to it. */
+  readonly transport: Pick<Transport, 'send'>;
   /** Bytes per datagram on the wire, seal included. */
   readonly budget: number;
-  readonly send: (to: Address, bytes: Uint8Array) => void;
+  readonly decode?: DatagramDecoder;
   /** The fleet's sealed channel. Without one, datagrams go in the clear (simulations and benchmarks only). */
   readonly channel?: FleetChannel;
   /**
@@ -86,8 +93,6 @@ export class NodeHost {
   readonly rejected = new Map<RejectReason, number>();
   /** Messages the core produced that did not fit a datagram (a core bug if ever non-zero). */
   oversizeRefused = 0;
-  /** Timers that fired late enough to suggest this process was stalled. */
-  lateTimers = 0;
   /** Exceptions caught around the core; non-zero means a bug worth reporting. */
   internalErrors = 0;
   #lastErrorReport = -Infinity;
@@ -97,13 +102,14 @@ export class NodeHost {
   readonly #asked = new Map<string, number>();
   readonly #answered = new Map<Address, number>();
   readonly #opts: HostOptions;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #decode: DatagramDecoder;
   readonly #fx: Effects;
   #stopped = false;
 
   constructor(opts: HostOptions) {
     this.#opts = opts;
     this.node = opts.node;
+    this.#decode = opts.decode ?? decodeDatagram;
     this.#fx = {
       send: (to, msgs) => this.#send(to, msgs),
       setTimer: (at, token) => this.#setTimer(at, token),
@@ -116,6 +122,11 @@ export class NodeHost {
     // A member that signs a later incarnation gets a fresh replay window: how a device whose
     // window a forged header pushed ahead is heard again, by its next refutation.
     opts.gate?.onNewLife((id) => opts.channel?.forget(id));
+  }
+
+  /** Timers that fired late enough to suggest this process was stalled. */
+  get lateTimers(): number {
+    return this.#opts.scheduler.late;
   }
 
   start(): void {
@@ -139,7 +150,7 @@ export class NodeHost {
           return;
         }
       }
-      const d = decodeDatagram(bytes, this.#plainBudget);
+      const d = this.#decode(bytes, this.#plainBudget);
       for (const r of d.rejected) this.rejected.set(r.reason, (this.rejected.get(r.reason) ?? 0) + 1);
       let msgs = d.messages;
       const gate = this.#opts.gate;
@@ -226,7 +237,7 @@ export class NodeHost {
     const ch = this.#opts.channel;
     if (this.#stopped || !ch) return;
     try {
-      this.#opts.send(to, ch.seal(plain, keyId));
+      this.#opts.transport.send(to, ch.seal(plain, keyId));
     } catch (e) {
       this.#internalError('seal', e);
     }
@@ -240,18 +251,26 @@ export class NodeHost {
     this.node.delete(this.#opts.clock(), key, this.#fx);
   }
 
+  /** Announce the leave and keep running (its repeats go out on the node's timers). */
+  announceLeave(): void {
+    this.node.leave(this.#opts.clock(), this.#fx);
+  }
+
   /** Announce the leave, keep timers running for `lingerMs` so its repeats go out, then stop. */
   async leave(lingerMs: number): Promise<void> {
-    this.node.leave(this.#opts.clock(), this.#fx);
-    await new Promise((r) => setTimeout(r, lingerMs));
+    this.announceLeave();
+    await new Promise<void>((r) => this.#opts.scheduler.at(this.#opts.clock() + lingerMs, r));
     this.stop();
   }
 
   /** Stop without a word (timers cleared); the transport is the caller's to close. */
   stop(): void {
     this.#stopped = true;
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
+    this.#opts.scheduler.cancelAll();
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
   }
 
   #send(to: Address, msgs: readonly Message[]): void {
@@ -268,13 +287,21 @@ export class NodeHost {
     this.#encodeAndSend(to, msgs);
   }
 
-  /** Our passport, when these messages are our heartbeat (on schedule) or our goodbye (always). */
+  /**
+   * Our passport, when these messages are our heartbeat (on schedule), our goodbye (always), or
+   * a request for a digest while we know nobody. That last one is how a node the group does not
+   * reach joins through a seed: the seed cannot take its digest without its passport, and will
+   * not be answered a WhoIs by a node that does not know it yet either.
+   */
   #passportFor(msgs: readonly Message[]): Passport | undefined {
     const self = this.node.self.id;
     for (const m of msgs) {
       if (m.type === MsgType.Leave && m.from.id === self) return this.#opts.gate!.ownPassport(m.inc, true);
       if (m.type === MsgType.Heartbeat && m.from.id === self) {
         return this.#passports.due(m.inc) ? this.#opts.gate!.ownPassport(m.inc, false) : undefined;
+      }
+      if (m.type === MsgType.Digest && m.from.id === self && m.reply && this.node.presentCount === 0) {
+        return this.#opts.gate!.ownPassport(this.node.incarnation, false);
       }
     }
     return undefined;
@@ -290,47 +317,20 @@ export class NodeHost {
       else this.#internalError('encode', e);
       return;
     }
-    this.#opts.send(to, bytes);
+    this.#opts.transport.send(to, bytes);
   }
 
   #setTimer(at: number, token: TimerToken): void {
     if (this.#stopped) return;
-    const arm = (): void => {
-      const delay = Math.max(0, at - this.#opts.clock());
-      const t = setTimeout(() => {
-        this.#timers.delete(t);
-        if (this.#stopped) return;
-        // The event loop's clock can run a millisecond behind ours; never hand the core an
-        // early timer, which it would take for a stale one.
-        if (this.#opts.clock() < at) return arm();
-        const fire = (): void => {
-          if (this.#stopped) return;
-          try {
-            this.node.timer(this.#opts.clock(), token, this.#fx);
-          } catch (e) {
-            this.#internalError(`timer ${token.kind}`, e);
-          }
-        };
-        // Late means this process was busy: datagrams that arrived meanwhile (the Ack a probe
-        // timeout is about, the heartbeats a sweep looks for) wait in the socket, and Node runs
-        // expired timers before it reads sockets. Let the reads go first, or our own stall
-        // would look like everyone else's silence.
-        if (this.#opts.clock() - at > LATE_TIMER_MS) {
-          this.lateTimers++;
-          setImmediate(fire);
-        } else fire();
-      }, delay);
-      this.#timers.add(t);
-    };
-    arm();
+    this.#opts.scheduler.at(at, () => {
+      if (this.#stopped) return;
+      try {
+        this.node.timer(this.#opts.clock(), token, this.#fx);
+      } catch (e) {
+        this.#internalError(`timer ${token.kind}`, e);
+      }
+    });
   }
 }
 
 const MAX_WHOIS = 8;
-/** A timer this late (ms) is handled after pending socket reads. */
-const LATE_TIMER_MS = 20;
-
-/** Whole monotonic milliseconds since process start: the core's notion of "now". */
-export function monotonicClock(): number {
-  return Math.floor(performance.now());
-}
