@@ -2,9 +2,10 @@
 // gets its own namespace, a veth cable to the bridge, private addresses (10.77.0.0/24 and
 // fd77::/64) and a real `murmur start` process. The lab can add loss per node (nft, numgen
 // random), cut and restore a node's cable, kill -9 a node and restart it with the same state
-// directory, and plug in hosts that run no murmur (an outsider attacking the fleet from the
-// LAN: outsider.ts). Everything it creates carries its tag and is removed by destroy(), by an
-// exit handler, or by `lab clean` after a run that was killed outright.
+// directory, and plug in hosts that run no murmur: an outsider attacking the fleet from the
+// LAN (outsider.ts), or a source for datagrams a test sealed itself, as an insider holding the
+// fleet key would (injector.ts). Everything it creates carries its tag and is removed by
+// destroy(), by an exit handler, or by `lab clean` after a run that was killed outright.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,10 @@ import type { OutsiderReport } from './outsider.js';
 
 /** The lab's outsider (scripts/lab/outsider.ts), built, run with this process's Node. */
 const OUTSIDER = join(repoRoot(), 'dist/scripts/lab/outsider.js');
+/** The lab's injector (scripts/lab/injector.ts): sends datagrams a test built, from a lab host. */
+const INJECTOR = join(repoRoot(), 'dist/scripts/lab/injector.js');
+/** Where the nodes listen: murmur's default group and ports, which the lab does not change. */
+const GROUP = '239.255.77.77:7477';
 
 /** The built CLI, found from the repository root whether this file runs from source or from dist/; MURMUR_LAB_BIN overrides it (to compare builds or Node flags). */
 const BIN = process.env['MURMUR_LAB_BIN'] ?? join(repoRoot(), 'dist/runtime/cli/bin.js');
@@ -218,6 +223,29 @@ export class Lab {
           reject(new Error(`lab: outsider on ${host.name} printed no report: ${out.trim()} ${err.trim()}`));
         }
       });
+    });
+  }
+
+  /**
+   * Send each datagram once, in order, from `host`: to node i's unicast port or to the group.
+   * The bytes are the caller's (an insider test seals them with the fleet key); this gives them
+   * a source on the LAN. Resolves once all are on the wire.
+   */
+  inject(host: LabHost, datagrams: readonly { readonly to: number | 'group'; readonly bytes: Uint8Array }[]): Promise<void> {
+    const lines = datagrams.map((d) => `${d.to === 'group' ? GROUP : this.address(d.to)} ${Buffer.from(d.bytes).toString('hex')}\n`).join('');
+    return new Promise((resolvePromise, reject) => {
+      const proc = spawn('ip', ['netns', 'exec', host.ns, process.execPath, INJECTOR, '--local', host.ipv4], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      proc.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+      proc.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+      proc.on('error', reject);
+      proc.on('exit', (code) => {
+        const sent = /"sent":(\d+)/.exec(out)?.[1];
+        if (code === 0 && Number(sent) === datagrams.length) return resolvePromise();
+        reject(new Error(`lab: injector on ${host.name} exited ${code} having sent ${sent ?? 'nothing'} of ${datagrams.length}: ${err.trim()}`));
+      });
+      proc.stdin.end(lines);
     });
   }
 
