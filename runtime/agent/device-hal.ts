@@ -30,6 +30,7 @@ import { DEFAULT_IDENTIFY_S, identifyKey, identifyRequesters, isIdentifyRequest,
 import { KeyMismatchWatch } from '../status/key-mismatch.js';
 import type { Logger } from '../log/log.js';
 import { monotonicClock, type NodeHost } from './node-host.js';
+import { UnknownMemberError } from '../api/server.js';
 
 export interface DeviceHalDeps {
   readonly log: Logger;
@@ -305,7 +306,7 @@ export class DeviceHal {
   identify(target: string, seconds: number | undefined, off: boolean): unknown {
     const host = this.#host!;
     const node = host.node;
-    if (target !== node.self.id && !node.member(target)) throw new Error(`target: no device "${target}" is known here (GET /v1/members lists them)`);
+    if (target !== node.self.id && !node.member(target)) throw new UnknownMemberError(`target: no device "${target}" is known here (GET /v1/members lists them)`);
     const key = identifyKey(target);
     if (off) {
       if (node.liveValue(node.self.id, key, monotonicClock())) host.delete(key);

@@ -62,6 +62,9 @@ export interface ApiBackend {
   };
 }
 
+/** Thrown by a backend when the device (or other thing) a request names does not exist: answered 404. */
+export class UnknownMemberError extends Error {}
+
 class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -340,6 +343,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
     try {
       return send(res, 200, b.hal.identify(body.target, body.seconds as number | undefined, body.off === true));
     } catch (e) {
+      if (e instanceof UnknownMemberError) throw new ApiError(404, 'unknown-member', e.message);
       throw new ApiError(400, 'rejected', (e as Error).message);
     }
   }

@@ -103,8 +103,16 @@ export function apiRequest(socket: string, method: string, path: string, body?: 
   });
 }
 
-/** Turn an API error body into a CLI error (exit 1) naming what the node refused. */
+/** Exit code when the key, device or sensor asked for does not exist. */
+export const EXIT_NOT_FOUND = 4;
+
+/**
+ * Turn an API error body into a CLI error naming what the node refused: exit 4 when the thing
+ * asked for does not exist, else 1. A 404 "not-found" means the endpoint itself is missing (a
+ * node of another version), which is a refusal, not a missing key.
+ */
 export function check(r: { status: number; body: Record<string, unknown> }, what: string): Record<string, unknown> {
   if (r.status >= 200 && r.status < 300) return r.body;
-  throw new CliError(`${what}: ${String(r.body.message ?? `HTTP ${r.status}`)} (${String(r.body.error ?? 'error')})`, 1);
+  const code = r.status === 404 && r.body.error !== 'not-found' ? EXIT_NOT_FOUND : 1;
+  throw new CliError(`${what}: ${String(r.body.message ?? `HTTP ${r.status}`)} (${String(r.body.error ?? 'error')})`, code);
 }

@@ -15,19 +15,24 @@ import { CliError, type CliIo } from './io.js';
 
 export const keysHelp = `usage: murmur keys <command> [options]
 
-The fleet keyring: every datagram is sealed under the primary fleet key; any installed key opens.
-Changes act on the whole fleet through the local node.
+The fleet keyring: every datagram is sealed under the primary fleet key; any
+installed key opens. Changes act on the whole fleet through the local node.
 
 commands:
-  generate                 print a new random fleet key (base64); give it to "install" or security.fleetKeyFile
-  list                     the keys, their state (active, retired, gone) and which one is primary
-  install KEY | --file F   install a key fleet-wide (it opens at once; seals only after "use")
-  use ID                   make an installed key the primary, fleet-wide
+  generate                print a new random fleet key (base64); give it to
+                          "install" or security.fleetKeyFile
+  list                    the keys, their state (active, retired, gone) and
+                          which one is primary
+  install KEY | --file F  install a key fleet-wide (it opens at once; seals
+                          only after "use")
+  use ID                  make an installed key the primary, fleet-wide
   remove ID [--compromised]
-                           retire a key: devices still using it get the new keyring for
-                           security.keyGraceDays; --compromised erases it at once, no grace
+                          retire a key: devices still using it get the new
+                          keyring for security.keyGraceDays; --compromised
+                          erases it at once, no grace
 
-A rotation: install NEW, wait until every device lists it, use NEW, then remove OLD.
+A rotation: install NEW, wait until every device lists it, use NEW, then remove
+OLD.
 
 options:
   --state-dir DIR   the node's state directory (default from the config)
@@ -35,7 +40,8 @@ options:
   --socket PATH     the API socket (default: api.socket in the state directory)
   --json            machine-readable output
 
-With the node stopped, install/use/remove change DIR/${KEYRING_FILE} and apply at the next start.`;
+With the node stopped, install/use/remove change DIR/${KEYRING_FILE} and
+apply at the next start.`;
 
 export async function keysCommand(args: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;

@@ -15,7 +15,7 @@ commands:
   agg      one key's numeric values across the fleet: count, min, mean, max
   leds     leds test: play the status LED patterns
   keys     the fleet keyring: generate, list, install, use, remove (fleet-wide)
-  sim      run a simulated fleet in virtual time and watch it (no network needed)
+  sim      run a simulated fleet in virtual time and watch it (no network)
   admin    fleet admin key: provision devices, sign certificates, revoke
   identify make a device's status LED strobe, to find it in a rack
   sensors  sensor readings: this device's, or aggregated across the fleet
@@ -70,11 +70,33 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
         io.out(help);
         return 0;
       default:
-        throw new CliError(`murmur: unknown command "${cmd}"\n${help}`);
+        throw new CliError(`murmur: unknown command "${cmd}"${suggestion(cmd)}\n${help}`);
     }
   } catch (e) {
     return fail(e, io);
   }
+}
+
+/** The commands the help lists, for "did you mean". */
+function commandNames(): string[] {
+  const block = help.split('commands:\n')[1]!.split('\n\n')[0]!;
+  return block.split('\n').map((line) => line.trim().split(' ')[0]!);
+}
+
+/** "; did you mean ..." naming the commands within two edits of `cmd`, or nothing. */
+function suggestion(cmd: string): string {
+  const close = commandNames().filter((c) => levenshtein(c, cmd.toLowerCase()) <= 2);
+  return close.length === 0 ? '' : `; did you mean ${close.map((c) => `"${c}"`).join(' or ')}?`;
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 function fail(e: unknown, io: CliIo): number {

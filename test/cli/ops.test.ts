@@ -299,6 +299,15 @@ describe('one node', () => {
     expect(del.err).toContain('this device has no key "no/such/key"');
   });
 
+  it('every "not found" exits 4: a sensor key nobody publishes, a device identify cannot find', async () => {
+    const sensor = await murmur(['sensors', 'no/such/sensor', ...solo.at]);
+    expect(sensor.code, sensor.err).toBe(4);
+    expect(sensor.err).toContain('no device publishes "no/such/sensor"');
+    const device = await murmur(['identify', 'nosuch', ...solo.at]);
+    expect(device.code, device.err).toBe(4);
+    expect(device.err).toContain('no device "nosuch" is known here');
+  });
+
   it('watch prints a change made by a concurrent set, and --json the NDJSON stream', async () => {
     const human = watch(['--prefix', 'w/', ...solo.at]);
     const json = watch(['--prefix', 'w/', '--json', ...solo.at]);
