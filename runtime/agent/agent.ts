@@ -90,8 +90,19 @@ export class Agent {
   }
 
   static async start(config: MurmurConfig, deps: AgentDeps): Promise<Agent> {
+    const state = StateDir.open(config.node.stateDir, deps.log, { groupAccess: config.api.group !== undefined && socketInStateDir(config) });
+    // Before the boot counter moves: a refused second start must leave the directory as it was.
+    state.lock();
+    try {
+      return await Agent.#start(config, deps, state);
+    } catch (e) {
+      state.unlock();
+      throw e;
+    }
+  }
+
+  static async #start(config: MurmurConfig, deps: AgentDeps, state: StateDir): Promise<Agent> {
     const log = deps.log;
-    const state = StateDir.open(config.node.stateDir, log, { groupAccess: config.api.group !== undefined && socketInStateDir(config) });
     const id = state.identity(config.node.name);
     const gen = state.nextGeneration((deps.wallClock ?? Date.now)());
     const keyringFile = state.path(KEYRING_FILE);
@@ -245,6 +256,7 @@ export class Agent {
         await this.host.leave(Math.max(...this.host.node.profile.repeatOffsetsMs) + 100);
       } else this.host.stop();
       await this.#transport.close();
+      this.#state.unlock();
       this.#log.log('info', 'node-stopped', { node: this.host.node.self.id });
     })();
     return this.#stopping;

@@ -18,7 +18,7 @@
 // The directory is 0700 (0710 when the API's group must reach a socket inside it), enforced at
 // every start: it holds the device key and the fleet keyring.
 
-import { existsSync, mkdirSync, readFileSync, accessSync, constants, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, accessSync, constants, copyFileSync, openSync, writeSync, closeSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ const BOOT = 'boot.json';
 const BOOT_FLOOR = 'boot.floor';
 const IDENTITY = 'identity.json';
 const KEYS = 'own-keys.json';
+const LOCK = 'murmur.lock';
 
 export class StateDir {
   private constructor(
@@ -66,6 +67,46 @@ export class StateDir {
 
   path(name: string): string {
     return join(this.dir, name);
+  }
+
+  /**
+   * Claim the directory for this process before anything in it changes: a second node on the
+   * same directory would advance the boot counter under the first one's feet. The lock file
+   * holds the owner's pid; one left behind by a process that is gone (a crash, a power cut) is
+   * taken over.
+   */
+  lock(): void {
+    const file = this.path(LOCK);
+    for (let attempt = 0; ; attempt++) {
+      let fd: number;
+      try {
+        fd = openSync(file, 'wx', 0o600);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new Error(`state directory ${this.dir}: cannot take ${file}: ${(e as Error).message}`);
+        const owner = this.#readJson(file, (j) => (Number.isSafeInteger(j.pid) ? (j.pid as number) : undefined));
+        if (owner !== undefined && murmurRunsAs(owner)) {
+          throw new Error(`state directory ${this.dir} is in use by another murmur (pid ${owner}, ${file}); stop it first, or give this node another --state-dir`);
+        }
+        this.log.log('info', 'state-dir-lock-taken-over', { file, pid: owner });
+        unlinkSync(file);
+        continue;
+      }
+      try {
+        writeSync(fd, JSON.stringify({ pid: process.pid }) + '\n');
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+  }
+
+  /** Release what lock() took. */
+  unlock(): void {
+    try {
+      unlinkSync(this.path(LOCK));
+    } catch {
+      // Already gone: nothing to release.
+    }
   }
 
   /** This device's node id: `configured` if given, else the one chosen on first start. */
@@ -155,6 +196,22 @@ export class StateDir {
     } catch {
       return undefined;
     }
+  }
+}
+
+/** Whether `pid` is a live process that could be murmur (a Node process), not a pid reused since. */
+function murmurRunsAs(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return /node|murmur/.test(cmdline);
+  } catch {
+    // No /proc (not Linux): the pid being alive has to do.
+    return true;
   }
 }
 

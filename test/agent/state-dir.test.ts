@@ -222,3 +222,20 @@ describe.skipIf(!canMount)('on a full disk', () => {
     expect(() => writeFileAtomic(join(sdir, 'boot.json'), 'x'.repeat(10_000))).toThrow(/boot\.json/);
   });
 });
+
+describe('lock', () => {
+  it('refuses a second holder while the first lives, takes over one left by a process that is gone', () => {
+    const a = StateDir.open(dir, log());
+    a.lock();
+    expect(() => StateDir.open(dir, log()).lock()).toThrow(new RegExp(`in use by another murmur \\(pid ${process.pid}`));
+    a.unlock();
+    const b = StateDir.open(dir, log());
+    b.lock();
+    b.unlock();
+    // A pid above the kernel's maximum can belong to no process.
+    writeFileSync(join(dir, 'murmur.lock'), JSON.stringify({ pid: 2 ** 22 + 1 }));
+    StateDir.open(dir, log()).lock();
+    expect(JSON.parse(readFileSync(join(dir, 'murmur.lock'), 'utf8'))).toEqual({ pid: process.pid });
+    expect(lines.join('\n')).toMatch(/state-dir-lock-taken-over/);
+  });
+});
