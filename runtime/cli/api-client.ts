@@ -68,6 +68,15 @@ export class NotRunningError extends CliError {
   }
 }
 
+/** What to do when the socket (or its directory) is not open to this user. */
+export function permissionHint(socket: string): string {
+  return (
+    `API at ${socket}: permission denied (EACCES). The socket and its directory belong to the user murmur runs as. ` +
+    `Run this as that user or with sudo, or set api.group in the node's config to a group you are in ` +
+    `(e.g. api.group: murmur-admin; see "id -Gn") and restart the node: the socket becomes usable by that group.`
+  );
+}
+
 export function apiRequest(socket: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
@@ -97,6 +106,7 @@ export function apiRequest(socket: string, method: string, path: string, body?: 
     req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
     req.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new NotRunningError(socket, e.code));
+      else if (e.code === 'EACCES') reject(new CliError(permissionHint(socket), 1));
       else reject(new CliError(`API at ${socket}: ${e.message}`, 1));
     });
     req.end(data);
