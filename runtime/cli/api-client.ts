@@ -2,6 +2,7 @@
 // The API is the Unix socket, or with --socket HOST:PORT the loopback TCP listener (api.tcp),
 // whose every request carries the bearer token read from api.tokenFile.
 
+import { existsSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:http';
 import { readApiToken } from '../api/token.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
@@ -15,7 +16,12 @@ export interface Target {
   /** A Unix socket path, or a loopback "HOST:PORT" for the TCP API. */
   readonly socket: string;
   readonly stateDir: string;
+  /** Set when the node was found where the options did not say: which one, for stderr. */
+  readonly note?: string;
 }
+
+/** Where `npm start` keeps its node's state, relative to the checkout it runs in. */
+export const DEV_STATE_DIR = '.murmur-dev';
 
 /**
  * The token file of each TCP endpoint resolveTarget returned. Commands pass the endpoint on as
@@ -36,6 +42,15 @@ export function resolveTarget(opts: { config?: string | undefined; stateDir?: st
   }
   const socket = opts.socket ?? apiSocketPath(config);
   if (tcpEndpoint(socket) !== undefined) tokenFiles.set(socket, apiTokenPath(config));
+  const named = opts.config !== undefined || opts.stateDir !== undefined || opts.socket !== undefined || opts.fleetConfig !== undefined;
+  if (!named && !existsSync(socket)) {
+    // No node at the default place, but one that `npm start` started in this directory: that
+    // is the node a person trying murmur from a checkout means.
+    const dev = resolveTarget({ stateDir: DEV_STATE_DIR });
+    if (existsSync(dev.socket)) {
+      return { ...dev, note: `murmur: no node at ${socket}; using the one in ./${DEV_STATE_DIR} (started by "npm start"). Pass --state-dir or --config to choose.` };
+    }
+  }
   return { socket, stateDir: config.node.stateDir };
 }
 

@@ -25,7 +25,7 @@ options:
   --json            machine-readable output`;
 
 export async function identifyCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('identify', args, { valued: ['--for'], flags: ['--off'] }, identifyHelp);
+  const p = parseArgs('identify', args, { valued: ['--for'], flags: ['--off'] }, identifyHelp, io);
   if (p.positional.length > 1) throw new CliError(`murmur identify: one device at a time, got ${p.positional.join(' ')}\n\n${identifyHelp}`);
   const off = p.options.has('--off');
   let seconds: number | undefined;

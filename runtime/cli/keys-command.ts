@@ -46,7 +46,7 @@ apply at the next start.`;
 export async function keysCommand(args: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') throw new CliError(keysHelp, 0);
-  const p = parseArgs('keys', rest, { valued: ['--file'], flags: ['--compromised'] }, keysHelp);
+  const p = parseArgs('keys', rest, { valued: ['--file'], flags: ['--compromised'] }, keysHelp, io);
   const { json, positional } = p;
   const compromised = p.options.has('--compromised');
   const fileOpt = p.options.get('--file');

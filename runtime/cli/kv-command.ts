@@ -49,7 +49,7 @@ export async function ownId(socket: string): Promise<string> {
 type Entry = { value: unknown; version: unknown };
 
 export async function getCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('get', args, { valued: ['--device'] }, getHelp);
+  const p = parseArgs('get', args, { valued: ['--device'] }, getHelp, io);
   if (p.positional.length > 1) throw new CliError(`murmur get: one KEY at a time, got ${p.positional.join(' ')}\n\n${getHelp}`);
   const key = p.positional[0];
   const socket = p.target().socket;
@@ -78,7 +78,7 @@ export async function getCommand(args: readonly string[], io: CliIo): Promise<nu
 }
 
 export async function setCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('set', args, { valued: ['--ttl', '--type'] }, setHelp);
+  const p = parseArgs('set', args, { valued: ['--ttl', '--type'] }, setHelp, io);
   if (p.positional.length !== 2) {
     const why = p.positional.length < 2 ? 'expected KEY and VALUE' : `one KEY and one VALUE, got ${p.positional.length} arguments (quote a VALUE with spaces)`;
     throw new CliError(`murmur set: ${why}\n\n${setHelp}`);
@@ -99,7 +99,7 @@ export async function setCommand(args: readonly string[], io: CliIo): Promise<nu
 }
 
 export async function delCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('del', args, {}, delHelp);
+  const p = parseArgs('del', args, {}, delHelp, io);
   if (p.positional.length !== 1) throw new CliError(`murmur del: expected one KEY\n\n${delHelp}`);
   const key = p.positional[0]!;
   const r = await apiRequest(p.target().socket, 'DELETE', `/v1/kv/${apiPath(key)}`);

@@ -29,7 +29,7 @@ options:
 type Row = Record<string, unknown>;
 
 export async function sensorsCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('sensors', args, { flags: ['--fleet'] }, sensorsHelp);
+  const p = parseArgs('sensors', args, { flags: ['--fleet'] }, sensorsHelp, io);
   const fleet = p.options.has('--fleet');
   const key = p.positional[0];
   if (p.positional.length > 1 || (fleet && key !== undefined)) throw new CliError(`murmur sensors: give one KEY or --fleet\n\n${sensorsHelp}`);

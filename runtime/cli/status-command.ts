@@ -16,7 +16,7 @@ ${TARGET_OPTIONS_HELP}`;
 type Row = Record<string, unknown>;
 
 export async function statusCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('status', args, {}, statusHelp);
+  const p = parseArgs('status', args, {}, statusHelp, io);
   if (p.positional.length > 0) throw new CliError(`murmur status: unexpected argument "${p.positional[0]!}"\n\n${statusHelp}`);
   const body = check(await apiRequest(p.target().socket, 'GET', '/v1/status'), 'status');
   if (p.json) {
