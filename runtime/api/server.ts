@@ -7,6 +7,7 @@
 //   GET    /v1/members           every member this node knows, with status
 //   GET    /v1/kv/<owner>        one device's keys (use the node's own id for its own)
 //   PUT    /v1/kv/<key>          publish one of this device's keys: {"value": ..., "ttlMs"?: n}
+//                                 (an object or list value travels as its JSON text: see json-value.ts)
 //   DELETE /v1/kv/<key>          delete one of this device's keys
 //   GET    /v1/keys              the fleet keyring: ids and states, never key bytes
 //   POST   /v1/keys/install      {"key": base64}: install a fleet key, fleet-wide
@@ -30,6 +31,7 @@ import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:
 import { connect, type Socket } from 'node:net';
 import type { Value } from '../core/messages.js';
 import type { WatchEvent, WatchHub } from './watch.js';
+import { apiValue, wireValue } from './json-value.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
 import { jsonText } from '../log/escape.js';
 import { bearerMatches } from './token.js';
@@ -268,13 +270,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
     if (method === 'GET') {
       const keys = b.keysOf(arg);
       if (!keys) throw new ApiError(404, 'unknown-member', `no member "${arg}" is known here`);
-      return send(res, 200, keys);
+      const shown = Object.create(null) as Record<string, unknown>;
+      for (const [k, e] of Object.entries(keys)) shown[k] = { ...e, value: apiValue(e.value as Value) };
+      return send(res, 200, shown);
     }
     if (method === 'PUT') {
       const body = await readJson(req);
-      const value = body.value;
-      if (!(typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))) {
-        throw new ApiError(400, 'invalid-value', 'body.value: expected a string, a finite number or a boolean');
+      const value = wireValue(body.value);
+      if (value === undefined) {
+        throw new ApiError(400, 'invalid-value', 'body.value: expected a string, a finite number, a boolean, an object or a list');
       }
       const ttl = body.ttlMs ?? 0;
       if (!Number.isSafeInteger(ttl) || (ttl as number) < 0 || (ttl as number) > MAX_TTL_MS) {
@@ -375,7 +379,7 @@ function watch(req: IncomingMessage, res: ServerResponse, hub: WatchHub, url: UR
   };
   const unsubscribe = hub.subscribe(filter, {
     buffered: () => res.writableLength,
-    send: (e: WatchEvent) => void res.write(frame(e)),
+    send: (e: WatchEvent) => void res.write(frame(e.type === 'kv' && e.value !== null ? { ...e, value: apiValue(e.value as Value) } : e)),
     // Ended and destroyed: a watcher that stopped reading would otherwise hold its socket and
     // everything queued on it for as long as it stays connected.
     drop: (why) => {

@@ -257,7 +257,8 @@ export function rawValue(v: unknown): string {
  * an escape sequence must not reach the terminal).
  */
 export function showValue(v: unknown): string {
-  const r = decodeReading(v);
+  // The API gives a reading as the object it is; decodeReading checks its wire form.
+  const r = decodeReading(v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
   if (r) return printable(r.ok ? `${r.value}${r.unit === '' ? '' : ` ${r.unit}`}` : `error: ${r.error}`);
   return printable(rawValue(v));
 }

@@ -24,8 +24,10 @@ ${para("Publishes this device's KEY; the fleet learns it through gossip within s
   string   VALUE as it is ("murmur set version 1.10 --type string")
   number   a finite number, else an error
   bool     true/false, yes/no, on/off or 1/0
-  json     JSON text: a string, number or boolean is sent as that; an object
-           or array is stored as its compact JSON text (a string)
+  json     JSON text: a string, number, boolean, object or array; an object
+           or array comes back from get --json, watch --json and the API as
+           that JSON value (it travels as its compact JSON text, which must
+           fit the 1,024-byte value limit)
 
 options:
 ${optionLines([
@@ -113,7 +115,7 @@ export async function delCommand(args: readonly string[], io: CliIo): Promise<nu
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 /** VALUE as the API takes it: see setHelp for the rules. */
-export function parseValue(text: string, type: string | undefined): string | number | boolean {
+export function parseValue(text: string, type: string | undefined): string | number | boolean | object {
   switch (type) {
     case undefined: {
       if (text === 'true') return true;
@@ -144,7 +146,7 @@ export function parseValue(text: string, type: string | undefined): string | num
       }
       if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) return v;
       if (v === null) throw new CliError('murmur set: --type json: null is not a value; use "murmur del" to remove a key');
-      return JSON.stringify(v);
+      return v as object;
     }
     default:
       throw new CliError(`murmur set: --type: expected string, number, bool or json, got "${type}"`);

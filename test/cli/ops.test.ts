@@ -247,7 +247,8 @@ describe('one node', () => {
       [['v/num', ' 8 ', '--type', 'number'], 8],
       [['v/yes', 'yes', '--type', 'bool'], true],
       [['v/jstr', '"12"', '--type', 'json'], '12'],
-      [['v/jobj', '{"a": [1, 2]}', '--type', 'json'], '{"a":[1,2]}'],
+      [['v/jobj', '{"a": [1, 2]}', '--type', 'json'], { a: [1, 2] }],
+      [['v/jlist', '[1, "two"]', '--type', 'json'], [1, 'two']],
     ];
     for (const [args, value] of cases) {
       const s = await murmur(['set', ...args, ...solo.at]);
@@ -306,6 +307,36 @@ describe('one node', () => {
     const device = await murmur(['identify', 'nosuch', ...solo.at]);
     expect(device.code, device.err).toBe(4);
     expect(device.err).toContain('no device "nosuch" is known here');
+  });
+
+  it('object values are JSON values end to end: set --type json, get --json, watch --json; readings too; the 1,024-byte limit holds', async () => {
+    const json = watch(['--prefix', 'obj/', '--json', ...solo.at]);
+    try {
+      await json.ready;
+      const s = await murmur(['set', 'obj/cfg', '{"a":1,"b":{"c":[true,null]}}', '--type', 'json', ...solo.at]);
+      expect(s.code, s.err).toBe(0);
+      expect(s.out).toMatch(/^obj\/cfg = \{"a":1,"b":\{"c":\[true,null\]\}\} \(version \d+\)$/m);
+      const g = await murmur(['get', 'obj/cfg', '--json', ...solo.at]);
+      expect(JSON.parse(g.out)).toMatchObject({ key: 'obj/cfg', value: { a: 1, b: { c: [true, null] } } });
+      expect((await murmur(['get', 'obj/cfg', ...solo.at])).out).toBe('{"a":1,"b":{"c":[true,null]}}\n');
+      await until('the change on the JSON watch', () => (json.lines.length >= 2 ? true : undefined));
+      expect(JSON.parse(json.lines[1]!)).toMatchObject({ type: 'kv', key: 'obj/cfg', value: { a: 1, b: { c: [true, null] } } });
+    } finally {
+      expect(json.stop()).toBe(true);
+      expect(await json.closed).toBe(0);
+    }
+    // A reading of the simulated sensor: an object with its value and unit.
+    const readings = await until('a sensor reading', async () => {
+      const all = JSON.parse((await murmur(['get', '--json', ...solo.at])).out) as Record<string, { value: unknown }>;
+      const r = Object.entries(all).find(([k]) => k.startsWith('sensor/'));
+      return r?.[1].value;
+    });
+    expect(readings).toMatchObject({ u: expect.any(String), t: expect.any(Number), i: expect.any(Number) });
+    // The wire holds the compact JSON text, at most 1,024 bytes of it.
+    const big = JSON.stringify({ s: 'x'.repeat(1100) });
+    const tooBig = await murmur(['set', 'obj/big', big, '--type', 'json', ...solo.at]);
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.err).toMatch(/value: \d+ bytes, at most 1024 fit the wire format/);
   });
 
   it('watch prints a change made by a concurrent set, and --json the NDJSON stream', async () => {
