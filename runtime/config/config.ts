@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { defaults } from '../../device-config/defaults.js';
 import { profileByName, type Profile } from '../core/profiles.js';
 import type { Level } from '../log/log.js';
-import { parseAddress, type Family } from '../net/address.js';
+import { parseSeed, type Family } from '../net/address.js';
 import { parseLoopbackListen } from './api-listen.js';
 import { ConfigError } from './config-error.js';
 import { validateHal, type HalConfig } from './hal-config.js';
@@ -201,11 +201,11 @@ function validate(layers: Layers): MurmurConfig {
     }
     fail('network.groupPort', 'a port different from network.port (the node tells group traffic from direct traffic by port)', groupPort);
   }, undefined);
-  const seeds = field(() => strList(net, 'seeds', 'network.seeds', 'a list of addresses as strings (quote bracketed IPv6: "[fd00::5]:7478")'), []);
+  const seeds = field(() => strList(net, 'seeds', 'network.seeds', 'a list of addresses or host names as strings (quote bracketed IPv6: "[fd00::5]:7478")'), []);
   seeds.forEach((s, i) =>
     field(() => {
       try {
-        parseAddress(s, `network.seeds[${i}]`, port <= 0 ? undefined : port);
+        parseSeed(s, `network.seeds[${i}]`, port <= 0 ? undefined : port);
       } catch (e) {
         throw new ConfigError(`${layers.where(`network.seeds[${i}]`)}: ${(e as Error).message}`);
       }
