@@ -13,7 +13,8 @@ import { groupId, startApi, startApiTcp, type ApiBackend } from '../api/server.j
 import { loadOrCreateApiToken } from '../api/token.js';
 import { dirname, resolve } from 'node:path';
 import { WatchHub } from '../api/watch.js';
-import { formatAddress, parseAddress } from '../net/address.js';
+import { Seeds } from '../net/seeds.js';
+import { UnknownKeySenders } from './unknown-senders.js';
 import { SystemInterfaces, type InterfaceSource } from '../net/interfaces.js';
 import { UdpTransport } from '../net/udp-transport.js';
 import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, sizeOf } from '../wire/index.js';
@@ -63,6 +64,9 @@ export class Agent {
   #persistTimer: NodeJS.Timeout | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
+  /** Seed names looked up and seeds heard from, and who sends under keys we lack: why a node is alone. */
+  #seeds: Seeds | undefined;
+  #unknownSenders: UnknownKeySenders | undefined;
 
   private constructor(
     config: MurmurConfig,
@@ -122,6 +126,17 @@ export class Agent {
       // Every datagram is sealed: the core packs what is left of the budget after the seal.
       const profile = sealedProfile(wire);
       const net = config.network;
+      const seeds = new Seeds({
+        seeds: net.seeds,
+        defaultPort: net.port === 0 ? undefined : net.port,
+        families: net.families,
+        clock: monotonicClock,
+        alone: () => host?.node.presentCount === 0,
+        onChange: (addrs) => host?.node.reseed(addrs),
+        onNotice: (level, event, fields) => log.log(level, event, fields),
+      });
+      const unknownSenders = new UnknownKeySenders(monotonicClock, (fields) => log.log('warn', 'datagram-unknown-key', fields));
+      const channel = new FleetChannel(keyring, id, gen);
       const transport = await UdpTransport.open(
         {
           families: net.families,
@@ -138,16 +153,17 @@ export class Agent {
           onNotice: (level, event, fields) => log.log(level, event, fields),
           onAddressChange: (addr) => host?.node.readdress(addr),
         },
-        (bytes, from, via) => host?.receive(bytes, from, via),
+        (bytes, from, via) => {
+          seeds.heard(from);
+          const unknownKey = channel.dropped.get('unknown-key');
+          host?.receive(bytes, from, via);
+          if (channel.dropped.get('unknown-key') !== unknownKey) unknownSenders.saw(from);
+        },
       );
-      const seeds = net.seeds.map((s, i) => {
-        const ep = parseAddress(s, `network.seeds[${i}]`, net.port);
-        return formatAddress(ep.host, ep.port);
-      });
       // The configured intent, not whether a group is joined right now: a Pi often starts before
       // DHCP or Wi-Fi is up. Until the group is joined, the per-peer fallback and the seeds carry it.
       const multicast = net.multicast;
-      const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: new CryptoRng(), size: sizeOf, multicast, seeds, signer: trust.gate.signer });
+      const node = new Node({ id, gen, addr: transport.localAddress, profile, rng: new CryptoRng(), size: sizeOf, multicast, seeds: seeds.addrs, signer: trust.gate.signer });
       let agent: Agent | undefined;
       const keySync = new KeySync(
         { key: trust.key, passport: () => trust.gate.ownPassport(host?.node.incarnation ?? 0, false) },
@@ -168,7 +184,7 @@ export class Agent {
         node,
         clock: monotonicClock,
         budget: wire.datagramBudget,
-        channel: new FleetChannel(keyring, id, gen),
+        channel,
         onOldKey: (k, st, from) => keySync.oldKey(k, st, from),
         onControl: (plain, from) => keySync.control(plain, from),
         gate: trust.gate,
@@ -189,7 +205,7 @@ export class Agent {
         profile: profile.name,
         multicast,
         families: net.families.join(','),
-        seeds: seeds.join(',') || undefined,
+        seeds: net.seeds.join(',') || undefined,
         state_dir: config.node.stateDir,
         fleet_key: formatKeyId(keyring.primaryId!),
         device_key: trust.fingerprint,
@@ -198,7 +214,7 @@ export class Agent {
       if (net.multicast && !transport.multicastReady) {
         log.log('warn', 'multicast-unavailable', {
           reason: 'no interface could join the group yet; interfaces are re-read every network.interfaceCheckMs',
-          fallback: seeds.length > 0 ? 'seeds' : 'none until an interface comes up: set network.seeds',
+          fallback: net.seeds.length > 0 ? 'seeds' : 'none until an interface comes up: set network.seeds',
         });
       }
       try {
@@ -218,6 +234,9 @@ export class Agent {
         throw e;
       }
       host.start();
+      agent.#seeds = seeds;
+      agent.#unknownSenders = unknownSenders;
+      seeds.start();
       const h = host;
       trust.attach((k, v) => h.set(k, v));
       agent.#startPeriodicGc();
@@ -247,6 +266,7 @@ export class Agent {
         }
       }
       this.flushOwnKeys();
+      this.#seeds?.close();
       this.#keySync.stop();
       await this.#hal.stop();
       if (this.#gcTimer) clearInterval(this.#gcTimer);
@@ -349,10 +369,13 @@ export class Agent {
         profile: node.profile.name,
         multicast: t.multicastReady,
         health: node.health,
-        measuredLoss: node.measuredLoss,
+        // With no peer there is nothing to measure: the estimator's prior is not a measurement.
+        measuredLoss: node.presentCount === 0 ? null : node.measuredLoss,
         members: countBy([...node.members()].map((m) => m.status)),
         transport: t.counters,
         rejected: this.host.refusals(),
+        seeds: this.#seeds?.view() ?? [],
+        unknownKeySenders: this.#unknownSenders?.view() ?? [],
         security: {
           fleetKey: formatKeyId(this.#keyring.primaryId!),
           deviceKey: this.#trust.fingerprint,
