@@ -236,3 +236,25 @@ describe('murmur start on a state directory already in use', () => {
     expect(await third.exited).toBe(0);
   });
 });
+
+describe('a healthy start', () => {
+  it('prints nothing on stderr, with a dozen sensors sampled at spread offsets (no Node warning)', async () => {
+    const f = join(dir, 'many.yaml');
+    const types = ['load', 'memory', 'uptime', 'simulated'];
+    const sensors = Array.from({ length: 12 }, (_, i) => `    - {name: s${i}, type: ${types[i % types.length]!}}`);
+    writeFileSync(f, ['hal:', '  simulate: true', '  sampling:', '    spreadS: 1', '  sensors:', ...sensors, ''].join('\n'));
+    const proc = spawn(process.execPath, [BIN, 'start', '--config', f, '--state-dir', join(dir, 'state'), '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    for (let i = 0; i < 200 && !/event=node-starting/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(out).toMatch(/event=node-starting/);
+    // Past the spread offsets: every sensor has been read once.
+    await new Promise((r) => setTimeout(r, 1500));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(err).toBe('');
+  });
+});
