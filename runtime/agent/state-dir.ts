@@ -72,7 +72,8 @@ export class StateDir {
   /**
    * Claim the directory for this process before anything in it changes: a second node on the
    * same directory would advance the boot counter under the first one's feet. The lock file
-   * holds the owner's pid; one left behind by a process that is gone (a crash, a power cut) is
+   * holds the owner's pid and the kernel's boot id; one left behind by a process that is gone
+   * (a crash) or by an earlier boot (a power cut: its pid may now be another program's) is
    * taken over.
    */
   lock(): void {
@@ -83,8 +84,9 @@ export class StateDir {
         fd = openSync(file, 'wx', 0o600);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new Error(`state directory ${this.dir}: cannot take ${file}: ${(e as Error).message}`);
-        const owner = this.#readJson(file, (j) => (Number.isSafeInteger(j.pid) ? (j.pid as number) : undefined));
-        if (owner !== undefined && murmurRunsAs(owner)) {
+        const lock = this.#readJson(file, (j) => (Number.isSafeInteger(j.pid) ? { pid: j.pid as number, boot: j.boot } : undefined));
+        const owner = lock?.pid;
+        if (lock !== undefined && lock.boot === bootId() && murmurRunsAs(lock.pid)) {
           throw new Error(`state directory ${this.dir} is in use by another murmur (pid ${owner}, ${file}); stop it first, or give this node another --state-dir`);
         }
         this.log.log('info', 'state-dir-lock-taken-over', { file, pid: owner });
@@ -92,7 +94,7 @@ export class StateDir {
         continue;
       }
       try {
-        writeSync(fd, JSON.stringify({ pid: process.pid }) + '\n');
+        writeSync(fd, JSON.stringify({ pid: process.pid, boot: bootId() }) + '\n');
       } finally {
         closeSync(fd);
       }
@@ -199,8 +201,18 @@ export class StateDir {
   }
 }
 
-/** Whether `pid` is a live process that could be murmur (a Node process), not a pid reused since. */
+/** This boot of the machine (Linux); null elsewhere, where pids alone have to do. */
+function bootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `pid` is a live process that could be murmur, not a pid another program has since. */
 function murmurRunsAs(pid: number): boolean {
+  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
   } catch (e) {
@@ -208,7 +220,7 @@ function murmurRunsAs(pid: number): boolean {
   }
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return /node|murmur/.test(cmdline);
+    return /murmur|cli\/bin\.js/.test(cmdline);
   } catch {
     // No /proc (not Linux): the pid being alive has to do.
     return true;

@@ -233,9 +233,15 @@ describe('lock', () => {
     b.lock();
     b.unlock();
     // A pid above the kernel's maximum can belong to no process.
-    writeFileSync(join(dir, 'murmur.lock'), JSON.stringify({ pid: 2 ** 22 + 1 }));
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    writeFileSync(join(dir, 'murmur.lock'), JSON.stringify({ pid: 2 ** 22 + 1, boot }));
+    const c = StateDir.open(dir, log());
+    c.lock();
+    expect(JSON.parse(readFileSync(join(dir, 'murmur.lock'), 'utf8'))).toEqual({ pid: process.pid, boot });
+    c.unlock();
+    // A live pid from an earlier boot (a power cut) is some other program now.
+    writeFileSync(join(dir, 'murmur.lock'), JSON.stringify({ pid: process.pid, boot: 'an-earlier-boot' }));
     StateDir.open(dir, log()).lock();
-    expect(JSON.parse(readFileSync(join(dir, 'murmur.lock'), 'utf8'))).toEqual({ pid: process.pid });
     expect(lines.join('\n')).toMatch(/state-dir-lock-taken-over/);
   });
 });
