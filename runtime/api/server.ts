@@ -32,6 +32,7 @@ import { connect, type Socket } from 'node:net';
 import type { Value } from '../core/messages.js';
 import type { WatchEvent, WatchHub } from './watch.js';
 import { apiValue, wireValue } from './json-value.js';
+import { KeyNotInstalledError } from '../crypto/keyring.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
 import { jsonText } from '../log/escape.js';
 import { bearerMatches } from './token.js';
@@ -363,6 +364,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
         if (arg === 'use') return send(res, 200, k.use(body.id as string));
         return send(res, 200, k.remove(body.id as string, body.compromised === true));
       } catch (e) {
+        if (e instanceof KeyNotInstalledError) throw new ApiError(404, 'unknown-key-id', e.message);
         throw new ApiError(400, 'rejected', (e as Error).message);
       }
     }

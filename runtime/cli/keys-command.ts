@@ -5,10 +5,10 @@
 
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { formatKeyId, Keyring } from '../crypto/keyring.js';
+import { formatKeyId, KeyNotInstalledError, Keyring } from '../crypto/keyring.js';
 import { generateFleetKey, KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from '../agent/keyring-store.js';
 import { nullLogger } from '../log/log.js';
-import { apiRequest, check, NotRunningError } from './api-client.js';
+import { apiRequest, check, EXIT_NOT_FOUND, NotRunningError } from './api-client.js';
 import { parseArgs } from './target-args.js';
 import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
@@ -132,7 +132,7 @@ function offline(sub: string, stateDir: string, key: string | undefined, id: str
       else ring.remove(parseInt(id, 16), compromised);
     }
   } catch (e) {
-    throw new CliError(`keys ${sub}: ${(e as Error).message}`, 1);
+    throw new CliError(`keys ${sub}: ${(e as Error).message}`, e instanceof KeyNotInstalledError ? EXIT_NOT_FOUND : 1);
   }
   saveKeyring(file, ring);
   io.err(`murmur is not running: changed ${file}; this takes effect when the node starts (primary ${formatKeyId(ring.primaryId!)})`);

@@ -307,6 +307,9 @@ describe('one node', () => {
     const device = await murmur(['identify', 'nosuch', ...solo.at]);
     expect(device.code, device.err).toBe(4);
     expect(device.err).toContain('no device "nosuch" is known here');
+    const key = await murmur(['keys', 'use', '0badc0de', ...solo.at]);
+    expect(key.code, key.err).toBe(4);
+    expect(key.err).toContain('fleet key 0badc0de: not installed');
   });
 
   it('object values are JSON values end to end: set --type json, get --json, watch --json; readings too; the 1,024-byte limit holds', async () => {
