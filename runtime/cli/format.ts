@@ -323,6 +323,6 @@ export function apiPath(key: string): string {
 /**
  * The CLI's exit codes: 0 done; 1 the node refused or failed (its message is printed);
  * 2 usage (unknown option, missing argument); 3 the local node is not running (or went away);
- * 4 not found (no such key or device); 78 the config file is wrong (EX_CONFIG).
+ * 4 not found (no such key, device, sensor key or fleet key); 78 the config file is wrong (EX_CONFIG).
  */
 export const EXIT = { ok: 0, refused: 1, usage: 2, notRunning: 3, notFound: 4, config: 78 } as const;

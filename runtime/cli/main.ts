@@ -25,7 +25,8 @@ commands:
 Run "murmur <command> --help" for a command's options. See README.md.
 
 exit codes: 0 done, 1 the node refused (its message is printed), 2 usage,
-3 the local node is not running, 4 not found (key or device), 78 bad config.`;
+3 the local node is not running, 4 not found (key, device, sensor, fleet key),
+78 bad config.`;
 
 export function main(argv: readonly string[], io: CliIo): number | Promise<number> {
   const [cmd, ...rest] = argv;
