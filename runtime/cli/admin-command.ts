@@ -12,6 +12,7 @@ import { toBase64 } from '../trust/json-form.js';
 import { MAX_REASON_BYTES, parseRevocation, revocationToJson, signRevocation } from '../trust/revocation.js';
 import { apiRequest, check, resolveTarget } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
+import { didYouMean } from './suggest.js';
 
 const IDENTITY_FILE = 'identity.json';
 
@@ -95,7 +96,7 @@ export async function adminCommand(args: readonly string[], io: CliIo): Promise<
   const [sub, ...rest] = args;
   if (sub === '-h' || sub === '--help' || sub === 'help') throw new CliError(adminHelp, 0);
   if (sub === undefined) throw new CliError(`murmur admin: expected a subcommand\n\n${adminHelp}`);
-  if (!Object.hasOwn(help, sub)) throw new CliError(`murmur admin: unknown subcommand "${sub}"\n\n${adminHelp}`);
+  if (!Object.hasOwn(help, sub)) throw new CliError(`murmur admin: unknown subcommand "${sub}"${didYouMean(sub, Object.keys(help))}\n\n${adminHelp}`);
   const flags = parseFlags(sub as Sub, rest);
   try {
     switch (sub as Sub) {

@@ -9,6 +9,7 @@ import { ConfigError, loadLayeredConfig, type LoadedConfig } from '../config/con
 import { hideSecrets } from '../config/secrets.js';
 import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
+import { didYouMean } from './suggest.js';
 
 /** sysexits.h EX_CONFIG, as `murmur start` uses for the same errors. */
 export const EXIT_INVALID_CONFIG = 78;
@@ -34,7 +35,7 @@ options:
 export function configCommand(args: readonly string[], io: CliIo): number {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') throw new CliError(configHelp, 0);
-  if (sub !== 'check' && sub !== 'show') throw new CliError(`murmur config: unknown subcommand "${sub}"\n\n${configHelp}`);
+  if (sub !== 'check' && sub !== 'show') throw new CliError(`murmur config: unknown subcommand "${sub}"${didYouMean(sub, ['check', 'show'])}\n\n${configHelp}`);
   const opts = parseOptions(sub, rest);
   let loaded: LoadedConfig;
   try {

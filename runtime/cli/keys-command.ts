@@ -12,6 +12,7 @@ import { apiRequest, check, EXIT_NOT_FOUND, NotRunningError } from './api-client
 import { parseArgs } from './target-args.js';
 import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
+import { didYouMean } from './suggest.js';
 
 export const keysHelp = `usage: murmur keys <command> [options]
 
@@ -94,7 +95,7 @@ export async function keysCommand(args: readonly string[], io: CliIo): Promise<n
         return print(body, `${String(body.id)} is now ${String(body.state)} (fleet-wide)`);
       }
       default:
-        throw new CliError(`murmur keys: unknown command "${sub}"\n\n${keysHelp}`);
+        throw new CliError(`murmur keys: unknown command "${sub}"${didYouMean(sub, ['generate', 'list', 'install', 'use', 'remove'])}\n\n${keysHelp}`);
     }
   } catch (e) {
     if (!(e instanceof NotRunningError) || sub === 'list') throw e;

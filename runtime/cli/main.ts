@@ -1,6 +1,7 @@
 // The murmur command line. `main` takes its arguments and its io (io.ts), so tests run it in-process.
 
 import { CliError, type CliIo } from './io.js';
+import { didYouMean } from './suggest.js';
 
 const help = `usage: murmur <command> [options]
 
@@ -71,7 +72,7 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
         io.out(help);
         return 0;
       default:
-        throw new CliError(`murmur: unknown command "${cmd}"${suggestion(cmd)}\n${help}`);
+        throw new CliError(`murmur: unknown command "${cmd}"${didYouMean(cmd, commandNames())}\n${help}`);
     }
   } catch (e) {
     return fail(e, io);
@@ -82,22 +83,6 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
 function commandNames(): string[] {
   const block = help.split('commands:\n')[1]!.split('\n\n')[0]!;
   return block.split('\n').map((line) => line.trim().split(' ')[0]!);
-}
-
-/** "; did you mean ..." naming the commands within two edits of `cmd`, or nothing. */
-function suggestion(cmd: string): string {
-  const close = commandNames().filter((c) => levenshtein(c, cmd.toLowerCase()) <= 2);
-  return close.length === 0 ? '' : `; did you mean ${close.map((c) => `"${c}"`).join(' or ')}?`;
-}
-
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
 }
 
 function fail(e: unknown, io: CliIo): number {

@@ -32,6 +32,11 @@ describe('help', () => {
     expect((await run(['stauts'])).err).toMatch(/did you mean "start" or "status"\?/);
     const far = await run(['frobnicate']);
     expect(far.err).not.toMatch(/did you mean/);
+    expect((await run(['admin', 'sgin'])).err).toMatch(/unknown subcommand "sgin"; did you mean "sign"\?/);
+    expect((await run(['config', 'chek'])).err).toMatch(/unknown subcommand "chek"; did you mean "check"\?/);
+    const keys = await run(['keys', 'instal', '--state-dir', '/nonexistent/murmur']);
+    expect(keys.code).toBe(2);
+    expect(keys.err).toMatch(/unknown command "instal"; did you mean "install"\?/);
   });
 
 });
