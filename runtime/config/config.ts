@@ -194,7 +194,8 @@ function validate(layers: Layers): MurmurConfig {
   const port = field(() => int(net, 'port', 'network.port', 0, 65535), -1);
   const groupPort = field(() => int(net, 'groupPort', 'network.groupPort', 1, 65535), -1);
   field(() => {
-    if (port !== groupPort) return;
+    // -1: the port itself is wrong, and already reported.
+    if (port !== groupPort || port < 0) return;
     // Blame the one a file (or the command line) set: the other is the default it collides with.
     if (layers.layerOf('network.port') || !layers.layerOf('network.groupPort')) {
       fail('network.port', 'a port different from network.groupPort (the node tells group traffic from direct traffic by port)', port);
