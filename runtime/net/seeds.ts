@@ -26,12 +26,19 @@ export interface SeedsOptions {
   /** How often names are looked up again; default 60 s, and ALONE_REFRESH_MS while alone. */
   readonly refreshMs?: number;
   readonly aloneRefreshMs?: number;
+  /** Log `no-peers` with every seed's state once alone this long, then at most every aloneReportEveryMs. */
+  readonly aloneReportAfterMs?: number;
+  readonly aloneReportEveryMs?: number;
 }
 
 /** Names are looked up again this often. */
 export const REFRESH_MS = 60_000;
 /** ... and this often while the node knows nobody, since a seed that answers is all it needs. */
 export const ALONE_REFRESH_MS = 10_000;
+/** A node alone this long logs its seeds and what it heard from them... */
+export const ALONE_REPORT_AFTER_MS = 30_000;
+/** ... and again this often while it stays alone. */
+export const ALONE_REPORT_EVERY_MS = 300_000;
 
 export interface SeedView {
   /** As configured. */
@@ -60,6 +67,8 @@ export class Seeds {
   #byAddr = new Map<string, Entry[]>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  #aloneSince: number | undefined;
+  #aloneReported = -Infinity;
 
   constructor(opts: SeedsOptions) {
     this.#opts = opts;
@@ -80,9 +89,10 @@ export class Seeds {
     return this.#entries.some((e) => e.seed.kind === 'name');
   }
 
-  /** Look the names up now, then again every refresh interval until close(). */
+  /** Look the names up now, then again every refresh interval until close(); report while alone. */
   start(): void {
-    if (!this.hasNames) return;
+    if (this.#entries.length === 0) return;
+    this.#aloneSince = this.#opts.clock();
     void this.resolve().finally(() => this.#schedule());
   }
 
@@ -143,7 +153,32 @@ export class Seeds {
   #schedule(): void {
     if (this.#closed) return;
     const ms = this.#opts.alone() ? (this.#opts.aloneRefreshMs ?? ALONE_REFRESH_MS) : (this.#opts.refreshMs ?? REFRESH_MS);
-    this.#timer = setTimeout(() => void this.resolve().finally(() => this.#schedule()), ms);
+    this.#timer = setTimeout(() => {
+      void this.resolve().finally(() => {
+        this.#reportAlone();
+        this.#schedule();
+      });
+    }, ms);
     this.#timer.unref();
+  }
+
+  /** A node that stays alone says, in the log, which seeds it tried and what came back. */
+  #reportAlone(): void {
+    if (this.#closed) return;
+    const now = this.#opts.clock();
+    if (!this.#opts.alone()) {
+      this.#aloneSince = undefined;
+      return;
+    }
+    this.#aloneSince ??= now;
+    if (now - this.#aloneSince < (this.#opts.aloneReportAfterMs ?? ALONE_REPORT_AFTER_MS)) return;
+    if (now - this.#aloneReported < (this.#opts.aloneReportEveryMs ?? ALONE_REPORT_EVERY_MS)) return;
+    this.#aloneReported = now;
+    const seeds = this.view().map((v) => {
+      const addrs = v.addrs.length === 1 && v.addrs[0] === v.seed ? '' : ` (${v.addrs.join(' ') || 'no address'})`;
+      const state = v.lastHeardMsAgo !== null ? `heard ${Math.round(v.lastHeardMsAgo / 1000)}s ago` : v.error !== null && v.addrs.length === 0 ? `unresolved: ${v.error}` : 'never heard';
+      return `${v.seed}${addrs} ${state}`;
+    });
+    this.#opts.onNotice?.('warn', 'no-peers', { alone_s: Math.round((now - this.#aloneSince) / 1000), seeds: seeds.join('; ') });
   }
 }

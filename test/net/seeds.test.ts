@@ -101,6 +101,42 @@ describe('Seeds', () => {
     expect(lookups).toBe(atClose);
   });
 
+  it('logs, while the node stays alone, each seed and whether it answered; not before it has been alone a while, and not often', async () => {
+    let alone = true;
+    let now = 0;
+    const notices: string[] = [];
+    const s = new Seeds({
+      seeds: ['10.0.0.9', 'pi-3.local'],
+      defaultPort: 7478,
+      families: ['ipv4'],
+      lookup: async () => Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' })),
+      clock: () => now,
+      alone: () => alone,
+      onChange: () => {},
+      onNotice: (_level, event, f) => void (event === 'no-peers' && notices.push(JSON.stringify(f))),
+      aloneRefreshMs: 10,
+      aloneReportAfterMs: 1000,
+      aloneReportEveryMs: 5000,
+    });
+    s.start();
+    const tick = async (ms: number): Promise<void> => {
+      now += ms;
+      await new Promise((r) => setTimeout(r, 60));
+    };
+    await tick(500);
+    expect(notices).toEqual([]);
+    await tick(600);
+    expect(notices).toEqual(['{"alone_s":1,"seeds":"10.0.0.9 (10.0.0.9:7478) never heard; pi-3.local (no address) unresolved: ENOTFOUND"}']);
+    await tick(1000);
+    expect(notices).toHaveLength(1);
+    alone = false;
+    await tick(10);
+    alone = true;
+    await tick(10);
+    expect(notices).toHaveLength(1);
+    s.close();
+  });
+
   it('resolves localhost with the system resolver', async () => {
     const { s, changes } = seeds(undefined, { seeds: ['localhost:7600'] });
     await s.resolve();
