@@ -27,7 +27,7 @@ describe('the CLI without --state-dir or --config', () => {
 
     const node = begin(['start', '--state-dir', '.murmur-dev', '--name', 'laptop', '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0', '--simulate-hardware']);
     let r = await run(['status']);
-    for (let i = 0; i < 200 && r.code !== 0; i++) {
+    for (let i = 0; i < 800 && r.code !== 0; i++) {
       await new Promise((res) => setTimeout(res, 25));
       r = await run(['status']);
     }

@@ -211,7 +211,7 @@ describe('murmur start on a state directory already in use', () => {
     const args = ['start', '--state-dir', state, '--name', 'first', '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0', '--simulate-hardware'];
     const first = begin(args);
     let status = await run(['status', '--state-dir', state]);
-    for (let i = 0; i < 200 && status.code !== 0; i++) {
+    for (let i = 0; i < 800 && status.code !== 0; i++) {
       await new Promise((r) => setTimeout(r, 25));
       status = await run(['status', '--state-dir', state]);
     }
@@ -227,7 +227,7 @@ describe('murmur start on a state directory already in use', () => {
     expect(await first.exited).toBe(0);
     const third = begin(args);
     let again = await run(['status', '--state-dir', state]);
-    for (let i = 0; i < 200 && again.code !== 0; i++) {
+    for (let i = 0; i < 800 && again.code !== 0; i++) {
       await new Promise((r) => setTimeout(r, 25));
       again = await run(['status', '--state-dir', state]);
     }
@@ -249,7 +249,7 @@ describe('a healthy start', () => {
     proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
     proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-    for (let i = 0; i < 200 && !/event=node-starting/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 800 && !/event=node-starting/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
     expect(out).toMatch(/event=node-starting/);
     // Past the spread offsets: every sensor has been read once.
     await new Promise((r) => setTimeout(r, 1500));
