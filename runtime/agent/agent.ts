@@ -12,7 +12,8 @@ import { groupId, startApi, startApiTcp, type ApiBackend } from '../api/server.j
 import { loadOrCreateApiToken } from '../api/token.js';
 import { dirname, resolve } from 'node:path';
 import { WatchHub } from '../api/watch.js';
-import { formatAddress, parseAddress } from '../net/address.js';
+import { Seeds } from '../net/seeds.js';
+import { UnknownKeySenders } from './unknown-senders.js';
 import { SystemInterfaces, type InterfaceSource } from '../net/interfaces.js';
 import { UdpTransport } from '../net/udp-transport.js';
 import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from '../wire/index.js';
@@ -63,6 +64,9 @@ export class Agent {
   #persistTimer: NodeJS.Timeout | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
+  /** Seed names looked up and seeds heard from, and who sends under keys we lack: why a node is alone. */
+  #seeds: Seeds | undefined;
+  #unknownSenders: UnknownKeySenders | undefined;
 
   private constructor(
     config: MurmurConfig,
@@ -90,8 +94,19 @@ export class Agent {
   }
 
   static async start(config: MurmurConfig, deps: AgentDeps): Promise<Agent> {
+    const state = StateDir.open(config.node.stateDir, deps.log, { groupAccess: config.api.group !== undefined && socketInStateDir(config) });
+    // Before the boot counter moves: a refused second start must leave the directory as it was.
+    state.lock();
+    try {
+      return await Agent.#start(config, deps, state);
+    } catch (e) {
+      state.unlock();
+      throw e;
+    }
+  }
+
+  static async #start(config: MurmurConfig, deps: AgentDeps, state: StateDir): Promise<Agent> {
     const log = deps.log;
-    const state = StateDir.open(config.node.stateDir, log, { groupAccess: config.api.group !== undefined && socketInStateDir(config) });
     const id = state.identity(config.node.name);
     const gen = state.nextGeneration((deps.wallClock ?? Date.now)());
     const keyringFile = state.path(KEYRING_FILE);
@@ -109,6 +124,16 @@ export class Agent {
     try {
       const wire = profileOf(config);
       const net = config.network;
+      const seeds = new Seeds({
+        seeds: net.seeds,
+        defaultPort: net.port === 0 ? undefined : net.port,
+        families: net.families,
+        clock: monotonicClock,
+        alone: () => host?.node.presentCount === 0,
+        onChange: (addrs) => host?.node.reseed(addrs),
+        onNotice: (level, event, fields) => log.log(level, event, fields),
+      });
+      const unknownSenders = new UnknownKeySenders(monotonicClock, (fields) => log.log('warn', 'datagram-unknown-key', fields));
       const transport = await UdpTransport.open(
         {
           families: net.families,
@@ -126,10 +151,6 @@ export class Agent {
           onAddressChange: (addr) => host?.node.readdress(addr),
         },
       );
-      const seeds = net.seeds.map((s, i) => {
-        const ep = parseAddress(s, `network.seeds[${i}]`, net.port);
-        return formatAddress(ep.host, ep.port);
-      });
       // The configured intent, not whether a group is joined right now: a Pi often starts before
       // DHCP or Wi-Fi is up. Until the group is joined, the per-peer fallback and the seeds carry it.
       const multicast = net.multicast;
@@ -144,7 +165,7 @@ export class Agent {
         scheduler: new RealTimeScheduler(monotonicClock),
         rng: new CryptoRng(),
         multicast,
-        seeds,
+        seeds: seeds.addrs,
         security: { keyring, ...trust.material() },
         onOldKey: (k, st, from) => keySync?.oldKey(k, st, from),
         onControl: (plain, from, admit) => keySync?.control(plain, from, admit),
@@ -157,6 +178,14 @@ export class Agent {
       });
       host = assembled.host;
       trust.guard(assembled.gate!);
+      const channel = assembled.channel!;
+      // Every datagram says a seed answers, and one under a key we lack names a device to fix.
+      transport.listen((bytes, from, via) => {
+        seeds.heard(from);
+        const unknownKey = channel.dropped.get('unknown-key');
+        host?.receive(bytes, from, via);
+        if (channel.dropped.get('unknown-key') !== unknownKey) unknownSenders.saw(from);
+      });
       keySync = new KeySync(
         { key: trust.key, passport: () => trust.gate.ownPassport(host?.node.incarnation ?? 0, false) },
         trust.gate,
@@ -182,7 +211,7 @@ export class Agent {
         profile: wire.name,
         multicast,
         families: net.families.join(','),
-        seeds: seeds.join(',') || undefined,
+        seeds: net.seeds.join(',') || undefined,
         state_dir: config.node.stateDir,
         fleet_key: formatKeyId(keyring.primaryId!),
         device_key: trust.fingerprint,
@@ -191,7 +220,7 @@ export class Agent {
       if (net.multicast && !transport.multicastReady) {
         log.log('warn', 'multicast-unavailable', {
           reason: 'no interface could join the group yet; interfaces are re-read every network.interfaceCheckMs',
-          fallback: seeds.length > 0 ? 'seeds' : 'none until an interface comes up: set network.seeds',
+          fallback: net.seeds.length > 0 ? 'seeds' : 'none until an interface comes up: set network.seeds',
         });
       }
       try {
@@ -211,6 +240,9 @@ export class Agent {
         throw e;
       }
       host.start();
+      agent.#seeds = seeds;
+      agent.#unknownSenders = unknownSenders;
+      seeds.start();
       const h = host;
       trust.attach((k, v) => h.set(k, v));
       agent.#startPeriodicGc();
@@ -247,6 +279,7 @@ export class Agent {
         }
       }
       this.flushOwnKeys();
+      this.#seeds?.close();
       this.#keySync.stop();
       await this.#hal.stop();
       if (this.#gcTimer) clearInterval(this.#gcTimer);
@@ -256,6 +289,7 @@ export class Agent {
         await this.host.leave(Math.max(...this.host.node.profile.repeatOffsetsMs) + 100);
       } else this.host.stop();
       await this.#transport.close();
+      this.#state.unlock();
       this.#log.log('info', 'node-stopped', { node: this.host.node.self.id });
     })();
     return this.#stopping;
@@ -348,10 +382,13 @@ export class Agent {
         profile: node.profile.name,
         multicast: t.multicastReady,
         health: node.health,
-        measuredLoss: node.measuredLoss,
+        // With no peer there is nothing to measure: the estimator's prior is not a measurement.
+        measuredLoss: node.presentCount === 0 ? null : node.measuredLoss,
         members: countBy([...node.members()].map((m) => m.status)),
         transport: t.counters,
         rejected: this.host.refusals(),
+        seeds: this.#seeds?.view() ?? [],
+        unknownKeySenders: this.#unknownSenders?.view() ?? [],
         security: {
           fleetKey: formatKeyId(this.#keyring.primaryId!),
           deviceKey: this.#trust.fingerprint,

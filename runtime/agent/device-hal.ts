@@ -31,6 +31,7 @@ import { KeyMismatchWatch } from '../status/key-mismatch.js';
 import type { Logger } from '../log/log.js';
 import type { NodeHost } from '../host/node-host.js';
 import { monotonicClock } from '../host/scheduler.js';
+import { UnknownMemberError } from '../api/server.js';
 
 export interface DeviceHalDeps {
   readonly log: Logger;
@@ -306,7 +307,7 @@ export class DeviceHal {
   identify(target: string, seconds: number | undefined, off: boolean): unknown {
     const host = this.#host!;
     const node = host.node;
-    if (target !== node.self.id && !node.member(target)) throw new Error(`target: no device "${target}" is known here (GET /v1/members lists them)`);
+    if (target !== node.self.id && !node.member(target)) throw new UnknownMemberError(`target: no device "${target}" is known here (GET /v1/members lists them)`);
     const key = identifyKey(target);
     if (off) {
       if (node.liveValue(node.self.id, key, monotonicClock())) host.delete(key);

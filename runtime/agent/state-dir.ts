@@ -18,7 +18,7 @@
 // The directory is 0700 (0710 when the API's group must reach a socket inside it), enforced at
 // every start: it holds the device key and the fleet keyring.
 
-import { existsSync, mkdirSync, readFileSync, accessSync, constants, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, accessSync, constants, copyFileSync, openSync, writeSync, closeSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ const BOOT = 'boot.json';
 const BOOT_FLOOR = 'boot.floor';
 const IDENTITY = 'identity.json';
 const KEYS = 'own-keys.json';
+const LOCK = 'murmur.lock';
 
 export class StateDir {
   private constructor(
@@ -66,6 +67,48 @@ export class StateDir {
 
   path(name: string): string {
     return join(this.dir, name);
+  }
+
+  /**
+   * Claim the directory for this process before anything in it changes: a second node on the
+   * same directory would advance the boot counter under the first one's feet. The lock file
+   * holds the owner's pid and the kernel's boot id; one left behind by a process that is gone
+   * (a crash) or by an earlier boot (a power cut: its pid may now be another program's) is
+   * taken over.
+   */
+  lock(): void {
+    const file = this.path(LOCK);
+    for (let attempt = 0; ; attempt++) {
+      let fd: number;
+      try {
+        fd = openSync(file, 'wx', 0o600);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new Error(`state directory ${this.dir}: cannot take ${file}: ${(e as Error).message}`);
+        const lock = this.#readJson(file, (j) => (Number.isSafeInteger(j.pid) ? { pid: j.pid as number, boot: j.boot } : undefined));
+        const owner = lock?.pid;
+        if (lock !== undefined && lock.boot === bootId() && murmurRunsAs(lock.pid)) {
+          throw new Error(`state directory ${this.dir} is in use by another murmur (pid ${owner}, ${file}); stop it first, or give this node another --state-dir`);
+        }
+        this.log.log('info', 'state-dir-lock-taken-over', { file, pid: owner });
+        unlinkSync(file);
+        continue;
+      }
+      try {
+        writeSync(fd, JSON.stringify({ pid: process.pid, boot: bootId() }) + '\n');
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+  }
+
+  /** Release what lock() took. */
+  unlock(): void {
+    try {
+      unlinkSync(this.path(LOCK));
+    } catch {
+      // Already gone: nothing to release.
+    }
   }
 
   /** This device's node id: `configured` if given, else the one chosen on first start. */
@@ -155,6 +198,32 @@ export class StateDir {
     } catch {
       return undefined;
     }
+  }
+}
+
+/** This boot of the machine (Linux); null elsewhere, where pids alone have to do. */
+function bootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `pid` is a live process that could be murmur, not a pid another program has since. */
+function murmurRunsAs(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return /murmur|cli\/bin\.js/.test(cmdline);
+  } catch {
+    // No /proc (not Linux): the pid being alive has to do.
+    return true;
   }
 }
 

@@ -7,6 +7,7 @@
 //   GET    /v1/members           every member this node knows, with status
 //   GET    /v1/kv/<owner>        one device's keys (use the node's own id for its own)
 //   PUT    /v1/kv/<key>          publish one of this device's keys: {"value": ..., "ttlMs"?: n}
+//                                 (an object or list value travels as its JSON text: see json-value.ts)
 //   DELETE /v1/kv/<key>          delete one of this device's keys
 //   GET    /v1/keys              the fleet keyring: ids and states, never key bytes
 //   POST   /v1/keys/install      {"key": base64}: install a fleet key, fleet-wide
@@ -31,6 +32,8 @@ import { connect, type Socket } from 'node:net';
 import { OwnerCapError } from '../core/kv-store.js';
 import type { Value } from '../core/messages.js';
 import type { WatchEvent, WatchHub } from './watch.js';
+import { apiValue, wireValue } from './json-value.js';
+import { KeyNotInstalledError } from '../crypto/keyring.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
 import { jsonText } from '../log/escape.js';
 import { bearerMatches } from './token.js';
@@ -62,6 +65,9 @@ export interface ApiBackend {
     remove(id: string, compromised: boolean): unknown;
   };
 }
+
+/** Thrown by a backend when the device (or other thing) a request names does not exist: answered 404. */
+export class UnknownMemberError extends Error {}
 
 class ApiError extends Error {
   constructor(
@@ -266,13 +272,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
     if (method === 'GET') {
       const keys = b.keysOf(arg);
       if (!keys) throw new ApiError(404, 'unknown-member', `no member "${arg}" is known here`);
-      return send(res, 200, keys);
+      const shown = Object.create(null) as Record<string, unknown>;
+      for (const [k, e] of Object.entries(keys)) shown[k] = { ...e, value: apiValue(e.value as Value) };
+      return send(res, 200, shown);
     }
     if (method === 'PUT') {
       const body = await readJson(req);
-      const value = body.value;
-      if (!(typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))) {
-        throw new ApiError(400, 'invalid-value', 'body.value: expected a string, a finite number or a boolean');
+      const value = wireValue(body.value);
+      if (value === undefined) {
+        throw new ApiError(400, 'invalid-value', 'body.value: expected a string, a finite number, a boolean, an object or a list');
       }
       const ttl = body.ttlMs ?? 0;
       if (!Number.isSafeInteger(ttl) || (ttl as number) < 0 || (ttl as number) > MAX_TTL_MS) {
@@ -343,6 +351,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
     try {
       return send(res, 200, b.hal.identify(body.target, body.seconds as number | undefined, body.off === true));
     } catch (e) {
+      if (e instanceof UnknownMemberError) throw new ApiError(404, 'unknown-member', e.message);
       throw new ApiError(400, 'rejected', (e as Error).message);
     }
   }
@@ -358,6 +367,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
         if (arg === 'use') return send(res, 200, k.use(body.id as string));
         return send(res, 200, k.remove(body.id as string, body.compromised === true));
       } catch (e) {
+        if (e instanceof KeyNotInstalledError) throw new ApiError(404, 'unknown-key-id', e.message);
         throw new ApiError(400, 'rejected', (e as Error).message);
       }
     }
@@ -374,7 +384,7 @@ function watch(req: IncomingMessage, res: ServerResponse, hub: WatchHub, url: UR
   };
   const unsubscribe = hub.subscribe(filter, {
     buffered: () => res.writableLength,
-    send: (e: WatchEvent) => void res.write(frame(e)),
+    send: (e: WatchEvent) => void res.write(frame(e.type === 'kv' && e.value !== null ? { ...e, value: apiValue(e.value as Value) } : e)),
     // Ended and destroyed: a watcher that stopped reading would otherwise hold its socket and
     // everything queued on it for as long as it stays connected.
     drop: (why) => {

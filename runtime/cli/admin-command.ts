@@ -12,62 +12,73 @@ import { toBase64 } from '../trust/json-form.js';
 import { MAX_REASON_BYTES, parseRevocation, revocationToJson, signRevocation } from '../trust/revocation.js';
 import { apiRequest, check, resolveTarget } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
+import { didYouMean } from './suggest.js';
 
 const IDENTITY_FILE = 'identity.json';
 
 export const adminHelp = `usage: murmur admin <subcommand> [options]
 
-The fleet admin key admits devices (it signs their certificates) and shuts them out (it signs
-revocations). Devices know only its public half, from security.adminPublicKey in their config.
+The fleet admin key admits devices (it signs their certificates) and shuts them
+out (it signs revocations). Devices know only its public half, from
+security.adminPublicKey in their config.
 
 subcommands:
   init        create the admin key file
-  provision   give a device's state directory an identity key and a certificate (when flashing)
+  provision   give a device's state directory an identity key and a
+              certificate (when flashing)
   sign        sign a certificate for a device's existing public key
   revoke      revoke a device's public key
-  apply       hand a revocation to the local node, which enforces it and spreads it fleet-wide
-  show-key    print a device's id, public key and certificate (run on the device)
+  apply       hand a revocation to the local node, which enforces it and
+              spreads it fleet-wide
+  show-key    print a device's id, public key and certificate (on the device)
 
 Run "murmur admin <subcommand> --help" for its options.`;
 
 const help = {
   init: `usage: murmur admin init --out FILE
 
-Creates a new fleet admin key in FILE (mode 0600) and prints its public key. Refuses to
-overwrite an existing file. Keep FILE offline: whoever holds it can admit and revoke devices.`,
+Creates a new fleet admin key in FILE (mode 0600) and prints its public key.
+Refuses to overwrite an existing file. Keep FILE offline: whoever holds it can
+admit and revoke devices.`,
   provision: `usage: murmur admin provision --admin-key FILE --state-dir DIR [--name ID]
 
-For flashing: creates the device's identity key in DIR (or keeps the one already there),
-signs a certificate for it and writes DIR/${CERTIFICATE_FILE}. The node id is --name, else the
-one in DIR/${IDENTITY_FILE}; --name is recorded there if the device has none yet.
-The files are mode 0600: run this as the user murmur runs as, or chown DIR afterwards.
+For flashing: creates the device's identity key in DIR (or keeps the one
+already there), signs a certificate for it and writes DIR/${CERTIFICATE_FILE}.
+The node id is --name, else the one in DIR/${IDENTITY_FILE}; --name is
+recorded there if the device has none yet. The files are mode 0600: run this
+as the user murmur runs as, or chown DIR afterwards.
 
 options:
   --admin-key FILE   the admin key file (from murmur admin init)
-  --state-dir DIR    the device's state directory (node.stateDir), e.g. on a mounted SD card
-  --name ID          the device's node id: ${NODE_ID_RULE}`,
-  sign: `usage: murmur admin sign --admin-key FILE --name ID --public-key B64 [--out FILE]
+  --state-dir DIR    the device's state directory (node.stateDir), e.g. on a
+                     mounted SD card
+  --name ID          the device's node id:
+                     ${NODE_ID_RULE}`,
+  sign: `usage: murmur admin sign --admin-key FILE --name ID --public-key B64
+                         [--out FILE]
 
 Signs a certificate binding node id ID to a device's public key (as printed by
-"murmur admin show-key" on the device). Prints it as JSON, or writes it to FILE; the device
-expects it in its state directory as ${CERTIFICATE_FILE}.`,
-  revoke: `usage: murmur admin revoke --admin-key FILE --public-key B64 [--reason TEXT] [--out FILE]
+"murmur admin show-key" on the device). Prints it as JSON, or writes it to
+FILE; the device expects it in its state directory as ${CERTIFICATE_FILE}.`,
+  revoke: `usage: murmur admin revoke --admin-key FILE --public-key B64
+                           [--reason TEXT] [--out FILE]
 
-Signs a revocation of a device's public key and prints it as JSON, or writes it to FILE.
-Nodes that learn of it stop accepting that key, under any node id.
+Signs a revocation of a device's public key and prints it as JSON, or writes it
+to FILE. Nodes that learn of it stop accepting that key, under any node id.
 
 options:
   --reason TEXT   why, for the logs: at most ${MAX_REASON_BYTES} bytes (default: none given)`,
   apply: `usage: murmur admin apply --revocation FILE [--state-dir DIR | --socket PATH]
 
-Gives a revocation made by "murmur admin revoke" to the running node on this device. It
-checks the admin's signature, refuses the key from then on, and republishes the revocation
-so every device learns it (including devices that are off now, when they return). Needs no
-admin key: the revocation is already signed.`,
+Gives a revocation made by "murmur admin revoke" to the running node on this
+device. It checks the admin's signature, refuses the key from then on, and
+republishes the revocation so every device learns it (including devices that
+are off now, when they return). Needs no admin key: the revocation is already
+signed.`,
   'show-key': `usage: murmur admin show-key --state-dir DIR
 
-Prints this device's node id, public key and fingerprint, and the certificate it holds, if
-any. Give the public key to the admin for "murmur admin sign".`,
+Prints this device's node id, public key and fingerprint, and the certificate
+it holds, if any. Give the public key to the admin for "murmur admin sign".`,
 } as const;
 
 type Sub = keyof typeof help;
@@ -85,7 +96,7 @@ export async function adminCommand(args: readonly string[], io: CliIo): Promise<
   const [sub, ...rest] = args;
   if (sub === '-h' || sub === '--help' || sub === 'help') throw new CliError(adminHelp, 0);
   if (sub === undefined) throw new CliError(`murmur admin: expected a subcommand\n\n${adminHelp}`);
-  if (!Object.hasOwn(help, sub)) throw new CliError(`murmur admin: unknown subcommand "${sub}"\n\n${adminHelp}`);
+  if (!Object.hasOwn(help, sub)) throw new CliError(`murmur admin: unknown subcommand "${sub}"${didYouMean(sub, Object.keys(help))}\n\n${adminHelp}`);
   const flags = parseFlags(sub as Sub, rest);
   try {
     switch (sub as Sub) {

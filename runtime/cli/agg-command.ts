@@ -27,7 +27,7 @@ const LEFT_OUT: ReadonlyArray<[reason: string, label: string]> = [
 type Row = Record<string, unknown>;
 
 export async function aggCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('agg', args, { flags: ['--devices'] }, aggHelp);
+  const p = parseArgs('agg', args, { flags: ['--devices'] }, aggHelp, io);
   if (p.positional.length !== 1) throw new CliError(`murmur agg: expected one KEY\n\n${aggHelp}`);
   const key = p.positional[0]!;
   const r = await apiRequest(p.target().socket, 'GET', `/v1/agg/${apiPath(key)}`);

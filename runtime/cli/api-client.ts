@@ -2,6 +2,7 @@
 // The API is the Unix socket, or with --socket HOST:PORT the loopback TCP listener (api.tcp),
 // whose every request carries the bearer token read from api.tokenFile.
 
+import { existsSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:http';
 import { readApiToken } from '../api/token.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
@@ -15,7 +16,12 @@ export interface Target {
   /** A Unix socket path, or a loopback "HOST:PORT" for the TCP API. */
   readonly socket: string;
   readonly stateDir: string;
+  /** Set when the node was found where the options did not say: which one, for stderr. */
+  readonly note?: string;
 }
+
+/** Where `npm start` keeps its node's state, relative to the checkout it runs in. */
+export const DEV_STATE_DIR = '.murmur-dev';
 
 /**
  * The token file of each TCP endpoint resolveTarget returned. Commands pass the endpoint on as
@@ -36,6 +42,15 @@ export function resolveTarget(opts: { config?: string | undefined; stateDir?: st
   }
   const socket = opts.socket ?? apiSocketPath(config);
   if (tcpEndpoint(socket) !== undefined) tokenFiles.set(socket, apiTokenPath(config));
+  const named = opts.config !== undefined || opts.stateDir !== undefined || opts.socket !== undefined || opts.fleetConfig !== undefined;
+  if (!named && !existsSync(socket)) {
+    // No node at the default place, but one that `npm start` started in this directory: that
+    // is the node a person trying murmur from a checkout means.
+    const dev = resolveTarget({ stateDir: DEV_STATE_DIR });
+    if (existsSync(dev.socket)) {
+      return { ...dev, note: `murmur: no node at ${socket}; using the one in ./${DEV_STATE_DIR} (started by "npm start"). Pass --state-dir or --config to choose.` };
+    }
+  }
   return { socket, stateDir: config.node.stateDir };
 }
 
@@ -68,6 +83,15 @@ export class NotRunningError extends CliError {
   }
 }
 
+/** What to do when the socket (or its directory) is not open to this user. */
+export function permissionHint(socket: string): string {
+  return (
+    `API at ${socket}: permission denied (EACCES). The socket and its directory belong to the user murmur runs as. ` +
+    `Run this as that user or with sudo, or set api.group in the node's config to a group you are in ` +
+    `(e.g. api.group: murmur-admin; see "id -Gn") and restart the node: the socket becomes usable by that group.`
+  );
+}
+
 export function apiRequest(socket: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
@@ -97,14 +121,23 @@ export function apiRequest(socket: string, method: string, path: string, body?: 
     req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
     req.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new NotRunningError(socket, e.code));
+      else if (e.code === 'EACCES') reject(new CliError(permissionHint(socket), 1));
       else reject(new CliError(`API at ${socket}: ${e.message}`, 1));
     });
     req.end(data);
   });
 }
 
-/** Turn an API error body into a CLI error (exit 1) naming what the node refused. */
+/** Exit code when the key, device or sensor asked for does not exist. */
+export const EXIT_NOT_FOUND = 4;
+
+/**
+ * Turn an API error body into a CLI error naming what the node refused: exit 4 when the thing
+ * asked for does not exist, else 1. A 404 "not-found" means the endpoint itself is missing (a
+ * node of another version), which is a refusal, not a missing key.
+ */
 export function check(r: { status: number; body: Record<string, unknown> }, what: string): Record<string, unknown> {
   if (r.status >= 200 && r.status < 300) return r.body;
-  throw new CliError(`${what}: ${String(r.body.message ?? `HTTP ${r.status}`)} (${String(r.body.error ?? 'error')})`, 1);
+  const code = r.status === 404 && r.body.error !== 'not-found' ? EXIT_NOT_FOUND : 1;
+  throw new CliError(`${what}: ${String(r.body.message ?? `HTTP ${r.status}`)} (${String(r.body.error ?? 'error')})`, code);
 }

@@ -1,11 +1,15 @@
 // `murmur config check|show`: validate a device config before it is flashed or restarted on, and
 // print the configuration a node would actually run with (every layer and default applied).
 
+import { accessSync, constants, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { KEYRING_FILE } from '../agent/keyring-store.js';
 import { ConfigError, loadLayeredConfig, type LoadedConfig } from '../config/config.js';
 import { hideSecrets } from '../config/secrets.js';
 import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
+import { didYouMean } from './suggest.js';
 
 /** sysexits.h EX_CONFIG, as `murmur start` uses for the same errors. */
 export const EXIT_INVALID_CONFIG = 78;
@@ -15,8 +19,9 @@ export const configHelp = `usage: murmur config check [FILE] [--fleet-config FIL
 
 check  validates FILE (a YAML or JSON device config) with the fleet file it
        extends, as "murmur start --config FILE" would. Prints "ok: FILE" and
-       exits 0, or prints the first error (file:line: field.path: what was
-       expected) and exits ${EXIT_INVALID_CONFIG}.
+       exits 0, or prints every error (file:line: field.path: what was
+       expected), one a line, and exits ${EXIT_INVALID_CONFIG}. A fleet key file
+       that a first start would read and cannot is an error too.
 show   prints the effective configuration: defaults, fleet file, device file,
        every field filled in. YAML (which "config check" accepts back), or
        JSON with --json. Secret fields are shown as "(hidden)"; key files
@@ -30,7 +35,7 @@ options:
 export function configCommand(args: readonly string[], io: CliIo): number {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') throw new CliError(configHelp, 0);
-  if (sub !== 'check' && sub !== 'show') throw new CliError(`murmur config: unknown subcommand "${sub}"\n\n${configHelp}`);
+  if (sub !== 'check' && sub !== 'show') throw new CliError(`murmur config: unknown subcommand "${sub}"${didYouMean(sub, ['check', 'show'])}\n\n${configHelp}`);
   const opts = parseOptions(sub, rest);
   let loaded: LoadedConfig;
   try {
@@ -40,6 +45,8 @@ export function configCommand(args: readonly string[], io: CliIo): number {
     throw e;
   }
   if (sub === 'check') {
+    const missing = missingFiles(loaded);
+    if (missing.length > 0) throw new CliError(missing.join('\n'), EXIT_INVALID_CONFIG);
     const device = opts.file;
     const fleet = loaded.files.length > (device === undefined ? 0 : 1) ? loaded.files[0] : undefined;
     io.out(`ok: ${device ?? fleet ?? 'the embedded defaults'}${device !== undefined && fleet !== undefined ? ` (with fleet file ${fleet})` : ''}`);
@@ -54,6 +61,22 @@ export function configCommand(args: readonly string[], io: CliIo): number {
     io.out(stringify(plain, { lineWidth: 0 }).trimEnd());
   }
   return 0;
+}
+
+/**
+ * Files the config names that a start would need and cannot read: the fleet key file, which a
+ * start reads while the state directory has no keyring yet (the first start, as when flashing).
+ */
+function missingFiles(loaded: LoadedConfig): string[] {
+  const file = loaded.config.security.fleetKeyFile;
+  if (file === undefined || existsSync(join(loaded.config.node.stateDir, KEYRING_FILE))) return [];
+  try {
+    accessSync(file, constants.R_OK);
+    return [];
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    return [`${loaded.where('security.fleetKeyFile')}: security.fleetKeyFile: cannot read ${file}: ${why} (a relative path is relative to the file that names it)`];
+  }
 }
 
 function parseOptions(sub: 'check' | 'show', args: readonly string[]): { file: string | undefined; fleetFile: string | undefined; json: boolean } {

@@ -257,7 +257,8 @@ export function rawValue(v: unknown): string {
  * an escape sequence must not reach the terminal).
  */
 export function showValue(v: unknown): string {
-  const r = decodeReading(v);
+  // The API gives a reading as the object it is; decodeReading checks its wire form.
+  const r = decodeReading(v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
   if (r) return printable(r.ok ? `${r.value}${r.unit === '' ? '' : ` ${r.unit}`}` : `error: ${r.error}`);
   return printable(rawValue(v));
 }
@@ -322,6 +323,6 @@ export function apiPath(key: string): string {
 /**
  * The CLI's exit codes: 0 done; 1 the node refused or failed (its message is printed);
  * 2 usage (unknown option, missing argument); 3 the local node is not running (or went away);
- * 4 not found (no such key or device); 78 the config file is wrong (EX_CONFIG).
+ * 4 not found (no such key, device, sensor key or fleet key); 78 the config file is wrong (EX_CONFIG).
  */
 export const EXIT = { ok: 0, refused: 1, usage: 2, notRunning: 3, notFound: 4, config: 78 } as const;

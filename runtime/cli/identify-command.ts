@@ -9,11 +9,12 @@ import { DEFAULT_IDENTIFY_S, MAX_IDENTIFY_S } from '../status/identify.js';
 
 export const identifyHelp = `usage: murmur identify [DEVICE] [--for SECONDS] [--off] [options]
 
-Makes DEVICE's status LED play the identify pattern (a one-second strobe, then one second on,
-repeating) for SECONDS (default ${DEFAULT_IDENTIFY_S}, at most ${MAX_IDENTIFY_S}), so a person can find it
-in a rack. DEVICE is a member id as "murmur status" or the API's /v1/members shows it; without
-one, this device. The request reaches DEVICE through gossip within a few seconds; it ends on its
-own, or earlier with --off (which stops only what this device asked for).
+Makes DEVICE's status LED play the identify pattern (a one-second strobe, then
+one second on, repeating) for SECONDS (default ${DEFAULT_IDENTIFY_S}, at most ${MAX_IDENTIFY_S}), so a
+person can find it in a rack. DEVICE is a member id as "murmur members" or the
+API's /v1/members shows it; without one, this device. The request reaches
+DEVICE through gossip within a few seconds; it ends on its own, or earlier with
+--off (which stops only what this device asked for).
 
 options:
   --for SECONDS     how long (default ${DEFAULT_IDENTIFY_S})
@@ -24,7 +25,7 @@ options:
   --json            machine-readable output`;
 
 export async function identifyCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('identify', args, { valued: ['--for'], flags: ['--off'] }, identifyHelp);
+  const p = parseArgs('identify', args, { valued: ['--for'], flags: ['--off'] }, identifyHelp, io);
   if (p.positional.length > 1) throw new CliError(`murmur identify: one device at a time, got ${p.positional.join(' ')}\n\n${identifyHelp}`);
   const off = p.options.has('--off');
   let seconds: number | undefined;

@@ -5,31 +5,38 @@
 
 import { join } from 'node:path';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
-import { formatKeyId, Keyring } from '../crypto/keyring.js';
+import { formatKeyId, KeyNotInstalledError, Keyring } from '../crypto/keyring.js';
 import { generateFleetKey, KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from '../agent/keyring-store.js';
 import { nullLogger } from '../log/log.js';
-import { apiRequest, check, NotRunningError } from './api-client.js';
+import { apiRequest, check, EXIT_NOT_FOUND, NotRunningError } from './api-client.js';
 import { parseArgs } from './target-args.js';
 import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
+import { didYouMean } from './suggest.js';
 
 export const keysHelp = `usage: murmur keys <command> [options]
 
-The fleet keyring: every datagram is sealed under the primary fleet key; any installed key opens.
-Changes act on the whole fleet through the local node.
+The fleet keyring: every datagram is sealed under the primary fleet key; any
+installed key opens. Changes act on the whole fleet through the local node.
 
 commands:
-  generate                 print a new random fleet key (base64); give it to "install" or security.fleetKeyFile
-  list                     the keys, their state (active, retired, gone) and which one is primary
-  install KEY | --file F   install a key fleet-wide (it opens at once; seals only after "use")
-          [--force]        node stopped: replace the keyring with this one key, whatever
-                           state it is in (the old file is kept as keyring.json.damaged)
-  use ID                   make an installed key the primary, fleet-wide
+  generate                print a new random fleet key (base64); give it to
+                          "install" or security.fleetKeyFile
+  list                    the keys, their state (active, retired, gone) and
+                          which one is primary
+  install KEY | --file F  install a key fleet-wide (it opens at once; seals
+                          only after "use")
+          [--force]       node stopped: replace the keyring with this one key,
+                          whatever state it is in (the old file is kept as
+                          keyring.json.damaged)
+  use ID                  make an installed key the primary, fleet-wide
   remove ID [--compromised]
-                           retire a key: devices still using it get the new keyring for
-                           security.keyGraceDays; --compromised erases it at once, no grace
+                          retire a key: devices still using it get the new
+                          keyring for security.keyGraceDays; --compromised
+                          erases it at once, no grace
 
-A rotation: install NEW, wait until every device lists it, use NEW, then remove OLD.
+A rotation: install NEW, wait until every device lists it, use NEW, then remove
+OLD.
 
 options:
   --state-dir DIR   the node's state directory (default from the config)
@@ -37,12 +44,13 @@ options:
   --socket PATH     the API socket (default: api.socket in the state directory)
   --json            machine-readable output
 
-With the node stopped, install/use/remove change DIR/${KEYRING_FILE} and apply at the next start.`;
+With the node stopped, install/use/remove change DIR/${KEYRING_FILE} and
+apply at the next start.`;
 
 export async function keysCommand(args: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') throw new CliError(keysHelp, 0);
-  const p = parseArgs('keys', rest, { valued: ['--file'], flags: ['--compromised', '--force'] }, keysHelp);
+  const p = parseArgs('keys', rest, { valued: ['--file'], flags: ['--compromised', '--force'] }, keysHelp, io);
   const force = p.options.has('--force');
   const { json, positional } = p;
   const compromised = p.options.has('--compromised');
@@ -97,7 +105,7 @@ export async function keysCommand(args: readonly string[], io: CliIo): Promise<n
         return print(body, `${String(body.id)} is now ${String(body.state)} (fleet-wide)`);
       }
       default:
-        throw new CliError(`murmur keys: unknown command "${sub}"\n\n${keysHelp}`);
+        throw new CliError(`murmur keys: unknown command "${sub}"${didYouMean(sub, ['generate', 'list', 'install', 'use', 'remove'])}\n\n${keysHelp}`);
     }
   } catch (e) {
     if (!(e instanceof NotRunningError) || sub === 'list') throw e;
@@ -137,7 +145,7 @@ function offline(sub: string, stateDir: string, key: string | undefined, id: str
       else ring.remove(parseInt(id, 16), compromised);
     }
   } catch (e) {
-    throw new CliError(`keys ${sub}: ${(e as Error).message}`, 1);
+    throw new CliError(`keys ${sub}: ${(e as Error).message}`, e instanceof KeyNotInstalledError ? EXIT_NOT_FOUND : 1);
   }
   if (replacing) {
     replaced = `${file}.damaged`;

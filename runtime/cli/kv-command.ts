@@ -24,8 +24,10 @@ ${para("Publishes this device's KEY; the fleet learns it through gossip within s
   string   VALUE as it is ("murmur set version 1.10 --type string")
   number   a finite number, else an error
   bool     true/false, yes/no, on/off or 1/0
-  json     JSON text: a string, number or boolean is sent as that; an object
-           or array is stored as its compact JSON text (a string)
+  json     JSON text: a string, number, boolean, object or array; an object
+           or array comes back from get --json, watch --json and the API as
+           that JSON value (it travels as its compact JSON text, which must
+           fit the 1,024-byte value limit)
 
 options:
 ${optionLines([
@@ -49,7 +51,7 @@ export async function ownId(socket: string): Promise<string> {
 type Entry = { value: unknown; version: unknown };
 
 export async function getCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('get', args, { valued: ['--device'] }, getHelp);
+  const p = parseArgs('get', args, { valued: ['--device'] }, getHelp, io);
   if (p.positional.length > 1) throw new CliError(`murmur get: one KEY at a time, got ${p.positional.join(' ')}\n\n${getHelp}`);
   const key = p.positional[0];
   const socket = p.target().socket;
@@ -78,7 +80,7 @@ export async function getCommand(args: readonly string[], io: CliIo): Promise<nu
 }
 
 export async function setCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('set', args, { valued: ['--ttl', '--type'] }, setHelp);
+  const p = parseArgs('set', args, { valued: ['--ttl', '--type'] }, setHelp, io);
   if (p.positional.length !== 2) {
     const why = p.positional.length < 2 ? 'expected KEY and VALUE' : `one KEY and one VALUE, got ${p.positional.length} arguments (quote a VALUE with spaces)`;
     throw new CliError(`murmur set: ${why}\n\n${setHelp}`);
@@ -99,7 +101,7 @@ export async function setCommand(args: readonly string[], io: CliIo): Promise<nu
 }
 
 export async function delCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('del', args, {}, delHelp);
+  const p = parseArgs('del', args, {}, delHelp, io);
   if (p.positional.length !== 1) throw new CliError(`murmur del: expected one KEY\n\n${delHelp}`);
   const key = p.positional[0]!;
   const r = await apiRequest(p.target().socket, 'DELETE', `/v1/kv/${apiPath(key)}`);
@@ -113,7 +115,7 @@ export async function delCommand(args: readonly string[], io: CliIo): Promise<nu
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 /** VALUE as the API takes it: see setHelp for the rules. */
-export function parseValue(text: string, type: string | undefined): string | number | boolean {
+export function parseValue(text: string, type: string | undefined): string | number | boolean | object {
   switch (type) {
     case undefined: {
       if (text === 'true') return true;
@@ -144,7 +146,7 @@ export function parseValue(text: string, type: string | undefined): string | num
       }
       if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) return v;
       if (v === null) throw new CliError('murmur set: --type json: null is not a value; use "murmur del" to remove a key');
-      return JSON.stringify(v);
+      return v as object;
     }
     default:
       throw new CliError(`murmur set: --type: expected string, number, bool or json, got "${type}"`);

@@ -23,7 +23,7 @@ ${optionLines([
 ])}`;
 
 export async function ledsCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('leds', args, { valued: ['--pattern', '--seconds'] }, ledsHelp);
+  const p = parseArgs('leds', args, { valued: ['--pattern', '--seconds'] }, ledsHelp, io);
   const [sub, ...extra] = p.positional;
   if (sub !== 'test') throw new CliError(`murmur leds: ${sub === undefined ? 'expected a subcommand' : `unknown subcommand "${sub}"`}\n\n${ledsHelp}`);
   if (extra.length > 0) throw new CliError(`murmur leds test: unexpected argument "${extra[0]!}" (use --pattern NAME)\n\n${ledsHelp}`);

@@ -2,6 +2,7 @@
 
 import { CliError, type CliIo } from './io.js';
 import { murmurVersion } from './version.js';
+import { didYouMean } from './suggest.js';
 
 const help = `usage: murmur <command> [options]
 
@@ -16,7 +17,7 @@ commands:
   agg      one key's numeric values across the fleet: count, min, mean, max
   leds     leds test: play the status LED patterns
   keys     the fleet keyring: generate, list, install, use, remove (fleet-wide)
-  sim      run a simulated fleet in virtual time and watch it (no network needed)
+  sim      run a simulated fleet in virtual time and watch it (no network)
   admin    fleet admin key: provision devices, sign certificates, revoke
   identify make a device's status LED strobe, to find it in a rack
   sensors  sensor readings: this device's, or aggregated across the fleet
@@ -27,7 +28,8 @@ commands:
 Run "murmur <command> --help" for a command's options. See README.md.
 
 exit codes: 0 done, 1 the node refused (its message is printed), 2 usage,
-3 the local node is not running, 4 not found (key or device), 78 bad config.`;
+3 the local node is not running, 4 not found (key, device, sensor, fleet key),
+78 bad config.`;
 
 export function main(argv: readonly string[], io: CliIo): number | Promise<number> {
   const [cmd, ...rest] = argv;
@@ -79,11 +81,17 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
         io.out(help);
         return 0;
       default:
-        throw new CliError(`murmur: unknown command "${cmd}"\n${help}`);
+        throw new CliError(`murmur: unknown command "${cmd}"${didYouMean(cmd, commandNames())}\n${help}`);
     }
   } catch (e) {
     return fail(e, io);
   }
+}
+
+/** The commands the help lists, for "did you mean". */
+function commandNames(): string[] {
+  const block = help.split('commands:\n')[1]!.split('\n\n')[0]!;
+  return block.split('\n').map((line) => line.trim().split(' ')[0]!);
 }
 
 function fail(e: unknown, io: CliIo): number {

@@ -32,7 +32,7 @@ interface Member {
 }
 
 export async function membersCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('members', args, { flags: ['--explain'] }, membersHelp);
+  const p = parseArgs('members', args, { flags: ['--explain'] }, membersHelp, io);
   if (p.positional.length > 0) throw new CliError(`murmur members: unexpected argument "${p.positional[0]!}"\n\n${membersHelp}`);
   const body = check(await apiRequest(p.target().socket, 'GET', '/v1/members'), 'members') as unknown;
   if (p.json) {

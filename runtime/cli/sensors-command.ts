@@ -8,14 +8,16 @@ import { parseArgs } from './target-args.js';
 
 export const sensorsHelp = `usage: murmur sensors [KEY | --fleet] [options]
 
-  murmur sensors          this device's sensors: last reading or error, and counters
-  murmur sensors --fleet  every sensor key across the fleet: devices with a fresh reading, min, mean, max,
-                          which devices are stale or report an error, and which were left out of the
-                          figures (another unit, out of range, outlier)
-  murmur sensors KEY      one key (e.g. sensor/cpu/temperature), one row per device
+  murmur sensors          this device's sensors: last reading or error, counters
+  murmur sensors --fleet  every sensor key across the fleet: devices with a
+                          fresh reading, min, mean, max, which devices are
+                          stale or report an error, and which were left out of
+                          the figures (another unit, out of range, outlier)
+  murmur sensors KEY      one key (e.g. sensor/cpu/temperature), a row a device
 
-Readings are gossiped as sensor/<sensor>/<quantity> keys (see README "Sensors"). A reading is
-stale when its device is not alive or has not republished it within twice its max interval.
+Readings are gossiped as sensor/<sensor>/<quantity> keys (see README
+"Sensors"). A reading is stale when its device is not alive or has not
+republished it within twice its max interval.
 
 options:
   --fleet           aggregates across the fleet
@@ -27,7 +29,7 @@ options:
 type Row = Record<string, unknown>;
 
 export async function sensorsCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('sensors', args, { flags: ['--fleet'] }, sensorsHelp);
+  const p = parseArgs('sensors', args, { flags: ['--fleet'] }, sensorsHelp, io);
   const fleet = p.options.has('--fleet');
   const key = p.positional[0];
   if (p.positional.length > 1 || (fleet && key !== undefined)) throw new CliError(`murmur sensors: give one KEY or --fleet\n\n${sensorsHelp}`);

@@ -6,11 +6,12 @@ import { Fleet } from '../sim/fleet.js';
 import type { CoreEvent } from '../core/effects.js';
 import { CliError, type CliIo } from './io.js';
 
-export const simHelp = `usage: murmur sim [--nodes N] [--loss P] [--seed S] [--seconds T] [--profile lan|wifi]
+export const simHelp = `usage: murmur sim [--nodes N] [--loss P] [--seed S] [--seconds T]
+                 [--profile lan|wifi]
 
-Runs N simulated nodes for T virtual seconds: they join, one publishes a value, one is
-killed and later restarted. Prints one line per membership event. Defaults: 8 nodes,
-10% loss, seed 1, 20 seconds, lan.`;
+Runs N simulated nodes for T virtual seconds: they join, one publishes a value,
+one is killed and later restarted. Prints one line per membership event.
+Defaults: 8 nodes, 10% loss, seed 1, 20 seconds, lan.`;
 
 function num(flag: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);

@@ -10,9 +10,10 @@ import { serviceNotifier } from './service-notify.js';
 
 export const startHelp = `usage: murmur start [--config FILE] [options]
 
-Runs this device's node: joins the fleet over UDP multicast (and unicast seeds), keeps its
-identity, boot counter and own keys in the state directory, and serves the local API on a
-Unix socket there. SIGINT or SIGTERM sends a leave to the fleet and stops.
+Runs this device's node: joins the fleet over UDP multicast (and unicast seeds),
+keeps its identity, boot counter and own keys in the state directory, and serves
+the local API on a Unix socket there. SIGINT or SIGTERM sends a leave to the
+fleet and stops.
 
 options (each overrides the config file):
   --config FILE          device config, YAML or JSON (README "Configuration")
@@ -20,17 +21,22 @@ options (each overrides the config file):
   --state-dir DIR        node.stateDir
   --name NAME            node.name (default: chosen on first start and kept)
   --profile lan|wifi     node.profile
-  --port N               network.port, this node's unicast port (0: any free port)
+  --port N               network.port, the unicast port (0: any free port)
   --group-port N         network.groupPort
-  --seed ADDR            replaces network.seeds; repeat for several, e.g. 10.0.0.5:7478 or [fd00::5]:7478
+  --seed ADDR            replaces network.seeds; repeat for several, e.g.
+                         10.0.0.5:7478, [fd00::5]:7478 or pi-3.local:7478
   --no-multicast         network.multicast = false (seeds and unicast only)
   --families LIST        network.families, e.g. ipv4 or ipv4,ipv6
   --interfaces LIST      network.interfaces, e.g. eth0,wlan0 (default: auto)
-  --fleet-key-file FILE  security.fleetKeyFile, the fleet key read into the keyring on first start
-  --admin-public-key K   security.adminPublicKey: admit only devices with a certificate it signed
-  --hal-root DIR         hal.root: find /sys, /proc and /dev under DIR (a fake tree, for demos and tests)
-  --simulate-hardware    hal.simulate = true: simulated LEDs and environment sensor, whatever the machine
-                         has (load, memory, disk and uptime are still read from /proc)
+  --fleet-key-file FILE  security.fleetKeyFile, the fleet key read into the
+                         keyring on first start
+  --admin-public-key K   security.adminPublicKey: admit only devices with a
+                         certificate it signed
+  --hal-root DIR         hal.root: find /sys, /proc and /dev under DIR (a fake
+                         tree, for demos and tests)
+  --simulate-hardware    hal.simulate = true: simulated LEDs and environment
+                         sensor, whatever the machine has (load, memory, disk
+                         and uptime are still read from /proc)
   --log-level LEVEL      log.level: debug, info, warn, error`;
 
 export function parseStartArgs(args: readonly string[]): { file: string | undefined; fleetFile: string | undefined; overrides: Record<string, unknown> } {

@@ -2,7 +2,7 @@
 // --socket, --json), parsed once so each command only handles its own.
 
 import { resolveTarget, type Target } from './api-client.js';
-import { CliError } from './io.js';
+import { CliError, type CliIo } from './io.js';
 
 export interface ParsedArgs {
   readonly target: () => Target;
@@ -14,9 +14,10 @@ export interface ParsedArgs {
 
 /**
  * `valued` lists the command's own options that take a value, `flags` those that do not.
- * Anything else starting with "--" is an error naming the option, followed by `help`.
+ * Anything else starting with "--" is an error naming the option, followed by `help`. When the
+ * node is found somewhere the options did not name (see resolveTarget), `io` is told where.
  */
-export function parseArgs(cmd: string, args: readonly string[], own: { valued?: readonly string[]; flags?: readonly string[] }, help: string): ParsedArgs {
+export function parseArgs(cmd: string, args: readonly string[], own: { valued?: readonly string[]; flags?: readonly string[] }, help: string, io: CliIo): ParsedArgs {
   let config: string | undefined;
   let stateDir: string | undefined;
   let socket: string | undefined;
@@ -47,5 +48,12 @@ export function parseArgs(cmd: string, args: readonly string[], own: { valued?: 
     else if (a.startsWith('--')) throw new CliError(`murmur ${cmd}: unknown option "${a}"\n\n${help}`);
     else positional.push(a);
   }
-  return { target: () => resolveTarget({ config, stateDir, socket, fleetConfig }), json, positional, options };
+  let target: Target | undefined;
+  const resolved = (): Target => {
+    if (target) return target;
+    target = resolveTarget({ config, stateDir, socket, fleetConfig });
+    if (target.note !== undefined) io.err(target.note);
+    return target;
+  };
+  return { target: resolved, json, positional, options };
 }

@@ -28,7 +28,7 @@ ${optionLines([
 type Event = Record<string, unknown>;
 
 export async function watchCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const p = parseArgs('watch', args, { valued: ['--prefix', '--device'] }, watchHelp);
+  const p = parseArgs('watch', args, { valued: ['--prefix', '--device'] }, watchHelp, io);
   if (p.positional.length > 0) throw new CliError(`murmur watch: unexpected argument "${p.positional[0]!}" (use --prefix to choose keys)\n\n${watchHelp}`);
   const query = new URLSearchParams();
   const prefix = p.options.get('--prefix');

@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { defaults } from '../../device-config/defaults.js';
 import { profileByName, type Profile } from '../core/profiles.js';
 import type { Level } from '../log/log.js';
-import { parseAddress, type Family } from '../net/address.js';
+import { parseSeed, type Family } from '../net/address.js';
 import { parseLoopbackListen } from './api-listen.js';
 import { ConfigError } from './config-error.js';
 import { validateHal, type HalConfig } from './hal-config.js';
@@ -52,6 +52,8 @@ export interface LoadedConfig {
   readonly config: MurmurConfig;
   /** The files applied, fleet file first. */
   readonly files: readonly string[];
+  /** "config FILE:LINE" of the value at a field path, for a message about it. */
+  readonly where: (path: string) => string;
 }
 
 type Obj = Record<string, unknown>;
@@ -72,14 +74,14 @@ export function loadLayeredConfig(file: string | undefined, overrides: Readonly<
     const { rest, extendsPath } = splitExtends(device);
     // The command line wins over the file, as for every other field.
     if (fleetFile === undefined && extendsPath !== undefined) fleetFile = resolve(dirname(device.file), extendsPath);
-    deviceLayer = { name: device.file, value: rest, lineOf: (p) => device.lineOf(p) };
+    deviceLayer = { name: device.file, dir: dirname(resolve(device.file)), value: rest, lineOf: (p) => device.lineOf(p) };
   }
   const layers = new Layers(defaults);
   const files: string[] = [];
   if (fleetFile !== undefined) {
     const fleet = readConfigSource(fleetFile);
     checkFleetFile(fleet);
-    layers.apply({ name: fleet.file, value: fleet.value, lineOf: (p) => fleet.lineOf(p) });
+    layers.apply({ name: fleet.file, dir: dirname(resolve(fleet.file)), value: fleet.value, lineOf: (p) => fleet.lineOf(p) });
     files.push(fleet.file);
   }
   if (deviceLayer) {
@@ -87,7 +89,7 @@ export function loadLayeredConfig(file: string | undefined, overrides: Readonly<
     files.push(deviceLayer.name);
   }
   if (Object.keys(overrides).length > 0) layers.apply(overridesLayer(overrides));
-  return { config: validate(layers), files };
+  return { config: validate(layers), files, where: (path) => layers.where(path) };
 }
 
 /** The device file without its `extends`, and the path it names (relative to the device file). */
@@ -112,14 +114,29 @@ function checkFleetFile(src: ConfigSource): void {
   }
 }
 
+/**
+ * Every field is checked, and every error found is reported at once (one line each, in the
+ * order of the fields), so a person fixing a file does not have to run the check once per mistake.
+ */
 function validate(layers: Layers): MurmurConfig {
   const c = layers.merged;
+  const errors: string[] = [...layers.errors];
   const fail = (path: string, expected: string, got: unknown): never => {
     const shown = isSecretField(path) ? '(a value, not shown: the field holds a secret)' : (JSON.stringify(withoutKeys(got)) ?? 'nothing');
     throw new ConfigError(`${layers.where(path)}: ${path}: expected ${expected}, got ${shown}`);
   };
   const bad = (path: string, message: string): never => {
     throw new ConfigError(`${layers.where(path)}: ${path}: ${message}`);
+  };
+  /** The value `f` validates, or `fallback` (never used: the errors are thrown below) once the error is recorded. */
+  const field = <T>(f: () => T, fallback: T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      errors.push(e.message);
+      return fallback;
+    }
   };
   const node = c.node as Obj;
   const net = c.network as Obj;
@@ -138,86 +155,116 @@ function validate(layers: Layers): MurmurConfig {
     if (v !== undefined && (v.length > 64 || !/^[A-Za-z0-9._-]+$/.test(v))) fail(path, 'up to 64 letters, digits, ".", "_" or "-"', v);
     return v;
   };
+  /** A path a file wrote is relative to that file, as `extends` is; one from the command line, to the working directory. */
+  const filePath = (path: string, v: string): string => {
+    const dir = layers.layerOf(path)?.dir;
+    return dir === undefined || isAbsolute(v) ? v : resolve(dir, v);
+  };
 
-  const name = idName(optStr(node, 'name', 'node.name'), 'node.name');
-  const fleet = idName(optStr(node, 'fleet', 'node.fleet'), 'node.fleet');
-  const profile = str(node, 'profile', 'node.profile');
-  try {
-    profileByName(profile);
-  } catch {
-    fail('node.profile', '"lan" or "wifi"', profile);
-  }
-  const families = strList(net, 'families', 'network.families');
-  if (families.length === 0 || !families.every((f) => f === 'ipv4' || f === 'ipv6')) fail('network.families', 'a non-empty list of "ipv4" and "ipv6"', families);
-  const interfaces = net.interfaces === 'auto' ? 'auto' : strList(net, 'interfaces', 'network.interfaces', '"auto" or a list of interface names');
-  if (typeof net.multicast !== 'boolean') fail('network.multicast', 'true or false', net.multicast);
-  const group4 = str(net, 'group4', 'network.group4');
-  if (!isIPv4(group4) || !/^2(2[4-9]|3\d)\./.test(group4)) fail('network.group4', 'an IPv4 multicast address (224.0.0.0/4)', group4);
-  const group6 = str(net, 'group6', 'network.group6');
-  // Link-local scope only: the group is joined and sent per interface, which other scopes ignore.
-  if (!isIPv6(group6) || !/^ff[0-9a-f]2:/i.test(group6)) fail('network.group6', 'a link-local IPv6 multicast address (ff02::/16)', group6);
-  const port = int(net, 'port', 'network.port', 0, 65535);
-  const groupPort = int(net, 'groupPort', 'network.groupPort', 1, 65535);
-  if (port === groupPort) {
+  const name = field(() => idName(optStr(node, 'name', 'node.name'), 'node.name'), undefined);
+  const fleet = field(() => idName(optStr(node, 'fleet', 'node.fleet'), 'node.fleet'), undefined);
+  const stateDir = field(() => filePath('node.stateDir', str(node, 'stateDir', 'node.stateDir')), '');
+  const profile = field(() => {
+    const p = str(node, 'profile', 'node.profile');
+    try {
+      profileByName(p);
+    } catch {
+      fail('node.profile', '"lan" or "wifi"', p);
+    }
+    return p;
+  }, 'lan');
+  const families = field(() => {
+    const f = strList(net, 'families', 'network.families');
+    if (f.length === 0 || !f.every((x) => x === 'ipv4' || x === 'ipv6')) fail('network.families', 'a non-empty list of "ipv4" and "ipv6"', f);
+    return f;
+  }, []);
+  const interfaces = field(() => (net.interfaces === 'auto' ? 'auto' : strList(net, 'interfaces', 'network.interfaces', '"auto" or a list of interface names')), 'auto');
+  field(() => typeof net.multicast === 'boolean' || fail('network.multicast', 'true or false', net.multicast), true);
+  const group4 = field(() => {
+    const g = str(net, 'group4', 'network.group4');
+    if (!isIPv4(g) || !/^2(2[4-9]|3\d)\./.test(g)) fail('network.group4', 'an IPv4 multicast address (224.0.0.0/4)', g);
+    return g;
+  }, '');
+  const group6 = field(() => {
+    const g = str(net, 'group6', 'network.group6');
+    // Link-local scope only: the group is joined and sent per interface, which other scopes ignore.
+    if (!isIPv6(g) || !/^ff[0-9a-f]2:/i.test(g)) fail('network.group6', 'a link-local IPv6 multicast address (ff02::/16)', g);
+    return g;
+  }, '');
+  const port = field(() => int(net, 'port', 'network.port', 0, 65535), -1);
+  const groupPort = field(() => int(net, 'groupPort', 'network.groupPort', 1, 65535), -1);
+  field(() => {
+    // -1: the port itself is wrong, and already reported.
+    if (port !== groupPort || port < 0) return;
     // Blame the one a file (or the command line) set: the other is the default it collides with.
     if (layers.layerOf('network.port') || !layers.layerOf('network.groupPort')) {
       fail('network.port', 'a port different from network.groupPort (the node tells group traffic from direct traffic by port)', port);
     }
     fail('network.groupPort', 'a port different from network.port (the node tells group traffic from direct traffic by port)', groupPort);
-  }
-  const seeds = strList(net, 'seeds', 'network.seeds', 'a list of addresses as strings (quote bracketed IPv6: "[fd00::5]:7478")');
-  seeds.forEach((s, i) => {
-    try {
-      parseAddress(s, `network.seeds[${i}]`, port === 0 ? undefined : port);
-    } catch (e) {
-      throw new ConfigError(`${layers.where(`network.seeds[${i}]`)}: ${(e as Error).message}`);
+  }, undefined);
+  const seeds = field(() => strList(net, 'seeds', 'network.seeds', 'a list of addresses or host names as strings (quote bracketed IPv6: "[fd00::5]:7478")'), []);
+  seeds.forEach((s, i) =>
+    field(() => {
+      try {
+        parseSeed(s, `network.seeds[${i}]`, port <= 0 ? undefined : port);
+      } catch (e) {
+        throw new ConfigError(`${layers.where(`network.seeds[${i}]`)}: ${(e as Error).message}`);
+      }
+    }, undefined),
+  );
+  const ttl = field(() => int(net, 'ttl', 'network.ttl', 1, 255), 1);
+  const interfaceCheckMs = field(() => int(net, 'interfaceCheckMs', 'network.interfaceCheckMs', 0, 3_600_000), 0);
+
+  const fleetKeyFile = field(() => {
+    const f = optStr(sec, 'fleetKeyFile', 'security.fleetKeyFile');
+    if (f !== undefined && looksLikeKey(f)) {
+      // Not echoed: the message ends up in logs and terminals, and this is the fleet's secret.
+      bad('security.fleetKeyFile', 'expected the path of a file holding the fleet key, got what looks like the key itself (not shown): put it in a file readable only by murmur and give that path');
     }
-  });
+    return f === undefined ? undefined : filePath('security.fleetKeyFile', f);
+  }, undefined);
+  const adminPublicKey = field(() => {
+    const k = optStr(sec, 'adminPublicKey', 'security.adminPublicKey');
+    if (k !== undefined && Buffer.from(k, 'base64').length !== 32) {
+      fail('security.adminPublicKey', 'an Ed25519 public key, 32 bytes in base64 (murmur admin init prints it)', k);
+    }
+    return k;
+  }, undefined);
+  const keyGraceDays = field(() => int(sec, 'keyGraceDays', 'security.keyGraceDays', 0, 3650), 0);
 
-  const fleetKeyFile = optStr(sec, 'fleetKeyFile', 'security.fleetKeyFile');
-  if (fleetKeyFile !== undefined && looksLikeKey(fleetKeyFile)) {
-    // Not echoed: the message ends up in logs and terminals, and this is the fleet's secret.
-    bad('security.fleetKeyFile', 'expected the path of a file holding the fleet key, got what looks like the key itself (not shown): put it in a file readable only by murmur and give that path');
-  }
-  const adminPublicKey = optStr(sec, 'adminPublicKey', 'security.adminPublicKey');
-  if (adminPublicKey !== undefined && Buffer.from(adminPublicKey, 'base64').length !== 32) {
-    fail('security.adminPublicKey', 'an Ed25519 public key, 32 bytes in base64 (murmur admin init prints it)', adminPublicKey);
-  }
-
-  const group = apiGroup(api.group, fail);
-  let tcp = optStr(api, 'tcp', 'api.tcp');
-  if (tcp !== undefined) {
+  const hal = field(() => validateHal(c.hal as Obj, fail, bad, (e) => errors.push(e.message)), undefined);
+  const group = field(() => apiGroup(api.group, fail), undefined);
+  const tcp = field(() => {
+    const t = optStr(api, 'tcp', 'api.tcp');
+    if (t === undefined) return undefined;
     try {
       // Written back in one form ("[::1]:7479", never "[0:0:0:0:0:0:0:1]:7479"), which is what the API server takes.
-      const { host, port: tcpPort } = parseLoopbackListen(tcp);
-      tcp = host.includes(':') ? `[${host}]:${tcpPort}` : `${host}:${tcpPort}`;
+      const { host, port: tcpPort } = parseLoopbackListen(t);
+      return host.includes(':') ? `[${host}]:${tcpPort}` : `${host}:${tcpPort}`;
     } catch (e) {
-      fail('api.tcp', `a loopback address and port such as "127.0.0.1:7479" or "[::1]:7479" (${(e as Error).message}; the API must never listen on the network)`, tcp);
+      return fail('api.tcp', `a loopback address and port such as "127.0.0.1:7479" or "[::1]:7479" (${(e as Error).message}; the API must never listen on the network)`, t);
     }
-  }
-  if (typeof metrics.enabled !== 'boolean') fail('metrics.enabled', 'false', metrics.enabled);
-  // Accepting true would silently do nothing: say so instead.
-  if (metrics.enabled) fail('metrics.enabled', 'false (metrics are not implemented yet; they come with a later issue)', metrics.enabled);
+  }, undefined);
+  const socket = field(() => str(api, 'socket', 'api.socket'), '');
+  const tokenFile = field(() => str(api, 'tokenFile', 'api.tokenFile'), '');
+  field(() => {
+    if (typeof metrics.enabled !== 'boolean') fail('metrics.enabled', 'false', metrics.enabled);
+    // Accepting true would silently do nothing: say so instead.
+    if (metrics.enabled) fail('metrics.enabled', 'false (metrics are not implemented yet; they come with a later issue)', metrics.enabled);
+  }, undefined);
 
-  const level = str(log, 'level', 'log.level');
-  if (!['debug', 'info', 'warn', 'error'].includes(level)) fail('log.level', 'debug, info, warn or error', level);
+  const level = field(() => {
+    const l = str(log, 'level', 'log.level');
+    if (!['debug', 'info', 'warn', 'error'].includes(l)) fail('log.level', 'debug, info, warn or error', l);
+    return l;
+  }, 'info');
+  if (errors.length > 0 || hal === undefined) throw new ConfigError(errors.join('\n'));
   return {
-    node: { name, fleet, stateDir: str(node, 'stateDir', 'node.stateDir'), profile },
-    network: {
-      families: families as Family[],
-      interfaces,
-      multicast: net.multicast as boolean,
-      group4,
-      group6,
-      groupPort,
-      port,
-      ttl: int(net, 'ttl', 'network.ttl', 1, 255),
-      seeds,
-      interfaceCheckMs: int(net, 'interfaceCheckMs', 'network.interfaceCheckMs', 0, 3_600_000),
-    },
-    security: { fleetKeyFile, adminPublicKey, keyGraceDays: int(sec, 'keyGraceDays', 'security.keyGraceDays', 0, 3650) },
-    hal: validateHal(c.hal as Obj, fail, bad),
-    api: { socket: str(api, 'socket', 'api.socket'), group, tcp, tokenFile: str(api, 'tokenFile', 'api.tokenFile') },
+    node: { name, fleet, stateDir, profile },
+    network: { families: families as Family[], interfaces, multicast: net.multicast as boolean, group4, group6, groupPort, port, ttl, seeds, interfaceCheckMs },
+    security: { fleetKeyFile, adminPublicKey, keyGraceDays },
+    hal,
+    api: { socket, group, tcp, tokenFile },
     metrics: { enabled: false },
     log: { level: level as Level },
   };

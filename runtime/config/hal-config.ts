@@ -7,6 +7,7 @@ import { createSensor, SENSOR_TYPES, type SensorSpec } from '../../hal/sensors/c
 import { FsRoot } from '../../hal/fs-root.js';
 import { SystemCommands } from '../../hal/command.js';
 import { validateSchedule } from '../sensing/schedule.js';
+import { ConfigError } from './config-error.js';
 import { unknownField } from './layers.js';
 
 export interface SensorConfig extends SensorSpec {
@@ -32,11 +33,24 @@ type Bad = (path: string, message: string) => never;
 
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
 
-export function validateHal(h: Obj, fail: Fail, bad: Bad): HalConfig {
+/**
+ * `record` takes each error found, and the check goes on with the next field, LED or sensor;
+ * what is returned is only meaningful when nothing was recorded.
+ */
+export function validateHal(h: Obj, fail: Fail, bad: Bad, record: (e: ConfigError) => void): HalConfig {
+  const field = <T>(f: () => T, fallback: T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      record(e);
+      return fallback;
+    }
+  };
   const root = h.root;
-  if (typeof root !== 'string' || !root.startsWith('/')) fail('hal.root', 'an absolute path', root);
+  field(() => (typeof root === 'string' && root.startsWith('/')) || fail('hal.root', 'an absolute path', root), true);
   const simulate = h.simulate;
-  if (simulate !== 'auto' && typeof simulate !== 'boolean') fail('hal.simulate', '"auto", true or false', simulate);
+  field(() => simulate === 'auto' || typeof simulate === 'boolean' || fail('hal.simulate', '"auto", true or false', simulate), true);
 
   const s = h.sampling as Obj;
   const schedule = (v: unknown, path: string): string => {
@@ -49,33 +63,37 @@ export function validateHal(h: Obj, fail: Fail, bad: Bad): HalConfig {
     return v;
   };
   const sampling = {
-    schedule: schedule(s.schedule, 'hal.sampling.schedule'),
-    maxIntervalS: int(s.maxIntervalS, 'hal.sampling.maxIntervalS', 10, 86_400, fail),
-    spreadS: int(s.spreadS, 'hal.sampling.spreadS', 0, 3600, fail),
-    timeoutS: int(s.timeoutS, 'hal.sampling.timeoutS', 1, 600, fail),
+    schedule: field(() => schedule(s.schedule, 'hal.sampling.schedule'), ''),
+    maxIntervalS: field(() => int(s.maxIntervalS, 'hal.sampling.maxIntervalS', 10, 86_400, fail), 10),
+    spreadS: field(() => int(s.spreadS, 'hal.sampling.spreadS', 0, 3600, fail), 0),
+    timeoutS: field(() => int(s.timeoutS, 'hal.sampling.timeoutS', 1, 600, fail), 1),
   };
 
-  if (!Array.isArray(h.leds)) fail('hal.leds', 'a list of LEDs', h.leds);
-  const leds = (h.leds as unknown[]).map((l, i) => led(l, `hal.leds[${i}]`, fail, bad));
-  unique(leds.map((l) => l.name), 'hal.leds', fail);
+  const ledList = field(() => (Array.isArray(h.leds) ? (h.leds as unknown[]) : fail('hal.leds', 'a list of LEDs', h.leds)), []);
+  const leds = ledList.map((l, i) => field<LedSpec | undefined>(() => led(l, `hal.leds[${i}]`, fail, bad), undefined));
+  // Names are compared only when every entry is valid, so an error names the right index.
+  if (leds.every((l) => l !== undefined)) field(() => unique(leds.map((l) => l!.name), 'hal.leds', fail), undefined);
 
   let sensors: HalConfig['sensors'] = 'auto';
   if (h.sensors !== 'auto') {
-    if (!Array.isArray(h.sensors)) fail('hal.sensors', '"auto" or a list of sensors', h.sensors);
-    sensors = (h.sensors as unknown[]).map((x, i) => {
-      const c = sensor(x, `hal.sensors[${i}]`, sampling, fail, bad, schedule);
-      // The reader's own checks (options that do not apply to the type, a missing device), now
-      // rather than at start, when the LEDs are already taken over.
-      try {
-        createSensor(c, { fs: new FsRoot('/'), commands: new SystemCommands() });
-      } catch (e) {
-        bad(`hal.sensors[${i}]`, (e as Error).message);
-      }
-      return c;
-    });
-    unique(sensors.map((x) => x.name), 'hal.sensors', fail);
+    const list = field(() => (Array.isArray(h.sensors) ? (h.sensors as unknown[]) : fail('hal.sensors', '"auto" or a list of sensors', h.sensors)), []);
+    const checked = list.map((x, i) =>
+      field<SensorConfig | undefined>(() => {
+        const c = sensor(x, `hal.sensors[${i}]`, sampling, fail, bad, schedule);
+        // The reader's own checks (options that do not apply to the type, a missing device), now
+        // rather than at start, when the LEDs are already taken over.
+        try {
+          createSensor(c, { fs: new FsRoot('/'), commands: new SystemCommands() });
+        } catch (e) {
+          bad(`hal.sensors[${i}]`, (e as Error).message);
+        }
+        return c;
+      }, undefined),
+    );
+    sensors = checked.filter((c) => c !== undefined);
+    if (sensors.length === checked.length) field(() => unique(checked.map((c) => c!.name), 'hal.sensors', fail), undefined);
   }
-  return { root: root as string, simulate: simulate as boolean | 'auto', leds, sensors, sampling };
+  return { root: root as string, simulate: simulate as boolean | 'auto', leds: leds.filter((l) => l !== undefined), sensors, sampling };
 }
 
 function led(x: unknown, path: string, fail: Fail, bad: Bad): LedSpec {

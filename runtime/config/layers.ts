@@ -6,7 +6,6 @@
 // the layers are applied still names the file and line that wrote the offending value.
 
 import { looksLikeKey } from './secrets.js';
-import { ConfigError } from './config-error.js';
 import { parentPath } from './yaml-source.js';
 
 type Obj = Record<string, unknown>;
@@ -14,6 +13,8 @@ type Obj = Record<string, unknown>;
 export interface Layer {
   /** How errors name it: a file, or "command line". */
   readonly name: string;
+  /** The directory relative paths in a file resolve against; none for the command line. */
+  readonly dir?: string;
   readonly value: unknown;
   lineOf(path: string): number | undefined;
 }
@@ -24,6 +25,11 @@ export function isMap(v: unknown): v is Obj {
 
 export class Layers {
   readonly merged: Obj;
+  /**
+   * Fields no layer may set (unknown names, a value where a map belongs), one message each.
+   * Such a field is skipped and the rest applied, so validation can report everything at once.
+   */
+  readonly errors: string[] = [];
   /** field path -> the layer that set the value there (maps that merely merged are not recorded). */
   readonly #setBy = new Map<string, Layer>();
 
@@ -54,12 +60,16 @@ export class Layers {
     // `network:` with everything under it commented out reads as null: the same as leaving it out.
     if (src === null || src === undefined) return;
     if (!isMap(src)) {
-      throw new ConfigError(`${at(layer, path)}: ${path || 'top level'}: expected a map of fields (${Object.keys(target).join(', ')}), got ${describe(src)}`);
+      this.errors.push(`${at(layer, path)}: ${path || 'top level'}: expected a map of fields (${Object.keys(target).join(', ')}), got ${describe(src)}`);
+      return;
     }
     for (const [k, v] of Object.entries(src)) {
       const p = path ? `${path}.${k}` : k;
       // hasOwn, not `in`: "toString" or "__proto__" must be unknown fields, not inherited ones.
-      if (!Object.hasOwn(target, k)) throw new ConfigError(`${at(layer, p)}: ${p}: ${unknownField(k, Object.keys(target))}`);
+      if (!Object.hasOwn(target, k)) {
+        this.errors.push(`${at(layer, p)}: ${p}: ${unknownField(k, Object.keys(target))}`);
+        continue;
+      }
       const cur = target[k];
       if (isMap(cur)) {
         this.#overlay(cur, v, layer, p);

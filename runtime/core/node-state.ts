@@ -26,8 +26,8 @@ export interface NodeState {
   readonly kv: KvStore;
   readonly rng: Rng;
   readonly size: MessageSize;
-  /** Unicast addresses to contact at start (and whenever the node knows nobody). */
-  readonly seeds: readonly Address[];
+  /** Unicast addresses to contact at start (and whenever the node knows nobody); replaced when seed names resolve anew. */
+  seeds: readonly Address[];
   readonly signer: Signer | undefined;
   /** How heartbeats and news reach the fleet: through the multicast group, or peer to peer. */
   readonly spreading: Spreading;

@@ -166,6 +166,19 @@ export class Node {
     this.#s.addr = addr;
   }
 
+  /** The unicast addresses this node contacts while it knows nobody. */
+  get seeds(): readonly Address[] {
+    return this.#s.seeds;
+  }
+
+  /**
+   * Replace the seed addresses: the host resolves seed names (DNS, mDNS) and addresses change.
+   * The next contact with the seeds (at the next anti-entropy round while alone) uses these.
+   */
+  reseed(seeds: readonly Address[]): void {
+    this.#s.seeds = [...seeds];
+  }
+
   get incarnation(): number {
     return this.#s.inc;
   }

@@ -49,6 +49,9 @@ export function formatKeyId(id: number): string {
   return id.toString(16).padStart(8, '0');
 }
 
+/** The key named is not in the keyring (or is gone): a caller's "not found". */
+export class KeyNotInstalledError extends Error {}
+
 export class Keyring {
   readonly #records = new Map<number, KeyRecord>();
   #stamp = 0;
@@ -101,7 +104,7 @@ export class Keyring {
   /** Make an installed key the one this device (and, once gossiped, the fleet) seals with. */
   use(id: number): void {
     const cur = this.#records.get(id);
-    if (!cur || this.state(id) !== 'active') throw new Error(`fleet key ${formatKeyId(id)}: not installed`);
+    if (!cur || this.state(id) !== 'active') throw new KeyNotInstalledError(`fleet key ${formatKeyId(id)}: not installed`);
     this.#records.set(id, { ...cur, used: this.#next() });
   }
 
@@ -112,7 +115,7 @@ export class Keyring {
   remove(id: number, compromised = false): void {
     const cur = this.#records.get(id);
     if (!cur || (this.state(id) === 'gone' && !compromised) || (cur.compromised && compromised)) {
-      throw new Error(`fleet key ${formatKeyId(id)}: not installed`);
+      throw new KeyNotInstalledError(`fleet key ${formatKeyId(id)}: not installed`);
     }
     if (id === this.primaryId) throw new Error(`fleet key ${formatKeyId(id)}: is the primary; install and use another key first`);
     this.#records.set(id, compromised ? { id, installed: cur.installed, used: cur.used, removed: this.#next(), compromised } : { ...cur, removed: this.#next() });

@@ -37,3 +37,31 @@ export function parseAddress(text: string, what: string, defaultPort?: number): 
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${what}: port in "${text}" must be 1-65535`);
   return { host, port, family };
 }
+
+/** A seed as configured: an address, or a host name to look up ("pi-3.local:7478", "gw.lan"). */
+export type Seed = { readonly kind: 'address'; readonly endpoint: Endpoint } | { readonly kind: 'name'; readonly name: string; readonly port: number };
+
+/** RFC 1123 host names, with an optional final dot; labels of letters, digits and inner hyphens. */
+const HOST_NAME = /^(?=.{1,253}\.?$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/**
+ * Parse a seed: an address as parseAddress takes it, or a host name (a `.local` name included)
+ * with an optional port. Throws an error naming `what` when it is neither.
+ */
+export function parseSeed(text: string, what: string, defaultPort?: number): Seed {
+  const colons = (text.match(/:/g) ?? []).length;
+  const [host, portText] = colons === 1 ? (text.split(':') as [string, string]) : [text, undefined];
+  // A name is never all digits and dots: "10.0.0" is a mistyped address, not a name.
+  if (colons <= 1 && !text.startsWith('[') && HOST_NAME.test(host) && !/^[\d.]+$/.test(host)) {
+    const port = portText === undefined ? defaultPort : Number(portText);
+    if (port === undefined) throw new Error(`${what}: "${text}" has no port`);
+    if (!/^\d+$/.test(String(portText ?? port)) || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${what}: port in "${text}" must be 1-65535`);
+    return { kind: 'name', name: host, port };
+  }
+  try {
+    return { kind: 'address', endpoint: parseAddress(text, what, defaultPort) };
+  } catch (e) {
+    if (!(e as Error).message.includes('is not an IPv4 address')) throw e;
+    throw new Error(`${what}: "${text}" is not an address or a host name, e.g. 192.168.1.20:7478, [fd00::20]:7478 or pi-3.local:7478`);
+  }
+}

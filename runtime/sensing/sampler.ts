@@ -121,9 +121,24 @@ interface Slot {
 type ReadOutcome = { readonly ok: true; readonly quantities: unknown } | { readonly ok: false; readonly error: Error; readonly timedOut: boolean };
 
 interface Run {
-  /** Aborted by stop(): cuts short spread waits and reads under way. */
-  readonly abort: AbortController;
+  /**
+   * Called once by stop(): each cuts short one spread wait or read under way, and removes
+   * itself when that ends. A set rather than one AbortSignal all of them listen on: a device
+   * with a dozen sensors would pass the signal's listener limit and print a leak warning.
+   */
+  readonly onStop: Set<() => void>;
+  stopped: boolean;
   readonly schedules: Scheduled[];
+}
+
+/** Calls `f` when `run` stops (at once if it has); returns what removes `f` again. */
+function whenStopped(run: Run, f: () => void): () => void {
+  if (run.stopped) {
+    f();
+    return () => {};
+  }
+  run.onStop.add(f);
+  return () => run.onStop.delete(f);
 }
 
 export class Sampler {
@@ -171,7 +186,7 @@ export class Sampler {
   /** Start every schedule, and take each sensor's first sample now (after its spread offset) so a fresh device publishes quickly. */
   start(): void {
     if (this.#run) return;
-    const run: Run = { abort: new AbortController(), schedules: [] };
+    const run: Run = { onStop: new Set(), stopped: false, schedules: [] };
     this.#run = run;
     for (const slot of this.#slots) run.schedules.push(this.#deps.scheduler.every(slot.plan.schedule, () => void this.#tick(slot)));
     void this.sampleNow();
@@ -183,7 +198,9 @@ export class Sampler {
     if (!run) return;
     this.#run = undefined;
     for (const s of run.schedules) s.stop();
-    run.abort.abort();
+    run.stopped = true;
+    for (const f of [...run.onStop]) f();
+    run.onStop.clear();
     // Abandoned samples must not block a later start().
     for (const slot of this.#slots) slot.busy = undefined;
   }
@@ -234,7 +251,10 @@ export class Sampler {
     // Liveness is measured from the tick, not the read's end: reads vary in length, ticks do not.
     const tickAt = this.#deps.monotonic();
     if (slot.spreadMs > 0) {
-      await this.#deps.delay(slot.spreadMs, run.abort.signal).catch(() => {});
+      const wait = new AbortController();
+      const off = whenStopped(run, () => wait.abort());
+      await this.#deps.delay(slot.spreadMs, wait.signal).catch(() => {});
+      off();
       if (this.#run !== run) return;
     }
     const outcome = await this.#read(slot, run);
@@ -275,18 +295,15 @@ export class Sampler {
     );
     // A listener per read, removed after: racing one promise that lives as long as the run
     // would leave a reaction on it for every read ever made.
-    const signal = run.abort.signal;
-    let onStop = (): void => {};
+    let off = (): void => {};
     const stopped = new Promise<'stopped'>((resolve) => {
-      onStop = () => resolve('stopped');
-      if (signal.aborted) onStop();
-      else signal.addEventListener('abort', onStop, { once: true });
+      off = whenStopped(run, () => resolve('stopped'));
     });
     let r = await Promise.race([result, timeout, stopped]);
     timer.abort();
     // A delay that failed on its own gives no timeout; the read is still bounded by stop().
     if (r === 'aborted') r = await Promise.race([result, stopped]);
-    signal.removeEventListener('abort', onStop);
+    off();
     if (r === 'timeout' || r === 'stopped') {
       // The driver still owns the call (a read cut off by stop() too): count it until it returns.
       slot.hung++;

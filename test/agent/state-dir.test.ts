@@ -222,3 +222,26 @@ describe.skipIf(!canMount)('on a full disk', () => {
     expect(() => writeFileAtomic(join(sdir, 'boot.json'), 'x'.repeat(10_000))).toThrow(/boot\.json/);
   });
 });
+
+describe('lock', () => {
+  it('refuses a second holder while the first lives, takes over one left by a process that is gone', () => {
+    const a = StateDir.open(dir, log());
+    a.lock();
+    expect(() => StateDir.open(dir, log()).lock()).toThrow(new RegExp(`in use by another murmur \\(pid ${process.pid}`));
+    a.unlock();
+    const b = StateDir.open(dir, log());
+    b.lock();
+    b.unlock();
+    // A pid above the kernel's maximum can belong to no process.
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    writeFileSync(join(dir, 'murmur.lock'), JSON.stringify({ pid: 2 ** 22 + 1, boot }));
+    const c = StateDir.open(dir, log());
+    c.lock();
+    expect(JSON.parse(readFileSync(join(dir, 'murmur.lock'), 'utf8'))).toEqual({ pid: process.pid, boot });
+    c.unlock();
+    // A live pid from an earlier boot (a power cut) is some other program now.
+    writeFileSync(join(dir, 'murmur.lock'), JSON.stringify({ pid: process.pid, boot: 'an-earlier-boot' }));
+    StateDir.open(dir, log()).lock();
+    expect(lines.join('\n')).toMatch(/state-dir-lock-taken-over/);
+  });
+});

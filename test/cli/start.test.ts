@@ -204,3 +204,57 @@ describe('murmur start with an admin group', () => {
     expect(await node.exited).toBe(0);
   });
 });
+
+describe('murmur start on a state directory already in use', () => {
+  it('is refused, naming the running node, and leaves boot.json as it was', async () => {
+    const state = join(dir, 'state');
+    const args = ['start', '--state-dir', state, '--name', 'first', '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0', '--simulate-hardware'];
+    const first = begin(args);
+    let status = await run(['status', '--state-dir', state]);
+    for (let i = 0; i < 800 && status.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      status = await run(['status', '--state-dir', state]);
+    }
+    expect(status.code, status.err).toBe(0);
+    const boot = readFileSync(join(state, 'boot.json'), 'utf8');
+    const second = await run(args, { env: { MURMUR_FATAL_LED_MS: '0' } });
+    expect(second.code).toBe(1);
+    expect(second.out + second.err).toMatch(new RegExp(`state directory ${state} is in use by another murmur \\(pid ${process.pid}`));
+    expect(readFileSync(join(state, 'boot.json'), 'utf8')).toBe(boot);
+    // The first node still serves, and once it stops the directory is free again.
+    expect((await run(['status', '--state-dir', state])).code).toBe(0);
+    expect(first.io.signal('SIGTERM')).toBe(true);
+    expect(await first.exited).toBe(0);
+    const third = begin(args);
+    let again = await run(['status', '--state-dir', state]);
+    for (let i = 0; i < 800 && again.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      again = await run(['status', '--state-dir', state]);
+    }
+    expect(again.code, again.err).toBe(0);
+    expect(third.io.signal('SIGTERM')).toBe(true);
+    expect(await third.exited).toBe(0);
+  });
+});
+
+describe('a healthy start', () => {
+  it('prints nothing on stderr, with a dozen sensors sampled at spread offsets (no Node warning)', async () => {
+    const f = join(dir, 'many.yaml');
+    const types = ['load', 'memory', 'uptime', 'simulated'];
+    const sensors = Array.from({ length: 12 }, (_, i) => `    - {name: s${i}, type: ${types[i % types.length]!}}`);
+    writeFileSync(f, ['hal:', '  simulate: true', '  sampling:', '    spreadS: 1', '  sensors:', ...sensors, ''].join('\n'));
+    const proc = spawn(process.execPath, [BIN, 'start', '--config', f, '--state-dir', join(dir, 'state'), '--no-multicast', '--interfaces', 'lo', '--families', 'ipv4', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    for (let i = 0; i < 800 && !/event=node-starting/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(out).toMatch(/event=node-starting/);
+    // Past the spread offsets: every sensor has been read once.
+    await new Promise((r) => setTimeout(r, 1500));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(err).toBe('');
+  });
+});

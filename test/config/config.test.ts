@@ -36,7 +36,9 @@ describe('device config', () => {
     ['{"network": {"port": "7478"}}', /murmur\.json:1: network\.port: expected an integer 0-65535, got "7478"/],
     ['{"network": {"families": ["ipx"]}}', /network\.families: expected a non-empty list of "ipv4" and "ipv6"/],
     ['{"network": {"group4": "10.0.0.1"}}', /network\.group4: expected an IPv4 multicast address/],
-    ['{"network": {"seeds": ["pi-kitchen"]}}', /network\.seeds\[0\]: "pi-kitchen" is not an IPv4 address/],
+    ['{"network": {"seeds": ["pi_kitchen"]}}', /network\.seeds\[0\]: "pi_kitchen" is not an address or a host name/],
+    ['{"network": {"seeds": ["10.0.0"]}}', /network\.seeds\[0\]: "10\.0\.0" is not an address or a host name/],
+    ['{"network": {"seeds": ["pi-3.local:99999"]}}', /network\.seeds\[0\]: port in "pi-3\.local:99999" must be 1-65535/],
     ['{"network": {"port": 7477}}', /network\.port: expected a port different from network\.groupPort/],
     ['{"node": {"profile": "wan"}}', /node\.profile: expected "lan" or "wifi"/],
     ['{"node": {"name": "has space"}}', /node\.name: expected up to 64 letters/],
@@ -54,7 +56,9 @@ describe('device config', () => {
     expect(c.node).toMatchObject({ name: 'pi-07', profile: 'wifi' });
     expect(c.network).toMatchObject({ seeds: ['10.0.0.1:7478'], interfaces: ['wlan0'] });
     // Line 8 of the pretty-printed JSON is the seed ("seeds": [ is line 7).
-    expect(() => loadConfig(file(json.replace('10.0.0.1:7478', 'pi-kitchen')))).toThrow(/murmur\.json:8: network\.seeds\[0\]: "pi-kitchen" is not an IPv4 address/);
+    expect(() => loadConfig(file(json.replace('10.0.0.1:7478', 'pi kitchen')))).toThrow(/murmur\.json:8: network\.seeds\[0\]: "pi kitchen" is not an address or a host name/);
+    // Host names, .local names included, are seeds too.
+    expect(loadConfig(file(json.replace('10.0.0.1:7478', 'pi-kitchen.local'))).network.seeds).toEqual(['pi-kitchen.local']);
     // JSON.parse kept the last of two equal keys; YAML refuses them.
     expect(() => loadConfig(file('{"network": {"port": 9000,\n "port": 9001}}'))).toThrow(/murmur\.json:2: network\.port: duplicate key \(first on line 1\)/);
   });

@@ -92,8 +92,8 @@ describe('fleet file + device file', () => {
 
   it('... the device file, when it overrides the fleet value', () => {
     file('fleet.yaml', fleet);
-    const device = file('murmur.yaml', 'extends: fleet.yaml\n\nnetwork:\n  seeds:\n    - 10.0.0.9\n    - pi-kitchen\n');
-    expect(() => loadConfig(device)).toThrow(`config ${device}:6: network.seeds[1]: "pi-kitchen" is not an IPv4 address`);
+    const device = file('murmur.yaml', 'extends: fleet.yaml\n\nnetwork:\n  seeds:\n    - 10.0.0.9\n    - pi_kitchen\n');
+    expect(() => loadConfig(device)).toThrow(`config ${device}:6: network.seeds[1]: "pi_kitchen" is not an address or a host name`);
   });
 
   it('... a sensor in the fleet file\'s list', () => {

@@ -83,7 +83,7 @@ describe('YAML device config', () => {
     ['a wrong type, on its own line', 'node:\n  name: pi\nnetwork:\n  port: "7478"\n', 'config DIR/murmur.yaml:4: network.port: expected an integer 0-65535, got "7478"'],
     ['an unknown field, with a suggestion', 'network:\n\n  famlies: [ipv4]\n', 'config DIR/murmur.yaml:3: network.famlies: unknown field; did you mean families? (expected one of: families, interfaces, multicast, group4, group6, groupPort, port, ttl, seeds, interfaceCheckMs)'],
     ['an unknown section', 'nodes:\n  name: pi\n', 'config DIR/murmur.yaml:1: nodes: unknown field; did you mean node? (expected one of: node, network, security, hal, api, metrics, log)'],
-    ['a list item', device.replace('10.0.0.2', 'shed-02'), 'config DIR/murmur.yaml:8: network.seeds[0]: "shed-02" is not an IPv4 address or a bracketed IPv6 address, e.g. 192.168.1.20:7478 or [fd00::20]:7478'],
+    ['a list item', device.replace('10.0.0.2', 'shed 02'), 'config DIR/murmur.yaml:8: network.seeds[0]: "shed 02" is not an address or a host name, e.g. 192.168.1.20:7478, [fd00::20]:7478 or pi-3.local:7478'],
     ['a field of a list item', device.replace('pin: 17', 'pin: 600'), 'config DIR/murmur.yaml:13: hal.leds[1].pin: expected a GPIO line number on the pin controller (BCM numbering, 0-511), got 600'],
     ['a nested map value', device.replace('temperature: 0.2', 'temperature: -1'), 'config DIR/murmur.yaml:19: hal.sensors[0].deadband.temperature: expected a number >= 0, got -1'],
     ['a section that is not a map', 'node:\n  name: pi\nnetwork: [eth0]\n', 'config DIR/murmur.yaml:3: network: expected a map of fields (families, interfaces, multicast, group4, group6, groupPort, port, ttl, seeds, interfaceCheckMs), got a list ["eth0"]'],
@@ -112,7 +112,7 @@ describe('YAML device config', () => {
   it('an unquoted bracketed IPv6 seed gets a hint to quote it', () => {
     expect(errorOf('network:\n  seeds:\n    - [fd00::5]:7478\n')).toMatch(/^config DIR\/murmur\.yaml:3:\d+: not valid YAML: .*\(quote a bracketed IPv6 address: "\[fd00::5\]:7478"\)$/);
     // Without a port it parses as a list in the list: the type error says the same.
-    expect(errorOf('network:\n  seeds:\n    - [fd00::5]\n')).toBe('config DIR/murmur.yaml:2: network.seeds: expected a list of addresses as strings (quote bracketed IPv6: "[fd00::5]:7478"), got [["fd00::5"]]');
+    expect(errorOf('network:\n  seeds:\n    - [fd00::5]\n')).toBe('config DIR/murmur.yaml:2: network.seeds: expected a list of addresses or host names as strings (quote bracketed IPv6: "[fd00::5]:7478"), got [["fd00::5"]]');
   });
 
   it('anchors and aliases work for reuse, and an expansion bomb is refused', () => {

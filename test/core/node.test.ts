@@ -31,6 +31,26 @@ describe('Node', () => {
     expect(fx.sent(MsgType.Heartbeat)[0]!.from).toEqual({ id: 'a', gen: 1 });
   });
 
+  it('contacts the seeds it was given at start, and the new ones after reseed while it is alone', () => {
+    const a = new Node({ id: 'a', gen: 1, addr: 'sim:a', profile: profiles.lan, rng: lcg(3), size: roughSize, multicast: false, seeds: ['sim:s1'] });
+    const fx = new Recorder();
+    a.start(0, fx);
+    expect(fx.sends.map((x) => x.to)).toContain('sim:s1');
+    a.reseed(['sim:s2', 'sim:s3']);
+    expect(a.seeds).toEqual(['sim:s2', 'sim:s3']);
+    // Anti-entropy rounds while alone go to the seeds.
+    let ae = fx.timers.find((x) => x.token.kind === 'anti-entropy')!;
+    fx.clear();
+    for (let i = 0; i < 20 && !fx.sends.some((x) => x.to === 'sim:s2'); i++) {
+      a.timer(ae.at, ae.token, fx);
+      ae = fx.timers.filter((x) => x.token.kind === 'anti-entropy').at(-1) ?? ae;
+    }
+    const to = fx.sends.map((x) => x.to);
+    expect(to).toContain('sim:s2');
+    expect(to).toContain('sim:s3');
+    expect(to).not.toContain('sim:s1');
+  });
+
   it('learns a member from its heartbeat, and a restart supersedes the old life', () => {
     const a = node('a');
     const fx = new Recorder();

@@ -1,4 +1,5 @@
 import { getEventListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { SensorError, type Quantity, type Sensor } from '../../hal/sensors/sensor.js';
 import { decodeReading, type Reading } from '../../runtime/sensing/reading.js';
@@ -517,7 +518,7 @@ describe('Sampler: stop and status', () => {
     expect(pending.readsAt).toEqual([0, 0]);
   });
 
-  it('leaves no listener behind on the run\'s stop signal, however many reads it makes', async () => {
+  it('gives each wait a signal of its own and leaves no listener behind, however many reads it makes', async () => {
     const clock = new FakeClock();
     const room = new FakeSensor('room', clock, temp(20));
     const signals: AbortSignal[] = [];
@@ -529,7 +530,7 @@ describe('Sampler: stop and status', () => {
         if (signal) signals.push(signal);
         return clock.delay(ms, signal);
       },
-      spreadMs: () => 10, // so the spread wait shows the sampler's stop signal
+      spreadMs: () => 10, // so there is a spread wait as well as a read timeout
       publish: () => {},
     });
     sampler.start();
@@ -539,9 +540,39 @@ describe('Sampler: stop and status', () => {
       await clock.advance(10);
     }
     expect(room.readsAt).toHaveLength(101);
-    const stop = signals[0]!;
-    expect(signals.filter((s) => s === stop).length).toBeGreaterThan(100);
-    expect(getEventListeners(stop, 'abort')).toHaveLength(0);
+    expect(signals.length).toBeGreaterThan(200);
+    expect(new Set(signals).size).toBe(signals.length);
+    expect(signals.filter((sig) => getEventListeners(sig, 'abort').length > 0)).toEqual([]);
+  });
+
+  it('starts a dozen sensors on real timers without a Node warning (no signal gets more than one listener)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const reads: string[] = [];
+      const sensors: Sensor[] = Array.from({ length: 12 }, (_, i) => ({ name: `s${i}`, type: 'fake', read: async () => (reads.push(`s${i}`), temp(20)) }));
+      const sampler = new Sampler(
+        sensors.map((sensor) => ({ sensor, schedule: '0 0 * * * *', deadband: 0, maxIntervalS: 3600 })),
+        {
+          scheduler: new FakeScheduler(),
+          wallClock: Date.now,
+          monotonic: () => performance.now(),
+          delay: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}),
+          spreadMs: () => 20,
+          publish: () => {},
+        },
+      );
+      sampler.start();
+      await sampler.settled();
+      expect(reads).toHaveLength(12);
+      sampler.stop();
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.map((w) => w.name)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('reports per sensor: type, last read, quantities or error, and counts', async () => {
