@@ -250,7 +250,7 @@ function validate(layers: Layers): MurmurConfig {
   field(() => {
     if (typeof metrics.enabled !== 'boolean') fail('metrics.enabled', 'false', metrics.enabled);
     // Accepting true would silently do nothing: say so instead.
-    if (metrics.enabled) fail('metrics.enabled', 'false (metrics are not implemented yet; they come with a later issue)', metrics.enabled);
+    if (metrics.enabled) fail('metrics.enabled', 'false (murmur serves no metrics; the field is reserved)', metrics.enabled);
   }, undefined);
 
   const level = field(() => {

@@ -81,7 +81,7 @@ describe('new config fields', () => {
 
   it('metrics: { enabled: false } only, until metrics exist', () => {
     expect(load('metrics:\n  enabled: false\n').metrics).toEqual({ enabled: false });
-    expect(() => load('metrics:\n  enabled: true\n')).toThrow(/murmur\.yaml:2: metrics\.enabled: expected false \(metrics are not implemented yet; they come with a later issue\), got true/);
+    expect(() => load('metrics:\n  enabled: true\n')).toThrow(/murmur\.yaml:2: metrics\.enabled: expected false \(murmur serves no metrics; the field is reserved\), got true/);
     expect(() => load('metrics:\n  port: 9100\n')).toThrow(/murmur\.yaml:2: metrics\.port: unknown field \(expected one of: enabled\)/);
   });
 });
