@@ -15,7 +15,7 @@
 // Stamps are Lamport clocks seeded from the wall clock, so a device whose clock is wrong after
 // boot still orders its own change after every change it has seen.
 
-import { MAX_OFFER_RECORDS } from '../wire/keyring-offer.js';
+import { MAX_OFFER_RECORDS, type OfferedKey } from '../wire/keyring-offer.js';
 import nacl from 'tweetnacl';
 
 export const FLEET_KEY_BYTES = nacl.secretbox.keyLength;
@@ -27,15 +27,8 @@ export const MAX_STAMP = Date.UTC(2200, 0, 1);
 /** More keys than a rotation ever needs; bounds the keyring's gossip and memory. */
 export const MAX_KEYS = MAX_OFFER_RECORDS;
 
-export interface KeyRecord {
-  readonly id: number;
-  /** Absent once the key is removed as compromised. */
-  readonly key?: Uint8Array | undefined;
-  readonly installed: number;
-  readonly used: number;
-  readonly removed: number;
-  readonly compromised: boolean;
-}
+/** One key and what the fleet decided about it: the record offers carry, as it travels. */
+export type KeyRecord = OfferedKey;
 
 export type KeyState = 'active' | 'retired' | 'gone';
 

@@ -23,7 +23,7 @@ export const MAX_OFFER_RECORDS = 8;
 /** Bytes of a fleet key. */
 const KEY_BYTES = 32;
 
-/** One key as offered; the same shape as runtime/crypto/keyring.ts KeyRecord. */
+/** One key as offered; runtime/crypto/keyring.ts holds these as its KeyRecord. */
 export interface OfferedKey {
   readonly id: number;
   /** Absent once the key is removed as compromised. */
