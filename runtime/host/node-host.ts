@@ -174,7 +174,7 @@ export class NodeHost {
   #passportsOf(o: OpenedFrame): void {
     const gate = this.#opts.gate;
     if (!gate || o.keyState !== 'active' || o.plain[0] === CONTROL_FRAME) return;
-    const passports = decodeDatagram(o.plain, this.#plainBudget).messages.filter((m) => m.type === MsgType.Passport);
+    const passports = this.#decode(o.plain, this.#plainBudget).messages.filter((m) => m.type === MsgType.Passport);
     if (passports.length > 0) gate.admit(passports, new Set());
   }
 
