@@ -202,28 +202,19 @@ export class Lab {
    * IPv4 address and the group: random bytes, plaintext murmur, forged and replayed frames.
    * Resolves with what it sent and sniffed.
    */
-  outsider(host: LabHost, seconds: number): Promise<OutsiderReport> {
+  async outsider(host: LabHost, seconds: number): Promise<OutsiderReport> {
     const args = [
       'netns', 'exec', host.ns, process.execPath, OUTSIDER,
       '--local', host.ipv4, '--seconds', String(seconds),
       '--targets', this.nodes.map((n) => n.ipv4).join(','), '--names', this.nodes.map((n) => n.name).join(','),
     ];
-    return new Promise((resolvePromise, reject) => {
-      const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      proc.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-      proc.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
-      proc.on('error', reject);
-      proc.on('exit', (code) => {
-        if (code !== 0) return reject(new Error(`lab: outsider on ${host.name} exited ${code}: ${err.trim()}`));
-        try {
-          resolvePromise(JSON.parse(out.trim().split('\n').pop()!) as OutsiderReport);
-        } catch {
-          reject(new Error(`lab: outsider on ${host.name} printed no report: ${out.trim()} ${err.trim()}`));
-        }
-      });
-    });
+    const r = await runInNamespace(args);
+    if (r.code !== 0) throw new Error(`lab: outsider on ${host.name} exited ${r.code}: ${r.err.trim()}`);
+    try {
+      return JSON.parse(r.out.trim().split('\n').pop()!) as OutsiderReport;
+    } catch {
+      throw new Error(`lab: outsider on ${host.name} printed no report: ${r.out.trim()} ${r.err.trim()}`);
+    }
   }
 
   /**
@@ -231,22 +222,12 @@ export class Lab {
    * The bytes are the caller's (an insider test seals them with the fleet key); this gives them
    * a source on the LAN. Resolves once all are on the wire.
    */
-  inject(host: LabHost, datagrams: readonly { readonly to: number | 'group'; readonly bytes: Uint8Array }[]): Promise<void> {
+  async inject(host: LabHost, datagrams: readonly { readonly to: number | 'group'; readonly bytes: Uint8Array }[]): Promise<void> {
     const lines = datagrams.map((d) => `${d.to === 'group' ? GROUP : this.address(d.to)} ${Buffer.from(d.bytes).toString('hex')}\n`).join('');
-    return new Promise((resolvePromise, reject) => {
-      const proc = spawn('ip', ['netns', 'exec', host.ns, process.execPath, INJECTOR, '--local', host.ipv4], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      proc.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-      proc.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
-      proc.on('error', reject);
-      proc.on('exit', (code) => {
-        const sent = /"sent":(\d+)/.exec(out)?.[1];
-        if (code === 0 && Number(sent) === datagrams.length) return resolvePromise();
-        reject(new Error(`lab: injector on ${host.name} exited ${code} having sent ${sent ?? 'nothing'} of ${datagrams.length}: ${err.trim()}`));
-      });
-      proc.stdin.end(lines);
-    });
+    const r = await runInNamespace(['netns', 'exec', host.ns, process.execPath, INJECTOR, '--local', host.ipv4], lines);
+    const sent = /"sent":(\d+)/.exec(r.out)?.[1];
+    if (r.code === 0 && Number(sent) === datagrams.length) return;
+    throw new Error(`lab: injector on ${host.name} exited ${r.code} having sent ${sent ?? 'nothing'} of ${datagrams.length}: ${r.err.trim()}`);
   }
 
   /** Start (or restart) node i's murmur process with its state directory. */
@@ -437,4 +418,21 @@ export function cleanStaleLabs(all = false): string[] {
     }
   }
   return removed;
+}
+
+/**
+ * Run `ip` with `args` (a program in a lab namespace) to its end, feeding it `input` when
+ * given, and collect what it printed.
+ */
+function runInNamespace(args: readonly string[], input?: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const proc = spawn('ip', args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    proc.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    proc.on('error', reject);
+    proc.on('exit', (code) => resolvePromise({ code, out, err }));
+    if (input !== undefined) proc.stdin!.end(input);
+  });
 }
