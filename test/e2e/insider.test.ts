@@ -24,6 +24,14 @@ const MAX_48 = 2 ** 48 - 1;
  * Every node runs, seals (no internal error, nobody declared dead), answers /v1/status and
  * /v1/keys, and seals with `primary`.
  */
+/** Node i stops cleanly, starts again on what it persisted, and the fleet is healthy on `primary`. */
+async function restartsHealthy(lab: Lab, i: number, primary: string): Promise<void> {
+  expect(await lab.stop(i)).toBe(0);
+  lab.start(i);
+  await lab.waitFor(`n${i} alive everywhere after its restart`, 20_000, () => lab.allAlive());
+  await expectHealthy(lab, primary);
+}
+
 async function expectHealthy(lab: Lab, primary: string): Promise<void> {
   for (const i of all(lab)) {
     expect(lab.running(i), `n${i} running`).toBe(true);
@@ -87,10 +95,7 @@ describe.skipIf(!labAvailable)('fleet lab: an insider with the fleet key', () =>
       // It arrived, opened and was read: each node refused it, and said so.
       for (const i of all(lab)) expect(lab.events(i, { event: 'keyring-offer-refused', by: 'mallory' }).length, `n${i} refused it`).toBeGreaterThan(0);
 
-      expect(await lab.stop(2)).toBe(0);
-      lab.start(2);
-      await lab.waitFor('n2 alive everywhere after its restart', 20_000, () => lab.allAlive());
-      await expectHealthy(lab, fleetId);
+      await restartsHealthy(lab, 2, fleetId);
     });
   }, 90_000);
 
@@ -120,10 +125,7 @@ describe.skipIf(!labAvailable)('fleet lab: an insider with the fleet key', () =>
       }
 
       // A node restarts on what it persisted: the promotion was never written as taken.
-      expect(await lab.stop(2)).toBe(0);
-      lab.start(2);
-      await lab.waitFor('n2 alive everywhere after its restart', 20_000, () => lab.allAlive());
-      await expectHealthy(lab, fleetId);
+      await restartsHealthy(lab, 2, fleetId);
     });
   }, 90_000);
 
