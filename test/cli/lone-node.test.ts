@@ -7,20 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { begin, run, type Started } from './recording-io.js';
+import { begin, run, until as untilWithin, type Started } from './recording-io.js';
+
+/** Every wait here allows 15 s, more than the shared default. */
+const until = <T>(what: string, f: () => Promise<T | undefined>): Promise<T> => untilWithin(what, f, 15_000);
 
 let dir: string;
 const started: Started[] = [];
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Starts a node; resolves with its state directory and address once its API answers. */
 async function node(name: string, extra: readonly string[]): Promise<{ at: string[]; addr: string; port: string; log: () => string }> {

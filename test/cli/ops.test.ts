@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duration, elide, parseDuration, printable, table, terminal } from '../../runtime/cli/format.js';
-import { begin, run, type Run } from './recording-io.js';
+import { begin, run, until, type Run } from './recording-io.js';
 
 const BIN = join(import.meta.dirname, '../../dist/runtime/cli/bin.js');
 // No colour unless a test asks for it, whatever the environment running the tests says.
@@ -36,16 +36,6 @@ function binary(args: readonly string[]): { proc: ChildProcessWithoutNullStreams
     proc.on('close', (code) => resolve({ code: code ?? -1, out, err }));
   });
   return { proc, out: () => out, err: () => err, result };
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 interface RunningNode {

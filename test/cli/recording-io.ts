@@ -75,3 +75,14 @@ export function begin(argv: readonly string[], opts: RecordingOptions = {}): Sta
   const io = recordingIo(opts);
   return { io, exited: Promise.resolve(main(argv, io)) };
 }
+
+/** Poll `f` every 50 ms until it returns something, or fail naming `what` after `ms`. */
+export async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
