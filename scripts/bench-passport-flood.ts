@@ -6,6 +6,7 @@
 //   node dist/scripts/bench-passport-flood.js [--rate 1400] [--seconds 10] [--per-datagram 8]
 
 import nacl from 'tweetnacl';
+import { coreView } from '../runtime/host/assembly.js';
 import { NodeHost, sealedProfile } from '../runtime/host/node-host.js';
 import { RealTimeScheduler } from '../runtime/host/scheduler.js';
 import { MsgType, type Passport } from '../runtime/core/messages.js';
@@ -44,10 +45,7 @@ let node: Node | undefined;
 const gate = new Gatekeeper({
   self: { id: 'victim', gen: 1 },
   key: generateSigningKey(),
-  held: { version: (o, k) => node?.heldVersion(o, k), max: (o) => node?.highestHeld(o) ?? 0 },
-  isMember: (id) => node?.member(id) !== undefined,
-  accusationIsNews: (a) => node?.accusationIsNews(a) ?? true,
-  clock,
+  ...coreView(() => node, clock),
 });
 node = new Node({ id: 'victim', gen: 1, addr: '10.0.0.1:7478', profile: sealedProfile(profiles.lan), rng: new Prng(1), size: sizeOf, multicast: true, signer: gate.signer });
 const host = new NodeHost({ node, clock, scheduler: new RealTimeScheduler(clock), budget: 1200, channel: channel('victim', 1), gate, transport: { send: () => {} } });

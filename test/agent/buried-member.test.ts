@@ -4,6 +4,7 @@
 // generation (its restart) brings it back. Runs the host, the gatekeeper and the core in
 // virtual time.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { coreView } from '../../runtime/host/assembly.js';
 import { NodeHost } from '../../runtime/host/node-host.js';
 import { RealTimeScheduler } from '../../runtime/host/scheduler.js';
 import { MsgType, type Digest, type Heartbeat, type Message, type NodeRef } from '../../runtime/core/messages.js';
@@ -33,10 +34,7 @@ function observer(): { host: NodeHost; gate: Gatekeeper; sent: { to: string; msg
   const gate = new Gatekeeper({
     self: { id: 'a', gen: 1 },
     key: generateSigningKey(),
-    held: { version: (o, k) => node?.heldVersion(o, k), max: (o) => node?.highestHeld(o) ?? 0 },
-    isMember: (id) => node?.member(id) !== undefined,
-    accusationIsNews: (a) => node?.accusationIsNews(a) ?? true,
-    clock,
+    ...coreView(() => node, clock),
   });
   node = new Node({ id: 'a', gen: 1, addr: '10.0.0.1:7478', profile, rng: new Prng(3), size: sizeOf, multicast: true, signer: gate.signer });
   const sent: { to: string; msgs: Message[] }[] = [];
