@@ -28,6 +28,7 @@ import type { NodeHost } from '../host/node-host.js';
 import { monotonicClock, RealTimeScheduler } from '../host/scheduler.js';
 import { StateDir, type OwnKey } from './state-dir.js';
 import { DeviceHal, type DeviceHalDeps } from './device-hal.js';
+import type { HalConfig } from '../config/hal-config.js';
 
 export interface AgentDeps {
   readonly log: Logger;
@@ -508,6 +509,11 @@ export class Agent {
       this.#persistTimer = undefined;
       this.flushOwnKeys();
     }, PERSIST_DELAY_MS);
+  }
+
+  /** Takes a reloaded `hal` section: LEDs and sensors are rebuilt, or nothing changes and this throws. */
+  reloadHal(hal: HalConfig): Promise<void> {
+    return this.#hal.reload(hal);
   }
 
   /** Save own keys now (on stop, on a forced exit, or when the coalescing delay ends). */

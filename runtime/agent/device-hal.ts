@@ -15,7 +15,7 @@ import type { LedDriver } from '../../hal/leds/led.js';
 import { LedPlayer } from '../../hal/leds/player.js';
 import { PATTERNS, renderPattern, type LedStatus } from '../../hal/leds/patterns.js';
 import { openLed, type LedSpec } from '../../hal/leds/select.js';
-import { SENSOR_PREFIX } from '../sensing/reading.js';
+import { parseSensorKey, SENSOR_PREFIX } from '../sensing/reading.js';
 import { SimulatedLed } from '../../hal/leds/simulated.js';
 import { createSensor, detectSensors, type SensorSpec } from '../../hal/sensors/catalog.js';
 import type { Sensor } from '../../hal/sensors/sensor.js';
@@ -83,11 +83,11 @@ class WriteErrors {
 }
 
 export class DeviceHal {
-  readonly #config: HalConfig;
+  #config: HalConfig;
   readonly #log: Logger;
-  readonly #leds: Led[];
-  readonly #sensors: readonly SensorEntry[];
-  readonly #problems: string[];
+  #leds: Led[];
+  #sensors: readonly SensorEntry[];
+  #problems: string[];
   readonly #deps: DeviceHalDeps;
   #host: NodeHost | undefined;
   #sampler: Sampler | undefined;
@@ -100,6 +100,8 @@ export class DeviceHal {
   readonly #restoreOnExit: () => void;
   /** Renews "booting" until the node is up: a slow start must not look like a hung one. */
   #bootTimer: NodeJS.Timeout | undefined;
+  /** What the exit handler hands back: the LEDs in use, also after a reload. */
+  #ledHolder: { leds: Led[] } = { leds: [] };
 
   private constructor(config: HalConfig, deps: DeviceHalDeps, leds: Led[], sensors: readonly SensorEntry[], problems: string[], restore: () => void) {
     this.#restoreOnExit = restore;
@@ -127,21 +129,17 @@ export class DeviceHal {
     const leds: Led[] = [];
     // Registered before the first LED is taken over: a crash from here on still hands it back.
     const restore = (): void => {
-      for (const l of leds) (l.player.driver as LedDriver & { restoreSync?: () => void }).restoreSync?.();
+      for (const l of holder.leds) (l.player.driver as LedDriver & { restoreSync?: () => void }).restoreSync?.();
     };
+    const holder = { leds };
     process.on('exit', restore);
     try {
       for (const [i, spec] of config.leds.entries()) leds.push(await openOne(spec, `hal.leds[${i}]`, config, fs, commands, log, problems));
-      const specs: SensorConfig[] = config.sensors === 'auto' ? autoSensors(fs, config) : [...config.sensors];
-      const sensors = specs.map((c, i) => {
-        try {
-          return { sensor: createSensor(c, { fs, commands }), config: c };
-        } catch (e) {
-          throw new Error(`hal.sensors[${i}]: ${(e as Error).message}`);
-        }
-      });
-      log.log('info', 'sensors-ready', { sensors: specs.map((s) => `${s.name}:${s.type}`).join(',') || 'none' });
-      return new DeviceHal(config, deps, leds, sensors, problems, restore);
+      const sensors = buildSensors(config, fs, commands);
+      log.log('info', 'sensors-ready', { sensors: sensorList(sensors) });
+      const hal = new DeviceHal(config, deps, leds, sensors, problems, restore);
+      hal.#ledHolder = holder;
+      return hal;
     } catch (e) {
       await Promise.all(leds.map((l) => l.player.close()));
       process.off('exit', restore);
@@ -153,8 +151,15 @@ export class DeviceHal {
   start(host: NodeHost): void {
     clearInterval(this.#bootTimer);
     this.#host = host;
-    const node = host.node;
     this.#machine = new LedStatusMachine(monotonicClock());
+    this.#startSampler(host);
+    this.#tick();
+    this.#timer = setInterval(() => this.#tick(), STATUS_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  #startSampler(host: NodeHost): void {
+    const node = host.node;
     const spreadMs = this.#config.sampling.spreadS * 1000;
     this.#sampler = new Sampler(
       this.#sensors.map(({ sensor, config }) => ({
@@ -179,9 +184,45 @@ export class DeviceHal {
       },
     );
     this.#sampler.start();
-    this.#tick();
-    this.#timer = setInterval(() => this.#tick(), STATUS_INTERVAL_MS);
-    this.#timer.unref();
+  }
+
+  /**
+   * Takes a new `hal` section while the node runs (`systemctl reload murmur`): LEDs and sensors
+   * are rebuilt, and the keys of sensors no longer configured are deleted so the fleet stops
+   * showing them. Nothing changes when the new sensors cannot be built; the error names the
+   * sensor. `hal.root` and `hal.simulate` choose the hardware itself and need a restart.
+   */
+  async reload(next: HalConfig): Promise<void> {
+    const fs = this.#deps.fs ?? new FsRoot(next.root);
+    const commands = this.#deps.commands ?? new SystemCommands();
+    const sensors = buildSensors(next, fs, commands);
+    if (ledsChanged(this.#config, next)) {
+      const problems: string[] = [];
+      const leds: Led[] = [];
+      for (const [i, spec] of next.leds.entries()) leds.push(await openOne(spec, `hal.leds[${i}]`, next, fs, commands, this.#log, problems));
+      const old = this.#leds;
+      this.#leds = leds;
+      this.#ledHolder.leds = leds;
+      this.#problems = problems;
+      await Promise.all(old.map((l) => l.player.close()));
+    }
+    const kept = new Set(sensors.map((e) => e.config.name));
+    const removed = this.#sensors.map((e) => e.config.name).filter((n) => !kept.has(n));
+    this.#sampler?.stop();
+    await this.#sampler?.settled();
+    this.#config = next;
+    this.#sensors = sensors;
+    const host = this.#host;
+    if (host) {
+      const self = host.node.self.id;
+      for (const [key] of host.node.liveValues(self, monotonicClock())) {
+        const k = parseSensorKey(key);
+        if (k && removed.includes(k.sensor)) host.delete(key);
+      }
+      this.#startSampler(host);
+      this.#tick();
+    }
+    this.#log.log('info', 'sensors-ready', { sensors: sensorList(sensors), removed: removed.join(',') || undefined });
   }
 
   async stop(): Promise<void> {
@@ -354,6 +395,25 @@ function autoSensors(fs: FsRoot, config: HalConfig): SensorConfig[] {
   const hardware = found.some((s) => !['load', 'memory', 'disk', 'uptime'].includes(s.type));
   if (config.simulate === true || (config.simulate === 'auto' && !hardware)) found.push({ name: 'sim-env', type: 'simulated' });
   return found.map((s) => ({ ...s, schedule: config.sampling.schedule, deadband: {}, maxIntervalS: config.sampling.maxIntervalS }));
+}
+
+function buildSensors(config: HalConfig, fs: FsRoot, commands: CommandRunner): SensorEntry[] {
+  const specs: SensorConfig[] = config.sensors === 'auto' ? autoSensors(fs, config) : [...config.sensors];
+  return specs.map((c, i) => {
+    try {
+      return { sensor: createSensor(c, { fs, commands }), config: c };
+    } catch (e) {
+      throw new Error(`hal.sensors[${i}]: ${(e as Error).message}`);
+    }
+  });
+}
+
+function sensorList(sensors: readonly SensorEntry[]): string {
+  return sensors.map((s) => `${s.config.name}:${s.config.type}`).join(',') || 'none';
+}
+
+function ledsChanged(a: HalConfig, b: HalConfig): boolean {
+  return JSON.stringify(a.leds) !== JSON.stringify(b.leds);
 }
 
 /** FNV-1a: a stable, well-spread number from a string. */

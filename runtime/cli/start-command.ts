@@ -148,6 +148,7 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
   const service = serviceNotifier(io.env, log);
   service?.ready();
   let running = config;
+  let reloading: Promise<void> = Promise.resolve();
   const stopReloading = io.onReload?.(() => {
     let next;
     try {
@@ -157,12 +158,26 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
       return;
     }
     const plan = planReload(running, next);
+    const before = running;
     running = plan.running;
     levelled = lineLogger(io.out, running.log.level);
-    log.log(plan.restart.length > 0 ? 'warn' : 'info', 'reload', {
-      applied: plan.live.join(',') || 'none',
-      ...(plan.restart.length > 0 ? { restartNeeded: plan.restart.join(','), hint: 'systemctl restart murmur' } : {}),
-    });
+    const report = (applied: readonly string[], failed?: string): void =>
+      log.log(plan.restart.length > 0 || failed !== undefined ? 'warn' : 'info', 'reload', {
+        applied: applied.join(',') || 'none',
+        ...(failed !== undefined ? { notApplied: plan.live.filter((f) => f.startsWith('hal.')).join(','), error: failed, kept: 'the running LEDs and sensors' } : {}),
+        ...(plan.restart.length > 0 ? { restartNeeded: plan.restart.join(','), hint: 'systemctl restart murmur' } : {}),
+      });
+    if (!plan.hal) return report(plan.live);
+    // Reloads are applied one at a time, in the order the signals came.
+    reloading = reloading.then(() =>
+      agent.reloadHal(running.hal).then(
+        () => report(plan.live),
+        (e: Error) => {
+          running = { ...running, hal: before.hal };
+          report(plan.live.filter((f) => !f.startsWith('hal.')), e.message);
+        },
+      ),
+    );
   });
   return new Promise<number>((resolve) => {
     let signals = 0;

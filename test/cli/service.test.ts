@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,25 @@ describe('reload', () => {
     expect(plan.restart).toEqual(['hal.simulate', 'network.port']);
     expect(plan.running.log.level).toBe('debug');
     expect(plan.running.network.port).toBe(before.network.port);
+    expect(plan.hal).toBe(false);
+  });
+
+  it('takes LEDs, sensors and sampling live, and hands the hardware layer the new hal section; hal.root and hal.simulate need a restart', () => {
+    const before = loadConfig(undefined, {});
+    const after = loadConfig(undefined, {
+      'hal.sensors': [{ name: 'env', type: 'simulated' }],
+      'hal.sampling.spreadS': 3,
+      'hal.leds': [{ name: 'power', backend: 'simulated' }],
+      'hal.root': '/tmp',
+    });
+    const plan = planReload(before, after);
+    expect(plan.live).toEqual(['hal.leds', 'hal.sampling.spreadS', 'hal.sensors']);
+    expect(plan.restart).toEqual(['hal.root']);
+    expect(plan.hal).toBe(true);
+    expect(plan.running.hal.sensors).toEqual(after.hal.sensors);
+    expect(plan.running.hal.leds).toEqual(after.hal.leds);
+    expect(plan.running.hal.sampling.spreadS).toBe(3);
+    expect(plan.running.hal.root).toBe(before.hal.root);
   });
 });
 
@@ -119,6 +138,17 @@ describe('murmur start as a systemd service', () => {
     proc.kill('SIGHUP');
     await until(() => /event=reload/.test(out), 'a reload line');
     expect(out).toMatch(/level=warn event=reload applied=log.level restartNeeded=network.ttl hint="systemctl restart murmur"/);
+
+    // Sensors change live: the new one is sampled and the one no longer configured is gone.
+    writeFileSync(config, 'log:\n  level: debug\nnetwork:\n  ttl: 2\nhal:\n  sensors:\n    - { name: env2, type: simulated }\n');
+    proc.kill('SIGHUP');
+    await until(() => /event=sensors-ready sensors=env2:simulated/.test(out), 'the reloaded sensors');
+    await until(() => /event=reload applied=hal.sensors/.test(out), 'a reload line for the sensors');
+    expect(out).toMatch(/event=sensors-ready sensors=env2:simulated removed=\S*sim-env/);
+    // The keys of the sensor no longer configured are deleted, so the fleet stops showing it.
+    const keys = (): string => spawnSync(process.execPath, [BIN, 'get', '--state-dir', join(dir, 'state')], { encoding: 'utf8' }).stdout;
+    await until(() => /sensor\/env2\//.test(keys()), 'the new sensor published');
+    expect(keys()).not.toMatch(/sensor\/sim-env\//);
 
     writeFileSync(config, 'log:\n  level: loud\n');
     proc.kill('SIGHUP');
