@@ -169,15 +169,16 @@ export class KeySync {
   /**
    * The operator's change, signed by the fleet admin: check the grant, apply what it covers at
    * once (`key`: the bytes of a key it installs), keep it, and offer it to the fleet. Throws
-   * AdminGrantRequiredError when the admin did not sign it.
+   * AdminGrantRequiredError when the admin did not sign it, an Error when it would leave this
+   * device without a working key or carries a stamp out of range.
    */
   applyGrant(grant: KeyringGrant, key?: Uint8Array): void {
     const keys = this.#admin ? checkGrant(grant, this.#admin) : undefined;
     if (!keys) throw new AdminGrantRequiredError(this.#admin ? 'keyring grant: not signed by the fleet admin key (security.adminPublicKey)' : 'keyring grant: this fleet has no admin key (security.adminPublicKey)');
     const offered = key ? [{ id: keyId(key), key, installed: 0, used: 0, removed: 0, compromised: false }] : [];
     const verdict = vetGrantedOffer(this.ring, offered, keys, this.#wallClock());
-    if (!verdict.ok) throw new AdminGrantRequiredError('keyring grant: a stamp out of range (not a date within 30 days of now)');
-    if (verdict.kept.length > 0) throw new AdminGrantRequiredError(`keyring grant: would leave this device without a working key (${verdict.kept.map(formatKeyId).join(',')})`);
+    if (!verdict.ok) throw new Error('keyring grant: a stamp out of range (not a date within 30 days of now)');
+    if (verdict.kept.length > 0) throw new Error(`keyring grant: would leave this device without a working key (${verdict.kept.map(formatKeyId).join(',')})`);
     this.#adopt(grant, keys);
     this.ring.merge(verdict.records);
     this.changed();
