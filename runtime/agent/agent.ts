@@ -21,7 +21,7 @@ import { formatKeyId, type Keyring } from '../crypto/keyring.js';
 import { CryptoRng } from './crypto-rng.js';
 import { KeySync } from './key-sync.js';
 import { DeviceTrust, RESERVED_PREFIX } from './trust.js';
-import { KEYRING_FILE, loadKeyring, parseFleetKey, saveKeyring } from './keyring-store.js';
+import { KEYRING_FILE, KEYRING_GRANT_FILE, loadKeyring, loadKeyringGrant, parseFleetKey, saveKeyring, saveKeyringGrant } from './keyring-store.js';
 import type { Logger } from '../log/log.js';
 import { assembleNode } from '../host/assembly.js';
 import type { NodeHost } from '../host/node-host.js';
@@ -201,7 +201,11 @@ export class Agent {
         },
         log,
         monotonicClock,
-        deps.wallClock ? { wallClock: deps.wallClock } : {},
+        {
+          ...(deps.wallClock ? { wallClock: deps.wallClock } : {}),
+          adminPublicKey: trust.admin,
+          grants: { load: () => loadKeyringGrant(state.path(KEYRING_GRANT_FILE)), save: (g) => saveKeyringGrant(state.path(KEYRING_GRANT_FILE), g) },
+        },
       );
       const own = state.loadOwnKeys();
       agent = new Agent(config, state, transport, host, own, keyring, keySync, trust, hal, log);
@@ -439,20 +443,20 @@ export class Agent {
       },
       keys: {
         list: () => this.#keyList(),
-        install: (text) => {
-          const id = this.#keyring.install(parseFleetKey(text, 'key'));
-          this.#keySync.changed();
-          return { id: formatKeyId(id) };
-        },
-        use: (id) => {
-          this.#keyring.use(parseKeyId(id));
-          this.#keySync.changed();
+        // With a fleet admin, a change is prepared here (the keyring as it would be, for the
+        // admin to sign) and made by `grant` with the admin's signature.
+        install: (text, prepare) => this.#keySync.change(prepare, (r) => ({ id: formatKeyId(r.install(parseFleetKey(text, 'key'))) })),
+        use: (id, prepare) => this.#keySync.change(prepare, (r) => {
+          r.use(parseKeyId(id));
+          return { primary: formatKeyId(r.primaryId!) };
+        }),
+        remove: (id, compromised, prepare) => this.#keySync.change(prepare, (r) => {
+          r.remove(parseKeyId(id), compromised);
+          return { id, state: r.state(parseKeyId(id)) };
+        }),
+        grant: (granted, signature, key) => {
+          this.#keySync.applyGrant({ granted: base64Field(granted, 'granted'), signature: base64Field(signature, 'signature') }, key === undefined ? undefined : parseFleetKey(key, 'key'));
           return { primary: formatKeyId(this.#keyring.primaryId!) };
-        },
-        remove: (id, compromised) => {
-          this.#keyring.remove(parseKeyId(id), compromised);
-          this.#keySync.changed();
-          return { id, state: this.#keyring.state(parseKeyId(id)) };
         },
       },
       delete: (key) => {
@@ -577,4 +581,10 @@ function countBy(xs: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const x of xs) out[x] = (out[x] ?? 0) + 1;
   return out;
+}
+
+/** Bytes sent as base64 in an API body field. */
+function base64Field(text: string, field: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) throw new Error(`${field}: expected base64`);
+  return new Uint8Array(Buffer.from(text, 'base64'));
 }

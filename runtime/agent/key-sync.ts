@@ -10,6 +10,13 @@
 // leave this device without a working key; stamps are bounded). This device's own operator
 // (the local API) is not limited.
 //
+// In a fleet with an admin key, the admin is the authority: an offer changes here only what the
+// admin's grant it carries covers (runtime/trust/keyring-grant.ts), and at once; anything else
+// it would change is refused and counted. This device keeps the newest grant it has checked
+// (persisted) and sends it with every offer, relay and handoff, so a change reaches devices that
+// hear it second-hand, or weeks later. The operator's own change needs a grant too: one made
+// without it would stay on this device.
+//
 // Offers travel as sealed control frames, and key bytes travel only where they tell a listener
 // nothing it could not already open:
 // - after a local change, to the group and to each member directly, sealed under the primary
@@ -31,14 +38,16 @@
 
 import type { Address } from '../core/messages.js';
 import { MULTICAST } from '../core/effects.js';
-import { formatKeyId, keyId, type Keyring, type KeyRecord } from '../crypto/keyring.js';
-import { PROMOTION_DELAY_MS, vetOffer, type Promotion } from '../crypto/offer-policy.js';
+import { formatKeyId, grantedKeys, keyId, Keyring, type KeyRecord } from '../crypto/keyring.js';
+import { PROMOTION_DELAY_MS, vetGrantedOffer, vetOffer, type Promotion } from '../crypto/offer-policy.js';
+import { AdminGrantRequiredError, checkGrant, grantStamp } from '../trust/keyring-grant.js';
+import type { GrantedKey, KeyringGrant } from '../wire/keyring-offer.js';
 import type { Passport } from '../core/messages.js';
 import { signBytes, verifyBytes, type SigningKey } from '../trust/ed25519.js';
 import type { Gatekeeper } from '../trust/gatekeeper.js';
 import { Domain, signable } from '../trust/signable.js';
 import type { NodeHost } from '../host/node-host.js';
-import { decodeKeyringOffer, encodeKeyringOffer, encodeOfferedKeys } from '../wire/keyring-offer.js';
+import { decodeKeyringOffer, encodeGrantedKeys, encodeKeyringOffer, encodeOfferedKeys } from '../wire/keyring-offer.js';
 import type { Logger } from '../log/log.js';
 
 const HANDOFF_EVERY_MS = 10_000;
@@ -51,11 +60,11 @@ export interface OfferSigner {
   passport(): Passport;
 }
 
-/** A keyring offer as a control frame (runtime/wire/keyring-offer.ts), signed by this device. */
-export function encodeOffer(records: readonly KeyRecord[], signer: OfferSigner): Uint8Array {
+/** A keyring offer as a control frame (runtime/wire/keyring-offer.ts), signed by this device, with the admin's grant when there is one. */
+export function encodeOffer(records: readonly KeyRecord[], signer: OfferSigner, grant?: KeyringGrant): Uint8Array {
   const signed = encodeOfferedKeys(records);
   const sig = signBytes(signable(Domain.KeyringOffer, [signed]), signer.key.secretKey);
-  return encodeKeyringOffer(signed, signer.passport(), sig);
+  return encodeKeyringOffer(signed, signer.passport(), sig, grant);
 }
 
 /**
@@ -63,19 +72,29 @@ export function encodeOffer(records: readonly KeyRecord[], signer: OfferSigner):
  * matches its id; undefined for anything malformed or unsigned (never throws). Whether that
  * passport's holder may speak for the fleet is the caller's question (the gatekeeper's).
  */
-export function decodeOffer(plain: Uint8Array): { records: KeyRecord[]; passport: Passport } | undefined {
+export function decodeOffer(plain: Uint8Array): { records: KeyRecord[]; passport: Passport; grant: KeyringGrant | undefined } | undefined {
   const o = decodeKeyringOffer(plain);
   if (!o) return undefined;
   if (!verifyBytes(signable(Domain.KeyringOffer, [o.signed]), o.signature, o.passport.publicKey)) return undefined;
   for (const r of o.records) if (r.key !== undefined && keyId(r.key) !== r.id) return undefined;
-  return { records: [...o.records], passport: o.passport };
+  return { records: [...o.records], passport: o.passport, grant: o.grant };
 }
+
+/** Where the newest admin grant is kept across restarts (the state directory). */
+export interface GrantStore {
+  load(): KeyringGrant | undefined;
+  save(grant: KeyringGrant): void;
+}
+
 
 export interface KeySyncOptions {
   /** Wall-clock ms, for the bound on stamps. */
   readonly wallClock?: () => number;
   /** How long a promotion heard from another device waits (offer-policy.ts). */
   readonly promotionDelayMs?: number;
+  /** The fleet admin's public key: keyring changes then need its grant. */
+  readonly adminPublicKey?: Uint8Array | undefined;
+  readonly grants?: GrantStore;
 }
 
 /** The sender an offer's passport proves, for binding the frame's replay header. */
@@ -94,11 +113,15 @@ export class KeySync {
   #pendingTimer: NodeJS.Timeout | undefined;
   readonly #wallClock: () => number;
   readonly #delayMs: number;
+  readonly #admin: Uint8Array | undefined;
+  readonly #grants: GrantStore | undefined;
+  /** The newest admin grant checked here, and its newest stamp. */
+  #grant: { readonly grant: KeyringGrant; readonly stamp: number } | undefined;
   offersReceived = 0;
   offersRejected = 0;
   handoffsSent = 0;
   /** Offers refused by what they tried, beyond a bad signature or an unknown sender. */
-  readonly refused = { stampOutOfRange: 0, keptKey: 0 };
+  readonly refused = { stampOutOfRange: 0, keptKey: 0, unsignedChange: 0, badGrant: 0 };
 
   constructor(
     private readonly signer: OfferSigner,
@@ -112,6 +135,64 @@ export class KeySync {
   ) {
     this.#wallClock = opts.wallClock ?? Date.now;
     this.#delayMs = opts.promotionDelayMs ?? PROMOTION_DELAY_MS;
+    this.#admin = opts.adminPublicKey;
+    this.#grants = opts.grants;
+    const stored = this.#admin ? this.#grants?.load() : undefined;
+    const keys = stored && this.#admin ? checkGrant(stored, this.#admin) : undefined;
+    if (stored && keys) this.#grant = { grant: stored, stamp: grantStamp(keys) };
+  }
+
+  /** Whether keyring changes here need the fleet admin's grant. */
+  get needsGrant(): boolean {
+    return this.#admin !== undefined;
+  }
+
+  /**
+   * One change by this device's operator (`murmur keys`). `prepare`: make it on a copy and
+   * answer, with what `change` says, the keyring it gives as the fleet admin signs it
+   * (`granted`, base64); `applyGrant` then makes it. Without: make it here and offer it to the
+   * fleet, unless the fleet has an admin, whose grant it then needs.
+   */
+  change(prepare: boolean, change: (ring: Keyring) => Record<string, unknown>): Record<string, unknown> {
+    if (prepare) {
+      const trial = new Keyring(this.ring.graceMs, this.ring.wallClock, this.ring.records());
+      trial.witness(this.ring.lastStamp);
+      const answer = change(trial);
+      return { ...answer, granted: Buffer.from(encodeGrantedKeys(grantedKeys(trial.records()))).toString('base64') };
+    }
+    if (this.#admin) throw new AdminGrantRequiredError('this fleet has an admin key: a keyring change needs its signature (murmur keys ... --admin-key FILE)');
+    const answer = change(this.ring);
+    this.changed();
+    return answer;
+  }
+
+  /**
+   * The operator's change, signed by the fleet admin: check the grant, apply what it covers at
+   * once (`key`: the bytes of a key it installs), keep it, and offer it to the fleet. Throws
+   * AdminGrantRequiredError when the admin did not sign it, an Error when it would leave this
+   * device without a working key or carries a stamp out of range.
+   */
+  applyGrant(grant: KeyringGrant, key?: Uint8Array): void {
+    const keys = this.#admin ? checkGrant(grant, this.#admin) : undefined;
+    if (!keys) throw new AdminGrantRequiredError(this.#admin ? 'keyring grant: not signed by the fleet admin key (security.adminPublicKey)' : 'keyring grant: this fleet has no admin key (security.adminPublicKey)');
+    const offered = key ? [{ id: keyId(key), key, installed: 0, used: 0, removed: 0, compromised: false }] : [];
+    const verdict = vetGrantedOffer(this.ring, offered, keys, this.#wallClock());
+    if (!verdict.ok) throw new Error('keyring grant: a stamp out of range (not a date within 30 days of now)');
+    if (verdict.kept.length > 0) throw new Error(`keyring grant: would leave this device without a working key (${verdict.kept.map(formatKeyId).join(',')})`);
+    this.#adopt(grant, keys);
+    this.ring.merge(verdict.records);
+    this.changed();
+  }
+
+  #adopt(grant: KeyringGrant, keys: readonly GrantedKey[]): void {
+    const stamp = grantStamp(keys);
+    if (this.#grant && stamp <= this.#grant.stamp) return;
+    this.#grant = { grant, stamp };
+    try {
+      this.#grants?.save(grant);
+    } catch (e) {
+      this.log.log('error', 'keyring-grant-not-saved', { error: (e as Error).message });
+    }
   }
 
   /** After a local `keys` command: persist, then offer the keyring to the whole fleet. */
@@ -137,7 +218,7 @@ export class KeySync {
     const host = this.host();
     const primary = this.ring.primaryId;
     if (!host || primary === undefined) return;
-    const offer = encodeOffer(this.ring.records(), this.signer);
+    const offer = encodeOffer(this.ring.records(), this.signer, this.#grant?.grant);
     const targets: Address[] = [MULTICAST];
     for (const m of host.node.members()) if (m.status === 'alive' || m.status === 'suspect') targets.push(m.addr);
     for (const to of targets) host.sendControl(to, offer, primary);
@@ -150,6 +231,7 @@ export class KeySync {
       this.offersRejected++;
       return;
     }
+    if (this.#admin) return this.#granted(offer, from);
     const verdict = vetOffer(this.ring, offer.records, this.#wallClock());
     if (!verdict.ok) {
       this.offersRejected++;
@@ -176,6 +258,36 @@ export class KeySync {
     this.#apply(verdict.records, from, offer.passport.id);
   }
 
+  /** An offer in a fleet with an admin: only what its grant covers, at once. */
+  #granted(offer: { records: KeyRecord[]; passport: Passport; grant: KeyringGrant | undefined }, from: Address): void {
+    const by = offer.passport.id;
+    const keys = offer.grant ? checkGrant(offer.grant, this.#admin!) : undefined;
+    if (offer.grant && !keys) {
+      this.offersRejected++;
+      this.refused.badGrant++;
+      this.log.log('warn', 'keyring-offer-refused', { from, by, reason: 'a grant the fleet admin did not sign' });
+      return;
+    }
+    const verdict = vetGrantedOffer(this.ring, offer.records, keys, this.#wallClock());
+    if (!verdict.ok) {
+      this.offersRejected++;
+      this.refused.stampOutOfRange++;
+      this.log.log('warn', 'keyring-offer-refused', { from, by, reason: 'a stamp out of range (not a date within 30 days of now)' });
+      return;
+    }
+    if (verdict.unsigned.length > 0) {
+      this.offersRejected++;
+      this.refused.unsignedChange++;
+      this.log.log('warn', 'keyring-offer-refused', { from, by, reason: "a change without the fleet admin's signature", keys: verdict.unsigned.map(formatKeyId).join(',') });
+    } else this.offersReceived++;
+    if (verdict.kept.length > 0) {
+      this.refused.keptKey++;
+      this.log.log('warn', 'keyring-offer-refused', { from, by, reason: 'would take its last working key', kept: verdict.kept.map(formatKeyId).join(',') });
+    }
+    if (offer.grant && keys) this.#adopt(offer.grant, keys);
+    this.#apply(verdict.records, from, by);
+  }
+
   #apply(records: readonly KeyRecord[], from: Address | undefined, by: string | undefined): void {
     const before = this.ring.primaryId;
     if (!this.ring.merge(records)) return;
@@ -190,7 +302,7 @@ export class KeySync {
     });
     // Pass it on once: a member that missed the originator's offers hears it from us.
     const host = this.host();
-    if (host && primary !== undefined) host.sendControl(MULTICAST, encodeOffer(this.ring.records(), this.signer), primary);
+    if (host && primary !== undefined) host.sendControl(MULTICAST, encodeOffer(this.ring.records(), this.signer, this.#grant?.grant), primary);
   }
 
   /** Hold promotions for the delay; a newer one restarts it for all. */
@@ -258,7 +370,7 @@ export class KeySync {
     if (state === 'retired') this.log.log('info', 'key-handoff', { to: from, retired_key: formatKeyId(id) });
     // Under a retired key, the current keys; under one still active, no other key's bytes.
     const records = state === 'retired' ? this.ring.records() : this.ring.records().map((r) => (r.id === id ? r : { ...r, key: undefined }));
-    this.host()?.sendControl(from, encodeOffer(records, this.signer), id);
+    this.host()?.sendControl(from, encodeOffer(records, this.signer, this.#grant?.grant), id);
   }
 
   stop(): void {

@@ -19,6 +19,7 @@ import { FLEET_KEY_BYTES, formatKeyId, Keyring, MAX_STAMP, type KeyRecord } from
 import { writeFileAtomic } from '../persist/atomic-file.js';
 import { octal, restrictMode } from '../persist/secret-file.js';
 import type { Logger } from '../log/log.js';
+import type { KeyringGrant } from '../wire/keyring-offer.js';
 
 export const KEYRING_FILE = 'keyring.json';
 
@@ -102,4 +103,23 @@ function readRecords(file: string): KeyRecord[] {
     const key = x.key === undefined ? undefined : parseFleetKey(String(x.key), `${where}.key`);
     return { id: parseInt(x.id, 16), key, installed: stamp('installed'), used: stamp('used'), removed: stamp('removed'), compromised: x.compromised === true };
   });
+}
+
+/** The newest keyring grant of the fleet admin this device checked (runtime/agent/key-sync.ts), beside the keyring. */
+export const KEYRING_GRANT_FILE = 'keyring-grant.json';
+
+/** A grant file, or undefined when there is none or it is unreadable (the next grant heard replaces it). */
+export function loadKeyringGrant(file: string): KeyringGrant | undefined {
+  try {
+    const j = JSON.parse(readFileSync(file, 'utf8')) as { type?: unknown; granted?: unknown; signature?: unknown };
+    if (j.type !== 'murmur-keyring-grant' || typeof j.granted !== 'string' || typeof j.signature !== 'string') return undefined;
+    return { granted: new Uint8Array(Buffer.from(j.granted, 'base64')), signature: new Uint8Array(Buffer.from(j.signature, 'base64')) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function saveKeyringGrant(file: string, grant: KeyringGrant): void {
+  const text = JSON.stringify({ type: 'murmur-keyring-grant', granted: Buffer.from(grant.granted).toString('base64'), signature: Buffer.from(grant.signature).toString('base64') }, null, 1);
+  writeFileAtomic(file, text + '\n', 0o600);
 }

@@ -13,6 +13,9 @@
 //   POST   /v1/keys/install      {"key": base64}: install a fleet key, fleet-wide
 //   POST   /v1/keys/use          {"id": hex}: make it the primary, fleet-wide
 //   POST   /v1/keys/remove       {"id": hex, "compromised"?: true}: retire it (or erase it at once)
+//                                 each with "prepare": true: change nothing, answer the keyring it
+//                                 would give ("granted", base64) for the fleet admin to sign
+//   POST   /v1/keys/grant        {"granted", "signature", "key"?}: make a change the admin signed
 //   GET    /v1/revocations       devices revoked by the fleet admin
 //   POST   /v1/revocations       a revocation as "murmur admin revoke" prints it: enforce and spread it
 //   GET    /v1/sensors           this device's sensors: last reading or error, counters
@@ -34,6 +37,7 @@ import type { Value } from '../core/messages.js';
 import type { WatchEvent, WatchHub } from './watch.js';
 import { apiValue, wireValue } from './json-value.js';
 import { KeyNotInstalledError } from '../crypto/keyring.js';
+import { AdminGrantRequiredError } from '../trust/keyring-grant.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
 import { jsonText } from '../log/escape.js';
 import { bearerMatches } from './token.js';
@@ -60,9 +64,11 @@ export interface ApiBackend {
   watch?: WatchHub;
   keys?: {
     list(): unknown;
-    install(key: string): unknown;
-    use(id: string): unknown;
-    remove(id: string, compromised: boolean): unknown;
+    install(key: string, prepare: boolean): unknown;
+    use(id: string, prepare: boolean): unknown;
+    remove(id: string, compromised: boolean, prepare: boolean): unknown;
+    /** A change signed by the fleet admin (base64 fields); `key`: the key it installs. */
+    grant(granted: string, signature: string, key: string | undefined): unknown;
   };
 }
 
@@ -358,16 +364,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
   if (what === 'keys' && b.keys) {
     const k = b.keys;
     if (arg === undefined && method === 'GET') return send(res, 200, k.list());
-    if (method === 'POST' && (arg === 'install' || arg === 'use' || arg === 'remove')) {
+    if (method === 'POST' && (arg === 'install' || arg === 'use' || arg === 'remove' || arg === 'grant')) {
       const body = await readJson(req);
-      const field = arg === 'install' ? 'key' : 'id';
-      if (typeof body[field] !== 'string') throw new ApiError(400, 'invalid-body', `body.${field}: expected a string`);
+      const fields = arg === 'install' ? ['key'] : arg === 'grant' ? ['granted', 'signature'] : ['id'];
+      for (const field of fields) if (typeof body[field] !== 'string') throw new ApiError(400, 'invalid-body', `body.${field}: expected a string`);
+      if (arg === 'grant' && body.key !== undefined && typeof body.key !== 'string') throw new ApiError(400, 'invalid-body', 'body.key: expected a string');
+      const prepare = body.prepare === true;
       try {
-        if (arg === 'install') return send(res, 200, k.install(body.key as string));
-        if (arg === 'use') return send(res, 200, k.use(body.id as string));
-        return send(res, 200, k.remove(body.id as string, body.compromised === true));
+        if (arg === 'install') return send(res, 200, k.install(body.key as string, prepare));
+        if (arg === 'use') return send(res, 200, k.use(body.id as string, prepare));
+        if (arg === 'grant') return send(res, 200, k.grant(body.granted as string, body.signature as string, body.key as string | undefined));
+        return send(res, 200, k.remove(body.id as string, body.compromised === true, prepare));
       } catch (e) {
         if (e instanceof KeyNotInstalledError) throw new ApiError(404, 'unknown-key-id', e.message);
+        if (e instanceof AdminGrantRequiredError) throw new ApiError(403, 'admin-signature-required', e.message);
         throw new ApiError(400, 'rejected', (e as Error).message);
       }
     }

@@ -13,6 +13,8 @@ import { parseArgs } from './target-args.js';
 import { jsonText } from '../log/escape.js';
 import { CliError, type CliIo } from './io.js';
 import { didYouMean } from './suggest.js';
+import { loadAdminKey } from '../trust/admin-key.js';
+import { signGrant } from '../trust/keyring-grant.js';
 
 export const keysHelp = `usage: murmur keys <command> [options]
 
@@ -38,10 +40,15 @@ commands:
 A rotation: install NEW, wait until every device lists it, use NEW, then remove
 OLD.
 
+In a fleet with an admin key (security.adminPublicKey), install, use and remove
+need --admin-key FILE: the node prepares the change, it is signed here with the
+admin key, and every device applies it at once.
+
 options:
   --state-dir DIR   the node's state directory (default from the config)
   --config FILE     the node's config file
   --socket PATH     the API socket (default: api.socket in the state directory)
+  --admin-key FILE  sign the change with the fleet admin key (fleets with one)
   --json            machine-readable output
 
 With the node stopped, install/use/remove change DIR/${KEYRING_FILE} and
@@ -50,7 +57,10 @@ apply at the next start.`;
 export async function keysCommand(args: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') throw new CliError(keysHelp, 0);
-  const p = parseArgs('keys', rest, { valued: ['--file'], flags: ['--compromised', '--force'] }, keysHelp, io);
+  const p = parseArgs('keys', rest, { valued: ['--file', '--admin-key'], flags: ['--compromised', '--force'] }, keysHelp, io);
+  const adminOpt = p.options.get('--admin-key');
+  const adminKeyFile = typeof adminOpt === 'string' ? adminOpt : undefined;
+  if (adminKeyFile !== undefined && !['install', 'use', 'remove'].includes(sub)) throw new CliError(`murmur keys ${sub}: --admin-key is for install, use and remove\n\n${keysHelp}`);
   const force = p.options.has('--force');
   const { json, positional } = p;
   const compromised = p.options.has('--compromised');
@@ -81,6 +91,22 @@ export async function keysCommand(args: readonly string[], io: CliIo): Promise<n
     }
   }
   if (force && sub !== 'install') throw new CliError(`murmur keys ${sub}: --force is for "install" only\n\n${keysHelp}`);
+  // A change, made by the node; with --admin-key, prepared by the node, signed here, then made.
+  const change = async (what: 'install' | 'use' | 'remove', body: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    if (adminKeyFile === undefined) return check(await apiRequest(target.socket, 'POST', `/v1/keys/${what}`, body), `keys ${what}`);
+    let admin;
+    try {
+      admin = loadAdminKey(adminKeyFile);
+    } catch (e) {
+      throw new CliError(`--admin-key: ${(e as Error).message}`);
+    }
+    const prepared = check(await apiRequest(target.socket, 'POST', `/v1/keys/${what}`, { ...body, prepare: true }), `keys ${what}`);
+    const grant = signGrant(admin, new Uint8Array(Buffer.from(String(prepared.granted), 'base64')));
+    const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+    check(await apiRequest(target.socket, 'POST', '/v1/keys/grant', { granted: b64(grant.granted), signature: b64(grant.signature), ...(what === 'install' ? { key: body.key } : {}) }), `keys ${what}`);
+    const { granted: _granted, ...answer } = prepared;
+    return answer;
+  };
   try {
     // --force rewrites the file under the node's feet: only with the node stopped.
     if (force) {
@@ -93,15 +119,15 @@ export async function keysCommand(args: readonly string[], io: CliIo): Promise<n
         return print(body, formatList(body));
       }
       case 'install': {
-        const body = check(await apiRequest(target.socket, 'POST', '/v1/keys/install', { key }), 'keys install');
+        const body = await change('install', { key });
         return print(body, `installed ${String(body.id)} (fleet-wide; "murmur keys use ${String(body.id)}" makes it the primary)`);
       }
       case 'use': {
-        const body = check(await apiRequest(target.socket, 'POST', '/v1/keys/use', { id: arg('a key id') }), 'keys use');
+        const body = await change('use', { id: arg('a key id') });
         return print(body, `primary is now ${String(body.primary)} (fleet-wide)`);
       }
       case 'remove': {
-        const body = check(await apiRequest(target.socket, 'POST', '/v1/keys/remove', { id: arg('a key id'), compromised }), 'keys remove');
+        const body = await change('remove', { id: arg('a key id'), compromised });
         return print(body, `${String(body.id)} is now ${String(body.state)} (fleet-wide)`);
       }
       default:

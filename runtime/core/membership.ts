@@ -26,8 +26,9 @@ export function createMember(s: NodeState, ref: NodeRef, inc: number, addr: Addr
 }
 
 /**
- * First-hand contact with a member: learn it, notice a restart, refresh its address. Returns
- * undefined when the message comes from an older life of the member, which must never win.
+ * First-hand contact with a member: learn it, notice a restart, refresh its address (when the
+ * datagram's source is evidence of it: NodeState.rxSourceIsAddress). Returns undefined when the
+ * message comes from an older life of the member, which must never win.
  */
 export function direct(s: NodeState, now: number, ref: NodeRef, addr: Address, fx: Effects): Member | undefined {
   let m = s.members.get(ref.id);
@@ -38,9 +39,9 @@ export function direct(s: NodeState, now: number, ref: NodeRef, addr: Address, f
     s.stats.count('stale-generation');
     return undefined;
   } else if (ref.gen > m.gen) {
-    restarted(s, m, ref.gen, 0, addr, now, fx);
+    restarted(s, m, ref.gen, 0, s.rxSourceIsAddress ? addr : m.addr, now, fx);
   }
-  m.addr = addr;
+  if (s.rxSourceIsAddress) m.addr = addr;
   m.lastDirect = now;
   return m;
 }

@@ -72,4 +72,9 @@ export interface NodeState {
   stalledUntil: number;
   /** Whether the datagram being handled came through the multicast group. */
   rxMulticast: boolean;
+  /**
+   * Whether the datagram being handled may move its sender's address to its source: the host
+   * says no for one that could have been redirected by whoever captured it.
+   */
+  rxSourceIsAddress: boolean;
 }

@@ -143,6 +143,7 @@ export class Node {
       flushDue: Infinity,
       stalledUntil: -Infinity,
       rxMulticast: true,
+      rxSourceIsAddress: true,
     };
     s.kv.ensure(self);
     this.#s = s;
@@ -164,6 +165,11 @@ export class Node {
    */
   readdress(addr: Address): void {
     this.#s.addr = addr;
+  }
+
+  /** The address this node holds for member `id`. */
+  addrOf(id: NodeId): Address | undefined {
+    return this.#s.members.get(id)?.addr;
   }
 
   /** The unicast addresses this node contacts while it knows nobody. */
@@ -295,10 +301,13 @@ export class Node {
   /**
    * Handle one datagram's messages. `viaMulticast` says whether it arrived through the group
    * (true) or was addressed to this node (false); it drives the per-peer multicast fallback.
+   * `sourceIsAddress` false: `from` is where to answer, but not evidence of where the sender
+   * is, so members keep the addresses they have (runtime/crypto/addressing.ts says which).
    */
-  receive(now: number, from: Address, msgs: readonly Message[], fx: Effects, viaMulticast = true): void {
+  receive(now: number, from: Address, msgs: readonly Message[], fx: Effects, viaMulticast = true, sourceIsAddress = true): void {
     if (!this.#s.running) return;
     this.#s.rxMulticast = viaMulticast;
+    this.#s.rxSourceIsAddress = sourceIsAddress;
     // Deltas first, then the rest: a heartbeat in the same datagram must not trigger a pull
     // for what the datagram itself carries.
     for (const m of msgs) if (m.type === MsgType.Delta) this.#dispatch(now, from, m, fx);

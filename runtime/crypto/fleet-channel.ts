@@ -7,13 +7,20 @@
 // sender its admitted messages prove): the header must name that sender's tag and generation,
 // or the datagram is dropped as `sender-mismatch`. One member forging another's header can
 // thus not push that member's window out of reach of its real datagrams.
+//
+// A protocol datagram also names its recipient inside the seal (runtime/wire/recipient.ts):
+// `seal` writes nothing of it (the host encodes the mark with the messages), `addressing`
+// checks it against this device and the socket the datagram came through, and says whether its
+// source address may be believed (runtime/crypto/addressing.ts).
 
 import nacl from 'tweetnacl';
+import { readRecipient, recipientMark } from '../wire/recipient.js';
+import { addressingOf, sourceIsSenderAddress, type Addressing } from './addressing.js';
 import type { Keyring } from './keyring.js';
 import { ReplayWindow } from './replay-window.js';
 import { open, seal, senderTag, type FrameHeader, type Opened, type OpenFailure, type SealKeys } from './seal.js';
 
-export type ChannelDrop = OpenFailure | 'replayed' | 'stale-generation' | 'too-old' | 'sender-mismatch';
+export type ChannelDrop = OpenFailure | 'replayed' | 'stale-generation' | 'too-old' | 'sender-mismatch' | 'wrong-recipient';
 
 /** Who a datagram's messages say sent it (runtime/trust/datagram-sender.ts). */
 export interface ProvenSender {
@@ -32,12 +39,16 @@ export interface OpenedFrame {
 /** Authenticates and decrypts one frame (seal.ts `open`); a pure function of the frame and the keys. */
 export type FrameOpener = (frame: Uint8Array, keys: SealKeys) => Opened;
 
+const GROUP_MARK = recipientMark({ kind: 'group' });
+const UNADDRESSED_MARK = recipientMark({ kind: 'unaddressed' });
+
 export class FleetChannel {
   readonly dropped = new Map<ChannelDrop, number>();
   readonly #replay = new ReplayWindow();
   readonly #sender: number;
   /** senderTag hashes the id; a cache keeps that off the per-datagram path. */
   readonly #tags = new Map<string, number>();
+  readonly #marks = new Map<string, Uint8Array>();
   #seq = 0;
 
   constructor(
@@ -84,6 +95,35 @@ export class FleetChannel {
     if (sender === 'mixed' || h.sender !== this.#tagOf(sender.id) || h.gen !== sender.gen) return this.#drop('sender-mismatch') ?? false;
     const verdict = this.#replay.record(h.sender, h.gen, h.seq);
     return verdict === 'fresh' || (this.#drop(verdict) ?? false);
+  }
+
+  /**
+   * How an opened protocol datagram was addressed (its recipient mark and the socket it came
+   * through, `viaGroup`), and whether its source is its sender's address. Undefined (counted as
+   * `wrong-recipient`) when it was sealed for another device, or arrived the other way than it
+   * was sent. Call before `admit`: whether it is the newest from its sender is read from the
+   * window before the datagram moves it.
+   */
+  addressing(frame: OpenedFrame, viaGroup: boolean): { readonly how: Addressing; readonly sourceIsAddress: boolean } | undefined {
+    const how = addressingOf(readRecipient(frame.plain), this.#sender, viaGroup);
+    if (how === undefined) return this.#drop('wrong-recipient');
+    const h = frame.header;
+    return { how, sourceIsAddress: sourceIsSenderAddress(how, how === 'group' && this.#replay.isNewest(h.sender, h.gen, h.seq)) };
+  }
+
+  /**
+   * The recipient mark (runtime/wire/recipient.ts) for a datagram to member `to`, to the group,
+   * or (undefined) to an address whose device is not known.
+   */
+  mark(to: string | 'group' | undefined): Uint8Array {
+    if (to === 'group') return GROUP_MARK;
+    if (to === undefined) return UNADDRESSED_MARK;
+    let m = this.#marks.get(to);
+    if (!m) {
+      if (this.#marks.size >= 4096) this.#marks.clear();
+      this.#marks.set(to, (m = recipientMark({ kind: 'member', tag: this.#tagOf(to) })));
+    }
+    return m;
   }
 
   /** Forget a sender's window (it proved a new life or incarnation by signature). */

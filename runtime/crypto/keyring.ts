@@ -15,7 +15,7 @@
 // Stamps are Lamport clocks seeded from the wall clock, so a device whose clock is wrong after
 // boot still orders its own change after every change it has seen.
 
-import { MAX_OFFER_RECORDS, type OfferedKey } from '../wire/keyring-offer.js';
+import { KEY_DIGEST_BYTES, MAX_OFFER_RECORDS, type GrantedKey, type OfferedKey } from '../wire/keyring-offer.js';
 import nacl from 'tweetnacl';
 
 export const FLEET_KEY_BYTES = nacl.secretbox.keyLength;
@@ -36,6 +36,16 @@ export type KeyState = 'active' | 'retired' | 'gone';
 export function keyId(key: Uint8Array): number {
   const h = nacl.hash(key);
   return ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+}
+
+/** What a fleet admin's grant names a key by: more of its SHA-512 than the id, so no other key can be made to match. */
+export function keyDigest(key: Uint8Array): Uint8Array {
+  return nacl.hash(key).slice(0, KEY_DIGEST_BYTES);
+}
+
+/** Keyring records as an admin grants them: stamps and digests, no key bytes. */
+export function grantedKeys(records: readonly KeyRecord[]): GrantedKey[] {
+  return records.map((r) => ({ id: r.id, digest: r.key ? keyDigest(r.key) : undefined, installed: r.installed, used: r.used, removed: r.removed, compromised: r.compromised }));
 }
 
 export function formatKeyId(id: number): string {

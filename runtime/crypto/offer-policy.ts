@@ -16,9 +16,16 @@
 //   device's clock and the newest stamp it already holds, never past MAX_STAMP. An offer with
 //   one stamp out of range is refused whole.
 //
+// In a fleet with an admin key the admin decides instead (vetGrantedOffer): an offer changes
+// here only what the admin's grant (its signature over the keyring's stamps and key digests,
+// checked by the caller) covers, at once, since the signature is the authority the delay stands
+// in for. A change an offer carries beyond its grant is refused, whatever it is. The one rule
+// that stays is that nothing leaves this device without a working key.
+//
 // Pure: the caller (runtime/agent/key-sync.ts) keeps the pending promotions and the clock.
 
-import { MAX_STAMP, validStamps, Keyring, type KeyRecord } from './keyring.js';
+import type { GrantedKey } from '../wire/keyring-offer.js';
+import { keyDigest, MAX_STAMP, validStamps, Keyring, type KeyRecord } from './keyring.js';
 
 /** How long a promotion heard from another device waits before this device seals with the key. */
 export const PROMOTION_DELAY_MS = 60_000;
@@ -47,7 +54,7 @@ export type OfferVerdict =
     };
 
 export function vetOffer(ring: Keyring, offer: readonly KeyRecord[], wallNow: number): OfferVerdict {
-  const bound = Math.min(MAX_STAMP, Math.max(Number.isFinite(wallNow) ? wallNow : 0, ring.lastStamp) + STAMP_AHEAD_MS);
+  const bound = stampBound(ring, wallNow);
   for (const r of offer) if (!validStamps(r) || r.installed > bound || r.used > bound || r.removed > bound) return { ok: false, reason: 'stamp-out-of-range' };
   const promotions: Promotion[] = [];
   let records = offer.map((r): KeyRecord => {
@@ -57,20 +64,76 @@ export function vetOffer(ring: Keyring, offer: readonly KeyRecord[], wallNow: nu
     return { ...r, used: cur?.used ?? 0 };
   });
   const kept: number[] = [];
-  const keep = (which: (id: number) => boolean): void => {
-    records = records.map((r) => {
-      const cur = ring.record(r.id);
-      if (!cur || ring.state(r.id) !== 'active' || !which(r.id)) return r;
-      const takesIt = r.compromised || Math.max(r.removed, cur.removed) >= Math.max(r.installed, cur.installed);
-      if (!takesIt) return r;
-      if (!kept.includes(r.id)) kept.push(r.id);
-      return { ...r, removed: cur.removed, compromised: false };
-    });
-  };
   const primary = ring.primaryId;
-  keep((id) => id === primary);
-  if (leavesNoWorkingKey(ring, records)) keep(() => true);
+  records = keepKeys(ring, records, kept, (id) => id === primary);
+  if (leavesNoWorkingKey(ring, records)) records = keepKeys(ring, records, kept, () => true);
   return { ok: true, records, promotions, kept };
+}
+
+export type GrantVerdict =
+  | { readonly ok: false; readonly reason: 'stamp-out-of-range' }
+  | {
+      readonly ok: true;
+      /** What may be merged now: the granted stamps, with key bytes that match the grant's digests. */
+      readonly records: KeyRecord[];
+      /** Keys the offer changed beyond what the grant covers (or offered other bytes for): refused. */
+      readonly unsigned: number[];
+      /** Keys whose retirement or erasure was refused: this device's last working key. */
+      readonly kept: number[];
+    };
+
+/**
+ * What an offer may change in a fleet with an admin: what `granted` (the admin's signed keyring,
+ * already checked; undefined when the offer carries none) covers. Each granted key is taken with
+ * the grant's stamps, and with bytes this device holds or the offer carries, if they match the
+ * grant's digest.
+ */
+export function vetGrantedOffer(ring: Keyring, offer: readonly KeyRecord[], granted: readonly GrantedKey[] | undefined, wallNow: number): GrantVerdict {
+  const bound = stampBound(ring, wallNow);
+  for (const r of [...offer, ...(granted ?? [])]) if (!validStamps(r) || r.installed > bound || r.used > bound || r.removed > bound) return { ok: false, reason: 'stamp-out-of-range' };
+  const grants = new Map((granted ?? []).map((g) => [g.id, g]));
+  const unsigned: number[] = [];
+  const matches = (key: Uint8Array | undefined, g: GrantedKey): boolean => key !== undefined && g.digest !== undefined && sameBytes(keyDigest(key), g.digest);
+  for (const r of offer) {
+    const cur = ring.record(r.id);
+    const g = grants.get(r.id);
+    const beyond = (t: 'installed' | 'used' | 'removed'): boolean => r[t] > Math.max(cur?.[t] ?? 0, g?.[t] ?? 0);
+    const otherBytes = r.key !== undefined && !(cur?.key !== undefined ? sameBytes(cur.key, r.key) : g !== undefined && matches(r.key, g));
+    if (beyond('installed') || beyond('used') || beyond('removed') || (r.compromised && !cur?.compromised && !g?.compromised) || otherBytes) unsigned.push(r.id);
+  }
+  let records: KeyRecord[] = [];
+  for (const g of grants.values()) {
+    const cur = ring.record(g.id);
+    const offered = offer.find((r) => r.id === g.id)?.key;
+    const key = g.compromised ? undefined : matches(cur?.key, g) ? cur!.key : matches(offered, g) ? offered : undefined;
+    // The grant names other bytes than this device holds under that id: not the key it means.
+    if (cur?.key !== undefined && !g.compromised && g.digest !== undefined && !matches(cur.key, g)) continue;
+    if (key === undefined && !g.compromised && cur === undefined) continue;
+    records.push({ id: g.id, key: key ?? (g.compromised ? undefined : cur?.key), installed: g.installed, used: g.used, removed: g.removed, compromised: g.compromised });
+  }
+  const kept: number[] = [];
+  if (leavesNoWorkingKey(ring, records)) records = keepKeys(ring, records, kept, () => true);
+  return { ok: true, records, unsigned, kept };
+}
+
+function stampBound(ring: Keyring, wallNow: number): number {
+  return Math.min(MAX_STAMP, Math.max(Number.isFinite(wallNow) ? wallNow : 0, ring.lastStamp) + STAMP_AHEAD_MS);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** `records` without the retirements and erasures they carry of active keys `which` picks (noted in `kept`). */
+function keepKeys(ring: Keyring, records: readonly KeyRecord[], kept: number[], which: (id: number) => boolean): KeyRecord[] {
+  return records.map((r) => {
+    const cur = ring.record(r.id);
+    if (!cur || ring.state(r.id) !== 'active' || !which(r.id)) return r;
+    const takesIt = r.compromised || Math.max(r.removed, cur.removed) >= Math.max(r.installed, cur.installed);
+    if (!takesIt) return r;
+    if (!kept.includes(r.id)) kept.push(r.id);
+    return { ...r, removed: cur.removed, compromised: false, key: r.key ?? cur.key };
+  });
 }
 
 function leavesNoWorkingKey(ring: Keyring, records: readonly KeyRecord[]): boolean {

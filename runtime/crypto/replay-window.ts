@@ -67,6 +67,12 @@ export class ReplayWindow {
     return seen(this.#slab(w.slot), offset(w.slot), seq) ? 'replayed' : 'fresh';
   }
 
+  /** Whether nothing at or after (gen, seq) was recorded from this sender. */
+  isNewest(sender: number, gen: number, seq: number): boolean {
+    const w = this.#find(sender);
+    return !w || gen > w.gen || (gen === w.gen && seq > w.top);
+  }
+
   /** Mark (sender, gen, seq) as seen. Returns the verdict it had: only 'fresh' changes the window. */
   record(sender: number, gen: number, seq: number): ReplayVerdict {
     const verdict = this.verdict(sender, gen, seq);

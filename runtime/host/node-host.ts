@@ -8,6 +8,11 @@
 // gatekeeper. Only then does the replay window move, and only if the nonce's header names the
 // sender the admitted messages prove (FleetChannel.admit): otherwise any member could write
 // another's tag into a nonce and push that member's window out of reach.
+//
+// Every protocol datagram names its recipient inside the seal: the group, the member at the
+// address it goes to, or nobody known (runtime/wire/recipient.ts). On receipt the channel drops
+// one sealed for another device, and says whether the datagram's source may move its sender's
+// address (runtime/crypto/addressing.ts); the core is told so with the messages.
 
 import type { CoreEvent, Effects, TimerToken } from '../core/effects.js';
 import { MsgType, type Address, type Message, type NodeId, type Passport, type Ping, type Value, type WhoIs } from '../core/messages.js';
@@ -17,15 +22,20 @@ import type { Node } from '../core/node.js';
 import type { Profile } from '../core/profiles.js';
 import type { FleetChannel, OpenedFrame } from '../crypto/fleet-channel.js';
 import { SEAL_OVERHEAD } from '../crypto/seal.js';
+import { MULTICAST } from '../core/effects.js';
+import { RECIPIENT_MARK_BYTES } from '../wire/recipient.js';
 import { datagramSender } from '../trust/datagram-sender.js';
 import type { Transport } from '../net/transport.js';
 import { CONTROL_FRAME } from '../wire/frames.js';
 import { DatagramTooLargeError, decodeDatagram, encodeDatagram, sizeOf, type DecodeResult, type RejectReason } from '../wire/index.js';
 import type { TimerScheduler } from './scheduler.js';
 
-/** The core's profile for a sealed channel: it packs what the seal leaves of the datagram budget. */
+/** What sealing adds to a datagram's messages: the seal, and the recipient mark inside it. */
+const SEALED_OVERHEAD = SEAL_OVERHEAD + RECIPIENT_MARK_BYTES;
+
+/** The core's profile for a sealed channel: it packs what the seal and the recipient mark leave of the datagram budget. */
 export function sealedProfile(p: Profile): Profile {
-  return { ...p, datagramBudget: p.datagramBudget - SEAL_OVERHEAD };
+  return { ...p, datagramBudget: p.datagramBudget - SEALED_OVERHEAD };
 }
 
 /** Decodes one plaintext datagram; the simulator shares one memo of it across its nodes. */
@@ -101,6 +111,8 @@ export class NodeHost {
   readonly whoIs = { asked: 0, received: 0, answered: 0, passportsSent: 0, unanswerable: 0 };
   readonly #asked = new Map<string, number>();
   readonly #answered = new Map<Address, number>();
+  /** Who was last heard at an address: the member a unicast datagram there is sealed for (checked against the core's table). */
+  readonly #at = new Map<Address, NodeId>();
   readonly #opts: HostOptions;
   readonly #decode: DatagramDecoder;
   readonly #fx: Effects;
@@ -116,6 +128,7 @@ export class NodeHost {
       emit: (e) => {
         // The core forgot a member: the gatekeeper keeps it from being met anew at anyone's word.
         if (e.type === 'member-removed') opts.gate?.bury(e.member);
+        if (e.type === 'member-joined') this.#heardAt(e.addr, e.member.id);
         opts.onEvent?.(e);
       },
     };
@@ -139,6 +152,7 @@ export class NodeHost {
     try {
       const ch = this.#opts.channel;
       let opened: OpenedFrame | undefined;
+      let sourceIsAddress = true;
       if (ch) {
         const o = (opened = ch.open(bytes, (r) => this.#passportsOf(r)));
         if (!o) return;
@@ -149,6 +163,9 @@ export class NodeHost {
           this.#opts.onControl?.(bytes, from, (sender) => ch.admit(o, sender));
           return;
         }
+        const addressing = ch.addressing(o, viaMulticast);
+        if (!addressing) return;
+        sourceIsAddress = addressing.sourceIsAddress;
       }
       const d = this.#decode(bytes, this.#plainBudget);
       for (const r of d.rejected) this.rejected.set(r.reason, (this.rejected.get(r.reason) ?? 0) + 1);
@@ -159,12 +176,15 @@ export class NodeHost {
         const ack = (p: Ping): void => this.#send(from, [{ type: MsgType.Ack, from: this.node.self, probe: p.probe, inc: this.node.incarnation }]);
         msgs = gate.admit(msgs, ask, ack, { addr: from, reply: (r) => this.#send(from, r) });
       }
-      if (opened && !ch!.admit(opened, datagramSender(msgs))) return;
+      const sender = datagramSender(msgs);
+      if (opened && !ch!.admit(opened, sender)) return;
       if (gate) {
         if (ask.size > 0) this.#whoIs(from, ask);
         for (const m of msgs) if (m.type === MsgType.WhoIs) this.#answerWhoIs(from, m);
       }
-      if (msgs.length > 0) this.node.receive(this.#opts.clock(), from, msgs, this.#fx, viaMulticast);
+      // Before the core answers: an answer to `from` is then sealed for the sender.
+      if (sourceIsAddress && sender !== undefined && sender !== 'mixed') this.#heardAt(from, sender.id);
+      if (msgs.length > 0) this.node.receive(this.#opts.clock(), from, msgs, this.#fx, viaMulticast, sourceIsAddress);
     } catch (e) {
       this.#internalError('receive', e);
     }
@@ -206,7 +226,7 @@ export class NodeHost {
     this.whoIs.answered++;
     this.whoIs.passportsSent += found.length;
     this.whoIs.unanswerable += q.ids.length - found.length;
-    for (const batch of packDatagrams(found, this.#plainBudget - 1, sizeOf)) this.#send(from, batch);
+    for (const batch of packDatagrams(found, this.#packBudget - 1, sizeOf)) this.#send(from, batch);
   }
 
   #internalError(where: string, e: unknown): void {
@@ -217,9 +237,30 @@ export class NodeHost {
     this.#opts.onError?.(where, e instanceof Error ? e : new Error(String(e)), this.internalErrors);
   }
 
-  /** Payload bytes the core may fill: the datagram budget less the seal. */
+  /** Plaintext bytes inside the seal: the datagram budget less the seal. */
   get #plainBudget(): number {
     return this.#opts.channel ? this.#opts.budget - SEAL_OVERHEAD : this.#opts.budget;
+  }
+
+  /** Bytes of messages (and version byte) a datagram may carry: the plaintext less the recipient mark. */
+  get #packBudget(): number {
+    return this.#opts.channel ? this.#opts.budget - SEALED_OVERHEAD : this.#opts.budget;
+  }
+
+  #heardAt(addr: Address, id: NodeId): void {
+    if (this.#at.get(addr) === id) return;
+    if (this.#at.size >= 4096) this.#at.clear();
+    this.#at.set(addr, id);
+  }
+
+  /**
+   * The member a unicast datagram to `to` is for: the one last heard there, if the core still
+   * holds it at that address; undefined (the datagram is then sealed for nobody in particular,
+   * and moves no address where it lands) for a seed or an address nobody was heard at.
+   */
+  #recipientAt(to: Address): NodeId | undefined {
+    const id = this.#at.get(to);
+    return id !== undefined && this.node.addrOf(id) === to ? id : undefined;
   }
 
   /** Counters of everything refused on receipt: the channel's (seal, replay), the wire layer's and the gatekeeper's. */
@@ -280,7 +321,7 @@ export class NodeHost {
       const passport = this.#passportFor(msgs);
       if (passport) {
         // Ahead of the messages it proves; in the same datagram when there is room.
-        if (sizeOf(passport) + msgs.reduce((n, m) => n + sizeOf(m), 1) <= this.#plainBudget) msgs = [passport, ...msgs];
+        if (sizeOf(passport) + msgs.reduce((n, m) => n + sizeOf(m), 1) <= this.#packBudget) msgs = [passport, ...msgs];
         else this.#encodeAndSend(to, [passport]);
       }
     }
@@ -310,8 +351,9 @@ export class NodeHost {
   #encodeAndSend(to: Address, msgs: readonly Message[]): void {
     let bytes: Uint8Array;
     try {
-      bytes = encodeDatagram(msgs, this.#plainBudget);
-      if (this.#opts.channel) bytes = this.#opts.channel.seal(bytes);
+      const ch = this.#opts.channel;
+      if (ch) bytes = ch.seal(encodeDatagram(msgs, this.#plainBudget, ch.mark(to === MULTICAST ? 'group' : this.#recipientAt(to))));
+      else bytes = encodeDatagram(msgs, this.#plainBudget);
     } catch (e) {
       if (e instanceof DatagramTooLargeError) this.oversizeRefused++;
       else this.#internalError('encode', e);

@@ -12,6 +12,7 @@ export const Domain = {
   KvEntry: 'murmur/kv/v1',
   Accusation: 'murmur/accuse/v1',
   KeyringOffer: 'murmur/keyring/v1',
+  KeyringGrant: 'murmur/keyring-grant/v1',
 } as const;
 export type Domain = (typeof Domain)[keyof typeof Domain];
 

@@ -7,6 +7,7 @@ import type { Message } from '../core/messages.js';
 import { encodeMessage } from './encode.js';
 import { MAX_MESSAGES } from './limits.js';
 import { MalformedError, scanItem } from './scan.js';
+import { markLength } from './recipient.js';
 import { FieldError, UnknownTypeError, toMessage } from './validate.js';
 import { DEFAULT_DATAGRAM_BUDGET, WIRE_VERSION } from './version.js';
 
@@ -48,13 +49,18 @@ export function datagramSize(msgs: readonly Message[]): number {
   return n;
 }
 
-export function encodeDatagram(msgs: readonly Message[], budget = DEFAULT_DATAGRAM_BUDGET): Uint8Array {
+/** `mark`: the recipient mark (recipient.ts), first after the version byte, for a sealed datagram. */
+export function encodeDatagram(msgs: readonly Message[], budget = DEFAULT_DATAGRAM_BUDGET, mark?: Uint8Array): Uint8Array {
   const parts = msgs.map(encodeMessage);
-  const size = 1 + parts.reduce((s, p) => s + p.length, 0);
+  const size = 1 + (mark?.length ?? 0) + parts.reduce((s, p) => s + p.length, 0);
   if (size > budget) throw new DatagramTooLargeError(size, budget, msgs.map((m) => m.type));
   const out = new Uint8Array(size);
   out[0] = WIRE_VERSION;
   let p = 1;
+  if (mark) {
+    out.set(mark, 1);
+    p += mark.length;
+  }
   for (const part of parts) {
     out.set(part, p);
     p += part.length;
@@ -78,7 +84,12 @@ export function decodeDatagram(bytes: Uint8Array, budget = DEFAULT_DATAGRAM_BUDG
     rejected.push({ reason: 'bad-version', detail: `wire version ${bytes[0]}, this node speaks ${WIRE_VERSION}` });
     return { messages, rejected };
   }
-  let pos = 1;
+  // The recipient mark was read (and checked) by the host before decoding; it is no message.
+  let pos = 1 + markLength(bytes);
+  if (pos >= bytes.length) {
+    rejected.push({ reason: 'empty', detail: 'a recipient mark and no messages' });
+    return { messages, rejected };
+  }
   while (pos < bytes.length) {
     if (messages.length + rejected.length >= MAX_MESSAGES) {
       rejected.push({ reason: 'too-many-messages', detail: `more than ${MAX_MESSAGES} messages in one datagram` });

@@ -2,7 +2,9 @@
 // sealed frames; inside the seal, the plaintext is either protocol messages or a control frame.
 //
 //   0x81            sealed frame (runtime/crypto/seal.ts): key id, nonce, secretbox
-//   WIRE_VERSION    protocol messages (datagram.ts), plaintext or inside a seal
+//   WIRE_VERSION    protocol messages (datagram.ts), plaintext or inside a seal; inside a seal
+//                   the first item names the recipient (recipient.ts), skipped as an unknown
+//                   type by version-1 receivers that predate it, so the version stays 1
 //   0x02            control frame, only ever inside a seal: a keyring offer (keyring-offer.ts)
 //
 // The values never collide: a receiver tells them apart by this byte alone.

@@ -13,6 +13,9 @@ import { seal, senderTag } from '../../runtime/crypto/seal.js';
 import { generateSigningKey, type SigningKey } from '../../runtime/trust/ed25519.js';
 import { signPassport } from '../../runtime/trust/records.js';
 import { encodeDatagram } from '../../runtime/wire/index.js';
+import { recipientMark } from '../../runtime/wire/recipient.js';
+import { DEFAULT_DATAGRAM_BUDGET } from '../../runtime/wire/version.js';
+import { SEAL_OVERHEAD } from '../../runtime/crypto/seal.js';
 
 export class Insider {
   readonly self: NodeRef;
@@ -45,6 +48,16 @@ export class Insider {
    */
   forge(msgs: readonly Message[], as: { readonly id: string; readonly gen: number; readonly seq: number }): Uint8Array {
     return seal(encodeDatagram(msgs), this.keyring, { sender: senderTag(as.id), gen: as.gen, seq: as.seq });
+  }
+
+  /**
+   * The datagram `as`'s host seals for member `to`: its header, its recipient mark. It stands
+   * for one captured on its way there (a lab's switch does not show a third port unicast
+   * traffic); replaying it elsewhere needs no key, only the bytes.
+   */
+  sealedFor(msgs: readonly Message[], as: { readonly id: string; readonly gen: number; readonly seq: number }, to: string): Uint8Array {
+    const plain = encodeDatagram(msgs, DEFAULT_DATAGRAM_BUDGET - SEAL_OVERHEAD, recipientMark({ kind: 'member', tag: senderTag(to) }));
+    return seal(plain, this.keyring, { sender: senderTag(as.id), gen: as.gen, seq: as.seq });
   }
 
   /** A keyring offer of `records`, signed with its device key and sealed under its own header. */

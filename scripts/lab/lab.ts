@@ -304,6 +304,11 @@ export class Lab {
     ip(['-n', this.#node(i).ns, 'link', 'set', 'eth0', up ? 'up' : 'down']);
   }
 
+  /** Node i hears nothing from node j (j's datagrams are dropped on arrival at i); `false` undoes it. */
+  deafTo(i: number, j: number, deaf = true): void {
+    this.#nft(i, 'murmurdeaf', deaf ? `chain input {\n  type filter hook input priority 0; policy accept;\n  ip saddr ${this.nodes[j]!.ipv4} meta l4proto udp drop\n }` : undefined);
+  }
+
   #nft(i: number, table: string, chains: string | undefined): void {
     const ns = this.#node(i).ns;
     spawnSync('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', table], { stdio: 'ignore' });

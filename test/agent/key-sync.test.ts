@@ -6,7 +6,9 @@ import { decodeOffer, encodeOffer, KeySync, type OfferSigner } from '../../runti
 import { nullLogger } from '../../runtime/log/log.js';
 import type { NodeHost } from '../../runtime/host/node-host.js';
 import type { NodeRef } from '../../runtime/core/messages.js';
-import { keyId, Keyring, type KeyRecord } from '../../runtime/crypto/keyring.js';
+import { grantedKeys, keyId, Keyring, type KeyRecord } from '../../runtime/crypto/keyring.js';
+import { AdminGrantRequiredError, grantKeys, signGrant } from '../../runtime/trust/keyring-grant.js';
+import type { KeyringGrant } from '../../runtime/wire/keyring-offer.js';
 import { PROMOTION_DELAY_MS, STAMP_AHEAD_MS } from '../../runtime/crypto/offer-policy.js';
 import { generateSigningKey, type SigningKey } from '../../runtime/trust/ed25519.js';
 import { Gatekeeper } from '../../runtime/trust/gatekeeper.js';
@@ -209,5 +211,127 @@ describe('under which key the keyring travels', () => {
     expect(sent).toHaveLength(2);
     expect(sent[1]!.keyId).toBe(FLEET);
     expect(decodeOffer(sent[1]!.plain)!.records.find((r) => r.id === NEW)?.key).toEqual(newKey);
+  });
+});
+
+describe('keyring offers in a fleet with an admin key', () => {
+  const admin = generateSigningKey();
+  const notAdmin = generateSigningKey();
+
+  /** A device of a fleet with an admin: like `device`, with the admin's public key and a grant store. */
+  function adminDevice(installed: Uint8Array[] = [fleetKey]) {
+    const clock = { now: 1_000 };
+    const ring = new Keyring(30 * DAY, () => WALL - DAY);
+    ring.use(ring.install(installed[0]!));
+    for (const k of installed.slice(1)) ring.install(k);
+    const gate = new Gatekeeper({ self, key: keys.rx, held: { version: () => undefined, max: () => 0 }, isMember: () => true });
+    const sent: Sent[] = [];
+    const host = { node: { members: () => [] }, sendControl: (to: string, plain: Uint8Array, k?: number) => sent.push({ to, plain, keyId: k }) } as unknown as NodeHost;
+    const stored: { grant: KeyringGrant | undefined } = { grant: undefined };
+    const sync = new KeySync(signerOf(keys.rx, self), gate, ring, () => host, () => {}, nullLogger, () => clock.now, {
+      wallClock: () => WALL,
+      adminPublicKey: admin.publicKey,
+      grants: { load: () => stored.grant, save: (g) => (stored.grant = g) },
+    });
+    running.push(sync);
+    return { ring, sync, sent, clock, stored };
+  }
+
+  /** The fleet's keyring after `change`, as the admin would sign it on the operator's device. */
+  const granted = (by: SigningKey, change: (r: Keyring) => void, base: Uint8Array[] = [fleetKey]): { grant: KeyringGrant; ring: Keyring } => {
+    const r = new Keyring(30 * DAY, () => WALL);
+    r.use(r.install(base[0]!));
+    for (const k of base.slice(1)) r.install(k);
+    change(r);
+    return { grant: grantKeys(by, grantedKeys(r.records())), ring: r };
+  };
+  const signedOffer = (records: KeyRecord[], grant: KeyringGrant | undefined): Uint8Array => encodeOffer(records, signerOf(keys.insider, insider), grant);
+  const bytesOf = (g: KeyringGrant | undefined): string[] => (g ? [Buffer.from(g.granted).toString('hex'), Buffer.from(g.signature).toString('hex')] : []);
+
+  it('an offer without the admin\'s grant that adds, promotes or marks a key compromised changes nothing, and each is refused and counted', () => {
+    const { ring, sync } = adminDevice([fleetKey, newKey]);
+    const before = ring.records();
+    sync.control(offer([stamped({ id: ATTACKER, key: attackerKey })]), '10.0.0.66:7478');
+    sync.control(offer([stamped({ id: NEW, key: newKey, used: WALL })]), '10.0.0.66:7478');
+    sync.control(offer([stamped({ id: NEW, removed: WALL, compromised: true })]), '10.0.0.66:7478');
+    expect(ring.records()).toEqual(before);
+    expect(sync.pendingPromotions()).toEqual([]);
+    expect(sync.refused.unsignedChange).toBe(3);
+    expect(sync.offersRejected).toBe(3);
+  });
+
+  it('a grant signed by any key but the admin\'s is refused whole', () => {
+    const { ring, sync } = adminDevice([fleetKey, newKey]);
+    const before = ring.records();
+    const { grant, ring: theirs } = granted(notAdmin, (r) => r.use(r.install(newKey)));
+    sync.control(signedOffer(theirs.records(), grant), '10.0.0.66:7478');
+    expect(ring.records()).toEqual(before);
+    expect(sync.refused.badGrant).toBe(1);
+  });
+
+  it("the admin's grant installs and promotes a key at once, with no delay, and the device keeps the grant and sends it on", () => {
+    const { ring, sync, sent, stored } = adminDevice();
+    const { grant, ring: theirs } = granted(admin, (r) => r.use(r.install(newKey)));
+    sync.control(signedOffer(theirs.records(), grant), '10.0.0.2:7478');
+    expect(ring.primaryId).toBe(NEW);
+    expect(sync.pendingPromotions()).toEqual([]);
+    expect(sync.offersReceived).toBe(1);
+    expect(bytesOf(stored.grant)).toEqual(bytesOf(grant));
+    // Its relay carries the grant: a device that hears it second-hand applies it too.
+    const relay = decodeOffer(sent.at(-1)!.plain)!;
+    expect(bytesOf(relay.grant)).toEqual(bytesOf(grant));
+    // (Passed on again by another member: this test's devices share one id.)
+    const other = adminDevice();
+    other.sync.control(signedOffer(relay.records, relay.grant), '10.0.0.1:7478');
+    expect(other.ring.primaryId).toBe(NEW);
+  });
+
+  it('a grant naming other bytes under an id is not installed: an insider\'s key with the same id does not ride on it', () => {
+    const { ring, sync } = adminDevice();
+    const { grant } = granted(admin, (r) => r.install(newKey));
+    // The insider offers its own bytes under the granted id (as if it had found a key with that id).
+    sync.control(signedOffer([stamped({ id: NEW, key: attackerKey })], grant), '10.0.0.66:7478');
+    expect(ring.record(NEW)).toBeUndefined();
+    expect(ring.record(ATTACKER)).toBeUndefined();
+  });
+
+  it("the admin's grant marking the only working key compromised is refused for that key: the device keeps sealing", () => {
+    const { ring, sync } = adminDevice();
+    const grant = grantKeys(admin, [{ id: FLEET, digest: undefined, installed: WALL - DAY, used: WALL - DAY, removed: WALL, compromised: true }]);
+    sync.control(signedOffer([stamped({ id: FLEET, removed: WALL, compromised: true })], grant), '10.0.0.2:7478');
+    expect(ring.primaryId).toBe(FLEET);
+    expect(ring.state(FLEET)).toBe('active');
+    expect(sync.refused.keptKey).toBe(1);
+  });
+
+  it("the operator's own change needs the grant: without it the API's change is refused; prepared, signed and applied, it is made and offered with the grant", () => {
+    const { ring, sync, sent } = adminDevice([fleetKey, newKey]);
+    expect(() => sync.change(false, (r) => ({ id: r.use(NEW) }))).toThrow(AdminGrantRequiredError);
+    expect(ring.primaryId).toBe(FLEET);
+    const prepared = sync.change(true, (r) => {
+      r.use(NEW);
+      return {};
+    });
+    expect(ring.primaryId).toBe(FLEET);
+    const grant = signGrant(admin, new Uint8Array(Buffer.from(String(prepared.granted), 'base64')));
+    expect(() => sync.applyGrant(signGrant(notAdmin, grant.granted))).toThrow(AdminGrantRequiredError);
+    sync.applyGrant(grant);
+    expect(ring.primaryId).toBe(NEW);
+    expect(bytesOf(decodeOffer(sent.at(-1)!.plain)!.grant)).toEqual(bytesOf(grant));
+  });
+
+  it('a device restarted keeps the newest grant it checked, and offers it', () => {
+    const first = adminDevice();
+    const { grant, ring: theirs } = granted(admin, (r) => r.use(r.install(newKey)));
+    first.sync.control(signedOffer(theirs.records(), grant), '10.0.0.2:7478');
+    const ring = new Keyring(30 * DAY, () => WALL);
+    ring.merge(first.ring.records());
+    const gate = new Gatekeeper({ self, key: keys.rx, held: { version: () => undefined, max: () => 0 }, isMember: () => true });
+    const sent: Sent[] = [];
+    const host = { node: { members: () => [] }, sendControl: (to: string, plain: Uint8Array, k?: number) => sent.push({ to, plain, keyId: k }) } as unknown as NodeHost;
+    const again = new KeySync(signerOf(keys.rx, self), gate, ring, () => host, () => {}, nullLogger, () => 0, { wallClock: () => WALL, adminPublicKey: admin.publicKey, grants: { load: () => first.stored.grant, save: () => {} } });
+    running.push(again);
+    again.oldKey(FLEET, 'retired', '10.0.0.9:7478');
+    expect(bytesOf(decodeOffer(sent[0]!.plain)!.grant)).toEqual(bytesOf(grant));
   });
 });

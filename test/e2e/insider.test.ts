@@ -129,6 +129,37 @@ describe.skipIf(!labAvailable)('fleet lab: an insider with the fleet key', () =>
     });
   }, 90_000);
 
+  it("an outsider's replay: a datagram n0 sealed for n1, sent to n2 from another host, is dropped there as wrong-recipient and n2 keeps n0's address", async () => {
+    await withLab({ nodes: 3, args: ['--families', 'ipv4'] }, async (lab) => {
+      await lab.waitFor('all alive', 20_000, () => lab.allAlive());
+      const addrOf = async (i: number, id: string): Promise<string | undefined> =>
+        ((await lab.api(i, 'GET', '/v1/members')).body as { id: string; addr: string }[]).find((m) => m.id === id)?.addr;
+      const n0 = { id: 'n0', gen: (await lab.members(2)).get('n0')!.gen };
+      const before = await addrOf(2, 'n0');
+      expect(before).toBe(lab.address(0));
+      const refusedBefore = (await refusalsOf(lab, 2))['wrong-recipient'] ?? 0;
+      // n0's own datagrams would correct n2 within a heartbeat: n2 hears nothing from n0 meanwhile.
+      lab.deafTo(2, 0);
+      try {
+        // A sequence n2 has not seen from n0: n0 sealed at most as many datagrams as it sent.
+        const sent = ((await lab.api(0, 'GET', '/v1/status')).body as { transport: { sentPackets: number } }).transport.sentPackets;
+        const captured = new Insider(fleetKeyOf(lab), 'outsider').sealedFor(
+          [{ type: MsgType.Ping, from: n0, target: { id: 'n1', gen: (await lab.members(2)).get('n1')!.gen }, probe: 424242 }],
+          { ...n0, seq: sent + 1 },
+          'n1',
+        );
+        await lab.inject(lab.addHost('outsider'), [{ to: 2, bytes: captured }]);
+        await sleep(1000);
+        expect(await addrOf(2, 'n0'), "n0's address as n2 holds it").toBe(before);
+        expect(((await refusalsOf(lab, 2))['wrong-recipient'] ?? 0) - refusedBefore, 'wrong-recipient at n2').toBe(1);
+      } finally {
+        lab.deafTo(2, 0, false);
+      }
+      await lab.waitFor('all alive', 10_000, () => lab.allAlive());
+      expect(falseDeaths(lab, new Set())).toEqual([]);
+    });
+  }, 60_000);
+
   it('a member whose id carries ESC, BEL, CR and CSI is logged escaped by the others: one line each, no raw control character, and the id reads back exactly', async () => {
     await withLab({ nodes: 2, args: ['--families', 'ipv4'] }, async (lab) => {
       await lab.waitFor('all alive', 20_000, () => lab.allAlive());
