@@ -32,7 +32,7 @@ export const PAGE_HTML = `<!doctype html>
   <section id="alerts"></section>
   <section>
     <h2>Fleet</h2>
-    <div class="scroll"><table id="aggregates"><thead><tr><th>quantity</th><th>devices</th><th>mean</th><th>min – max</th><th>left out</th></tr></thead><tbody></tbody></table></div>
+    <div class="scroll"><table id="aggregates"><thead><tr><th>quantity</th><th>devices</th><th>mean</th><th>min – max</th></tr></thead><tbody></tbody></table></div>
   </section>
   <section>
     <h2>Devices <span id="count"></span></h2>
@@ -50,7 +50,7 @@ export const PAGE_CSS = `
 @media (prefers-color-scheme: dark) { :root { --bg: #14171c; --card: #1e232b; --ink: #e6e9ef; --dim: #98a2b3; --line: #333a45; } }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.4 system-ui, sans-serif; background: var(--bg); color: var(--ink); }
-header { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; padding: .6rem 1rem; background: var(--card); border-bottom: 1px solid var(--line); position: sticky; top: 0; z-index: 1; }
+header { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; padding: .6rem 1rem; background: var(--card); border-bottom: 1px solid var(--line); }
 h1 { font-size: 1.15rem; margin: 0; }
 h1 span { color: var(--dim); font-weight: normal; }
 h2 { font-size: 1rem; margin: 1rem 0 .5rem; }
@@ -65,6 +65,9 @@ table { border-collapse: collapse; width: 100%; background: var(--card); border:
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th { color: var(--dim); font-weight: 600; }
 td.num { font-variant-numeric: tabular-nums; }
+td.q { white-space: normal; word-break: break-word; }
+.out { font-size: .75rem; color: var(--suspect); }
+.quiet { color: var(--dim); font-size: .85rem; margin-top: .75rem; }
 #devices { display: grid; grid-template-columns: repeat(auto-fill, minmax(290px, 1fr)); gap: .75rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-left: 4px solid var(--other); border-radius: 6px; padding: .6rem .75rem; min-width: 0; }
 .card.alive { border-left-color: var(--alive); }
@@ -83,10 +86,10 @@ td.num { font-variant-numeric: tabular-nums; }
 .ledrow { display: flex; align-items: center; gap: .4rem; font-size: .8rem; color: var(--dim); }
 .values { width: 100%; border: 0; font-size: .85rem; table-layout: fixed; }
 .values td { border: 0; padding: .1rem .2rem; overflow: hidden; text-overflow: ellipsis; }
-.values td.k { color: var(--dim); width: 42%; }
-.values td.v { width: 28%; }
+.values td.k { color: var(--dim); width: 40%; }
+.values td.v { width: 35%; white-space: normal; word-break: break-word; }
 .values td.err { color: var(--dead); }
-.values td.plot { width: 30%; }
+.values td.plot { width: 25%; }
 .more { font-size: .75rem; color: var(--dim); }
 button { font: inherit; font-size: .8rem; padding: .15rem .6rem; border-radius: 4px; border: 1px solid var(--line); background: var(--bg); color: var(--ink); cursor: pointer; }
 .alert { background: var(--card); border: 1px solid var(--suspect); border-left: 4px solid var(--suspect); border-radius: 6px; padding: .4rem .7rem; margin-top: .75rem; font-size: .9rem; }
@@ -262,20 +265,24 @@ export const PAGE_JS = String.raw`'use strict';
     if (v.partition) alerts.push(el('div', 'alert bad', 'Partition suspected: ' + v.partition));
     v.suspicions.forEach(function (s) { alerts.push(el('div', 'alert', 'Suspect: ' + s.id + ' (' + describe(s.suspicion) + ')')); });
     if (led && led.why && led.status !== 'healthy') alerts.push(el('div', 'alert', 'This node: ' + led.status + ', ' + led.why.join('; ')));
+    if (alerts.length === 0) alerts.push(el('p', 'quiet', 'No suspicion, no partition suspected.'));
     $('alerts').replaceChildren.apply($('alerts'), alerts);
     var body = $('aggregates').tBodies[0];
     var rows = (Array.isArray(v.aggregates) ? v.aggregates : []).map(function (a) {
       var tr = el('tr');
       tr.dataset.key = a.key;
       var unit = a.unit ? ' ' + a.unit : '';
-      tr.appendChild(el('td', '', a.key.indexOf('sensor/') === 0 ? a.key.slice(7) : a.key));
+      var name = el('td', 'q', a.key.indexOf('sensor/') === 0 ? a.key.slice(7) : a.key);
+      // Who is not counted and why, under the name: a phone has no room for a column of it.
+      var out = (a.leftOut || []).map(function (l) { return l.owner + ' ' + l.reason; }).join(', ');
+      if (out) name.appendChild(el('div', 'out', 'not counted: ' + out));
+      tr.appendChild(name);
       tr.appendChild(el('td', 'num', a.count + '/' + a.devices));
       tr.appendChild(el('td', 'num', fmt(a.mean) + unit));
       tr.appendChild(el('td', 'num', fmt(a.min) + ' – ' + fmt(a.max)));
-      tr.appendChild(el('td', '', (a.leftOut || []).map(function (l) { return l.owner + ' (' + l.reason + ')'; }).join(', ') || '–'));
       return tr;
     });
-    if (rows.length === 0) { var none = el('tr'); none.appendChild(el('td', '', 'no sensor readings yet')).colSpan = 5; rows.push(none); }
+    if (rows.length === 0) { var none = el('tr'); none.appendChild(el('td', '', 'no sensor readings yet')).colSpan = 4; rows.push(none); }
     body.replaceChildren.apply(body, rows);
     var seen = new Set();
     var list = v.devices.map(function (d) { seen.add(d.id); return renderCard(d, v); });
