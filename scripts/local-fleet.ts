@@ -103,6 +103,12 @@ export async function startLocalFleet(o: LocalFleetOptions): Promise<LocalFleet>
   }
 }
 
+/** Nodes still running: whatever ends this process, none outlives it. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
 function spawnNode(name: string, stateDir: string, config: string): LocalNode {
   const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, 'start', '--config', config], {
     env: { ...process.env, MALLOC_ARENA_MAX: '2' },
@@ -111,10 +117,8 @@ function spawnNode(name: string, stateDir: string, config: string): LocalNode {
     // each node once (a second signal would make a node skip its goodbye).
     detached: true,
   });
-  // Whatever ends this process, no node outlives it.
-  const orphan = (): void => void (proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'));
-  process.once('exit', orphan);
-  proc.once('exit', () => process.off('exit', orphan));
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
   let log = '';
   proc.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (log += c.toString()));
