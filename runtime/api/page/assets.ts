@@ -32,7 +32,7 @@ export const PAGE_HTML = `<!doctype html>
   <section id="alerts"></section>
   <section>
     <h2>Fleet</h2>
-    <div class="scroll"><table id="aggregates"><thead><tr><th>quantity</th><th>devices</th><th>mean</th><th>min – max</th></tr></thead><tbody></tbody></table></div>
+    <div class="scroll"><table id="aggregates"><thead><tr><th>quantity</th><th>mean</th><th>min – max</th></tr></thead><tbody></tbody></table></div>
   </section>
   <section>
     <h2>Devices <span id="count"></span></h2>
@@ -65,8 +65,10 @@ table { border-collapse: collapse; width: 100%; background: var(--card); border:
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th { color: var(--dim); font-weight: 600; }
 td.num { font-variant-numeric: tabular-nums; }
-td.q { white-space: normal; word-break: break-word; }
+td.q { white-space: normal; min-width: 8rem; }
+#aggregates td.num { font-size: .85rem; }
 .out { font-size: .75rem; color: var(--suspect); }
+.n { font-size: .75rem; color: var(--dim); }
 .quiet { color: var(--dim); font-size: .85rem; margin-top: .75rem; }
 #devices { display: grid; grid-template-columns: repeat(auto-fill, minmax(290px, 1fr)); gap: .75rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-left: 4px solid var(--other); border-radius: 6px; padding: .6rem .75rem; min-width: 0; }
@@ -211,7 +213,7 @@ export const PAGE_JS = String.raw`'use strict';
     top.appendChild(el('span', 'badge ' + d.status, d.status));
     var parts = [top];
     if (d.explanation) parts.push(el('p', 'why', d.explanation));
-    if (d.suspicion) parts.push(el('p', 'why', 'suspicion: ' + describe(d.suspicion)));
+    if (d.suspicion) parts.push(el('p', 'why', suspicion(d.suspicion)));
     var meta = el('div', 'meta');
     meta.appendChild(el('span', '', 'gen ' + (d.gen === null ? '?' : d.gen)));
     meta.appendChild(el('span', '', d.addr || 'no address'));
@@ -249,6 +251,13 @@ export const PAGE_JS = String.raw`'use strict';
     return root;
   }
 
+  // The core's suspicion view: who accused, independent confirmations, time left to refute.
+  function suspicion(s) {
+    if (!s || !Array.isArray(s.accusers)) return 'suspect: ' + describe(s);
+    return 'suspect, accused by ' + s.accusers.join(', ') + '; ' + s.confirmations + ' confirmation' + (s.confirmations === 1 ? '' : 's') +
+      '; declared dead in ' + (Math.max(0, s.msLeft) / 1000).toFixed(1) + ' s unless it answers';
+  }
+
   function describe(o) {
     if (typeof o !== 'object' || o === null) return String(o);
     return Object.keys(o).map(function (k) { return k + ' ' + (typeof o[k] === 'object' ? JSON.stringify(o[k]) : o[k]); }).join(', ');
@@ -263,7 +272,7 @@ export const PAGE_JS = String.raw`'use strict';
     self.replaceChildren(ledDot(led && led.status, v.patterns), el('span', '', 'served by ' + v.self.id + (led ? ': ' + led.status : '')));
     var alerts = [];
     if (v.partition) alerts.push(el('div', 'alert bad', 'Partition suspected: ' + v.partition));
-    v.suspicions.forEach(function (s) { alerts.push(el('div', 'alert', 'Suspect: ' + s.id + ' (' + describe(s.suspicion) + ')')); });
+    v.suspicions.forEach(function (s) { alerts.push(el('div', 'alert', s.id + ': ' + suspicion(s.suspicion))); });
     if (led && led.why && led.status !== 'healthy') alerts.push(el('div', 'alert', 'This node: ' + led.status + ', ' + led.why.join('; ')));
     if (alerts.length === 0) alerts.push(el('p', 'quiet', 'No suspicion, no partition suspected.'));
     $('alerts').replaceChildren.apply($('alerts'), alerts);
@@ -272,17 +281,18 @@ export const PAGE_JS = String.raw`'use strict';
       var tr = el('tr');
       tr.dataset.key = a.key;
       var unit = a.unit ? ' ' + a.unit : '';
-      var name = el('td', 'q', a.key.indexOf('sensor/') === 0 ? a.key.slice(7) : a.key);
+      // A break is allowed after each "/" only, so a narrow screen wraps "sim-env/ temperature".
+      var name = el('td', 'q', (a.key.indexOf('sensor/') === 0 ? a.key.slice(7) : a.key).split('/').join('/\u200b'));
       // Who is not counted and why, under the name: a phone has no room for a column of it.
+      name.appendChild(el('div', 'n', a.count + ' of ' + a.devices + ' device' + (a.devices === 1 ? '' : 's')));
       var out = (a.leftOut || []).map(function (l) { return l.owner + ' ' + l.reason; }).join(', ');
       if (out) name.appendChild(el('div', 'out', 'not counted: ' + out));
       tr.appendChild(name);
-      tr.appendChild(el('td', 'num', a.count + '/' + a.devices));
       tr.appendChild(el('td', 'num', fmt(a.mean) + unit));
       tr.appendChild(el('td', 'num', fmt(a.min) + ' – ' + fmt(a.max)));
       return tr;
     });
-    if (rows.length === 0) { var none = el('tr'); none.appendChild(el('td', '', 'no sensor readings yet')).colSpan = 4; rows.push(none); }
+    if (rows.length === 0) { var none = el('tr'); none.appendChild(el('td', '', 'no sensor readings yet')).colSpan = 3; rows.push(none); }
     body.replaceChildren.apply(body, rows);
     var seen = new Set();
     var list = v.devices.map(function (d) { seen.add(d.id); return renderCard(d, v); });
@@ -323,7 +333,13 @@ export const PAGE_JS = String.raw`'use strict';
     var v = state.view;
     if (!v || !e || typeof e !== 'object') return;
     if (e.type === 'member') {
-      v.devices.forEach(function (d) { if (d.id === e.id && !d.self) { d.status = e.status; if (typeof e.gen === 'number') d.gen = e.gen; } });
+      v.devices.forEach(function (d) {
+        if (d.id !== e.id || d.self) return;
+        d.status = e.status;
+        if (typeof e.gen === 'number') d.gen = e.gen;
+        if (e.status !== 'suspect') d.suspicion = null;
+      });
+      v.suspicions = v.suspicions.filter(function (s) { return s.id !== e.id || e.status === 'suspect'; });
       render();
     }
     if (e.type === 'member' || e.type === 'kv') soon();
