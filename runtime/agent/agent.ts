@@ -312,11 +312,6 @@ export class Agent {
     return page;
   }
 
-  /** The fleet page's port, when it is served (tests listen on port 0). */
-  get pagePort(): number | undefined {
-    return this.#page?.port;
-  }
-
   #startPeriodicGc(): void {
     // Present only when node runs with --expose-gc (the CLI's interpreter line passes it).
     const gc = (globalThis as { gc?: (opts?: { type: string; execution: string }) => unknown }).gc;
