@@ -100,6 +100,21 @@ export const defaults = {
      */
     tokenFile: 'api-token',
   },
+  http: {
+    /**
+     * Unset: no fleet page. Set ("127.0.0.1:7480" for this machine only, "0.0.0.0:7480" for the
+     * LAN): serve the read-only fleet page there. Beyond loopback it asks for the token below.
+     */
+    listen: undefined as string | undefined,
+    /**
+     * The fleet page's token, relative to the state directory unless absolute. Made (0600,
+     * random) at start when missing. Beyond loopback every page request carries it, and Identify
+     * from the page needs it everywhere (as the CLI needs access to the API).
+     */
+    tokenFile: 'page-token',
+    /** Pages open at once (each holds one live stream); one more is refused with 503. */
+    maxClients: 4,
+  },
   metrics: {
     /** Reserved: murmur serves no metrics, so false is the only value accepted. */
     enabled: false,

@@ -7,7 +7,9 @@ import type { Server } from 'node:http';
 import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import type { CoreEvent } from '../core/effects.js';
 import type { Value } from '../core/messages.js';
-import { apiSocketPath, apiTokenPath, profileOf, type MurmurConfig } from '../config/config.js';
+import { apiSocketPath, apiTokenPath, httpTokenPath, profileOf, type MurmurConfig } from '../config/config.js';
+import { startPage, type PageServer } from '../api/page/page-server.js';
+import { parseHttpListen } from '../config/http-listen.js';
 import { groupId, startApi, startApiTcp, type ApiBackend } from '../api/server.js';
 import { loadOrCreateApiToken } from '../api/token.js';
 import { dirname, resolve } from 'node:path';
@@ -29,6 +31,7 @@ import { monotonicClock, RealTimeScheduler } from '../host/scheduler.js';
 import { StateDir, type OwnKey } from './state-dir.js';
 import { DeviceHal, type DeviceHalDeps } from './device-hal.js';
 import type { HalConfig } from '../config/hal-config.js';
+import { LED_KEY, ledStatusOf } from '../status/led-key.js';
 
 export interface AgentDeps {
   readonly log: Logger;
@@ -62,6 +65,7 @@ export class Agent {
   readonly #watch: WatchHub;
   #api: Server | undefined;
   #apiTcp: Server | undefined;
+  #page: PageServer | undefined;
   #persistTimer: NodeJS.Timeout | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
@@ -239,8 +243,9 @@ export class Agent {
           agent.#apiTcp = await startApiTcp(api.tcp, agent.#backend(), { token: t.token });
           log.log('info', 'api-tcp', { listen: api.tcp, token_file: tokenFile, token_created: t.created || undefined });
         }
+        if (config.http.listen !== undefined) agent.#page = await agent.#startPage(config);
       } catch (e) {
-        await Promise.all([agent.#api && closeServer(agent.#api), agent.#apiTcp && closeServer(agent.#apiTcp)]);
+        await Promise.all([agent.#api && closeServer(agent.#api), agent.#apiTcp && closeServer(agent.#apiTcp), agent.#page?.close()]);
         await transport.close();
         throw e;
       }
@@ -276,7 +281,7 @@ export class Agent {
   stop(announce = true): Promise<void> {
     this.#stopping ??= (async () => {
       if (this.#api) {
-        await Promise.all([closeServer(this.#api), this.#apiTcp && closeServer(this.#apiTcp)]);
+        await Promise.all([closeServer(this.#api), this.#apiTcp && closeServer(this.#apiTcp), this.#page?.close()]);
         try {
           unlinkSync(apiSocketPath(this.#config));
         } catch {
@@ -298,6 +303,18 @@ export class Agent {
       this.#log.log('info', 'node-stopped', { node: this.host.node.self.id });
     })();
     return this.#stopping;
+  }
+
+  /** The fleet page (http.listen), with its token file made when missing. */
+  async #startPage(config: MurmurConfig): Promise<PageServer> {
+    const listen = parseHttpListen(config.http.listen!);
+    const tokenFile = httpTokenPath(config);
+    const t = loadOrCreateApiToken(tokenFile);
+    if (t.modeFixed !== undefined) this.#log.log('warn', 'http-token-mode-fixed', { file: tokenFile, was: t.modeFixed, now: '0600' });
+    const page = await startPage(this.#backend(), { listen, token: t.token, maxClients: config.http.maxClients });
+    const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+    this.#log.log('info', 'fleet-page', { url: `http://${host}:${page.port}/`, token_file: tokenFile, token_needed: listen.loopback ? 'for identify' : 'yes' });
+    return page;
   }
 
   #startPeriodicGc(): void {
@@ -417,6 +434,7 @@ export class Agent {
           incarnation: m.inc,
           lastHeardMsAgo: Number.isFinite(m.lastHeardAt) ? now() - m.lastHeardAt : null,
           suspicion: node.suspicionOf(m.id, now()) ?? null,
+          led: ledStatusOf(node.liveValue(m.id, LED_KEY, now())?.value) ?? null,
         })),
       keysOf: (owner) => {
         if (owner !== node.self.id && !node.isKnown(owner)) return undefined;

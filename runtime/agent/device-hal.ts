@@ -28,6 +28,7 @@ import { defaultDeadband } from '../sensing/deadband-defaults.js';
 import { LedStatusMachine, type StatusDecision } from '../status/led-status.js';
 import { DEFAULT_IDENTIFY_S, identifyKey, identifyRequesters, isIdentifyRequest, MAX_IDENTIFY_S } from '../status/identify.js';
 import { KeyMismatchWatch } from '../status/key-mismatch.js';
+import { LED_KEY } from '../status/led-key.js';
 import type { Logger } from '../log/log.js';
 import type { NodeHost } from '../host/node-host.js';
 import { monotonicClock } from '../host/scheduler.js';
@@ -95,6 +96,8 @@ export class DeviceHal {
   #mismatch = new KeyMismatchWatch();
   #timer: NodeJS.Timeout | undefined;
   #decision: StatusDecision = { status: 'booting', reasons: ['starting'] };
+  /** What this device last told the fleet its LED shows (LED_KEY). */
+  #published: LedStatus | undefined;
   /** A `murmur leds test` in progress: what it plays, since when, for how long each. */
   #test: { playing: readonly LedStatus[]; from: number; ms: number } | undefined;
   readonly #restoreOnExit: () => void;
@@ -271,6 +274,10 @@ export class DeviceHal {
     if (test && step >= test.playing.length) this.#test = undefined;
     const shown = test && step < test.playing.length ? test.playing[step]! : d.status;
     for (const l of this.#leds) l.player.show(PATTERNS[shown]);
+    if (shown !== this.#published) {
+      this.#published = shown;
+      host.set(LED_KEY, shown, 0);
+    }
   }
 
   /** The LED block of /v1/status. */

@@ -37,6 +37,8 @@ options (each overrides the config file):
   --simulate-hardware    hal.simulate = true: simulated LEDs and environment
                          sensor, whatever the machine has (load, memory, disk
                          and uptime are still read from /proc)
+  --http-listen ADDR     http.listen: serve the fleet page there, e.g.
+                         127.0.0.1:7480 (README "Fleet page")
   --log-level LEVEL      log.level: debug, info, warn, error`;
 
 export function parseStartArgs(args: readonly string[]): { file: string | undefined; fleetFile: string | undefined; overrides: Record<string, unknown> } {
@@ -95,6 +97,9 @@ export function parseStartArgs(args: readonly string[]): { file: string | undefi
       }
       case '--log-level':
         overrides['log.level'] = value();
+        break;
+      case '--http-listen':
+        overrides['http.listen'] = value();
         break;
       case '--fleet-key-file':
         overrides['security.fleetKeyFile'] = value();

@@ -10,6 +10,7 @@ import { profileByName, type Profile } from '../core/profiles.js';
 import type { Level } from '../log/log.js';
 import { parseSeed, type Family } from '../net/address.js';
 import { parseLoopbackListen } from './api-listen.js';
+import { formatHttpListen, parseHttpListen } from './http-listen.js';
 import { ConfigError } from './config-error.js';
 import { validateHal, type HalConfig } from './hal-config.js';
 import { describe, isMap, Layers, overridesLayer, withoutKeys, type Layer } from './layers.js';
@@ -39,6 +40,8 @@ export interface MurmurConfig {
    * api-listen.ts); `tokenFile`: the bearer token TCP requests carry (see apiTokenPath).
    */
   readonly api: { readonly socket: string; readonly group: string | undefined; readonly tcp: string | undefined; readonly tokenFile: string };
+  /** The fleet page (runtime/api/page): `listen` an IP "HOST:PORT" (see http-listen.ts), unset for none. */
+  readonly http: { readonly listen: string | undefined; readonly tokenFile: string; readonly maxClients: number };
   readonly metrics: { readonly enabled: boolean };
   readonly log: { readonly level: Level };
 }
@@ -144,6 +147,7 @@ function validate(layers: Layers): MurmurConfig {
   const log = c.log as Obj;
   const sec = c.security as Obj;
   const metrics = c.metrics as Obj;
+  const http = c.http as Obj;
   const str = (o: Obj, k: string, path: string): string => (typeof o[k] === 'string' && o[k] !== '' ? (o[k] as string) : fail(path, 'a non-empty string', o[k]));
   /** null (YAML `~` or an empty value) is the same as unset. */
   const optStr = (o: Obj, k: string, path: string): string | undefined => (o[k] === undefined || o[k] === null ? undefined : str(o, k, path));
@@ -247,6 +251,17 @@ function validate(layers: Layers): MurmurConfig {
   }, undefined);
   const socket = field(() => str(api, 'socket', 'api.socket'), '');
   const tokenFile = field(() => str(api, 'tokenFile', 'api.tokenFile'), '');
+  const httpListen = field(() => {
+    const l = optStr(http, 'listen', 'http.listen');
+    if (l === undefined) return undefined;
+    try {
+      return formatHttpListen(parseHttpListen(l));
+    } catch (e) {
+      return fail('http.listen', `an IP address and port such as "127.0.0.1:7480" or "0.0.0.0:7480" (${(e as Error).message})`, l);
+    }
+  }, undefined);
+  const httpTokenFile = field(() => str(http, 'tokenFile', 'http.tokenFile'), '');
+  const httpMaxClients = field(() => int(http, 'maxClients', 'http.maxClients', 1, 32), 1);
   field(() => {
     if (typeof metrics.enabled !== 'boolean') fail('metrics.enabled', 'false', metrics.enabled);
     // Accepting true would silently do nothing: say so instead.
@@ -265,6 +280,7 @@ function validate(layers: Layers): MurmurConfig {
     security: { fleetKeyFile, adminPublicKey, keyGraceDays },
     hal,
     api: { socket, group, tcp, tokenFile },
+    http: { listen: httpListen, tokenFile: httpTokenFile, maxClients: httpMaxClients },
     metrics: { enabled: false },
     log: { level: level as Level },
   };
@@ -286,6 +302,11 @@ export function profileOf(c: MurmurConfig): Profile {
 
 export function apiSocketPath(c: MurmurConfig): string {
   return isAbsolute(c.api.socket) ? c.api.socket : join(c.node.stateDir, c.api.socket);
+}
+
+/** The fleet page's token file: http.tokenFile, relative to the state directory unless absolute. */
+export function httpTokenPath(c: MurmurConfig): string {
+  return isAbsolute(c.http.tokenFile) ? c.http.tokenFile : join(c.node.stateDir, c.http.tokenFile);
 }
 
 /** The TCP API's token file: api.tokenFile, relative to the state directory unless absolute. */
