@@ -12,6 +12,8 @@ export const Domain = {
   KvEntry: 'murmur/kv/v1',
   Accusation: 'murmur/accuse/v1',
   KeyringOffer: 'murmur/keyring/v1',
+  Query: 'murmur/query/v1',
+  QueryReply: 'murmur/query-reply/v1',
 } as const;
 export type Domain = (typeof Domain)[keyof typeof Domain];
 
