@@ -100,6 +100,12 @@ export const defaults = {
      */
     tokenFile: 'api-token',
   },
+  /**
+   * Unset: only the built-in queries (version, uptime, sensors, config-hash). Fleet queries this
+   * device answers by running a command, by name: { "disk-free": { "command": ["df", "-h", "/"] } }.
+   * No shell; the asker's payload on stdin; killed after timeoutMs (default 2000).
+   */
+  queries: undefined as Record<string, unknown> | undefined,
   metrics: {
     /** Reserved: murmur serves no metrics, so false is the only value accepted. */
     enabled: false,

@@ -12,6 +12,7 @@ import { parseSeed, type Family } from '../net/address.js';
 import { parseLoopbackListen } from './api-listen.js';
 import { ConfigError } from './config-error.js';
 import { validateHal, type HalConfig } from './hal-config.js';
+import { validateQueries, type QueryCommand } from './queries-config.js';
 import { describe, isMap, Layers, overridesLayer, withoutKeys, type Layer } from './layers.js';
 import { isSecretField, looksLikeKey } from './secrets.js';
 import { readConfigSource, type ConfigSource } from './yaml-source.js';
@@ -39,6 +40,8 @@ export interface MurmurConfig {
    * api-listen.ts); `tokenFile`: the bearer token TCP requests carry (see apiTokenPath).
    */
   readonly api: { readonly socket: string; readonly group: string | undefined; readonly tcp: string | undefined; readonly tokenFile: string };
+  /** Fleet queries answered by a command (queries-config.ts). */
+  readonly queries: Readonly<Record<string, QueryCommand>>;
   readonly metrics: { readonly enabled: boolean };
   readonly log: { readonly level: Level };
 }
@@ -233,6 +236,7 @@ function validate(layers: Layers): MurmurConfig {
   const keyGraceDays = field(() => int(sec, 'keyGraceDays', 'security.keyGraceDays', 0, 3650), 0);
 
   const hal = field(() => validateHal(c.hal as Obj, fail, bad, (e) => errors.push(e.message)), undefined);
+  const queries = field(() => validateQueries(c.queries, fail, bad, (e) => errors.push(e.message)), {});
   const group = field(() => apiGroup(api.group, fail), undefined);
   const tcp = field(() => {
     const t = optStr(api, 'tcp', 'api.tcp');
@@ -265,6 +269,7 @@ function validate(layers: Layers): MurmurConfig {
     security: { fleetKeyFile, adminPublicKey, keyGraceDays },
     hal,
     api: { socket, group, tcp, tokenFile },
+    queries,
     metrics: { enabled: false },
     log: { level: level as Level },
   };
