@@ -395,6 +395,8 @@ export class Agent {
         return l.log('info', 'member-removed', { member: e.member.id, gen: e.member.gen });
       case 'suspected-self':
         return l.log('warn', 'suspected-self', { by: e.by.id, inc: e.inc });
+      case 'query-rate-limited':
+        return l.log('warn', 'query-rate-limited', { asker: e.asker.id, dropped: e.dropped });
       case 'kv-changed':
         return l.log('debug', 'kv-changed', {
           owner: e.owner.id,

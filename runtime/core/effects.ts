@@ -57,6 +57,8 @@ export type CoreEvent =
     }
   /** A reply to one of this node's queries, the first from that device. */
   | { readonly type: 'query-reply'; readonly qid: number; readonly from: NodeRef; readonly status: ReplyStatus; readonly body: Uint8Array }
+  /** Queries from `asker` past its rate were dropped: the first drop, then at most one report every 10 s with the count since the last. */
+  | { readonly type: 'query-rate-limited'; readonly asker: NodeRef; readonly dropped: number }
   /** One of this node's queries reached its deadline: who answered, and the present members of its prefix who did not. */
   | { readonly type: 'query-done'; readonly qid: number; readonly answered: readonly NodeId[]; readonly missing: readonly NodeId[] };
 

@@ -41,6 +41,8 @@ export const REPLY_COPY_OFFSETS_MS: readonly number[] = [0, 250, 750, 1500];
 export const ASKER_RATE = { perS: 2, burst: 10 } as const;
 /** Queries remembered (to hear each once) and answers pending, at most: the rate bounds honest use far below. */
 const MAX_HEARD = 4096;
+/** Drops from one asker are reported (an event, for the log) at most this often. */
+const REPORT_EVERY_MS = 10_000;
 /** A query is remembered this long past its own timeout, for repeats still in flight. */
 const HEARD_SLACK_MS = 5_000;
 
@@ -76,6 +78,7 @@ export class QueryBook {
   readonly #pending = new Map<string, Pending>();
   readonly #asked = new Map<number, Asked>();
   readonly #buckets = new Map<NodeId, Bucket>();
+  readonly #drops = new Map<NodeId, { at: number; dropped: number }>();
   #copies: Copy[] = [];
   #nextQid = 1;
   #timerAt = Infinity;
@@ -105,7 +108,7 @@ export class QueryBook {
     if (this.#heard.has(key)) return s.stats.count('query-repeats');
     this.#forgetOld(now);
     this.#heard.set(key, now + q.timeoutMs + HEARD_SLACK_MS);
-    if (!this.#spend(q.from.id, now)) return s.stats.count('query-rate-limited');
+    if (!this.#spend(q.from.id, now)) return this.#dropped(s, q.from, now, fx);
     s.stats.count('queries-heard');
     s.spreading.relay(s, `query:${key}`, q, now, fx);
     if (q.from.id === s.self.id || !s.self.id.startsWith(q.prefix)) return;
@@ -217,6 +220,21 @@ export class QueryBook {
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
+  }
+
+  #dropped(s: NodeState, asker: NodeRef, now: number, fx: Effects): void {
+    s.stats.count('query-rate-limited');
+    let d = this.#drops.get(asker.id);
+    if (!d) {
+      if (this.#drops.size >= MAX_HEARD) this.#drops.clear();
+      d = { at: -Infinity, dropped: 0 };
+      this.#drops.set(asker.id, d);
+    }
+    d.dropped++;
+    if (now - d.at < REPORT_EVERY_MS) return;
+    fx.emit({ type: 'query-rate-limited', asker, dropped: d.dropped });
+    d.at = now;
+    d.dropped = 0;
   }
 
   #forgetOld(now: number): void {

@@ -127,6 +127,8 @@ describe('fleet queries in the core', () => {
     const accepted = asked(fx).length;
     expect(accepted).toBeLessThanOrEqual(ASKER_RATE.burst + ASKER_RATE.perS * 1);
     expect(b.stats.get('query-rate-limited')).toBe(1000 - accepted);
+    // Reported for the log once at the first drop, not once per drop.
+    expect(fx.events.filter((e) => e.type === 'query-rate-limited')).toEqual([{ type: 'query-rate-limited', asker: { id: 'pi-a', gen: 1 }, dropped: 1 }]);
     // Another asker is not held back by the first one's flood.
     b.receive(1011, 'sim:pi-c', [query('pi-c', 1)], fx);
     expect(asked(fx).at(-1)!.asker.id).toBe('pi-c');
