@@ -11,7 +11,7 @@ import { parseArgs } from './target-args.js';
 
 export const queryHelp = `usage: murmur query NAME [PAYLOAD] [--timeout 3s] [--device-prefix P] [options]
 
-Asks every device NAME and prints each answer as it arrives, then who did not answer:
+Asks every device NAME, prints each answer as it comes, then who did not answer:
   pi-hall     ok     0.1.0                           (12 ms)
   pi-attic    ok     0.1.0                           (31 ms)
   pi-garage   error  df: exit 1: /mnt: No such file  (40 ms)
