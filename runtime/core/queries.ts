@@ -30,9 +30,10 @@ export const MIN_QUERY_TIMEOUT_MS = 100;
 export const MAX_QUERY_TIMEOUT_MS = 60_000;
 /**
  * When each copy of a reply goes out, after the answer is ready. Each copy is lost on its own:
- * at 10% loss all four are lost one time in ten thousand (three copies measured 99.2% answers
- * in the worst of ten queries at N=128, too close to the 99% goal), and the last is out well
+ * at 10% loss all four are lost one time in ten thousand (with three, the worst of ten queries
+ * at N=128 reached 99.2%, too close to the 99% goal: BENCHMARKS.md), and the last is out well
  * within a 3 s deadline. Copies are spread so that a burst of loss does not take them all.
+ * Copies due after the query's timeout are not sent: the asker has stopped listening.
  */
 export const REPLY_COPY_OFFSETS_MS: readonly number[] = [0, 250, 750, 1500];
 /**
@@ -167,7 +168,10 @@ export class QueryBook {
       return true;
     }
     s.stats.count('query-answers');
-    for (const off of REPLY_COPY_OFFSETS_MS) this.#copies.push({ at: now + off, asker: asker.id, via: p.via, msg: r });
+    for (const off of REPLY_COPY_OFFSETS_MS) {
+      if (off > 0 && now + off > p.expires) break;
+      this.#copies.push({ at: now + off, asker: asker.id, via: p.via, msg: r });
+    }
     this.#sendDue(s, now, fx);
     return true;
   }

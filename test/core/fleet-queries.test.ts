@@ -92,6 +92,19 @@ describe('fleet queries in the core', () => {
     expect(fx.sent(MsgType.Query)).not.toHaveLength(0);
   });
 
+  it('reply copies due after the query\'s timeout are not sent', () => {
+    const b = node('pi-b');
+    const fx = new Recorder();
+    b.start(0, fx);
+    b.receive(1, 'sim:pi-a', [hb('pi-a')], fx);
+    b.receive(5, 'sim:pi-a', [query('pi-a', 1)], fx);
+    fx.clear();
+    // Answered 2.5 s into a 3 s query: the copies at 0 and 250 ms go, those at 750 and 1,500 ms would be too late.
+    b.answer(2505, { id: 'pi-a', gen: 1 }, 1, 'ok', text('slow'), fx);
+    runTimers(b, fx, 10_000);
+    expect(fx.sent(MsgType.QueryReply)).toHaveLength(2);
+  });
+
   it('an answer after the query timed out is not sent', () => {
     const b = node('pi-b');
     const fx = new Recorder();
