@@ -79,6 +79,26 @@ describe('POST /v1/query', () => {
     expect(hub.open).toBe(0);
   });
 
+  it('speaks Server-Sent Events when asked to', async () => {
+    const text = await new Promise<{ type: string; body: string }>((resolve, reject) => {
+      const req = request(
+        { socketPath: join(dir, 'api.sock'), method: 'POST', path: '/v1/query', headers: { 'content-type': 'application/json', accept: 'text/event-stream' } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => {
+            body += c.toString();
+            if (body.includes('\n\n') && !body.includes('"done"')) hub.observe({ type: 'query-done', qid: 1, answered: [], missing: ['pi-b'] });
+          });
+          res.on('end', () => resolve({ type: String(res.headers['content-type']), body }));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ name: 'version' }));
+    });
+    expect(text.type).toBe('text/event-stream');
+    expect(text.body).toMatch(/^data: \{"type":"asked".*\}\n\ndata: \{"type":"done","answered":0,"missing":\["pi-b"\],"ms":\d+\}\n\n$/s);
+  });
+
   it('refuses a payload over 512 bytes with 413, naming the limit, without asking', async () => {
     const r = await post({ name: 'echo', payload: 'x'.repeat(600) });
     expect(r.status).toBe(413);
