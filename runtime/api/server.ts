@@ -407,7 +407,7 @@ function watch(req: IncomingMessage, res: ServerResponse, hub: WatchHub, url: UR
 }
 
 /** Default and longest wait for a query's replies. */
-export const QUERY_TIMEOUT_MS = 3000;
+const QUERY_TIMEOUT_MS = 3000;
 const QUERY_TIMEOUT_MAX_MS = 60_000;
 
 function query(req: IncomingMessage, res: ServerResponse, hub: QueryHub, body: Record<string, unknown>): void {
