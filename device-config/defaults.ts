@@ -115,6 +115,12 @@ export const defaults = {
     /** Pages open at once (each holds one live stream); one more is refused with 503. */
     maxClients: 4,
   },
+  /**
+   * Unset: only the built-in queries (version, uptime, sensors, config-hash). Fleet queries this
+   * device answers by running a command, by name: { "disk-free": { "command": ["df", "-h", "/"] } }.
+   * No shell; the asker's payload on stdin; killed after timeoutMs (default 2000).
+   */
+  queries: undefined as Record<string, unknown> | undefined,
   metrics: {
     /** Reserved: murmur serves no metrics, so false is the only value accepted. */
     enabled: false,

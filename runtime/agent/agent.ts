@@ -14,6 +14,9 @@ import { groupId, startApi, startApiTcp, type ApiBackend } from '../api/server.j
 import { loadOrCreateApiToken } from '../api/token.js';
 import { dirname, resolve } from 'node:path';
 import { WatchHub } from '../api/watch.js';
+import { QueryHub } from '../api/query.js';
+import { QueryAnswers } from './query-answers.js';
+import { SENSOR_PREFIX } from '../sensing/reading.js';
 import { Seeds } from '../net/seeds.js';
 import { UnknownKeySenders } from './unknown-senders.js';
 import { SystemInterfaces, type InterfaceSource } from '../net/interfaces.js';
@@ -39,6 +42,8 @@ export interface AgentDeps {
   readonly wallClock?: () => number;
   /** Stand-ins for the machine's /sys, commands and schedules (tests). */
   readonly hal?: Omit<DeviceHalDeps, 'log'>;
+  /** murmur's version, the answer to the built-in "version" query. */
+  readonly version?: string;
 }
 
 /** Coalesce own-key writes: a sensor publishing every few seconds must not wear out an SD card. */
@@ -63,6 +68,8 @@ export class Agent {
   readonly #trust: DeviceTrust;
   readonly #hal: DeviceHal;
   readonly #watch: WatchHub;
+  readonly #queries: QueryHub;
+  readonly #answers: QueryAnswers;
   #api: Server | undefined;
   #apiTcp: Server | undefined;
   #page: PageServer | undefined;
@@ -84,10 +91,30 @@ export class Agent {
     trust: DeviceTrust,
     hal: DeviceHal,
     log: Logger,
+    version: string,
   ) {
     this.#trust = trust;
     this.#hal = hal;
     this.#watch = new WatchHub(host.node.self.id);
+    this.#queries = new QueryHub({
+      id: host.node.self.id,
+      ask: (name, payload, prefix, timeoutMs) => host.ask(name, payload, prefix, timeoutMs),
+      expected: (prefix) => (host.node.self.id.startsWith(prefix) ? 1 : 0) + host.node.members().filter((m) => (m.status === 'alive' || m.status === 'suspect') && m.id.startsWith(prefix)).length,
+      now: monotonicClock,
+    });
+    this.#answers = new QueryAnswers({
+      queries: config.queries,
+      version,
+      config,
+      sensors: () => {
+        const out: Record<string, unknown> = {};
+        for (const [k, e] of host.node.liveValues(host.node.self.id, monotonicClock())) {
+          if (k.startsWith(SENSOR_PREFIX)) out[k.slice(SENSOR_PREFIX.length)] = e.value instanceof Uint8Array ? `<${e.value.length} bytes>` : e.value;
+        }
+        return out;
+      },
+      log,
+    });
     this.#config = config;
     this.#keyring = keyring;
     this.#keySync = keySync;
@@ -178,6 +205,7 @@ export class Agent {
           agent?.logEvent(e);
           trust.observe(e, id);
           if (agent) agent.#toWatchers(e);
+          if (agent) agent.#onQueryEvent(e);
         },
         onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
       });
@@ -212,7 +240,7 @@ export class Agent {
         },
       );
       const own = state.loadOwnKeys();
-      agent = new Agent(config, state, transport, host, own, keyring, keySync, trust, hal, log);
+      agent = new Agent(config, state, transport, host, own, keyring, keySync, trust, hal, log, deps.version ?? 'unknown');
       log.log('info', 'node-starting', {
         node: id,
         gen,
@@ -329,6 +357,17 @@ export class Agent {
     return this.#transport;
   }
 
+  /** Queries to answer go to QueryAnswers (the answer returns to the core later); replies to ours go to the asking connection. */
+  #onQueryEvent(e: CoreEvent): void {
+    if (e.type === 'query-reply' || e.type === 'query-done') return this.#queries.observe(e);
+    if (e.type !== 'query') return;
+    this.#log.log('debug', 'query', { asker: e.asker.id, query: e.name, qid: e.qid });
+    void this.#answers.answer(e.name, e.payload, e.asker.id).then(
+      (a) => this.host.answer(e.asker, e.qid, a.status, new TextEncoder().encode(a.body)),
+      (err: unknown) => this.#log.log('error', 'internal-error', { where: 'query', error: (err as Error).message }),
+    );
+  }
+
   /** Key and member changes, to local programs watching (GET /v1/watch). murmur's own keys stay private. */
   #toWatchers(e: CoreEvent): void {
     if (this.#watch.size === 0) return;
@@ -378,6 +417,8 @@ export class Agent {
         return l.log('info', 'member-removed', { member: e.member.id, gen: e.member.gen });
       case 'suspected-self':
         return l.log('warn', 'suspected-self', { by: e.by.id, inc: e.inc });
+      case 'query-rate-limited':
+        return l.log('warn', 'query-rate-limited', { asker: e.asker.id, dropped: e.dropped });
       case 'kv-changed':
         return l.log('debug', 'kv-changed', {
           owner: e.owner.id,
@@ -455,6 +496,7 @@ export class Agent {
       },
       agg: (key) => (key.startsWith(RESERVED_PREFIX) ? undefined : this.#hal.aggregateKey(key)),
       watch: this.#watch,
+      query: this.#queries,
       revocations: {
         list: () => this.#trust.revocations(),
         apply: (text) => this.#trust.applyJson(text),

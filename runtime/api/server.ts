@@ -25,6 +25,8 @@
 //   POST   /v1/leds/test         {"pattern"?: name, "seconds"?: n}: play the patterns, then back to the status
 //   GET    /v1/agg/<key>         one key's numeric values across the fleet: count, min, max, mean, stale
 //   GET    /v1/watch?prefix=&device=  live changes, NDJSON (or SSE with Accept: text/event-stream)
+//   POST   /v1/query            {"name": ..., "payload"?: text, "prefix"?: id prefix, "timeoutMs"?: n}: ask the
+//                                fleet; the replies stream as NDJSON (or SSE) as they come, then who did not answer
 // A key may contain "/" (e.g. sensor/temp); it is the rest of the path, percent-decoded.
 //
 // Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
@@ -35,6 +37,8 @@ import { connect, type Socket } from 'node:net';
 import { OwnerCapError } from '../core/kv-store.js';
 import type { Value } from '../core/messages.js';
 import type { WatchEvent, WatchHub } from './watch.js';
+import { TooManyQueriesError, type QueryHub, type QueryStreamEvent } from './query.js';
+import { MAX_QUERY_PAYLOAD } from '../core/queries.js';
 import { apiValue, wireValue } from './json-value.js';
 import { KeyNotInstalledError } from '../crypto/keyring.js';
 import { AdminGrantRequiredError } from '../trust/keyring-grant.js';
@@ -62,6 +66,7 @@ export interface ApiBackend {
   /** Numeric values of one key across the fleet; undefined when no device has it. */
   agg?(key: string): unknown;
   watch?: WatchHub;
+  query?: QueryHub;
   keys?: {
     list(): unknown;
     install(key: string, prepare: boolean): unknown;
@@ -350,6 +355,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
     return send(res, 200, r);
   }
   if (what === 'watch' && arg === undefined && b.watch && method === 'GET') return watch(req, res, b.watch, url);
+  if (what === 'query' && arg === undefined && b.query && method === 'POST') return query(req, res, b.query, await readJson(req));
   if (what === 'identify' && b.hal && method === 'POST' && arg === undefined) {
     const body = await readJson(req);
     if (typeof body.target !== 'string' || body.target === '') throw new ApiError(400, 'invalid-body', 'body.target: expected a device id');
@@ -408,6 +414,47 @@ function watch(req: IncomingMessage, res: ServerResponse, hub: WatchHub, url: UR
   // A watcher is open until it goes away; the server's request timeouts must not cut it.
   req.socket.setTimeout(0);
   res.on('close', unsubscribe);
+}
+
+/** Default and longest wait for a query's replies. */
+const QUERY_TIMEOUT_MS = 3000;
+const QUERY_TIMEOUT_MAX_MS = 60_000;
+
+function query(req: IncomingMessage, res: ServerResponse, hub: QueryHub, body: Record<string, unknown>): void {
+  if (typeof body.name !== 'string' || body.name === '') throw new ApiError(400, 'invalid-body', 'body.name: expected the name of a query');
+  if (body.payload !== undefined && typeof body.payload !== 'string') throw new ApiError(400, 'invalid-body', 'body.payload: expected text');
+  if (body.prefix !== undefined && typeof body.prefix !== 'string') throw new ApiError(400, 'invalid-body', 'body.prefix: expected the start of device ids');
+  const timeoutMs = body.timeoutMs ?? QUERY_TIMEOUT_MS;
+  if (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 100 || (timeoutMs as number) > QUERY_TIMEOUT_MAX_MS) {
+    throw new ApiError(400, 'invalid-body', `body.timeoutMs: expected an integer from 100 to ${QUERY_TIMEOUT_MAX_MS}`);
+  }
+  const payload = Buffer.from((body.payload as string | undefined) ?? '', 'utf8');
+  if (payload.length > MAX_QUERY_PAYLOAD) {
+    throw new ApiError(413, 'payload-too-large', `body.payload: ${payload.length} bytes is over the ${MAX_QUERY_PAYLOAD}-byte limit (a query travels in one datagram)`);
+  }
+  const sse = (req.headers.accept ?? '').includes('text/event-stream');
+  const frame = (o: QueryStreamEvent): string => (sse ? `data: ${jsonText(o)}\n\n` : `${jsonText(o)}\n`);
+  let started = false;
+  let stop: (() => void) | undefined;
+  try {
+    stop = hub.ask(body.name, payload, (body.prefix as string | undefined) ?? '', timeoutMs as number, {
+      send: (e) => {
+        if (!started) {
+          started = true;
+          res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/x-ndjson', 'cache-control': 'no-cache' });
+        }
+        res.write(frame(e));
+      },
+      end: () => res.end(),
+    });
+  } catch (e) {
+    if (e instanceof TooManyQueriesError) throw new ApiError(429, 'too-many-queries', e.message);
+    if (e instanceof RangeError) throw new ApiError(400, 'invalid-query', e.message);
+    throw e;
+  }
+  // Open until the deadline: the server's request timeout must not cut a long query.
+  req.socket.setTimeout(0);
+  res.on('close', stop);
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {

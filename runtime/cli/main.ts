@@ -14,6 +14,7 @@ commands:
   set      publish one of this device's keys: murmur set KEY VALUE [--ttl 30s]
   del      delete one of this device's keys
   watch    print key and member changes as they happen, until Ctrl-C
+  query    ask every device a question and print the answers as they come
   agg      one key's numeric values across the fleet: count, min, mean, max
   leds     leds test: play the status LED patterns
   keys     the fleet keyring: generate, list, install, use, remove (fleet-wide)
@@ -59,6 +60,8 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
         return import('./kv-command.js').then((m) => m.delCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'watch':
         return import('./watch-command.js').then((m) => m.watchCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'query':
+        return import('./query-command.js').then((m) => m.queryCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'agg':
         return import('./agg-command.js').then((m) => m.aggCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'leds':

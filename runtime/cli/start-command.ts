@@ -1,5 +1,6 @@
 // `murmur start`: run this device's node until SIGINT or SIGTERM, then leave gracefully.
 
+import { murmurVersion } from './version.js';
 import { Agent } from '../agent/agent.js';
 import { lineLogger, type Logger } from '../log/log.js';
 import { ConfigError, loadConfig } from '../config/config.js';
@@ -144,7 +145,7 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
   const log: Logger = { log: (level, event, fields) => levelled.log(level, event, fields) };
   let agent: Agent;
   try {
-    agent = await Agent.start(config, { log });
+    agent = await Agent.start(config, { log, version: versionOrUnknown() });
   } catch (e) {
     log.log('error', 'start-failed', { error: (e as Error).message });
     if (io.stdin.isTTY !== true && config.hal.simulate !== true) await showFatalError(config.hal.root, fatalLedMs);
@@ -203,4 +204,13 @@ export async function startCommand(args: readonly string[], io: CliIo): Promise<
       agent.stop(true).then(() => done(0), () => done(1));
     });
   });
+}
+
+/** The answer to the built-in "version" query; a tree without murmur's package.json still runs. */
+function versionOrUnknown(): string {
+  try {
+    return murmurVersion();
+  } catch {
+    return 'unknown';
+  }
 }

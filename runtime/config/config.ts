@@ -13,6 +13,7 @@ import { parseLoopbackListen } from './api-listen.js';
 import { formatHttpListen, parseHttpListen } from './http-listen.js';
 import { ConfigError } from './config-error.js';
 import { validateHal, type HalConfig } from './hal-config.js';
+import { validateQueries, type QueryCommand } from './queries-config.js';
 import { describe, isMap, Layers, overridesLayer, withoutKeys, type Layer } from './layers.js';
 import { isSecretField, looksLikeKey } from './secrets.js';
 import { readConfigSource, type ConfigSource } from './yaml-source.js';
@@ -42,6 +43,8 @@ export interface MurmurConfig {
   readonly api: { readonly socket: string; readonly group: string | undefined; readonly tcp: string | undefined; readonly tokenFile: string };
   /** The fleet page (runtime/api/page): `listen` an IP "HOST:PORT" (see http-listen.ts), unset for none. */
   readonly http: { readonly listen: string | undefined; readonly tokenFile: string; readonly maxClients: number };
+  /** Fleet queries answered by a command (queries-config.ts). */
+  readonly queries: Readonly<Record<string, QueryCommand>>;
   readonly metrics: { readonly enabled: boolean };
   readonly log: { readonly level: Level };
 }
@@ -237,6 +240,7 @@ function validate(layers: Layers): MurmurConfig {
   const keyGraceDays = field(() => int(sec, 'keyGraceDays', 'security.keyGraceDays', 0, 3650), 0);
 
   const hal = field(() => validateHal(c.hal as Obj, fail, bad, (e) => errors.push(e.message)), undefined);
+  const queries = field(() => validateQueries(c.queries, fail, bad, (e) => errors.push(e.message)), {});
   const group = field(() => apiGroup(api.group, fail), undefined);
   const tcp = field(() => {
     const t = optStr(api, 'tcp', 'api.tcp');
@@ -281,6 +285,7 @@ function validate(layers: Layers): MurmurConfig {
     hal,
     api: { socket, group, tcp, tokenFile },
     http: { listen: httpListen, tokenFile: httpTokenFile, maxClients: httpMaxClients },
+    queries,
     metrics: { enabled: false },
     log: { level: level as Level },
   };

@@ -2,7 +2,7 @@
 // `Effects` sink and reports what it wants done through its three verbs (send, setTimer, emit),
 // as foca does. The UDP agent and the simulator each implement it; a test can simply record.
 
-import type { Address, MemberStatus, Message, NodeRef, Value } from './messages.js';
+import type { Address, MemberStatus, Message, NodeId, NodeRef, ReplyStatus, Value } from './messages.js';
 
 /** Destination meaning "the multicast group on every joined interface". */
 export const MULTICAST: Address = '*';
@@ -23,7 +23,8 @@ export type TimerToken =
   | { readonly kind: 'anti-entropy' }
   | { readonly kind: 'flush' }
   | { readonly kind: 'probe-timeout'; readonly probe: number }
-  | { readonly kind: 'gc' };
+  | { readonly kind: 'gc' }
+  | { readonly kind: 'queries' };
 
 export type CoreEvent =
   | { readonly type: 'member-joined'; readonly member: NodeRef; readonly addr: Address }
@@ -44,7 +45,22 @@ export type CoreEvent =
       readonly value: Value | null;
       readonly version: number;
     }
-  | { readonly type: 'suspected-self'; readonly by: NodeRef; readonly inc: number };
+  | { readonly type: 'suspected-self'; readonly by: NodeRef; readonly inc: number }
+  /** A query this node should answer (Node.answer), its own queries included. */
+  | {
+      readonly type: 'query';
+      readonly asker: NodeRef;
+      readonly qid: number;
+      readonly name: string;
+      readonly payload: Uint8Array;
+      readonly timeoutMs: number;
+    }
+  /** A reply to one of this node's queries, the first from that device. */
+  | { readonly type: 'query-reply'; readonly qid: number; readonly from: NodeRef; readonly status: ReplyStatus; readonly body: Uint8Array }
+  /** Queries from `asker` past its rate were dropped: the first drop, then at most one report every 10 s with the count since the last. */
+  | { readonly type: 'query-rate-limited'; readonly asker: NodeRef; readonly dropped: number }
+  /** One of this node's queries reached its deadline: who answered, and the present members of its prefix who did not. */
+  | { readonly type: 'query-done'; readonly qid: number; readonly answered: readonly NodeId[]; readonly missing: readonly NodeId[] };
 
 export interface Effects {
   /** Every message in one call goes into one datagram; the core keeps it within the budget. */

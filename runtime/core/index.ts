@@ -7,3 +7,4 @@ export type { MemberView } from './member.js';
 export type { LiveValue } from './kv-store.js';
 export { KvStore } from './kv-store.js';
 export { NodeStats } from './stats.js';
+export { MAX_QUERY_NAME, MAX_QUERY_PAYLOAD, MAX_QUERY_TIMEOUT_MS, MAX_REPLY_BODY, MIN_QUERY_TIMEOUT_MS, checkQuery } from './queries.js';

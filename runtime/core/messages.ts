@@ -38,6 +38,8 @@ export const MsgType = {
   Delta: 9,
   Passport: 10,
   WhoIs: 11,
+  Query: 12,
+  QueryReply: 13,
 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
 
@@ -206,4 +208,38 @@ export interface WhoIs {
   readonly ids: readonly NodeId[];
 }
 
-export type Message = Heartbeat | Ping | Ack | PingReq | Suspect | Dead | Leave | Digest | Delta | Passport | WhoIs;
+/**
+ * A question to the fleet (queries.ts), spread like news and answered by every device whose id
+ * starts with `prefix`. (from, qid) names it; each device hears it once. Signed by the asker.
+ */
+export interface Query {
+  readonly type: typeof MsgType.Query;
+  readonly from: NodeRef;
+  /** The asker's number for it, unique within its life. */
+  readonly qid: number;
+  readonly name: string;
+  /** Opaque to murmur: handed to whatever answers the query. */
+  readonly payload: Uint8Array;
+  /** Only devices whose id starts with this answer ("" for all). */
+  readonly prefix: string;
+  /** How long the asker waits; an answer later than this is not sent. */
+  readonly timeoutMs: number;
+  readonly sig?: Uint8Array;
+}
+
+/** How a device answered a query. */
+export const ReplyStatus = { ok: 0, error: 1, unknown: 2 } as const;
+export type ReplyStatus = keyof typeof ReplyStatus;
+
+/** One device's answer to a query, sent straight to the asker. Signed by the replier. */
+export interface QueryReply {
+  readonly type: typeof MsgType.QueryReply;
+  readonly from: NodeRef;
+  readonly asker: NodeRef;
+  readonly qid: number;
+  readonly status: ReplyStatus;
+  readonly body: Uint8Array;
+  readonly sig?: Uint8Array;
+}
+
+export type Message = Heartbeat | Ping | Ack | PingReq | Suspect | Dead | Leave | Digest | Delta | Passport | WhoIs | Query | QueryReply;

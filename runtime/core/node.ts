@@ -38,6 +38,9 @@ import {
   type Message,
   type NodeId,
   type NodeRef,
+  type Query,
+  type QueryReply,
+  type ReplyStatus,
   type Suspect,
   type Value,
 } from './messages.js';
@@ -45,6 +48,7 @@ import type { NodeState } from './node-state.js';
 import { onTimer, startTimers, stopOwnTimers } from './periodic.js';
 import { Prober } from './probing.js';
 import type { Profile } from './profiles.js';
+import { QueryBook } from './queries.js';
 import { MulticastSpreading, UnicastSpreading } from './spreading.js';
 import { deleteOwn, onDelta, writeOwn } from './state-gossip.js';
 import { NodeStats } from './stats.js';
@@ -74,6 +78,8 @@ export interface NodeOptions {
 export interface Signer {
   kv(owner: NodeRef, entry: KvEntry): Uint8Array;
   accusation(a: Suspect | Dead): Uint8Array;
+  query?(q: Query): Uint8Array;
+  queryReply?(r: QueryReply): Uint8Array;
 }
 
 export class Node {
@@ -81,6 +87,7 @@ export class Node {
   readonly profile: Profile;
   readonly stats: NodeStats;
   readonly #s: NodeState;
+  readonly #queries = new QueryBook();
 
   constructor(opts: NodeOptions) {
     if (!Number.isSafeInteger(opts.gen) || opts.gen < 1) {
@@ -290,6 +297,21 @@ export class Node {
     return this.#s.kv.owner(ownerId) !== undefined;
   }
 
+  /** Has this node not heard this query yet? The host checks signatures only of those. */
+  queryIsNews(q: Query): boolean {
+    return this.#queries.queryIsNews(q);
+  }
+
+  /** Would this reply be news to one of this node's queries? The host checks signatures only of those. */
+  queryReplyIsNews(r: QueryReply): boolean {
+    return this.#queries.replyIsNews(this.#s, r);
+  }
+
+  /** This node's queries still waiting for their deadline. */
+  get queriesOutstanding(): number {
+    return this.#queries.outstanding;
+  }
+
   // ---------------------------------------------------------------- entry points
 
   start(now: number, fx: Effects): void {
@@ -316,6 +338,7 @@ export class Node {
 
   timer(now: number, token: TimerToken, fx: Effects): void {
     if (!this.#s.running) return;
+    if (token.kind === 'queries') return this.#queries.onTimer(this.#s, now, fx);
     onTimer(this.#s, now, token, fx);
   }
 
@@ -326,6 +349,19 @@ export class Node {
 
   delete(now: number, key: string, fx: Effects): void {
     deleteOwn(this.#s, now, key, fx);
+  }
+
+  /**
+   * Ask the fleet (queries.ts): returns the query's number, carried by the 'query-reply' events
+   * and the final 'query-done'. Throws a RangeError naming what is wrong with the query.
+   */
+  ask(now: number, name: string, payload: Uint8Array, prefix: string, timeoutMs: number, fx: Effects): number {
+    return this.#queries.ask(this.#s, now, name, payload, prefix, timeoutMs, fx);
+  }
+
+  /** The answer to a 'query' event. False when the query is unknown or its time is up (nothing sent). */
+  answer(now: number, asker: NodeRef, qid: number, status: ReplyStatus, body: Uint8Array, fx: Effects): boolean {
+    return this.#queries.answer(this.#s, now, asker, qid, status, body, fx);
   }
 
   /** Graceful goodbye: tell the fleet, then go quiet. The caller keeps delivering timers until the repeats are out. */
@@ -368,6 +404,10 @@ export class Node {
         return onDigest(s, now, from, m, fx);
       case MsgType.Delta:
         return onDelta(s, now, from, m, fx);
+      case MsgType.Query:
+        return this.#queries.onQuery(s, now, from, m, fx);
+      case MsgType.QueryReply:
+        return this.#queries.onReply(s, now, m, fx);
     }
   }
 }

@@ -75,7 +75,10 @@ export interface AssembledNode {
 }
 
 /** What the gatekeeper asks of the core it guards. */
-export function coreView(node: () => Node | undefined, clock: () => number): Pick<GateOptions, 'held' | 'isMember' | 'accusationIsNews' | 'clock'> {
+export function coreView(
+  node: () => Node | undefined,
+  clock: () => number,
+): Pick<GateOptions, 'held' | 'isMember' | 'accusationIsNews' | 'queryIsNews' | 'queryReplyIsNews' | 'clock'> {
   return {
     held: {
       version: (owner, key) => node()?.heldVersion(owner, key),
@@ -83,6 +86,8 @@ export function coreView(node: () => Node | undefined, clock: () => number): Pic
     },
     isMember: (id) => node()?.isKnown(id) ?? false,
     accusationIsNews: (a) => node()?.accusationIsNews(a) ?? true,
+    queryIsNews: (q) => node()?.queryIsNews(q) ?? true,
+    queryReplyIsNews: (r) => node()?.queryReplyIsNews(r) ?? true,
     clock,
   };
 }

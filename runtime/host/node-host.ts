@@ -15,7 +15,18 @@
 // address (runtime/crypto/addressing.ts); the core is told so with the messages.
 
 import type { CoreEvent, Effects, TimerToken } from '../core/effects.js';
-import { MsgType, type Address, type Message, type NodeId, type Passport, type Ping, type Value, type WhoIs } from '../core/messages.js';
+import {
+  MsgType,
+  type Address,
+  type Message,
+  type NodeId,
+  type NodeRef,
+  type Passport,
+  type Ping,
+  type ReplyStatus,
+  type Value,
+  type WhoIs,
+} from '../core/messages.js';
 import { packDatagrams } from '../core/packing.js';
 import type { Gatekeeper } from '../trust/gatekeeper.js';
 import type { Node } from '../core/node.js';
@@ -290,6 +301,17 @@ export class NodeHost {
 
   delete(key: string): void {
     this.node.delete(this.#opts.clock(), key, this.#fx);
+  }
+
+  /** Ask the fleet (runtime/core/queries.ts); the replies come as events. Throws a RangeError naming what is wrong. */
+  ask(name: string, payload: Uint8Array, prefix: string, timeoutMs: number): number {
+    return this.node.ask(this.#opts.clock(), name, payload, prefix, timeoutMs, this.#fx);
+  }
+
+  /** Answer a 'query' event. False when the query is unknown here or its time is up. */
+  answer(asker: NodeRef, qid: number, status: ReplyStatus, body: Uint8Array): boolean {
+    if (this.#stopped) return false;
+    return this.node.answer(this.#opts.clock(), asker, qid, status, body, this.#fx);
   }
 
   /** Announce the leave and keep running (its repeats go out on the node's timers). */

@@ -290,6 +290,11 @@ export class Fleet {
     return WALL_CLOCK_EPOCH_MS + this.now + this.faults.wallOffset(id, this.now);
   }
 
+  /** Run `fn` after `ms` of virtual time, as the simulated world (not any node) acting. */
+  after(ms: number, fn: () => void): void {
+    this.#queue.push(this.now + ms, { kind: 'fault-action', run: fn });
+  }
+
   runFor(ms: number): void {
     this.#runTo(this.now + ms);
   }

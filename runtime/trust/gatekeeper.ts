@@ -13,6 +13,9 @@
 //   clamped to versions the receiver has signed evidence for.
 // - Accusations carry their accuser's signature, so one device cannot speak as several: the
 //   core's "two independent sources" for a death means two devices.
+// - Queries carry their asker's signature and replies their replier's, bound to the query they
+//   answer. Query checks have their own budget per source address and overall, so a flood of
+//   queries costs a bounded share of the CPU and leaves the other checks' budget alone.
 // - With a fleet admin key, a passport also needs the admin's certificate for (id, key), and
 //   revoked keys are refused: a stolen device is locked out without re-keying the fleet.
 // - Work a datagram can ask for is budgeted per source address and overall: signature checks
@@ -29,13 +32,25 @@
 //
 // Pure: no sockets, no timers. The host feeds it decoded messages and sends what it asks for.
 
-import type { Address, Dead, Delta, Digest, DigestEntry, KvEntry, Message, NodeId, NodeRef, Passport, Ping, Suspect } from '../core/messages.js';
+import type { Address, Dead, Delta, Digest, DigestEntry, KvEntry, Message, NodeId, NodeRef, Passport, Ping, Query, QueryReply, Suspect } from '../core/messages.js';
 import { MsgType } from '../core/messages.js';
 import type { Signer } from '../core/node.js';
 import { verifyCertificate } from './certificate.js';
 import { SourceBudget, type Rate } from './budget.js';
 import { verifyBytes, type SigningKey } from './ed25519.js';
-import { signAccusation, signKv, signPassport, verifyAccusation, verifyKv, verifyPassport, type Verifier } from './records.js';
+import {
+  signAccusation,
+  signKv,
+  signPassport,
+  signQuery,
+  signQueryReply,
+  verifyAccusation,
+  verifyKv,
+  verifyPassport,
+  verifyQuery,
+  verifyQueryReply,
+  type Verifier,
+} from './records.js';
 
 export type GateRefusal =
   | 'unknown-member'
@@ -51,7 +66,9 @@ export type GateRefusal =
   | 'accusation-overload'
   | 'verify-budget'
   | 'new-identity-rate'
-  | 'buried';
+  | 'buried'
+  | 'query-budget'
+  | 'misdirected-reply';
 
 /** The last identity refused a place, and why: for the log, where a counter alone says too little. */
 export interface IdentityRefusal {
@@ -74,6 +91,14 @@ export interface GateSource {
  */
 export const VERIFY_PER_SOURCE: Rate = { perS: 100, burst: 200 };
 export const VERIFY_TOTAL: Rate = { perS: 500, burst: 1000 };
+/**
+ * Query signatures checked per second. Each query costs one check per device (its repeats are
+ * not checked again), and devices ask a few a second at most (runtime/core/queries.ts
+ * ASKER_RATE): 20 per source leaves room for relays, 100 overall bounds a flood from spoofed
+ * addresses to a few percent of a Pi's core.
+ */
+export const QUERY_VERIFY_PER_SOURCE: Rate = { perS: 20, burst: 40 };
+export const QUERY_VERIFY_TOTAL: Rate = { perS: 100, burst: 200 };
 /**
  * New identities admitted from one source address. A device brings one; a seed answering a
  * joiner's WhoIs relays the fleet's passports from its one address, so the burst covers a
@@ -109,6 +134,10 @@ export interface GateOptions {
    * node costs N verifications per accusation, which under a burst of suspicions fed itself.
    */
   readonly accusationIsNews?: (a: Suspect | Dead) => boolean;
+  /** Whether the core has not heard this query yet: repeats are passed on unchecked, the core drops them. */
+  readonly queryIsNews?: (q: Query) => boolean;
+  /** Whether this reply answers one of the core's queries from a device that has not answered yet. */
+  readonly queryReplyIsNews?: (r: QueryReply) => boolean;
   /** Monotonic ms, for the accusation budget. */
   readonly clock?: () => number;
   /** Accusation signatures checked per second at most (default 50, about 4 ms of CPU on x86). */
@@ -168,6 +197,7 @@ export class Gatekeeper {
   readonly #onNewLife: ((id: NodeId) => void)[] = [];
   readonly #verify: SourceBudget | undefined;
   readonly #newIds: SourceBudget | undefined;
+  readonly #queryChecks: SourceBudget | undefined;
   readonly #graves = new Map<NodeId, Grave>();
   readonly #toldBuried = new Map<NodeId, number>();
   /** The datagram being admitted. */
@@ -185,11 +215,14 @@ export class Gatekeeper {
       this.#verify = new SourceBudget(opts.verifyPerSource ?? VERIFY_PER_SOURCE, opts.verifyTotal ?? VERIFY_TOTAL, now);
       // Only the per-source rate matters for new identities; the identity table caps the total.
       this.#newIds = new SourceBudget(opts.newIdsPerSource ?? NEW_IDS_PER_SOURCE, { perS: Infinity, burst: Infinity }, now);
+      this.#queryChecks = new SourceBudget(QUERY_VERIFY_PER_SOURCE, QUERY_VERIFY_TOTAL, now);
     }
     this.#verifier = opts.verify ?? verifyBytes;
     this.signer = {
       kv: (owner: NodeRef, e: KvEntry) => signKv(opts.key, owner, e),
       accusation: (a: Suspect | Dead) => signAccusation(opts.key, a),
+      query: (q: Query) => signQuery(opts.key, q),
+      queryReply: (r: QueryReply) => signQueryReply(opts.key, r),
     };
   }
 
@@ -516,9 +549,33 @@ export class Gatekeeper {
       }
       case MsgType.Digest:
         return this.#proven(m.from, ask) ? this.#digest(m, ask) : undefined;
+      case MsgType.Query:
+        return this.#query(m, ask);
+      case MsgType.QueryReply:
+        return this.#queryReply(m, ask);
       case MsgType.Delta:
         return this.#proven(m.from, ask) && this.#proven(m.owner, ask) ? this.#delta(m) : undefined;
     }
+  }
+
+  #query(q: Query, ask: Set<NodeId>): Query | undefined {
+    if (!this.#proven(q.from, ask)) return undefined;
+    if (q.from.id === this.#opts.self.id) return q;
+    if (!q.sig) return this.#count('unsigned');
+    if (this.#opts.queryIsNews && !this.#opts.queryIsNews(q)) return q;
+    const b = this.#queryChecks;
+    if (b && !b.spend(this.#src.addr, 1, this.#opts.clock!())) return this.#count('query-budget');
+    return verifyQuery(this.#ids.get(q.from.id)!.publicKey, q, this.#verifier) ? q : this.#count('bad-signature');
+  }
+
+  #queryReply(r: QueryReply, ask: Set<NodeId>): QueryReply | undefined {
+    if (r.asker.id !== this.#opts.self.id || r.asker.gen !== this.#opts.self.gen) return this.#count('misdirected-reply');
+    if (!this.#proven(r.from, ask)) return undefined;
+    if (r.from.id === this.#opts.self.id) return undefined;
+    if (this.#opts.queryReplyIsNews && !this.#opts.queryReplyIsNews(r)) return r;
+    if (!r.sig) return this.#count('unsigned');
+    if (!this.#spendCheck()) return this.#count('verify-budget');
+    return verifyQueryReply(this.#ids.get(r.from.id)!.publicKey, r, this.#verifier) ? r : this.#count('bad-signature');
   }
 
   #fromTheGrave(m: Suspect | Dead): Message | undefined {

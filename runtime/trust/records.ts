@@ -2,8 +2,8 @@
 // and its accusations. Each covers exactly the fields a receiver acts on, under its own domain
 // (signable.ts), so none can be passed off as another.
 
-import type { Dead, KvEntry, NodeRef, Passport, Suspect } from '../core/messages.js';
-import { MsgType } from '../core/messages.js';
+import type { Dead, KvEntry, NodeRef, Passport, Query, QueryReply, Suspect } from '../core/messages.js';
+import { MsgType, ReplyStatus } from '../core/messages.js';
 import { signBytes, verifyBytes, type SigningKey } from './ed25519.js';
 import { Domain, signable } from './signable.js';
 
@@ -36,6 +36,28 @@ const accusationBytes = (a: Suspect | Dead): Uint8Array => signable(Domain.Accus
 
 export function signAccusation(key: SigningKey, a: Suspect | Dead): Uint8Array {
   return signBytes(accusationBytes(a), key.secretKey);
+}
+
+// A query covers everything a replier acts on; a reply is bound to the one query it answers
+// (asker's life and number), so it cannot be replayed into another.
+const queryBytes = (q: Query): Uint8Array => signable(Domain.Query, [q.from.id, q.from.gen, q.qid, q.name, q.payload, q.prefix, q.timeoutMs]);
+const replyBytes = (r: QueryReply): Uint8Array =>
+  signable(Domain.QueryReply, [r.from.id, r.from.gen, r.asker.id, r.asker.gen, r.qid, ReplyStatus[r.status], r.body]);
+
+export function signQuery(key: SigningKey, q: Query): Uint8Array {
+  return signBytes(queryBytes(q), key.secretKey);
+}
+
+export function verifyQuery(publicKey: Uint8Array, q: Query, verify: Verifier = verifyBytes): boolean {
+  return q.sig !== undefined && verify(queryBytes(q), q.sig, publicKey);
+}
+
+export function signQueryReply(key: SigningKey, r: QueryReply): Uint8Array {
+  return signBytes(replyBytes(r), key.secretKey);
+}
+
+export function verifyQueryReply(publicKey: Uint8Array, r: QueryReply, verify: Verifier = verifyBytes): boolean {
+  return r.sig !== undefined && verify(replyBytes(r), r.sig, publicKey);
 }
 
 export function verifyAccusation(publicKey: Uint8Array, a: Suspect | Dead, verify: Verifier = verifyBytes): boolean {

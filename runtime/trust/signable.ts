@@ -13,6 +13,8 @@ export const Domain = {
   Accusation: 'murmur/accuse/v1',
   KeyringOffer: 'murmur/keyring/v1',
   KeyringGrant: 'murmur/keyring-grant/v1',
+  Query: 'murmur/query/v1',
+  QueryReply: 'murmur/query-reply/v1',
 } as const;
 export type Domain = (typeof Domain)[keyof typeof Domain];
 

@@ -4,7 +4,7 @@
 // for every receiver.
 
 import { Encoder } from 'cbor-x';
-import { MsgType, StatusCode, type DigestEntry, type KvEntry, type Message, type NodeRef } from '../core/messages.js';
+import { MsgType, ReplyStatus, StatusCode, type DigestEntry, type KvEntry, type Message, type NodeRef } from '../core/messages.js';
 
 const encoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: true, variableMapSize: true });
 const cache = new WeakMap<Message, Uint8Array>();
@@ -39,6 +39,14 @@ export function toArray(m: Message): unknown[] {
       return [m.type, m.id, m.gen, m.inc, m.left, m.publicKey, m.cert, m.sig];
     case MsgType.WhoIs:
       return [m.type, ref(m.from), m.ids];
+    case MsgType.Query: {
+      const a = [m.type, ref(m.from), m.qid, m.name, m.payload, m.prefix, m.timeoutMs];
+      return m.sig ? [...a, m.sig] : a;
+    }
+    case MsgType.QueryReply: {
+      const a = [m.type, ref(m.from), ref(m.asker), m.qid, ReplyStatus[m.status], m.body];
+      return m.sig ? [...a, m.sig] : a;
+    }
   }
 }
 

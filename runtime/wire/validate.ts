@@ -4,6 +4,7 @@
 
 import {
   MsgType,
+  ReplyStatus,
   StatusCode,
   type DigestEntry,
   type KvEntry,
@@ -12,12 +13,14 @@ import {
   type NodeRef,
   type Value,
 } from '../core/messages.js';
+import { MAX_QUERY_NAME, MAX_QUERY_PAYLOAD, MAX_QUERY_TIMEOUT_MS, MAX_REPLY_BODY, MIN_QUERY_TIMEOUT_MS } from '../core/queries.js';
 import { MAX_ADDR_LENGTH, MAX_ENTRIES, MAX_ID_LENGTH, MAX_KEY_LENGTH, MAX_VALUE_LENGTH, MAX_WHOIS_IDS, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './limits.js';
 
 export class FieldError extends Error {}
 export class UnknownTypeError extends Error {}
 
 const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(MsgType).map(([k, v]) => [v, k]));
+const REPLY_STATUS_BY_CODE = Object.fromEntries(Object.entries(ReplyStatus).map(([k, v]) => [v, k])) as Record<number, ReplyStatus>;
 const STATUS_BY_CODE = Object.fromEntries(Object.entries(StatusCode).map(([k, v]) => [v, k])) as Record<number, MemberStatus>;
 
 function describe(v: unknown): string {
@@ -101,6 +104,13 @@ function kvEntry(v: unknown, path: string): KvEntry {
     ttlMs: uint(a[3], `${path}.ttlMs`),
   };
   return a.length > 4 ? { ...e, sig: bytes(a[4], `${path}.sig`, SIGNATURE_BYTES) } : e;
+}
+
+/** At most `max` bytes, copied out of the datagram buffer (a query's payload outlives it). */
+function blob(v: unknown, path: string, max: number): Uint8Array {
+  if (!(v instanceof Uint8Array)) fail(path, 'bytes', v);
+  if (v.length > max) fail(path, `at most ${max} bytes`, v);
+  return Uint8Array.from(v);
 }
 
 /** Exactly `n` bytes, copied out of the datagram buffer (signatures and keys outlive it). */
@@ -208,6 +218,36 @@ export function toMessage(v: unknown): Message {
       need(3);
       const ids = arr(v[2], `${name}.ids`, 1, MAX_WHOIS_IDS).map((x, i) => str(x, `${name}.ids[${i}]`, MAX_ID_LENGTH));
       return { type, from: ref(v[1], `${name}.from`), ids };
+    }
+    case MsgType.Query: {
+      need(7);
+      const timeoutMs = uint(v[6], `${name}.timeoutMs`);
+      if (timeoutMs < MIN_QUERY_TIMEOUT_MS || timeoutMs > MAX_QUERY_TIMEOUT_MS) fail(`${name}.timeoutMs`, `${MIN_QUERY_TIMEOUT_MS} to ${MAX_QUERY_TIMEOUT_MS}`, timeoutMs);
+      const q = {
+        type,
+        from: ref(v[1], `${name}.from`),
+        qid: uint(v[2], `${name}.qid`),
+        name: str(v[3], `${name}.name`, MAX_QUERY_NAME),
+        payload: blob(v[4], `${name}.payload`, MAX_QUERY_PAYLOAD),
+        prefix: str(v[5], `${name}.prefix`, MAX_QUERY_NAME, true),
+        timeoutMs,
+      };
+      return v.length > 7 ? { ...q, sig: bytes(v[7], `${name}.sig`, SIGNATURE_BYTES) } : q;
+    }
+    case MsgType.QueryReply: {
+      need(6);
+      const code = uint(v[4], `${name}.status`);
+      const status = REPLY_STATUS_BY_CODE[code];
+      if (status === undefined) fail(`${name}.status`, 'a reply status code 0-2', v[4]);
+      const r = {
+        type,
+        from: ref(v[1], `${name}.from`),
+        asker: ref(v[2], `${name}.asker`),
+        qid: uint(v[3], `${name}.qid`),
+        status,
+        body: blob(v[5], `${name}.body`, MAX_REPLY_BODY),
+      };
+      return v.length > 6 ? { ...r, sig: bytes(v[6], `${name}.sig`, SIGNATURE_BYTES) } : r;
     }
     default:
       throw new UnknownTypeError(`message type ${type} is not known to wire version 1`);

@@ -41,6 +41,18 @@ export const samples: Record<string, Message> = {
       { key: 'blob', version: 17, value: new Uint8Array([1, 2, 3, 255]), ttlMs: 0 },
     ],
   },
+  query: {
+    type: MsgType.Query,
+    from: a,
+    qid: 7,
+    name: 'disk-free',
+    payload: new Uint8Array([0x2f, 0x76, 0x61, 0x72]),
+    prefix: 'pi-',
+    timeoutMs: 3000,
+    sig: new Uint8Array(64).fill(0xab),
+  },
+  queryReply: { type: MsgType.QueryReply, from: b, asker: a, qid: 7, status: 'ok', body: new Uint8Array([0x34, 0x32, 0x25]), sig: new Uint8Array(64).fill(0xcd) },
+  queryReplyUnknown: { type: MsgType.QueryReply, from: b, asker: a, qid: 8, status: 'unknown', body: new Uint8Array() },
   deltaTombstone: {
     type: MsgType.Delta,
     from: a,
