@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import type { CoreEvent } from '../core/effects.js';
 import type { Value } from '../core/messages.js';
-import { apiSocketPath, apiTokenPath, profileOf, type MurmurConfig } from '../config/config.js';
+import { apiSocketPath, apiTokenPath, metricsTokenPath, profileOf, type MurmurConfig } from '../config/config.js';
 import { groupId, startApi, startApiTcp, type ApiBackend } from '../api/server.js';
 import { loadOrCreateApiToken } from '../api/token.js';
 import { dirname, resolve } from 'node:path';
@@ -28,6 +28,10 @@ import type { NodeHost } from '../host/node-host.js';
 import { monotonicClock, RealTimeScheduler } from '../host/scheduler.js';
 import { StateDir, type OwnKey } from './state-dir.js';
 import { DeviceHal, type DeviceHalDeps } from './device-hal.js';
+import { NodeMetrics } from '../metrics/registry.js';
+import { sharedScraper, startMetricsListener, type MetricsScraper } from '../api/metrics-route.js';
+import type { FleetChannel } from '../crypto/fleet-channel.js';
+import type { Gatekeeper } from '../trust/gatekeeper.js';
 
 export interface AgentDeps {
   readonly log: Logger;
@@ -61,6 +65,9 @@ export class Agent {
   readonly #watch: WatchHub;
   #api: Server | undefined;
   #apiTcp: Server | undefined;
+  #metrics: NodeMetrics | undefined;
+  #scraper: MetricsScraper | undefined;
+  #metricsServer: Server | undefined;
   #persistTimer: NodeJS.Timeout | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
@@ -171,6 +178,7 @@ export class Agent {
         onControl: (plain, from, admit) => keySync?.control(plain, from, admit),
         onEvent: (e) => {
           agent?.logEvent(e);
+          if (agent) agent.#metrics?.observe(e);
           trust.observe(e, id);
           if (agent) agent.#toWatchers(e);
         },
@@ -223,6 +231,7 @@ export class Agent {
           fallback: net.seeds.length > 0 ? 'seeds' : 'none until an interface comes up: set network.seeds',
         });
       }
+      if (config.metrics.enabled) agent.#startMetrics(channel, assembled.gate!);
       try {
         const api = config.api;
         if (api.group !== undefined) openStateDirToGroup(apiSocketPath(config), config.node.stateDir, api.group);
@@ -234,8 +243,16 @@ export class Agent {
           agent.#apiTcp = await startApiTcp(api.tcp, agent.#backend(), { token: t.token });
           log.log('info', 'api-tcp', { listen: api.tcp, token_file: tokenFile, token_created: t.created || undefined });
         }
+        const listen = config.metrics.listen;
+        if (listen !== undefined && agent.#scraper) {
+          const tokenFile = metricsTokenPath(config);
+          const t = loadOrCreateApiToken(tokenFile);
+          if (t.modeFixed !== undefined) log.log('warn', 'metrics-token-mode-fixed', { file: tokenFile, was: t.modeFixed, now: '0600' });
+          agent.#metricsServer = await startMetricsListener(listen, agent.#scraper, { token: t.token });
+          log.log('info', 'metrics-listen', { listen, token_file: tokenFile, token_created: t.created || undefined });
+        }
       } catch (e) {
-        await Promise.all([agent.#api && closeServer(agent.#api), agent.#apiTcp && closeServer(agent.#apiTcp)]);
+        await Promise.all([agent.#api && closeServer(agent.#api), agent.#apiTcp && closeServer(agent.#apiTcp), agent.#metricsServer && closeServer(agent.#metricsServer)]);
         await transport.close();
         throw e;
       }
@@ -271,7 +288,7 @@ export class Agent {
   stop(announce = true): Promise<void> {
     this.#stopping ??= (async () => {
       if (this.#api) {
-        await Promise.all([closeServer(this.#api), this.#apiTcp && closeServer(this.#apiTcp)]);
+        await Promise.all([closeServer(this.#api), this.#apiTcp && closeServer(this.#apiTcp), this.#metricsServer && closeServer(this.#metricsServer)]);
         try {
           unlinkSync(apiSocketPath(this.#config));
         } catch {
@@ -293,6 +310,31 @@ export class Agent {
       this.#log.log('info', 'node-stopped', { node: this.host.node.self.id });
     })();
     return this.#stopping;
+  }
+
+  /** Metrics read from the counters every layer keeps; the core's events feed the few nobody else counts. */
+  #startMetrics(channel: FleetChannel, gate: Gatekeeper): void {
+    const m = this.#config.metrics;
+    this.#metrics = new NodeMetrics(
+      {
+        node: this.host.node,
+        host: this.host,
+        transport: this.#transport.counters,
+        channel,
+        gate,
+        keyring: () => ({
+          states: this.#keyring.records().map((k) => this.#keyring.state(k.id) ?? 'gone'),
+          pendingPromotions: this.#keySync.pendingPromotions().length,
+          offersReceived: this.#keySync.offersReceived,
+          offersRejected: this.#keySync.offersRejected,
+        }),
+        sensors: () => this.#hal.sensorStatus(),
+        led: () => this.#hal.ledStatus,
+        clock: monotonicClock,
+      },
+      { peerLabels: m.peerLabels, maxPeers: m.maxPeers, processMetrics: m.processMetrics },
+    );
+    this.#scraper = sharedScraper(this.#metrics);
   }
 
   #startPeriodicGc(): void {
@@ -432,6 +474,7 @@ export class Agent {
       },
       agg: (key) => (key.startsWith(RESERVED_PREFIX) ? undefined : this.#hal.aggregateKey(key)),
       watch: this.#watch,
+      ...(this.#scraper ? { metrics: this.#scraper } : {}),
       revocations: {
         list: () => this.#trust.revocations(),
         apply: (text) => this.#trust.applyJson(text),

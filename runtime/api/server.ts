@@ -22,6 +22,7 @@
 //   POST   /v1/leds/test         {"pattern"?: name, "seconds"?: n}: play the patterns, then back to the status
 //   GET    /v1/agg/<key>         one key's numeric values across the fleet: count, min, max, mean, stale
 //   GET    /v1/watch?prefix=&device=  live changes, NDJSON (or SSE with Accept: text/event-stream)
+//   GET    /metrics              Prometheus metrics, when metrics.enabled (metrics-route.ts)
 // A key may contain "/" (e.g. sensor/temp); it is the rest of the path, percent-decoded.
 //
 // Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
@@ -37,6 +38,7 @@ import { KeyNotInstalledError } from '../crypto/keyring.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
 import { jsonText } from '../log/escape.js';
 import { bearerMatches } from './token.js';
+import { serveMetrics, type MetricsScraper } from './metrics-route.js';
 
 export interface ApiBackend {
   status(): unknown;
@@ -58,6 +60,8 @@ export interface ApiBackend {
   /** Numeric values of one key across the fleet; undefined when no device has it. */
   agg?(key: string): unknown;
   watch?: WatchHub;
+  /** Set when metrics are enabled: GET /metrics. */
+  metrics?: MetricsScraper;
   keys?: {
     list(): unknown;
     install(key: string): unknown;
@@ -252,6 +256,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
   // The raw path, not url.pathname: URL parsing resolves "." and ".." segments (even encoded
   // ones), which would turn a write of "sensor/../temp" into a write of "temp".
   const rawPath = raw.split('?')[0]!;
+  if (rawPath === '/metrics') return serveMetrics(req, res, b.metrics);
   let parts: string[];
   try {
     parts = rawPath.split('/').slice(1).map(decodeURIComponent);

@@ -22,6 +22,7 @@ import type { Transport } from '../net/transport.js';
 import { CONTROL_FRAME } from '../wire/frames.js';
 import { DatagramTooLargeError, decodeDatagram, encodeDatagram, sizeOf, type DecodeResult, type RejectReason } from '../wire/index.js';
 import type { TimerScheduler } from './scheduler.js';
+import { CONTROL, leadType, TrafficCounters } from './traffic.js';
 
 /** The core's profile for a sealed channel: it packs what the seal leaves of the datagram budget. */
 export function sealedProfile(p: Profile): Profile {
@@ -91,6 +92,8 @@ export class NodeHost {
   readonly node: Node;
   /** Received datagrams (or messages inside them) refused by the wire layer, by reason. */
   readonly rejected = new Map<RejectReason, number>();
+  /** Datagrams and bytes (as on the wire) in and out, by lead message type. */
+  readonly traffic = new TrafficCounters();
   /** Messages the core produced that did not fit a datagram (a core bug if ever non-zero). */
   oversizeRefused = 0;
   /** Exceptions caught around the core; non-zero means a bug worth reporting. */
@@ -138,6 +141,7 @@ export class NodeHost {
     if (this.#stopped) return;
     try {
       const ch = this.#opts.channel;
+      const wireBytes = bytes.length;
       let opened: OpenedFrame | undefined;
       if (ch) {
         const o = (opened = ch.open(bytes, (r) => this.#passportsOf(r)));
@@ -146,6 +150,7 @@ export class NodeHost {
         if (o.keyState !== 'active') return;
         bytes = o.plain;
         if (bytes[0] === CONTROL_FRAME) {
+          this.traffic.received(CONTROL, wireBytes);
           this.#opts.onControl?.(bytes, from, (sender) => ch.admit(o, sender));
           return;
         }
@@ -153,6 +158,8 @@ export class NodeHost {
       const d = this.#decode(bytes, this.#plainBudget);
       for (const r of d.rejected) this.rejected.set(r.reason, (this.rejected.get(r.reason) ?? 0) + 1);
       let msgs = d.messages;
+      const lead = leadType(msgs);
+      if (lead !== undefined) this.traffic.received(lead, wireBytes);
       const gate = this.#opts.gate;
       const ask = new Set<NodeId>();
       if (gate && msgs.length > 0) {
@@ -237,7 +244,9 @@ export class NodeHost {
     const ch = this.#opts.channel;
     if (this.#stopped || !ch) return;
     try {
-      this.#opts.transport.send(to, ch.seal(plain, keyId));
+      const sealed = ch.seal(plain, keyId);
+      this.traffic.sent(CONTROL, sealed.length);
+      this.#opts.transport.send(to, sealed);
     } catch (e) {
       this.#internalError('seal', e);
     }
@@ -317,6 +326,8 @@ export class NodeHost {
       else this.#internalError('encode', e);
       return;
     }
+    const lead = leadType(msgs);
+    if (lead !== undefined) this.traffic.sent(lead, bytes.length);
     this.#opts.transport.send(to, bytes);
   }
 
