@@ -296,6 +296,7 @@ export class Agent {
         }
       }
       this.flushOwnKeys();
+      this.#metrics?.close();
       this.#seeds?.close();
       this.#keySync.stop();
       await this.#hal.stop();

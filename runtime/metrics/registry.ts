@@ -9,7 +9,7 @@
 // wire's enum, sensors from the device's config. A label per peer only when `peerLabels` asks,
 // and then for at most `maxPeers` members.
 
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PATTERNS, type LedStatus } from '../../hal/leds/patterns.js';
 import type { CoreEvent } from '../core/effects.js';
 import { MsgType, StatusCode } from '../core/messages.js';
@@ -17,6 +17,7 @@ import type { Node } from '../core/node.js';
 import type { TrafficCounters } from '../host/traffic.js';
 import type { TransportCounters } from '../net/transport.js';
 import type { SensorStatus } from '../sensing/sampler.js';
+import { processMetrics } from './process-metrics.js';
 import { sensorGauge, SENSOR_UNITS } from './sensor-units.js';
 
 export interface MetricsSource {
@@ -52,15 +53,9 @@ export interface MetricsOptions {
   readonly peerLabels: boolean;
   /** The most peers given a series of their own when peerLabels is on (the first by id). */
   readonly maxPeers: number;
-  /** prom-client's process and Node.js metrics (RSS, heap, event-loop lag, GC, CPU). */
+  /** The process's CPU, RSS, heap and event-loop lag (process-metrics.ts). */
   readonly processMetrics: boolean;
 }
-
-/**
- * How often prom-client's event-loop delay monitor samples. Its default (10 ms) wakes the
- * process 100 times a second, which a Pi Zero 2 notices; lag worth alerting on is far longer.
- */
-const EVENT_LOOP_PRECISION_MS = 100;
 
 /** Seconds; the first bucket is the changes that arrived before any news of them. */
 const CHANGE_ARRIVAL_BUCKETS = [0, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
@@ -78,6 +73,7 @@ export class NodeMetrics {
   #refutedSuspicions = 0;
   #falseDeaths = 0;
   readonly #arrival: Histogram;
+  readonly #stopProcessMetrics: (() => void) | undefined;
 
   constructor(source: MetricsSource, options: MetricsOptions) {
     const r = this.registry;
@@ -357,7 +353,7 @@ export class NodeMetrics {
       });
     }
 
-    if (options.processMetrics) collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS });
+    if (options.processMetrics) this.#stopProcessMetrics = processMetrics(r);
     stats.onDuration = (name, ms) => {
       if (name === 'change-arrival') this.#arrival.observe(ms / 1000);
     };
@@ -377,8 +373,8 @@ export class NodeMetrics {
     return { text: await this.registry.metrics(), contentType: this.registry.contentType };
   }
 
-  /** Stops the timers the process metrics run (the event-loop delay monitor). */
+  /** Stops the event-loop delay monitor, the one timer metrics run. */
   close(): void {
-    this.registry.clear();
+    this.#stopProcessMetrics?.();
   }
 }
