@@ -120,7 +120,7 @@ describe('GET /metrics on a running agent', () => {
     ['a path traversal', { path: '/metrics/../v1/kv/a', withToken: true }, 404, 'not-found'],
     ['a write', { method: 'POST', withToken: true }, 405, 'method-not-allowed'],
   ] as const)('refuses %s on the LAN listener', async (_what, req, status, code) => {
-    const headers: Record<string, string> = { ...req.headers, ...('withToken' in req ? { authorization: `Bearer ${token()}` } : {}) };
+    const headers: Record<string, string> = { ...('headers' in req ? req.headers : {}), ...('withToken' in req ? { authorization: `Bearer ${token()}` } : {}) };
     const r = await get({ port, headers, ...('path' in req ? { path: req.path } : {}), ...('method' in req ? { method: req.method } : {}) });
     expect(r.status).toBe(status);
     expect(JSON.parse(r.text)).toMatchObject({ error: code });

@@ -44,7 +44,7 @@ async function served(): Promise<Map<string, Set<string>>> {
     for (const v of x.values) for (const l of Object.keys(v.labels)) labels.add(l);
     // Label names a metric declares, even with no series yet (sensors with no reading).
     for (const l of (m.registry.getSingleMetric(x.name) as unknown as { labelNames: string[] }).labelNames) labels.add(l);
-    const names = x.type === 'histogram' ? ['_bucket', '_sum', '_count'].map((s) => x.name + s) : [x.name];
+    const names = String(x.type) === 'histogram' ? ['_bucket', '_sum', '_count'].map((s) => x.name + s) : [x.name];
     for (const n of names) out.set(n, new Set([...labels, ...(n.endsWith('_bucket') ? ['le'] : [])]));
   }
   m.close();
