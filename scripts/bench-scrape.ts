@@ -7,6 +7,8 @@
 // 2. the same time scraped every --interval-s seconds, as Prometheus does;
 // 3. --scrapes scrapes 1.1 s apart (each one a fresh collection: results are shared for 1 s),
 //    to measure one scrape's CPU above the idle rate, finer than the 10 ms ticks /proc counts in.
+// During phase 1 a peer (metrics off, otherwise the same) is measured too, for what enabling
+// metrics costs a node nobody scrapes.
 // Prints a table; state directories are temporary.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -168,7 +170,10 @@ async function main(): Promise<void> {
       bytes = r.text.length;
       return r.text.length;
     };
+    const peer = nodes[1]?.proc.pid;
+    const peerStart = peer === undefined ? undefined : usage(peer);
     const idle = await phase('metrics on, not scraped', pid, a.idleS, undefined, scrape);
+    const peerEnd = peer === undefined ? undefined : usage(peer);
     const scraped = await phase(`scraped every ${a.intervalS} s`, pid, a.idleS, a.intervalS, scrape);
     latencies.length = 0;
     const burst = await phase(`${a.scrapes} scrapes, 1.1 s apart`, pid, a.scrapes * 1.1, 1.1, scrape);
@@ -180,6 +185,9 @@ async function main(): Promise<void> {
     console.log('| phase | seconds | scrapes | CPU ms/s | RSS MB (max) |');
     console.log('|---|---|---|---|---|');
     for (const p of [idle, scraped, burst]) console.log(`| ${p.name} | ${p.seconds.toFixed(0)} | ${p.scrapes} | ${p.cpuMsPerS.toFixed(2)} | ${p.rssMb.toFixed(1)} |`);
+    if (peerStart && peerEnd) {
+      console.log(`| a peer, metrics off, same time as the first phase | ${idle.seconds.toFixed(0)} | 0 | ${((peerEnd.cpuMs - peerStart.cpuMs) / idle.seconds).toFixed(2)} | ${peerEnd.rssMb.toFixed(1)} |`);
+    }
     console.log(`one scrape: ${perScrapeMs.toFixed(2)} ms CPU above idle, latency median ${latencies[latencies.length >> 1]!.toFixed(1)} ms, max ${latencies[latencies.length - 1]!.toFixed(1)} ms`);
     console.log(`a scrape every ${a.intervalS} s: ${(perScrapeMs / a.intervalS).toFixed(3)} CPU ms/s (from the per-scrape figure)`);
   } finally {
