@@ -8,7 +8,8 @@
 // 3. --scrapes scrapes 1.1 s apart (each one a fresh collection: results are shared for 1 s),
 //    to measure one scrape's CPU above the idle rate, finer than the 10 ms ticks /proc counts in.
 // During phase 1 a peer (metrics off, otherwise the same) is measured too, for what enabling
-// metrics costs a node nobody scrapes.
+// metrics costs a node nobody scrapes. Last, in this process and to the microsecond: the CPU of
+// one collection of a simulated node's registry (5 members, 3 sensors, process metrics on).
 // Prints a table; state directories are temporary.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { numberArg } from './bench-args.js';
+import { profileByName } from '../runtime/core/profiles.js';
+import { NodeMetrics } from '../runtime/metrics/registry.js';
+import { newCounters } from '../runtime/net/transport.js';
+import { Fleet } from '../runtime/sim/fleet.js';
 
 const USAGE = 'usage: bench-scrape [--peers N] [--idle-s S] [--interval-s S] [--scrapes N]';
 const BIN = join(import.meta.dirname, '../runtime/cli/bin.js');
@@ -132,6 +137,36 @@ async function phase(name: string, pid: number, seconds: number, every: number |
   return { name, seconds: elapsedS, cpuMsPerS: (end.cpuMs - start.cpuMs) / elapsedS, rssMb: rssMax, scrapes };
 }
 
+/** CPU µs (user + system) of one collection and its text, averaged over `n`, in this process. */
+async function inProcess(n: number): Promise<{ cpuUs: number; bytes: number }> {
+  const fleet = new Fleet({ seed: 1, nodes: 5, profile: profileByName('lan') });
+  fleet.start();
+  fleet.runFor(10_000);
+  const q = (quantity: string, value: number, unit: string): { quantity: string; value: number; unit: string } => ({ quantity, value, unit });
+  const sensor = (name: string, quantities: ReturnType<typeof q>[]) => ({ name, type: 'simulated', schedule: '*/30 * * * * *', state: 'ok' as const, lastReadAt: 0, quantities, error: null, counts: { reads: 1, failures: 0, timeouts: 0, overlapsSkipped: 0, published: 1, suppressed: 0 } });
+  const m = new NodeMetrics(
+    {
+      node: fleet.node('n000'),
+      host: fleet.host('n000'),
+      transport: newCounters(),
+      clock: () => 0,
+      channel: { dropped: new Map([['replayed', 1]]) },
+      gate: { refused: new Map() },
+      keyring: () => ({ states: ['active'], pendingPromotions: 0, offersReceived: 0, offersRejected: 0 }),
+      sensors: () => [sensor('env', [q('temperature', 21.5, '°C'), q('humidity', 45, '%RH'), q('pressure', 1013, 'hPa')]), sensor('load', [q('load1', 0.2, 'load')]), sensor('memory', [q('used', 40, '%'), q('available', 200, 'MB')])],
+      led: () => 'healthy',
+    },
+    { peerLabels: false, maxPeers: 32, processMetrics: true },
+  );
+  let bytes = 0;
+  for (let i = 0; i < 50; i++) await m.scrape();
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) bytes = (await m.scrape()).text.length;
+  const c = process.cpuUsage(c0);
+  m.close();
+  return { cpuUs: (c.user + c.system) / n, bytes };
+}
+
 async function main(): Promise<void> {
   const a = parse(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'murmur-bench-scrape-'));
@@ -190,6 +225,8 @@ async function main(): Promise<void> {
     }
     console.log(`one scrape: ${perScrapeMs.toFixed(2)} ms CPU above idle, latency median ${latencies[latencies.length >> 1]!.toFixed(1)} ms, max ${latencies[latencies.length - 1]!.toFixed(1)} ms`);
     console.log(`a scrape every ${a.intervalS} s: ${(perScrapeMs / a.intervalS).toFixed(3)} CPU ms/s (from the per-scrape figure)`);
+    const ip = await inProcess(1000);
+    console.log(`in process, 1000 collections of a simulated node's registry (${ip.bytes} bytes): ${(ip.cpuUs / 1000).toFixed(3)} CPU ms each, so ${(ip.cpuUs / 1000 / a.intervalS).toFixed(4)} CPU ms/s at one scrape every ${a.intervalS} s`);
   } finally {
     for (const n of nodes) n.proc.kill('SIGTERM');
     await Promise.all(nodes.map((n) => new Promise<void>((r) => (n.proc.exitCode !== null ? r() : n.proc.once('exit', () => r())))));
