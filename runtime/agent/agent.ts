@@ -29,7 +29,8 @@ import { monotonicClock, RealTimeScheduler } from '../host/scheduler.js';
 import { StateDir, type OwnKey } from './state-dir.js';
 import { DeviceHal, type DeviceHalDeps } from './device-hal.js';
 import { NodeMetrics } from '../metrics/registry.js';
-import { sharedScraper, startMetricsListener, type MetricsScraper } from '../api/metrics-route.js';
+import { sharedScraper, type MetricsScraper } from '../api/metrics-route.js';
+import { startMetricsListener } from '../api/metrics-listener.js';
 import type { FleetChannel } from '../crypto/fleet-channel.js';
 import type { Gatekeeper } from '../trust/gatekeeper.js';
 

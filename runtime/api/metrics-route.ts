@@ -1,12 +1,10 @@
-// GET /metrics: the node's Prometheus metrics, on the local API and (metrics.listen) on an
-// address a Prometheus server on the LAN can reach. Read-only: nothing a request says changes
+// GET /metrics: the node's Prometheus metrics, on the local API and (metrics.listen, see
+// metrics-listener.ts) on an address a Prometheus server on the LAN can reach. Read-only: nothing a request says changes
 // the node. A scrape costs a walk over the node's counters; scrapes that come together share
 // one walk, and one walk serves every scrape for SCRAPE_REUSE_MS, so a flood of requests costs
 // the node at most one collection per that period.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { formatListen, parseListen } from '../config/metrics-listen.js';
-import { bearerMatches } from './token.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface MetricsScraper {
   scrape(): Promise<{ text: string; contentType: string }>;
@@ -35,7 +33,7 @@ export function sharedScraper(inner: MetricsScraper, clock: () => number = () =>
 }
 
 /** Why a metrics request was refused: the HTTP status and the message. */
-class Refusal extends Error {
+export class Refusal extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -60,62 +58,8 @@ export async function serveMetrics(req: IncomingMessage, res: ServerResponse, sc
   res.end(method === 'HEAD' ? undefined : m.text);
 }
 
-function refuse(res: ServerResponse, r: Refusal, headers: Record<string, string> = {}): void {
+export function refuse(res: ServerResponse, r: Refusal, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ error: r.code, message: r.message }) + '\n';
   res.writeHead(r.status, { 'content-type': 'application/json', ...headers, ...(r.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
   res.end(body);
-}
-
-export interface MetricsListenerOptions {
-  /** The bearer token every scrape must carry (Prometheus: authorization.credentials_file). */
-  readonly token: string;
-}
-
-/** Open connections at most: Prometheus needs one per server scraping, and a few servers scrape a node. */
-const MAX_CONNECTIONS = 8;
-/** Largest request header block: a scrape's headers are a few hundred bytes; bigger is answered 431. */
-const MAX_HEADER_BYTES = 8192;
-/** A client has this long to send its headers, and to take the answer, before its connection is closed. */
-const CLIENT_TIMEOUT_MS = 10_000;
-
-/**
- * /metrics on `address`, for a Prometheus server on the LAN. Only this path is served; every
- * request needs the bearer token (anyone on the network can connect, so the token is what
- * admits a scraper), and requests from web pages (an Origin header) are refused, as on the API's
- * TCP listener. The Host header is not checked, unlike the API's: a LAN scraper may use any
- * name for the device, and a page that rebinds a name to it still lacks the token.
- */
-export async function startMetricsListener(address: string, scraper: MetricsScraper, options: MetricsListenerOptions): Promise<Server> {
-  let listen;
-  try {
-    listen = parseListen(address);
-  } catch (e) {
-    throw new Error(`metrics.listen: "${address}": ${(e as Error).message}`);
-  }
-  const server = createServer(
-    { headersTimeout: CLIENT_TIMEOUT_MS / 2, requestTimeout: CLIENT_TIMEOUT_MS, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000, maxHeaderSize: MAX_HEADER_BYTES },
-    (req, res) => {
-      answer(req, res, scraper, options.token).catch((e: unknown) => refuse(res, new Refusal(500, 'internal', (e as Error).message)));
-    },
-  );
-  server.maxConnections = MAX_CONNECTIONS;
-  server.on('connection', (socket) => {
-    // A scraper that stops reading its answer must not hold the connection (and the answer) forever.
-    socket.setTimeout(CLIENT_TIMEOUT_MS, () => socket.destroy());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new Error(`metrics.listen ${formatListen(listen)}: ${e.message}`)));
-    server.listen(listen.port, listen.host, () => resolve());
-  });
-  return server;
-}
-
-async function answer(req: IncomingMessage, res: ServerResponse, scraper: MetricsScraper, token: string): Promise<void> {
-  if (req.headers.origin !== undefined) return refuse(res, new Refusal(403, 'forbidden', 'requests from web pages (with an Origin header) are refused'));
-  const path = (req.url ?? '/').split('?')[0];
-  if (path !== '/metrics') return refuse(res, new Refusal(404, 'not-found', 'only /metrics is served here'));
-  if (!bearerMatches(req.headers.authorization, token)) {
-    return refuse(res, new Refusal(401, 'unauthorized', 'every scrape needs "Authorization: Bearer <token>", with the token from the file metrics.tokenFile names (metrics-token in the state directory)'));
-  }
-  return serveMetrics(req, res, scraper);
 }

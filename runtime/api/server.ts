@@ -183,7 +183,7 @@ function apiServer(backend: ApiBackend, tcp?: TcpGuard): Server {
  * sends its headers) cannot keep a real request out, however many are opened. Only when every
  * connection is serving a request (watchers, at most MAX_WATCHERS) is the new one refused.
  */
-function limitConnections(server: Server, max: number): void {
+export function limitConnections(server: Server, max: number): void {
   // A Map iterates in insertion order: oldest first.
   const open = new Map<Socket, { requests: number }>();
   server.on('connection', (socket: Socket) => {
