@@ -70,6 +70,8 @@ export class NodeMetrics {
   readonly registry = new Registry();
   /** Status changes by (from, to), counted from the core's events. */
   readonly #changes = new Map<string, number>();
+  /** Joins, restarts and removals of members, and suspicions of this node, by event type. */
+  readonly #memberEvents = new Map<string, number>();
   #refutedSuspicions = 0;
   #falseDeaths = 0;
   readonly #arrival: Histogram;
@@ -145,6 +147,16 @@ export class NodeMetrics {
           const [from, to] = k.split('>') as [string, string];
           this.inc({ from, to }, n);
         }
+      },
+    });
+    new Counter({
+      name: 'murmur_member_events_total',
+      help: 'Members that joined, restarted (a new generation) or were removed, and suspicions of this node heard, by event.',
+      labelNames: ['event'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const event of ['member-joined', 'member-restarted', 'member-removed', 'suspected-self']) this.inc({ event }, self.#memberEvents.get(event) ?? 0);
       },
     });
     coreCounter('murmur_self_refutations_total', 'Times this node refuted a suspicion or death of itself.', 'refutations');
@@ -361,7 +373,11 @@ export class NodeMetrics {
 
   /** One event from the core: counts what no lower layer counts. */
   observe(e: CoreEvent): void {
-    if (e.type !== 'member-status') return;
+    if (e.type === 'kv-changed') return;
+    if (e.type !== 'member-status') {
+      this.#memberEvents.set(e.type, (this.#memberEvents.get(e.type) ?? 0) + 1);
+      return;
+    }
     const k = `${e.previous}>${e.status}`;
     this.#changes.set(k, (this.#changes.get(k) ?? 0) + 1);
     if (e.status === 'alive' && e.previous === 'suspect') this.#refutedSuspicions++;

@@ -20,7 +20,7 @@ async function samples(m: NodeMetrics): Promise<Map<string, { type: string; valu
 /** One sample's value; a histogram's _count, _sum and _bucket samples are found under the histogram. */
 function value(all: Map<string, { values: Sample[] }>, name: string, labels: Record<string, string> = {}): number | undefined {
   const family = all.has(name) ? name : name.replace(/_(count|sum|bucket)$/, '');
-  return all.get(family)?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l) && (v.metricName === undefined || v.metricName === name))?.value;
+  return all.get(family)?.values.find((v) => Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l) && (v.metricName === undefined || v.metricName === name))?.value;
 }
 
 const sensor = (name: string, quantities: SensorStatus['quantities'], state: SensorStatus['state'] = 'ok'): SensorStatus => ({
@@ -62,8 +62,23 @@ describe('node metrics', () => {
     expect(all.get('murmur_suspicions_raised_total')?.type).toBe('counter');
     expect(all.get('murmur_change_arrival_seconds')?.type).toBe('histogram');
 
+    expect(value(all, 'murmur_member_events_total', { event: 'member-joined' })).toBe(4);
+    // Pushed changes arrive before any news of them: the 0 bucket.
+    expect(value(all, 'murmur_change_arrival_seconds_bucket', { le: '0' })).toBeGreaterThan(0);
+    expect(value(all, 'murmur_change_arrival_seconds_sum')).toBe(0);
+    // A change whose every repeat n000 misses: n000 learns of it from n003's next heartbeat, and pulls it.
+    fleet.setLoss('n000', 1);
+    fleet.set('n003', 'missed', 'yes');
+    fleet.runFor(400);
+    fleet.setLoss('n000', undefined);
+    fleet.runFor(3_000);
+    expect(fleet.node('n000').get('n003', 'missed', fleet.now)).toBe('yes');
+    all = await samples(m);
+    expect(value(all, 'murmur_change_arrival_seconds_sum')).toBeGreaterThan(0);
+
     fleet.partition([['n000', 'n001', 'n002'], ['n003', 'n004']]);
     fleet.runFor(20_000);
+
     all = await samples(m);
     expect(value(all, 'murmur_members', { status: 'dead' })).toBe(2);
     expect(value(all, 'murmur_suspicions_raised_total')).toBeGreaterThanOrEqual(2);
@@ -77,6 +92,7 @@ describe('node metrics', () => {
     // The same lives came back: two deaths declared in error, refuted.
     expect(value(all, 'murmur_false_deaths_total')).toBe(2);
     expect(value(all, 'murmur_member_status_changes_total', { from: 'dead', to: 'alive' })).toBe(2);
+
     // No per-peer series unless asked.
     expect(all.has('murmur_peer_status')).toBe(false);
   });
