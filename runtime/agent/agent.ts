@@ -247,7 +247,7 @@ export class Agent {
         const listen = config.metrics.listen;
         if (listen !== undefined && agent.#scraper) {
           const tokenFile = metricsTokenPath(config);
-          const t = loadOrCreateApiToken(tokenFile);
+          const t = loadOrCreateApiToken(tokenFile, { name: 'metrics token', field: 'metrics.tokenFile' });
           if (t.modeFixed !== undefined) log.log('warn', 'metrics-token-mode-fixed', { file: tokenFile, was: t.modeFixed, now: '0600' });
           agent.#metricsServer = await startMetricsListener(listen, agent.#scraper, { token: t.token });
           log.log('info', 'metrics-listen', { listen, token_file: tokenFile, token_created: t.created || undefined });
