@@ -232,7 +232,6 @@ export class DeviceHal {
     for (const l of this.#leds) l.player.show(PATTERNS[shown]);
   }
 
-  /** The LED block of /v1/status. */
   /** The status the LEDs show now (metrics). */
   get ledStatus(): LedStatus {
     return this.#decision.status;
@@ -243,6 +242,7 @@ export class DeviceHal {
     return this.#sampler?.status() ?? [];
   }
 
+  /** The LED block of /v1/status. */
   statusView(): unknown {
     const d = this.#decision;
     const p = PATTERNS[d.status];
