@@ -88,7 +88,7 @@ export class NodeMetrics {
 
     new Gauge({
       name: 'murmur_node_info',
-      help: 'This node: its id, profile and generation as labels; the value is always 1.',
+      help: 'This node: its id and profile as labels; the value is always 1.',
       labelNames: ['node', 'profile'],
       registers: [r],
       collect() {
