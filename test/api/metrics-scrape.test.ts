@@ -143,11 +143,11 @@ describe('GET /metrics on a running agent', () => {
     const closed = Promise.all(slow.map((s) => new Promise<void>((r) => s.once('close', () => r()))));
     // The node goes on: its API answers, a scrape on the socket too, and a scraper on the
     // listener is served at once (the oldest idle connection makes room for it).
-    const t0 = performance.now();
     expect((await run(['status', '--json', ...a.at])).code).toBe(0);
     expect((await get({ socketPath: join(a.state, 'murmur.sock') })).status).toBe(200);
     expect((await scrapeLan()).status).toBe(200);
-    expect(performance.now() - t0).toBeLessThan(2_000);
+    // All of it while slow clients still hold connections.
+    expect(slow.filter((s) => !s.closed).length).toBeGreaterThan(0);
     // The slow ones are cut off: the oldest to make room, the rest by the headers timeout, told why.
     await closed;
     expect(replies.length).toBeGreaterThan(0);
