@@ -122,8 +122,22 @@ export const defaults = {
    */
   queries: undefined as Record<string, unknown> | undefined,
   metrics: {
-    /** Reserved: murmur serves no metrics, so false is the only value accepted. */
+    /** Prometheus metrics at GET /metrics of the local API (socket, and api.tcp with its token). Off: nothing is counted for them. */
     enabled: false,
+    /**
+     * Unset: metrics stay on the device. Set ("0.0.0.0:9479", "192.0.2.7:9479", "[::]:9479"):
+     * also serve GET /metrics there, for a Prometheus server on the LAN. Read-only, and every
+     * scrape must carry the bearer token in metrics.tokenFile.
+     */
+    listen: undefined as string | undefined,
+    /** With metrics.listen: the bearer token file, relative to the state directory unless absolute; made (0600, random) when missing. */
+    tokenFile: 'metrics-token',
+    /** Series labelled per peer (last heard, status). Off: a fleet's size would set the number of series. */
+    peerLabels: false,
+    /** With peerLabels: at most this many peers (the first by id) get series of their own. */
+    maxPeers: 32,
+    /** The process's CPU, RSS, heap and event-loop lag (a 100 ms timer samples the lag). */
+    processMetrics: true,
   },
   log: {
     /** A line per event that changes something (joins, deaths, key changes); "debug" adds one per key change, too many for an SD card. */

@@ -18,6 +18,7 @@ const LAYERS = [
   [['runtime/host'], 'the one assembly of channel, gatekeeper, core and transport'],
   [['runtime/sim'], 'runs the assembled host on a simulated transport'],
   [['runtime/config'], 'the device config, which names what the layers below offer'],
+  [['runtime/metrics'], 'Prometheus metrics read from the counters the layers below keep'],
   [['runtime/api'], 'the local HTTP API, configured by config'],
   [['runtime/agent'], 'the long-running node that wires the layers below into one process'],
   [['runtime/cli'], 'commands that start the agent or act offline'],

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import type { CoreEvent } from '../core/effects.js';
 import type { Value } from '../core/messages.js';
-import { apiSocketPath, apiTokenPath, httpTokenPath, profileOf, type MurmurConfig } from '../config/config.js';
+import { apiSocketPath, apiTokenPath, httpTokenPath, metricsTokenPath, profileOf, type MurmurConfig } from '../config/config.js';
 import { startPage, type PageServer } from '../api/page/page-server.js';
 import { parseHttpListen } from '../config/http-listen.js';
 import { groupId, startApi, startApiTcp, type ApiBackend } from '../api/server.js';
@@ -35,6 +35,11 @@ import { StateDir, type OwnKey } from './state-dir.js';
 import { DeviceHal, type DeviceHalDeps } from './device-hal.js';
 import type { HalConfig } from '../config/hal-config.js';
 import { LED_KEY, ledStatusOf } from '../status/led-key.js';
+import { NodeMetrics } from '../metrics/registry.js';
+import { sharedScraper, type MetricsScraper } from '../api/metrics-route.js';
+import { startMetricsListener } from '../api/metrics-listener.js';
+import type { FleetChannel } from '../crypto/fleet-channel.js';
+import type { Gatekeeper } from '../trust/gatekeeper.js';
 
 export interface AgentDeps {
   readonly log: Logger;
@@ -73,6 +78,9 @@ export class Agent {
   #api: Server | undefined;
   #apiTcp: Server | undefined;
   #page: PageServer | undefined;
+  #metrics: NodeMetrics | undefined;
+  #scraper: MetricsScraper | undefined;
+  #metricsServer: Server | undefined;
   #persistTimer: NodeJS.Timeout | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
@@ -203,6 +211,7 @@ export class Agent {
         onControl: (plain, from, admit) => keySync?.control(plain, from, admit),
         onEvent: (e) => {
           agent?.logEvent(e);
+          if (agent) agent.#metrics?.observe(e);
           trust.observe(e, id);
           if (agent) agent.#toWatchers(e);
           if (agent) agent.#onQueryEvent(e);
@@ -260,6 +269,7 @@ export class Agent {
           fallback: net.seeds.length > 0 ? 'seeds' : 'none until an interface comes up: set network.seeds',
         });
       }
+      if (config.metrics.enabled) agent.#startMetrics(channel, assembled.gate!);
       try {
         const api = config.api;
         if (api.group !== undefined) openStateDirToGroup(apiSocketPath(config), config.node.stateDir, api.group);
@@ -272,8 +282,16 @@ export class Agent {
           log.log('info', 'api-tcp', { listen: api.tcp, token_file: tokenFile, token_created: t.created || undefined });
         }
         if (config.http.listen !== undefined) agent.#page = await agent.#startPage(config);
+        const listen = config.metrics.listen;
+        if (listen !== undefined && agent.#scraper) {
+          const tokenFile = metricsTokenPath(config);
+          const t = loadOrCreateApiToken(tokenFile, { name: 'metrics token', field: 'metrics.tokenFile' });
+          if (t.modeFixed !== undefined) log.log('warn', 'metrics-token-mode-fixed', { file: tokenFile, was: t.modeFixed, now: '0600' });
+          agent.#metricsServer = await startMetricsListener(listen, agent.#scraper, { token: t.token });
+          log.log('info', 'metrics-listen', { listen, token_file: tokenFile, token_created: t.created || undefined });
+        }
       } catch (e) {
-        await Promise.all([agent.#api && closeServer(agent.#api), agent.#apiTcp && closeServer(agent.#apiTcp), agent.#page?.close()]);
+        await Promise.all([agent.#api && closeServer(agent.#api), agent.#apiTcp && closeServer(agent.#apiTcp), agent.#page?.close(), agent.#metricsServer && closeServer(agent.#metricsServer)]);
         await transport.close();
         throw e;
       }
@@ -309,7 +327,7 @@ export class Agent {
   stop(announce = true): Promise<void> {
     this.#stopping ??= (async () => {
       if (this.#api) {
-        await Promise.all([closeServer(this.#api), this.#apiTcp && closeServer(this.#apiTcp), this.#page?.close()]);
+        await Promise.all([closeServer(this.#api), this.#apiTcp && closeServer(this.#apiTcp), this.#page?.close(), this.#metricsServer && closeServer(this.#metricsServer)]);
         try {
           unlinkSync(apiSocketPath(this.#config));
         } catch {
@@ -317,6 +335,7 @@ export class Agent {
         }
       }
       this.flushOwnKeys();
+      this.#metrics?.close();
       this.#seeds?.close();
       this.#keySync.stop();
       await this.#hal.stop();
@@ -343,6 +362,31 @@ export class Agent {
     const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
     this.#log.log('info', 'fleet-page', { url: `http://${host}:${page.port}/`, token_file: tokenFile, token_needed: listen.loopback ? 'for identify' : 'yes' });
     return page;
+  }
+
+  /** Metrics read from the counters every layer keeps; the core's events feed the few nobody else counts. */
+  #startMetrics(channel: FleetChannel, gate: Gatekeeper): void {
+    const m = this.#config.metrics;
+    this.#metrics = new NodeMetrics(
+      {
+        node: this.host.node,
+        host: this.host,
+        transport: this.#transport.counters,
+        channel,
+        gate,
+        keyring: () => ({
+          states: this.#keyring.records().map((k) => this.#keyring.state(k.id) ?? 'gone'),
+          pendingPromotions: this.#keySync.pendingPromotions().length,
+          offersReceived: this.#keySync.offersReceived,
+          offersRejected: this.#keySync.offersRejected,
+        }),
+        sensors: () => this.#hal.sensorStatus(),
+        led: () => this.#hal.ledStatus,
+        clock: monotonicClock,
+      },
+      { peerLabels: m.peerLabels, maxPeers: m.maxPeers, processMetrics: m.processMetrics },
+    );
+    this.#scraper = sharedScraper(this.#metrics);
   }
 
   #startPeriodicGc(): void {
@@ -497,6 +541,7 @@ export class Agent {
       agg: (key) => (key.startsWith(RESERVED_PREFIX) ? undefined : this.#hal.aggregateKey(key)),
       watch: this.#watch,
       query: this.#queries,
+      ...(this.#scraper ? { metrics: this.#scraper } : {}),
       revocations: {
         list: () => this.#trust.revocations(),
         apply: (text) => this.#trust.applyJson(text),

@@ -22,7 +22,7 @@ import type { Sensor } from '../../hal/sensors/sensor.js';
 import type { HalConfig, SensorConfig } from '../config/hal-config.js';
 import { aggregate, deviceRows, type FleetState } from '../sensing/aggregate.js';
 import { aggregateKey } from '../sensing/key-aggregate.js';
-import { Sampler } from '../sensing/sampler.js';
+import { Sampler, type SensorStatus } from '../sensing/sampler.js';
 import { CronScheduler, longestGapS, type Scheduler } from '../sensing/schedule.js';
 import { defaultDeadband } from '../sensing/deadband-defaults.js';
 import { LedStatusMachine, type StatusDecision } from '../status/led-status.js';
@@ -278,6 +278,16 @@ export class DeviceHal {
       this.#published = shown;
       host.set(LED_KEY, shown, 0);
     }
+  }
+
+  /** The status the LEDs show now (metrics). */
+  get ledStatus(): LedStatus {
+    return this.#decision.status;
+  }
+
+  /** Every sensor's latest read (metrics). */
+  sensorStatus(): readonly SensorStatus[] {
+    return this.#sampler?.status() ?? [];
   }
 
   /** The LED block of /v1/status. */

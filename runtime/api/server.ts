@@ -27,6 +27,7 @@
 //   GET    /v1/watch?prefix=&device=  live changes, NDJSON (or SSE with Accept: text/event-stream)
 //   POST   /v1/query            {"name": ..., "payload"?: text, "prefix"?: id prefix, "timeoutMs"?: n}: ask the
 //                                fleet; the replies stream as NDJSON (or SSE) as they come, then who did not answer
+//   GET    /metrics              Prometheus metrics, when metrics.enabled (metrics-route.ts)
 // A key may contain "/" (e.g. sensor/temp); it is the rest of the path, percent-decoded.
 //
 // Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
@@ -45,6 +46,7 @@ import { AdminGrantRequiredError } from '../trust/keyring-grant.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
 import { jsonText } from '../log/escape.js';
 import { bearerMatches } from './token.js';
+import { serveMetrics, type MetricsScraper } from './metrics-route.js';
 
 export interface ApiBackend {
   status(): unknown;
@@ -67,6 +69,8 @@ export interface ApiBackend {
   agg?(key: string): unknown;
   watch?: WatchHub;
   query?: QueryHub;
+  /** Set when metrics are enabled: GET /metrics. */
+  metrics?: MetricsScraper;
   keys?: {
     list(): unknown;
     install(key: string, prepare: boolean): unknown;
@@ -263,6 +267,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
   // The raw path, not url.pathname: URL parsing resolves "." and ".." segments (even encoded
   // ones), which would turn a write of "sensor/../temp" into a write of "temp".
   const rawPath = raw.split('?')[0]!;
+  if (rawPath === '/metrics') return serveMetrics(req, res, b.metrics);
   let parts: string[];
   try {
     parts = rawPath.split('/').slice(1).map(decodeURIComponent);

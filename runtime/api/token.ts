@@ -20,27 +20,35 @@ export interface LoadedToken {
   readonly modeFixed: string | undefined;
 }
 
+/** Which token a message is about: what it is called, and the config field naming its file. */
+export interface TokenRole {
+  readonly name: string;
+  readonly field: string;
+}
+
+const API_TOKEN: TokenRole = { name: 'API token', field: 'api.tokenFile' };
+
 /** The token in `file`, made first if the file is missing. Throws naming the file when it is unusable. */
-export function loadOrCreateApiToken(file: string): LoadedToken {
-  const mode = restrictMode(file, 0o600, 'API token');
+export function loadOrCreateApiToken(file: string, role: TokenRole = API_TOKEN): LoadedToken {
+  const mode = restrictMode(file, 0o600, role.name);
   if (mode === undefined) {
     const token = randomBytes(32).toString('base64url');
     writeFileAtomic(file, token + '\n', 0o600);
     return { token, created: true, modeFixed: undefined };
   }
-  return { token: readApiToken(file), created: false, modeFixed: mode.fixed ? octal(mode.was) : undefined };
+  return { token: readApiToken(file, role), created: false, modeFixed: mode.fixed ? octal(mode.was) : undefined };
 }
 
 /** The token in `file`; the error names the file and what to do. */
-export function readApiToken(file: string): string {
+export function readApiToken(file: string, role: TokenRole = API_TOKEN): string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`API token ${file}: cannot read it (${(e as Error).message}); run as murmur's user or root, or set api.tokenFile`);
+    throw new Error(`${role.name} ${file}: cannot read it (${(e as Error).message}); run as murmur's user or root, or set ${role.field}`);
   }
   const token = text.trim();
-  if (!TOKEN.test(token)) throw new Error(`API token ${file}: expected 32 to 256 letters, digits, "-" or "_"; remove the file and restart murmur to have a new one made`);
+  if (!TOKEN.test(token)) throw new Error(`${role.name} ${file}: expected 32 to 256 letters, digits, "-" or "_"; remove the file and restart murmur to have a new one made`);
   return token;
 }
 

@@ -12,6 +12,7 @@ import { parseSeed, type Family } from '../net/address.js';
 import { parseLoopbackListen } from './api-listen.js';
 import { formatHttpListen, parseHttpListen } from './http-listen.js';
 import { ConfigError } from './config-error.js';
+import { formatListen, parseListen } from './metrics-listen.js';
 import { validateHal, type HalConfig } from './hal-config.js';
 import { validateQueries, type QueryCommand } from './queries-config.js';
 import { describe, isMap, Layers, overridesLayer, withoutKeys, type Layer } from './layers.js';
@@ -45,7 +46,15 @@ export interface MurmurConfig {
   readonly http: { readonly listen: string | undefined; readonly tokenFile: string; readonly maxClients: number };
   /** Fleet queries answered by a command (queries-config.ts). */
   readonly queries: Readonly<Record<string, QueryCommand>>;
-  readonly metrics: { readonly enabled: boolean };
+  /** `listen`: "HOST:PORT" for a LAN scraper (see metrics-listen.ts); `tokenFile`: the token its scrapes carry. */
+  readonly metrics: {
+    readonly enabled: boolean;
+    readonly listen: string | undefined;
+    readonly tokenFile: string;
+    readonly peerLabels: boolean;
+    readonly maxPeers: number;
+    readonly processMetrics: boolean;
+  };
   readonly log: { readonly level: Level };
 }
 
@@ -266,11 +275,24 @@ function validate(layers: Layers): MurmurConfig {
   }, undefined);
   const httpTokenFile = field(() => str(http, 'tokenFile', 'http.tokenFile'), '');
   const httpMaxClients = field(() => int(http, 'maxClients', 'http.maxClients', 1, 32), 1);
-  field(() => {
-    if (typeof metrics.enabled !== 'boolean') fail('metrics.enabled', 'false', metrics.enabled);
-    // Accepting true would silently do nothing: say so instead.
-    if (metrics.enabled) fail('metrics.enabled', 'false (murmur serves no metrics; the field is reserved)', metrics.enabled);
+  const bool = (o: Obj, k: string, path: string): boolean => (typeof o[k] === 'boolean' ? (o[k] as boolean) : fail(path, 'true or false', o[k]));
+  const metricsEnabled = field(() => bool(metrics, 'enabled', 'metrics.enabled'), false);
+  const metricsListen = field(() => {
+    const l = optStr(metrics, 'listen', 'metrics.listen');
+    if (l === undefined) return undefined;
+    try {
+      return formatListen(parseListen(l));
+    } catch (e) {
+      return fail('metrics.listen', `an IP address and port such as "0.0.0.0:9479", "192.0.2.7:9479" or "[::]:9479" (${(e as Error).message})`, l);
+    }
   }, undefined);
+  field(() => {
+    if (metricsListen !== undefined && !metricsEnabled) bad('metrics.listen', 'set, but metrics.enabled is false: enable metrics or remove the address');
+  }, undefined);
+  const metricsTokenFile = field(() => str(metrics, 'tokenFile', 'metrics.tokenFile'), '');
+  const peerLabels = field(() => bool(metrics, 'peerLabels', 'metrics.peerLabels'), false);
+  const maxPeers = field(() => int(metrics, 'maxPeers', 'metrics.maxPeers', 1, 256), 1);
+  const processMetrics = field(() => bool(metrics, 'processMetrics', 'metrics.processMetrics'), true);
 
   const level = field(() => {
     const l = str(log, 'level', 'log.level');
@@ -286,7 +308,7 @@ function validate(layers: Layers): MurmurConfig {
     api: { socket, group, tcp, tokenFile },
     http: { listen: httpListen, tokenFile: httpTokenFile, maxClients: httpMaxClients },
     queries,
-    metrics: { enabled: false },
+    metrics: { enabled: metricsEnabled, listen: metricsListen, tokenFile: metricsTokenFile, peerLabels, maxPeers, processMetrics },
     log: { level: level as Level },
   };
 }
@@ -312,6 +334,11 @@ export function apiSocketPath(c: MurmurConfig): string {
 /** The fleet page's token file: http.tokenFile, relative to the state directory unless absolute. */
 export function httpTokenPath(c: MurmurConfig): string {
   return isAbsolute(c.http.tokenFile) ? c.http.tokenFile : join(c.node.stateDir, c.http.tokenFile);
+}
+
+/** The metrics listener's token file: metrics.tokenFile, relative to the state directory unless absolute. */
+export function metricsTokenPath(c: MurmurConfig): string {
+  return isAbsolute(c.metrics.tokenFile) ? c.metrics.tokenFile : join(c.node.stateDir, c.metrics.tokenFile);
 }
 
 /** The TCP API's token file: api.tokenFile, relative to the state directory unless absolute. */

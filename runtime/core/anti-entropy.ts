@@ -13,7 +13,7 @@ import { add, createMember, direct, randomPresent, restarted, setStatus, sortedI
 import { MsgType, type Address, type Delta, type Digest, type DigestEntry, type NodeId, type NodeRef } from './messages.js';
 import type { NodeState } from './node-state.js';
 import { kvEntrySize, packDatagrams } from './packing.js';
-import { entryBudget } from './state-gossip.js';
+import { behind, entryBudget } from './state-gossip.js';
 
 /** What our digest says about `m`. */
 export function entryOf(m: Member): DigestEntry {
@@ -60,6 +60,7 @@ export function contactSeeds(s: NodeState, fx: Effects): void {
 export function antiEntropyRound(s: NodeState, fx: Effects): void {
   if (s.left) return;
   s.aeRound++;
+  s.stats.count('anti-entropy-rounds');
   // Prefer a peer whose view differs from ours. Sampling a few members keeps a round O(1)
   // in fleet size; a persistent difference is found within a few rounds anyway.
   const ids = sortedIds(s);
@@ -125,7 +126,10 @@ export function onDigest(s: NodeState, now: number, from: Address, d: Digest, fx
     if (e.gen !== m.gen) continue;
     const mine = m.kv.max;
     if (mine > e.kvMax) sendDelta({ id: m.id, gen: m.gen }, e.kvMax);
-    else if (mine < e.kvMax) want.push(entryOf(m));
+    else if (mine < e.kvMax) {
+      behind(m, now);
+      want.push(entryOf(m));
+    }
   }
   // Members inside a full slice's range that the sender did not list: it has never heard of
   // them. Only slices (reply=true) list every member in range; replies and pulls do not.

@@ -28,6 +28,11 @@ export interface Member {
   kv: OwnerState;
   /** Its key/value watermark as it last advertised it. */
   advertisedKvMax: number;
+  /**
+   * Local time this node first learnt (from a heartbeat or a digest) that the member has key/value
+   * changes it does not hold; cleared once it holds them. How long a change took to arrive.
+   */
+  behindSince: number | undefined;
   /** Its last advertised view hash. */
   view: number;
   /** Set while this node holds the member suspect. */
@@ -82,6 +87,7 @@ export function newMember(
     progressGapMs,
     hbIntervalMs,
     advertisedKvMax: 0,
+    behindSince: undefined,
     view: 0,
     suspicion: undefined,
     heldAccusations: undefined,

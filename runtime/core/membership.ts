@@ -72,6 +72,7 @@ export function restarted(s: NodeState, m: Member, gen: number, inc: number, add
   m.hbSeq = 0;
   m.directSeq = 0;
   m.advertisedKvMax = 0;
+  m.behindSince = undefined;
   m.lastProgress = now;
   s.view = (s.view ^ memberHash(m.id, m.gen)) >>> 0;
   s.broadcasts.cancel(`accuse:${m.id}`);

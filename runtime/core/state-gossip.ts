@@ -55,12 +55,31 @@ export function onDelta(s: NodeState, now: number, from: Address, d: Delta, fx: 
   s.kv.apply(d.owner, d, now, applied);
   if (applied.length === 0) return;
   s.stats.count('kv-applied', applied.length);
+  caughtUp(s, m, now, applied.length);
   for (const a of applied) emitKv(d.owner, a, fx);
   s.spreading.relay(s, `relay-kv:${d.owner.id}:${d.toV}`, { ...d, from: s.self }, now, fx);
 }
 
+/**
+ * Reports how long each of a member's changes took to arrive here: from when this node first
+ * learnt it was behind that member to now, or 0 when the changes came before any news of them
+ * (pushed by the owner or a relay). Device clocks are not synchronised, so the time since the
+ * owner wrote a change cannot be known here; this is the part of it a node can measure.
+ */
+function caughtUp(s: NodeState, m: Member, now: number, changes: number): void {
+  const ms = m.behindSince === undefined ? 0 : now - m.behindSince;
+  for (let i = 0; i < changes; i++) s.stats.duration('change-arrival', ms);
+  if (m.kv.max >= m.advertisedKvMax) m.behindSince = undefined;
+}
+
+/** Marks a member whose announced key/value state is ahead of ours. */
+export function behind(m: Member, now: number): void {
+  m.behindSince ??= now;
+}
+
 /** Ask an owner directly for what we lack, at most once per probe timeout. */
 export function pull(s: NodeState, m: Member, now: number, fx: Effects): void {
+  behind(m, now);
   if (now - m.lastPull < pullIntervalMs(s.profile) || !isPresent(m)) return;
   m.lastPull = now;
   s.stats.count('pulls');

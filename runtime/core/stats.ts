@@ -16,6 +16,16 @@ export class NodeStats {
     this.receivedByType[type] = (this.receivedByType[type] ?? 0) + 1;
   }
 
+  /**
+   * Told each duration the core measures (name, milliseconds), for a histogram kept by whoever
+   * reports them; unset, a measurement costs nothing.
+   */
+  onDuration: ((name: string, ms: number) => void) | undefined = undefined;
+
+  duration(name: string, ms: number): void {
+    this.onDuration?.(name, ms);
+  }
+
   get(name: string): number {
     return this.counters.get(name) ?? 0;
   }

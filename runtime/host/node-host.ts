@@ -40,6 +40,7 @@ import type { Transport } from '../net/transport.js';
 import { CONTROL_FRAME } from '../wire/frames.js';
 import { DatagramTooLargeError, decodeDatagram, encodeDatagram, sizeOf, type DecodeResult, type RejectReason } from '../wire/index.js';
 import type { TimerScheduler } from './scheduler.js';
+import { CONTROL, leadType, TrafficCounters } from './traffic.js';
 
 /** What sealing adds to a datagram's messages: the seal, and the recipient mark inside it. */
 const SEALED_OVERHEAD = SEAL_OVERHEAD + RECIPIENT_MARK_BYTES;
@@ -112,6 +113,8 @@ export class NodeHost {
   readonly node: Node;
   /** Received datagrams (or messages inside them) refused by the wire layer, by reason. */
   readonly rejected = new Map<RejectReason, number>();
+  /** Datagrams and bytes (as on the wire) in and out, by lead message type. */
+  readonly traffic = new TrafficCounters();
   /** Messages the core produced that did not fit a datagram (a core bug if ever non-zero). */
   oversizeRefused = 0;
   /** Exceptions caught around the core; non-zero means a bug worth reporting. */
@@ -162,6 +165,7 @@ export class NodeHost {
     if (this.#stopped) return;
     try {
       const ch = this.#opts.channel;
+      const wireBytes = bytes.length;
       let opened: OpenedFrame | undefined;
       let sourceIsAddress = true;
       if (ch) {
@@ -171,6 +175,7 @@ export class NodeHost {
         if (o.keyState !== 'active') return;
         bytes = o.plain;
         if (bytes[0] === CONTROL_FRAME) {
+          this.traffic.received(CONTROL, wireBytes);
           this.#opts.onControl?.(bytes, from, (sender) => ch.admit(o, sender));
           return;
         }
@@ -181,6 +186,8 @@ export class NodeHost {
       const d = this.#decode(bytes, this.#plainBudget);
       for (const r of d.rejected) this.rejected.set(r.reason, (this.rejected.get(r.reason) ?? 0) + 1);
       let msgs = d.messages;
+      const lead = leadType(msgs);
+      if (lead !== undefined) this.traffic.received(lead, wireBytes);
       const gate = this.#opts.gate;
       const ask = new Set<NodeId>();
       if (gate && msgs.length > 0) {
@@ -289,7 +296,9 @@ export class NodeHost {
     const ch = this.#opts.channel;
     if (this.#stopped || !ch) return;
     try {
-      this.#opts.transport.send(to, ch.seal(plain, keyId));
+      const sealed = ch.seal(plain, keyId);
+      this.traffic.sent(CONTROL, sealed.length);
+      this.#opts.transport.send(to, sealed);
     } catch (e) {
       this.#internalError('seal', e);
     }
@@ -381,6 +390,8 @@ export class NodeHost {
       else this.#internalError('encode', e);
       return;
     }
+    const lead = leadType(msgs);
+    if (lead !== undefined) this.traffic.sent(lead, bytes.length);
     this.#opts.transport.send(to, bytes);
   }
 

@@ -166,7 +166,7 @@ describe('murmur config show', () => {
     const shown = JSON.parse(r.stdout) as { node: { name: string }; api: unknown; metrics: unknown };
     expect(shown.node.name).toBe('pi-07');
     expect(shown.api).toEqual({ socket: 'murmur.sock', group: null, tcp: '[::1]:7479', tokenFile: 'api-token' });
-    expect(shown.metrics).toEqual({ enabled: false });
+    expect(shown.metrics).toEqual({ enabled: false, listen: null, tokenFile: 'metrics-token', peerLabels: false, maxPeers: 32, processMetrics: true });
   });
 
   it('with no config file: the defaults', async () => {

@@ -1,10 +1,10 @@
-// The fields node.fleet, api.group, api.tcp (loopback only) and the metrics placeholder.
+// The fields node.fleet, api.group, api.tcp (loopback only) and metrics.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { apiTokenPath, loadConfig } from '../../runtime/config/config.js';
+import { apiTokenPath, loadConfig, metricsTokenPath } from '../../runtime/config/config.js';
 import { parseLoopbackListen } from '../../runtime/config/api-listen.js';
 
 let dir: string;
@@ -24,7 +24,7 @@ describe('new config fields', () => {
     const c = loadConfig(undefined);
     expect(c.node.fleet).toBeUndefined();
     expect(c.api).toEqual({ socket: 'murmur.sock', group: undefined, tcp: undefined, tokenFile: 'api-token' });
-    expect(c.metrics).toEqual({ enabled: false });
+    expect(c.metrics).toEqual({ enabled: false, listen: undefined, tokenFile: 'metrics-token', peerLabels: false, maxPeers: 32, processMetrics: true });
   });
 
   it('node.fleet: a name like node.name; null is unset', () => {
@@ -79,9 +79,19 @@ describe('new config fields', () => {
     expect(() => load(`api:\n  tcp: "${address}"\n`)).toThrow(/api\.tcp: expected a loopback address/);
   });
 
-  it('metrics: { enabled: false } only, until metrics exist', () => {
-    expect(load('metrics:\n  enabled: false\n').metrics).toEqual({ enabled: false });
-    expect(() => load('metrics:\n  enabled: true\n')).toThrow(/murmur\.yaml:2: metrics\.enabled: expected false \(murmur serves no metrics; the field is reserved\), got true/);
-    expect(() => load('metrics:\n  port: 9100\n')).toThrow(/murmur\.yaml:2: metrics\.port: unknown field \(expected one of: enabled\)/);
+  it('metrics: enabled, a LAN listen address (IP literal, only with enabled), per-peer labels capped', () => {
+    expect(load('metrics:\n  enabled: true\n').metrics).toMatchObject({ enabled: true, listen: undefined });
+    const c = load('metrics:\n  enabled: true\n  listen: "[0:0::0]:9479"\n  peerLabels: true\n  maxPeers: 5\n');
+    expect(c.metrics).toMatchObject({ enabled: true, listen: '[::]:9479', peerLabels: true, maxPeers: 5 });
+    expect(load('metrics:\n  enabled: true\n  listen: 0.0.0.0:9479\n').metrics.listen).toBe('0.0.0.0:9479');
+    expect(metricsTokenPath(c)).toMatch(/metrics-token$/);
+    expect(() => load('metrics:\n  enabled: yes please\n')).toThrow(/murmur\.yaml:2: metrics\.enabled: expected true or false, got "yes please"/);
+    expect(() => load('metrics:\n  listen: 0.0.0.0:9479\n')).toThrow(/murmur\.yaml:2: metrics\.listen: set, but metrics\.enabled is false/);
+    expect(() => load('metrics:\n  enabled: true\n  listen: pi.local:9479\n')).toThrow(/murmur\.yaml:3: metrics\.listen: expected an IP address and port .*host names are not accepted/);
+    expect(() => load('metrics:\n  enabled: true\n  listen: "[fe80::1%eth0]:9479"\n')).toThrow(/metrics\.listen: .*without a zone/);
+    expect(() => load('metrics:\n  enabled: true\n  listen: 0.0.0.0:0\n')).toThrow(/metrics\.listen: .*port 0 is not 1-65535/);
+    expect(() => load('metrics:\n  maxPeers: 1000\n')).toThrow(/murmur\.yaml:2: metrics\.maxPeers: expected an integer 1-256, got 1000/);
+    expect(() => load('metrics:\n  peerLabels: 1\n')).toThrow(/metrics\.peerLabels: expected true or false, got 1/);
+    expect(() => load('metrics:\n  port: 9100\n')).toThrow(/murmur\.yaml:2: metrics\.port: unknown field \(expected one of: enabled, listen, tokenFile, peerLabels, maxPeers, processMetrics\)/);
   });
 });
