@@ -28,6 +28,8 @@ import type { NodeHost } from '../host/node-host.js';
 import { monotonicClock, RealTimeScheduler } from '../host/scheduler.js';
 import { StateDir, type OwnKey } from './state-dir.js';
 import { DeviceHal, type DeviceHalDeps } from './device-hal.js';
+import { Hooks } from './hooks/hooks.js';
+import { HOOK_EVENTS, type HookEvent } from '../config/hooks-config.js';
 
 export interface AgentDeps {
   readonly log: Logger;
@@ -59,6 +61,7 @@ export class Agent {
   readonly #trust: DeviceTrust;
   readonly #hal: DeviceHal;
   readonly #watch: WatchHub;
+  readonly #hooks: Hooks;
   #api: Server | undefined;
   #apiTcp: Server | undefined;
   #persistTimer: NodeJS.Timeout | undefined;
@@ -83,6 +86,7 @@ export class Agent {
     this.#trust = trust;
     this.#hal = hal;
     this.#watch = new WatchHub(host.node.self.id);
+    this.#hooks = new Hooks(config.hooks, { log, self: () => host.node.self.id });
     this.#config = config;
     this.#keyring = keyring;
     this.#keySync = keySync;
@@ -172,7 +176,10 @@ export class Agent {
         onEvent: (e) => {
           agent?.logEvent(e);
           trust.observe(e, id);
-          if (agent) agent.#toWatchers(e);
+          if (agent) {
+            agent.#toWatchers(e);
+            agent.#hooks.observe(e);
+          }
         },
         onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
       });
@@ -281,6 +288,7 @@ export class Agent {
       this.flushOwnKeys();
       this.#seeds?.close();
       this.#keySync.stop();
+      this.#hooks.stop();
       await this.#hal.stop();
       if (this.#gcTimer) clearInterval(this.#gcTimer);
       if (announce) {
@@ -400,6 +408,7 @@ export class Agent {
           keyringOffers: { received: this.#keySync.offersReceived, rejected: this.#keySync.offersRejected, handoffsSent: this.#keySync.handoffsSent, ...this.#keySync.refused },
         },
         led: this.#hal.statusView(),
+        hooks: this.#hooks.view(),
         core: node.stats.snapshot(),
         memory: memoryMb(),
       }),
@@ -432,6 +441,10 @@ export class Agent {
       },
       agg: (key) => (key.startsWith(RESERVED_PREFIX) ? undefined : this.#hal.aggregateKey(key)),
       watch: this.#watch,
+      hooksTest: async (event, fields) => {
+        if (!(HOOK_EVENTS as readonly string[]).includes(event)) throw new Error(`event: expected one of ${HOOK_EVENTS.join(', ')}, got "${event}"`);
+        return { event, ran: await this.#hooks.test(event as HookEvent, fields) };
+      },
       revocations: {
         list: () => this.#trust.revocations(),
         apply: (text) => this.#trust.applyJson(text),

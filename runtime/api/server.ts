@@ -22,6 +22,7 @@
 //   POST   /v1/leds/test         {"pattern"?: name, "seconds"?: n}: play the patterns, then back to the status
 //   GET    /v1/agg/<key>         one key's numeric values across the fleet: count, min, max, mean, stale
 //   GET    /v1/watch?prefix=&device=  live changes, NDJSON (or SSE with Accept: text/event-stream)
+//   POST   /v1/hooks/test        {"event": name, "member"?: id, "key"?: k, "value"?: v}: run the hooks for it now
 // A key may contain "/" (e.g. sensor/temp); it is the rest of the path, percent-decoded.
 //
 // Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
@@ -58,6 +59,8 @@ export interface ApiBackend {
   /** Numeric values of one key across the fleet; undefined when no device has it. */
   agg?(key: string): unknown;
   watch?: WatchHub;
+  /** Runs every hook naming `event` once with a made-up event; what each did (throws on an unknown event). */
+  hooksTest?(event: string, fields: { member?: string | undefined; key?: string | undefined; value?: unknown }): Promise<unknown>;
   keys?: {
     list(): unknown;
     install(key: string): unknown;
@@ -352,6 +355,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
       return send(res, 200, b.hal.identify(body.target, body.seconds as number | undefined, body.off === true));
     } catch (e) {
       if (e instanceof UnknownMemberError) throw new ApiError(404, 'unknown-member', e.message);
+      throw new ApiError(400, 'rejected', (e as Error).message);
+    }
+  }
+  if (what === 'hooks' && arg === 'test' && b.hooksTest && method === 'POST') {
+    const body = await readJson(req);
+    if (typeof body.event !== 'string') throw new ApiError(400, 'invalid-body', 'body.event: expected an event name such as "member-failed"');
+    for (const k of ['member', 'key'] as const) if (body[k] !== undefined && typeof body[k] !== 'string') throw new ApiError(400, 'invalid-body', `body.${k}: expected a string`);
+    try {
+      return send(res, 200, await b.hooksTest(body.event, { member: body.member as string | undefined, key: body.key as string | undefined, value: body.value }));
+    } catch (e) {
       throw new ApiError(400, 'rejected', (e as Error).message);
     }
   }

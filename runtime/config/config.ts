@@ -12,6 +12,8 @@ import { parseSeed, type Family } from '../net/address.js';
 import { parseLoopbackListen } from './api-listen.js';
 import { ConfigError } from './config-error.js';
 import { validateHal, type HalConfig } from './hal-config.js';
+import { validateHooks, type HooksConfig } from './hooks-config.js';
+import { validateMqtt, type MqttConfig } from './mqtt-config.js';
 import { describe, isMap, Layers, overridesLayer, withoutKeys, type Layer } from './layers.js';
 import { isSecretField, looksLikeKey } from './secrets.js';
 import { readConfigSource, type ConfigSource } from './yaml-source.js';
@@ -40,6 +42,8 @@ export interface MurmurConfig {
    */
   readonly api: { readonly socket: string; readonly group: string | undefined; readonly tcp: string | undefined; readonly tokenFile: string };
   readonly metrics: { readonly enabled: boolean };
+  readonly hooks: HooksConfig;
+  readonly mqtt: MqttConfig;
   readonly log: { readonly level: Level };
 }
 
@@ -253,12 +257,15 @@ function validate(layers: Layers): MurmurConfig {
     if (metrics.enabled) fail('metrics.enabled', 'false (murmur serves no metrics; the field is reserved)', metrics.enabled);
   }, undefined);
 
+  const hooks = field(() => validateHooks(c.hooks as Obj, fail, bad, (e) => errors.push(e.message)), undefined);
+  const mqtt = field(() => validateMqtt(c.mqtt as Obj, fail, bad, filePath, (e) => errors.push(e.message)), undefined);
+
   const level = field(() => {
     const l = str(log, 'level', 'log.level');
     if (!['debug', 'info', 'warn', 'error'].includes(l)) fail('log.level', 'debug, info, warn or error', l);
     return l;
   }, 'info');
-  if (errors.length > 0 || hal === undefined) throw new ConfigError(errors.join('\n'));
+  if (errors.length > 0 || hal === undefined || hooks === undefined || mqtt === undefined) throw new ConfigError(errors.join('\n'));
   return {
     node: { name, fleet, stateDir, profile },
     network: { families: families as Family[], interfaces, multicast: net.multicast as boolean, group4, group6, groupPort, port, ttl, seeds, interfaceCheckMs },
@@ -266,6 +273,8 @@ function validate(layers: Layers): MurmurConfig {
     hal,
     api: { socket, group, tcp, tokenFile },
     metrics: { enabled: false },
+    hooks,
+    mqtt,
     log: { level: level as Level },
   };
 }
