@@ -29,6 +29,7 @@ import { monotonicClock, RealTimeScheduler } from '../host/scheduler.js';
 import { StateDir, type OwnKey } from './state-dir.js';
 import { DeviceHal, type DeviceHalDeps } from './device-hal.js';
 import { Hooks } from './hooks/hooks.js';
+import { MqttBridge } from './mqtt/mqtt-bridge.js';
 import { HOOK_EVENTS, type HookEvent } from '../config/hooks-config.js';
 
 export interface AgentDeps {
@@ -62,6 +63,7 @@ export class Agent {
   readonly #hal: DeviceHal;
   readonly #watch: WatchHub;
   readonly #hooks: Hooks;
+  #mqtt: MqttBridge | undefined;
   #api: Server | undefined;
   #apiTcp: Server | undefined;
   #persistTimer: NodeJS.Timeout | undefined;
@@ -179,6 +181,7 @@ export class Agent {
           if (agent) {
             agent.#toWatchers(e);
             agent.#hooks.observe(e);
+            agent.#mqtt?.observe(e);
           }
         },
         onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
@@ -263,6 +266,17 @@ export class Agent {
       }
       if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
       hal.start(host);
+      if (config.mqtt.enabled) {
+        agent.#mqtt = new MqttBridge(config.mqtt, {
+          log,
+          node: h.node,
+          set: (k, v) => h.set(k, v),
+          delete: (k) => h.delete(k),
+          identify: (target, seconds, off) => hal.identify(target, seconds, off),
+          clock: monotonicClock,
+        });
+        agent.#mqtt.start();
+      }
       return agent;
     } catch (e) {
       // The LEDs go back to the system (and say nothing) rather than blink "booting" over the error.
@@ -289,6 +303,7 @@ export class Agent {
       this.#seeds?.close();
       this.#keySync.stop();
       this.#hooks.stop();
+      await this.#mqtt?.stop();
       await this.#hal.stop();
       if (this.#gcTimer) clearInterval(this.#gcTimer);
       if (announce) {
@@ -409,6 +424,7 @@ export class Agent {
         },
         led: this.#hal.statusView(),
         hooks: this.#hooks.view(),
+        mqtt: this.#mqtt?.view() ?? null,
         core: node.stats.snapshot(),
         memory: memoryMb(),
       }),
