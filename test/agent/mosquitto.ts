@@ -42,8 +42,8 @@ async function accepting(port: number, ms = 10_000): Promise<void> {
   }
 }
 
-/** `extra`: more mosquitto.conf lines (a password file, say). */
-export async function startBroker(dir: string, extra: readonly string[] = ['allow_anonymous true']): Promise<Broker> {
+/** `extra`: more mosquitto.conf lines (a password file, TLS files). */
+export async function startBroker(dir: string, extra: readonly string[] = ['allow_anonymous true'], scheme: 'mqtt' | 'mqtts' = 'mqtt'): Promise<Broker> {
   const port = await freePort();
   const conf = join(dir, `mosquitto-${port}.conf`);
   writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'persistence false', ...extra, ''].join('\n'));
@@ -62,7 +62,7 @@ export async function startBroker(dir: string, extra: readonly string[] = ['allo
   await start();
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     stop,
     restart: async () => {
       await stop();
