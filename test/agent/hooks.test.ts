@@ -108,6 +108,17 @@ describe('hooks', () => {
     await until(() => !alive(child), 5000);
   });
 
+  it('a run in progress ends with the node: stop() kills its process group', async () => {
+    const pidFile = join(dir, 'child.pid');
+    const { h } = hooks([{ name: 'long', command: [script('long.sh', `sleep 300 & echo $! > ${pidFile}; wait`)], timeoutS: 600, coalesceMs: 0 }]);
+    h.observe(failed('pi-1'));
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '');
+    const child = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(child)).toBe(true);
+    h.stop();
+    await until(() => !alive(child), 5000);
+  });
+
   it('a hook that floods its output is cut: bounded log lines, its pipe closed, a counter', async () => {
     const { h, lines } = hooks([{ name: 'flood', command: ['/usr/bin/yes', 'spam \u001b[31mred'], timeoutS: 20 }]);
     const t0 = Date.now();

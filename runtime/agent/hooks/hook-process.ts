@@ -20,6 +20,8 @@ export interface HookSpawn {
   readonly stdin: string;
   readonly timeoutMs: number;
   readonly onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Aborted when the node stops: the run's group is ended as at a timeout. */
+  readonly signal?: AbortSignal;
 }
 
 export interface HookRunResult {
@@ -60,11 +62,15 @@ export function runHookProcess(s: HookSpawn): Promise<HookRunResult> {
         // The group is already gone.
       }
     };
+    const end = (): void => {
+      killGroup('SIGTERM');
+      killTimer ??= setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+      end();
     }, s.timeoutMs);
+    s.signal?.addEventListener('abort', end, { once: true });
     const line = (stream: 'stdout' | 'stderr', text: string): void => {
       if (logged >= MAX_LOGGED_LINES) {
         droppedLines++;
@@ -109,8 +115,9 @@ export function runHookProcess(s: HookSpawn): Promise<HookRunResult> {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
-      // A hook's leftover children (it exited, they did not) go with it when it timed out.
-      if (timedOut) killGroup('SIGKILL');
+      s.signal?.removeEventListener('abort', end);
+      // A hook's leftover children (it exited, they did not) go with it when it was ended.
+      if (timedOut || s.signal?.aborted) killGroup('SIGKILL');
       resolve({ code, signal, timedOut, spawnError, durationMs: Math.round(performance.now() - started), droppedLines, truncated });
     });
   });

@@ -70,6 +70,8 @@ export class Hooks {
   readonly #queue: HookState[] = [];
   #active = 0;
   #stopped = false;
+  /** Ends every run in progress when the node stops: a hook must not outlive its timeout's owner. */
+  readonly #abort = new AbortController();
 
   constructor(config: HooksConfig, deps: HooksDeps) {
     this.#config = config;
@@ -153,6 +155,7 @@ export class Hooks {
   stop(): void {
     this.#stopped = true;
     for (const h of this.#hooks) if (h.timer) clearTimeout(h.timer);
+    this.#abort.abort();
   }
 
   #pump(): void {
@@ -187,6 +190,7 @@ export class Hooks {
         env: this.#env(c, events, dropped),
         stdin: `${jsonText({ hook: c.name, node: this.#deps.self(), events, dropped })}\n`,
         timeoutMs: c.timeoutS * 1000,
+        signal: this.#abort.signal,
         onLine: (stream, line) => {
           capture?.(stream, line);
           if (this.#lineAllowed(h)) log.log('info', 'hook-output', { hook: c.name, stream, line });
