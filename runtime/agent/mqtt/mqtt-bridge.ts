@@ -16,7 +16,7 @@ import { RESERVED_PREFIX } from '../../core/reserved-keys.js';
 import type { MqttConfig } from '../../config/mqtt-config.js';
 import type { Fields, Level, Logger } from '../../log/log.js';
 import { BRIDGE_KEY, bridgeValue, brokerTag, chooseBridge, type BridgeState } from './bridge-election.js';
-import { deviceTopic, desiredTopics, IDENTIFY_SET, type FleetDevice } from './mqtt-topics.js';
+import { bridgeTopic, deviceTopic, deviceTopics, DiscoveryCache, IDENTIFY_SET } from './mqtt-topics.js';
 
 /** The first readiness waits this long before claiming the bridge, to learn of one already bridging. */
 export const STARTUP_HOLD_MS = 3000;
@@ -24,8 +24,10 @@ export const STARTUP_HOLD_MS = 3000;
 export const READY_GRACE_MS = 5000;
 /** A change is published after this delay, so a burst of key changes is one pass. */
 const DEBOUNCE_MS = 50;
-/** The role and the whole state are also checked this often, whatever the events say. */
+/** Who bridges is checked this often, whatever the events say. */
 const RECONCILE_MS = 1000;
+/** Every device's topics are recomputed this often (keys expiring by TTL emit no event). */
+const FULL_PASS_MS = 30_000;
 /** Commands accepted per COMMAND_WINDOW_MS; the rest are refused and counted. */
 const COMMANDS_PER_WINDOW = 10;
 const COMMAND_WINDOW_MS = 10_000;
@@ -69,7 +71,12 @@ export class MqttBridge {
   readonly #deps: MqttBridgeDeps;
   readonly #tag: string;
   readonly #counters: MqttCounters = { connects: 0, disconnects: 0, errors: 0, published: 0, publishErrors: 0, roleChanges: 0, commands: 0, commandsRefused: 0 };
-  readonly #published = new Map<string, string>();
+  /** What was published, per device (and "" for the bridge topic): a change recomputes only its device. */
+  readonly #published = new Map<string, Map<string, string>>();
+  /** Devices whose topics may have changed since the last pass; 'all' after a (re)connect or role change. */
+  #dirty: Set<string> | 'all' = 'all';
+  #fullPassAt = 0;
+  readonly #discovery = new DiscoveryCache();
   readonly #limits = new Map<string, { at: number; suppressed: number }>();
   #client: MqttClient | undefined;
   #connected = false;
@@ -133,6 +140,9 @@ export class MqttBridge {
   observe(e: CoreEvent): void {
     if (this.#client === undefined || this.#stopped) return;
     if (e.type === 'kv-changed' && e.key.startsWith(RESERVED_PREFIX) && e.key !== BRIDGE_KEY) return;
+    if (e.type === 'suspected-self') return;
+    const id = e.type === 'kv-changed' ? e.owner.id : e.member.id;
+    if (this.#dirty !== 'all') this.#dirty.add(id);
     if (this.#debounce !== undefined) return;
     this.#debounce = setTimeout(() => {
       this.#debounce = undefined;
@@ -184,7 +194,7 @@ export class MqttBridge {
     this.#graceTimer = undefined;
     this.#notice('info', 'mqtt-connected', { url: this.#config.url, connects: this.#counters.connects });
     // The broker may have restarted and lost every retained message: all of it goes out again.
-    this.#published.clear();
+    this.#forget();
     if (this.#state === undefined) {
       this.#holdUntil = this.#deps.clock() + STARTUP_HOLD_MS;
       this.#setState('ready');
@@ -239,36 +249,70 @@ export class MqttBridge {
     if (bridging !== this.#bridging) {
       this.#bridging = bridging;
       this.#counters.roleChanges++;
-      this.#published.clear();
+      this.#forget();
       this.#deps.log.log('info', 'mqtt-bridge-role', { bridging, bridge: bridge ?? 'none' });
       if (bridging) this.#subscribe();
       else this.#unsubscribe();
     }
     if (this.#state !== undefined) this.#setState(bridging ? 'active' : 'ready');
     if (!bridging) return;
-    const devices: FleetDevice[] = [{ id: self, online: true, values: values(node, self, now) }];
-    for (const m of members) devices.push({ id: m.id, online: m.status !== 'dead' && m.status !== 'left' && m.status !== 'unreliable', values: values(node, m.id, now) });
-    this.#deviceByTopic = new Map(devices.map((d) => [deviceTopic(this.#config, d.id), d.id]));
-    const want = desiredTopics(self, devices, this.#config);
-    for (const [topic, payload] of want) if (this.#published.get(topic) !== payload) this.#publish(topic, payload);
-    for (const [topic] of this.#published) {
-      if (want.has(topic)) continue;
-      // A device forgotten by the fleet stays in Home Assistant, unavailable; a deleted key's topic is cleared.
-      if (topic.endsWith('/availability')) this.#publish(topic, 'offline');
-      else if (!topic.endsWith('/config')) this.#publish(topic, '');
-      this.#published.delete(topic);
+    if (now >= this.#fullPassAt) this.#dirty = 'all';
+    const dirty = this.#dirty;
+    this.#dirty = new Set();
+    if (dirty === 'all') this.#fullPassAt = now + FULL_PASS_MS;
+    this.#sync('', new Map([[bridgeTopic(this.#config), self]]));
+    const status = new Map<string, string>([[self, 'alive'], ...members.map((m) => [m.id, m.status] as const)]);
+    const ids = dirty === 'all' ? new Set([...status.keys(), ...this.#published.keys()]) : dirty;
+    for (const id of ids) {
+      if (id === '') continue;
+      const st = status.get(id);
+      if (st === undefined) {
+        this.#sync(id, new Map());
+        continue;
+      }
+      this.#deviceByTopic.set(deviceTopic(this.#config, id), id);
+      const online = st !== 'dead' && st !== 'left' && st !== 'unreliable';
+      this.#sync(id, deviceTopics({ id, online, values: values(node, id, now) }, this.#config, this.#discovery));
     }
   }
 
-  #publish(topic: string, payload: string): void {
+  /** Publishes where `want` differs from what was published for `device`. */
+  #sync(device: string, want: Map<string, string>): void {
+    let had = this.#published.get(device);
+    if (had === undefined) {
+      had = new Map();
+      this.#published.set(device, had);
+    }
+    for (const [topic, payload] of want) if (had.get(topic) !== payload) this.#publish(had, topic, payload);
+    for (const [topic] of had) {
+      if (want.has(topic)) continue;
+      had.delete(topic);
+      // A device forgotten by the fleet stays in Home Assistant, unavailable; a deleted key's topic is cleared.
+      if (topic.endsWith('/availability')) this.#publish(undefined, topic, 'offline');
+      else if (!topic.endsWith('/config')) this.#publish(undefined, topic, '');
+    }
+    if (had.size === 0) {
+      this.#published.delete(device);
+      this.#deviceByTopic.delete(deviceTopic(this.#config, device));
+    }
+  }
+
+  /** Everything goes out again on the next pass. */
+  #forget(): void {
+    this.#published.clear();
+    this.#dirty = 'all';
+  }
+
+  #publish(into: Map<string, string> | undefined, topic: string, payload: string): void {
     const client = this.#client!;
-    this.#published.set(topic, payload);
+    into?.set(topic, payload);
     this.#counters.published++;
     client.publish(topic, payload, { qos: 1, retain: true, properties: { userProperties: { 'murmur-bridge': this.#deps.node.self.id } } }, (e) => {
       if (!e) return;
       this.#counters.publishErrors++;
-      // Published again on the next pass.
-      this.#published.delete(topic);
+      // Published again on the next pass, which is a full one.
+      into?.delete(topic);
+      this.#fullPassAt = 0;
       this.#notice('warn', 'mqtt-publish-failed', { topic, error: e.message, failures: this.#counters.publishErrors });
     });
   }
