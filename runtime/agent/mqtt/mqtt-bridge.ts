@@ -245,7 +245,9 @@ export class MqttBridge {
       members.map((m) => ({ id: m.id, status: m.status, value: node.liveValue(m.id, BRIDGE_KEY, now)?.value })),
     );
     this.#bridge = bridge;
-    const bridging = bridge === self && this.#connected;
+    // The role outlives a broker blip shorter than READY_GRACE_MS (the candidacy does too), so a
+    // flapping broker flips neither the role nor the key; publishing waits for the connection.
+    const bridging = bridge === self;
     if (bridging !== this.#bridging) {
       this.#bridging = bridging;
       this.#counters.roleChanges++;
@@ -254,8 +256,8 @@ export class MqttBridge {
       if (bridging) this.#subscribe();
       else this.#unsubscribe();
     }
-    if (this.#state !== undefined) this.#setState(bridging ? 'active' : 'ready');
-    if (!bridging) return;
+    if (this.#state !== undefined && this.#connected) this.#setState(bridging ? 'active' : 'ready');
+    if (!bridging || !this.#connected) return;
     if (now >= this.#fullPassAt) this.#dirty = 'all';
     const dirty = this.#dirty;
     this.#dirty = new Set();
