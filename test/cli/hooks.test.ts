@@ -26,6 +26,13 @@ beforeAll(async () => {
       '    - name: fails',
       '      on: member-failed',
       '      command: [/bin/sh, -c, "echo no >&2; exit 2"]',
+      '    - name: flood',
+      '      on: member-failed',
+      '      command: [/usr/bin/yes, flood]',
+      '    - name: hang',
+      '      on: member-failed',
+      '      command: [/bin/sleep, "600"]',
+      '      timeoutS: 1',
       '',
     ].join('\n'),
   );
@@ -47,6 +54,11 @@ describe('murmur hooks', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^record: exit 0 in \d+ ms\n {2}stdout: seen member-failed pi-7\n/m);
     expect(r.out).toMatch(/^fails: exit 2 in \d+ ms\n {2}stderr: no\n/m);
+    // A hook that floods is cut off (its pipe closed), one that hangs is killed at its timeout.
+    expect(r.out).toMatch(/^flood: killed by SIGPIPE in \d+ ms\n( {2}stdout: flood\n){20}(?! )/m);
+    expect(r.out).toMatch(/^hang: timed out \(process group killed\) in \d+ ms\n/m);
+    expect(logLines()).toContainEqual(expect.objectContaining({ event: 'hook-output-truncated', hook: 'flood' }));
+    expect(logLines()).toContainEqual(expect.objectContaining({ event: 'hook-timeout', hook: 'hang', timeout_s: '1' }));
     // The node logged them too, tagged with the hook's name.
     expect(logLines()).toContainEqual(expect.objectContaining({ event: 'hook-output', hook: 'record', stream: 'stdout', line: 'seen member-failed pi-7' }));
     expect(logLines()).toContainEqual(expect.objectContaining({ event: 'hook-failed', hook: 'fails', code: '2' }));
@@ -55,9 +67,10 @@ describe('murmur hooks', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/unknown event "member-died"; expected one of member-joined, member-failed/);
     const status = JSON.parse((await run(['status', '--json', '--state-dir', alphaState])).out) as { hooks: Record<string, { runs: number; failed: number }> };
-    expect(status.hooks['fails']).toMatchObject({ runs: 1, failed: 1 });
+    expect(status.hooks).toMatchObject({ fails: { runs: 1, failed: 1 }, flood: { outputTruncated: 1 }, hang: { timedOut: 1 } });
   });
 
+  // After the hooks above: the node still gossips, joins and sees a device leave.
   it('a second device that leaves fires member-left on the first, with the event on stdin', async () => {
     const addr = String(JSON.parse((await run(['status', '--json', '--state-dir', alphaState])).out).addr);
     const betaState = join(dir, 'beta');
