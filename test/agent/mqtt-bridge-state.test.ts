@@ -22,7 +22,7 @@ class FakeClient extends EventEmitter {
   }
 }
 
-function setup(selfId = 'a'): { bridge: MqttBridge; client: FakeClient; kv: Map<string, Map<string, unknown>>; members: Map<string, string>; own: Map<string, string>; advance: (ms: number) => void; pass: () => Promise<void> } {
+function setup(selfId = 'a', cfg: MqttConfig = config, identify: (t: string, s: number | undefined, off: boolean) => unknown = () => ({})): { bridge: MqttBridge; client: FakeClient; kv: Map<string, Map<string, unknown>>; members: Map<string, string>; own: Map<string, string>; advance: (ms: number) => void; pass: () => Promise<void> } {
   let now = 0;
   const kv = new Map<string, Map<string, unknown>>([[selfId, new Map()]]);
   const members = new Map<string, string>();
@@ -34,12 +34,12 @@ function setup(selfId = 'a'): { bridge: MqttBridge; client: FakeClient; kv: Map<
     liveValues: (o) => [...(kv.get(o) ?? new Map())].map(([k, v]) => [k, { value: v }] as const),
   };
   const client = new FakeClient();
-  const bridge = new MqttBridge(config, {
+  const bridge = new MqttBridge(cfg, {
     log: { log: () => {} },
     node,
     set: (k, v) => void own.set(k, v),
     delete: (k) => void own.delete(k),
-    identify: () => ({}),
+    identify,
     clock: () => now,
     connect: () => client as unknown as MqttClient,
   });
@@ -142,5 +142,51 @@ describe('the bridge publishes differences', () => {
     await s.pass();
     expect(s.bridge.bridging).toBe(true);
     expect(s.client.published.find((m) => m.topic === 'murmur/bridge')?.payload).toBe('m');
+  });
+});
+
+describe('commands from MQTT', () => {
+  it('identify runs with the API\'s checks, at most 10 in 10 s; anything else is refused and counted', async () => {
+    const calls: Array<[string, number | undefined, boolean]> = [];
+    const s = setup('a', { ...config, commands: true }, (t, sec, off) => {
+      if (sec !== undefined && sec > 3600) throw new Error(`seconds: expected 1-3600, got ${sec}`);
+      calls.push([t, sec, off]);
+      return {};
+    });
+    s.kv.set('b', new Map());
+    s.members.set('b', 'alive');
+    s.client.emit('connect');
+    s.advance(STARTUP_HOLD_MS);
+    s.bridge.observe({ type: 'member-joined', member: { id: 'b', gen: 1 }, addr: 'x' });
+    await s.pass();
+    const send = (topic: string, payload: string): void => void s.client.emit('message', topic, Buffer.from(payload));
+    send('murmur/b/identify/set', 'PRESS');
+    send('murmur/b/identify/set', '30');
+    send('murmur/b/identify/set', 'off');
+    expect(calls).toEqual([['b', undefined, false], ['b', 30, false], ['b', undefined, true]]);
+    send('murmur/b/identify/set', '99999');
+    send('murmur/b/identify/set', 'reboot now');
+    send('murmur/zz/identify/set', 'PRESS');
+    send('murmur/b/identify/set', 'x'.repeat(100));
+    expect(s.bridge.counters.commandsRefused).toBe(4);
+    for (let i = 0; i < 5; i++) send('murmur/b/identify/set', 'PRESS');
+    // 10 taken in this window (3 run, 4 refused for what they said, 3 more run), then refused unread.
+    expect(calls).toHaveLength(6);
+    expect(s.bridge.counters.commandsRefused).toBe(6);
+    s.advance(10_000);
+    send('murmur/b/identify/set', 'PRESS');
+    expect(calls).toHaveLength(7);
+  });
+
+  it('refused on a device that is not the bridge', async () => {
+    const calls: string[] = [];
+    const s = setup('m', { ...config, commands: true }, (t) => calls.push(t));
+    s.kv.set('k', new Map([[BRIDGE_KEY, bridgeValue(brokerTag(config.url!), 'active')]]));
+    s.members.set('k', 'alive');
+    s.client.emit('connect');
+    s.advance(STARTUP_HOLD_MS);
+    s.client.emit('message', 'murmur/k/identify/set', Buffer.from('PRESS'));
+    expect(calls).toEqual([]);
+    expect(s.bridge.counters.commandsRefused).toBe(1);
   });
 });
