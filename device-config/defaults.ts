@@ -139,6 +139,38 @@ export const defaults = {
     /** The process's CPU, RSS, heap and event-loop lag (a 100 ms timer samples the lag). */
     processMetrics: true,
   },
+  hooks: {
+    /** Hook processes running at once, across all hooks: a burst of events never forks a crowd on a Pi. */
+    concurrency: 2,
+    /**
+     * Commands run on membership and key events, e.g.
+     * { name: "page", on: ["member-failed"], command: ["/usr/local/bin/page", "--fleet"] }.
+     * Fields: name, on, prefix (for key-changed), command, shell (false), timeoutS (30),
+     * coalesceMs (1000: events within this window of the first go to one run).
+     */
+    commands: [] as Array<Record<string, unknown>>,
+  },
+  mqtt: {
+    /** Off: no broker connection at all. On: this device may be the fleet's one bridge to the broker. */
+    enabled: false,
+    /** "mqtt://host:1883", or "mqtts://host:8883" for TLS. */
+    url: undefined as string | undefined,
+    username: undefined as string | undefined,
+    /** The file holding the broker password (the config never holds it, so it is never shown or logged). */
+    passwordFile: undefined as string | undefined,
+    /** TLS: the broker's CA, and a client certificate and its key if the broker asks for one. */
+    caFile: undefined as string | undefined,
+    certFile: undefined as string | undefined,
+    keyFile: undefined as string | undefined,
+    /** Readings and availability go under <topicPrefix>/<device>/. */
+    topicPrefix: 'murmur',
+    /** Home Assistant MQTT discovery; null: none. */
+    discoveryPrefix: 'homeassistant' as string | null,
+    /** Key prefixes published besides sensor readings, e.g. ["app/"]. */
+    keys: [] as string[],
+    /** Accept identify commands from MQTT (a Home Assistant button per device). */
+    commands: false,
+  },
   log: {
     /** A line per event that changes something (joins, deaths, key changes); "debug" adds one per key change, too many for an SD card. */
     level: 'info',

@@ -40,6 +40,9 @@ import { sharedScraper, type MetricsScraper } from '../api/metrics-route.js';
 import { startMetricsListener } from '../api/metrics-listener.js';
 import type { FleetChannel } from '../crypto/fleet-channel.js';
 import type { Gatekeeper } from '../trust/gatekeeper.js';
+import { Hooks } from './hooks/hooks.js';
+import { MqttBridge } from './mqtt/mqtt-bridge.js';
+import { HOOK_EVENTS, type HookEvent } from '../config/hooks-config.js';
 
 export interface AgentDeps {
   readonly log: Logger;
@@ -75,6 +78,8 @@ export class Agent {
   readonly #watch: WatchHub;
   readonly #queries: QueryHub;
   readonly #answers: QueryAnswers;
+  readonly #hooks: Hooks;
+  #mqtt: MqttBridge | undefined;
   #api: Server | undefined;
   #apiTcp: Server | undefined;
   #page: PageServer | undefined;
@@ -123,6 +128,7 @@ export class Agent {
       },
       log,
     });
+    this.#hooks = new Hooks(config.hooks, { log, self: () => host.node.self.id });
     this.#config = config;
     this.#keyring = keyring;
     this.#keySync = keySync;
@@ -213,8 +219,12 @@ export class Agent {
           agent?.logEvent(e);
           if (agent) agent.#metrics?.observe(e);
           trust.observe(e, id);
-          if (agent) agent.#toWatchers(e);
-          if (agent) agent.#onQueryEvent(e);
+          if (agent) {
+            agent.#toWatchers(e);
+            agent.#onQueryEvent(e);
+            agent.#hooks.observe(e);
+            agent.#mqtt?.observe(e);
+          }
         },
         onError: (where, e, count) => log.log('error', 'internal-error', { where, error: e.message, count }),
       });
@@ -312,6 +322,17 @@ export class Agent {
       }
       if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
       hal.start(host);
+      if (config.mqtt.enabled) {
+        agent.#mqtt = new MqttBridge(config.mqtt, {
+          log,
+          node: h.node,
+          set: (k, v) => h.set(k, v),
+          delete: (k) => h.delete(k),
+          identify: (target, seconds, off) => hal.identify(target, seconds, off),
+          clock: monotonicClock,
+        });
+        agent.#mqtt.start();
+      }
       return agent;
     } catch (e) {
       // The LEDs go back to the system (and say nothing) rather than blink "booting" over the error.
@@ -338,6 +359,8 @@ export class Agent {
       this.#metrics?.close();
       this.#seeds?.close();
       this.#keySync.stop();
+      this.#hooks.stop();
+      await this.#mqtt?.stop();
       await this.#hal.stop();
       if (this.#gcTimer) clearInterval(this.#gcTimer);
       if (announce) {
@@ -507,6 +530,8 @@ export class Agent {
           keyringOffers: { received: this.#keySync.offersReceived, rejected: this.#keySync.offersRejected, handoffsSent: this.#keySync.handoffsSent, ...this.#keySync.refused },
         },
         led: this.#hal.statusView(),
+        hooks: this.#hooks.view(),
+        mqtt: this.#mqtt?.view() ?? null,
         core: node.stats.snapshot(),
         memory: memoryMb(),
       }),
@@ -542,6 +567,10 @@ export class Agent {
       watch: this.#watch,
       query: this.#queries,
       ...(this.#scraper ? { metrics: this.#scraper } : {}),
+      hooksTest: async (event, fields) => {
+        if (!(HOOK_EVENTS as readonly string[]).includes(event)) throw new Error(`event: expected one of ${HOOK_EVENTS.join(', ')}, got "${event}"`);
+        return { event, ran: await this.#hooks.test(event as HookEvent, fields) };
+      },
       revocations: {
         list: () => this.#trust.revocations(),
         apply: (text) => this.#trust.applyJson(text),

@@ -28,6 +28,7 @@
 //   POST   /v1/query            {"name": ..., "payload"?: text, "prefix"?: id prefix, "timeoutMs"?: n}: ask the
 //                                fleet; the replies stream as NDJSON (or SSE) as they come, then who did not answer
 //   GET    /metrics              Prometheus metrics, when metrics.enabled (metrics-route.ts)
+//   POST   /v1/hooks/test        {"event": name, "member"?: id, "key"?: k, "value"?: v}: run the hooks for it now
 // A key may contain "/" (e.g. sensor/temp); it is the rest of the path, percent-decoded.
 //
 // Errors are {"error": <stable code>, "message": <text>} with a matching HTTP status.
@@ -71,6 +72,8 @@ export interface ApiBackend {
   query?: QueryHub;
   /** Set when metrics are enabled: GET /metrics. */
   metrics?: MetricsScraper;
+  /** Runs every hook naming `event` once with a made-up event; what each did (throws on an unknown event). */
+  hooksTest?(event: string, fields: { member?: string | undefined; key?: string | undefined; value?: unknown }): Promise<unknown>;
   keys?: {
     list(): unknown;
     install(key: string, prepare: boolean): unknown;
@@ -369,6 +372,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, b: ApiBackend, 
       return send(res, 200, b.hal.identify(body.target, body.seconds as number | undefined, body.off === true));
     } catch (e) {
       if (e instanceof UnknownMemberError) throw new ApiError(404, 'unknown-member', e.message);
+      throw new ApiError(400, 'rejected', (e as Error).message);
+    }
+  }
+  if (what === 'hooks' && arg === 'test' && b.hooksTest && method === 'POST') {
+    const body = await readJson(req);
+    if (typeof body.event !== 'string') throw new ApiError(400, 'invalid-body', 'body.event: expected an event name such as "member-failed"');
+    for (const k of ['member', 'key'] as const) if (body[k] !== undefined && typeof body[k] !== 'string') throw new ApiError(400, 'invalid-body', `body.${k}: expected a string`);
+    try {
+      return send(res, 200, await b.hooksTest(body.event, { member: body.member as string | undefined, key: body.key as string | undefined, value: body.value }));
+    } catch (e) {
       throw new ApiError(400, 'rejected', (e as Error).message);
     }
   }

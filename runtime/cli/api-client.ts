@@ -92,7 +92,7 @@ export function permissionHint(socket: string): string {
   );
 }
 
-export function apiRequest(socket: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+export function apiRequest(socket: string, method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     let to: RequestOptions;
@@ -118,7 +118,7 @@ export function apiRequest(socket: string, method: string, path: string, body?: 
         });
       },
     );
-    req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
     req.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new NotRunningError(socket, e.code));
       else if (e.code === 'EACCES') reject(new CliError(permissionHint(socket), 1));

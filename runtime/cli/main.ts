@@ -21,6 +21,7 @@ commands:
   sim      run a simulated fleet in virtual time and watch it (no network)
   admin    fleet admin key: provision devices, sign certificates, revoke
   identify make a device's status LED strobe, to find it in a rack
+  hooks    hooks test EVENT: run the configured event hooks once, now
   sensors  sensor readings: this device's, or aggregated across the fleet
   config   check a device config file, or show the effective config
   provision write per-device files for flashing a fleet (names list, fleet key)
@@ -46,6 +47,8 @@ export function main(argv: readonly string[], io: CliIo): number | Promise<numbe
         return import('./start-command.js').then((m) => m.startCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'identify':
         return import('./identify-command.js').then((m) => m.identifyCommand(rest, io)).catch((e: unknown) => fail(e, io));
+      case 'hooks':
+        return import('./hooks-command.js').then((m) => m.hooksCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'sensors':
         return import('./sensors-command.js').then((m) => m.sensorsCommand(rest, io)).catch((e: unknown) => fail(e, io));
       case 'status':

@@ -15,6 +15,8 @@ import { ConfigError } from './config-error.js';
 import { formatListen, parseListen } from './metrics-listen.js';
 import { validateHal, type HalConfig } from './hal-config.js';
 import { validateQueries, type QueryCommand } from './queries-config.js';
+import { validateHooks, type HooksConfig } from './hooks-config.js';
+import { validateMqtt, type MqttConfig } from './mqtt-config.js';
 import { describe, isMap, Layers, overridesLayer, withoutKeys, type Layer } from './layers.js';
 import { isSecretField, looksLikeKey } from './secrets.js';
 import { readConfigSource, type ConfigSource } from './yaml-source.js';
@@ -55,6 +57,8 @@ export interface MurmurConfig {
     readonly maxPeers: number;
     readonly processMetrics: boolean;
   };
+  readonly hooks: HooksConfig;
+  readonly mqtt: MqttConfig;
   readonly log: { readonly level: Level };
 }
 
@@ -294,12 +298,15 @@ function validate(layers: Layers): MurmurConfig {
   const maxPeers = field(() => int(metrics, 'maxPeers', 'metrics.maxPeers', 1, 256), 1);
   const processMetrics = field(() => bool(metrics, 'processMetrics', 'metrics.processMetrics'), true);
 
+  const hooks = field(() => validateHooks(c.hooks as Obj, fail, bad, (e) => errors.push(e.message)), undefined);
+  const mqtt = field(() => validateMqtt(c.mqtt as Obj, fail, bad, filePath, (e) => errors.push(e.message)), undefined);
+
   const level = field(() => {
     const l = str(log, 'level', 'log.level');
     if (!['debug', 'info', 'warn', 'error'].includes(l)) fail('log.level', 'debug, info, warn or error', l);
     return l;
   }, 'info');
-  if (errors.length > 0 || hal === undefined) throw new ConfigError(errors.join('\n'));
+  if (errors.length > 0 || hal === undefined || hooks === undefined || mqtt === undefined) throw new ConfigError(errors.join('\n'));
   return {
     node: { name, fleet, stateDir, profile },
     network: { families: families as Family[], interfaces, multicast: net.multicast as boolean, group4, group6, groupPort, port, ttl, seeds, interfaceCheckMs },
@@ -309,6 +316,8 @@ function validate(layers: Layers): MurmurConfig {
     http: { listen: httpListen, tokenFile: httpTokenFile, maxClients: httpMaxClients },
     queries,
     metrics: { enabled: metricsEnabled, listen: metricsListen, tokenFile: metricsTokenFile, peerLabels, maxPeers, processMetrics },
+    hooks,
+    mqtt,
     log: { level: level as Level },
   };
 }

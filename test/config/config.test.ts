@@ -44,7 +44,7 @@ describe('device config', () => {
     ['{"node": {"name": "has space"}}', /node\.name: expected up to 64 letters/],
     ['{"network": 5}', /network: expected a map of fields \(families, interfaces, .*\), got 5/],
     ['{"node": {"toString": 1}}', /node\.toString: unknown field/],
-    ['[1, 2]', /murmur\.json: top level: expected a map of fields \(node, network, security, hal, api, http, queries, metrics, log\), got a list \[1,2\]/],
+    ['[1, 2]', /murmur\.json: top level: expected a map of fields \(node, network, security, hal, api, http, queries, metrics, hooks, mqtt, log\), got a list \[1,2\]/],
     ['{"log": {"level": "loud"}}', /log\.level: expected debug, info, warn or error/],
   ])('rejects %s with the file, the field path and what was expected', (text, msg) => {
     expect(() => loadConfig(file(text))).toThrow(msg);

@@ -82,7 +82,7 @@ describe('YAML device config', () => {
     // [what, file text, the whole message]
     ['a wrong type, on its own line', 'node:\n  name: pi\nnetwork:\n  port: "7478"\n', 'config DIR/murmur.yaml:4: network.port: expected an integer 0-65535, got "7478"'],
     ['an unknown field, with a suggestion', 'network:\n\n  famlies: [ipv4]\n', 'config DIR/murmur.yaml:3: network.famlies: unknown field; did you mean families? (expected one of: families, interfaces, multicast, group4, group6, groupPort, port, ttl, seeds, interfaceCheckMs)'],
-    ['an unknown section', 'nodes:\n  name: pi\n', 'config DIR/murmur.yaml:1: nodes: unknown field; did you mean node? (expected one of: node, network, security, hal, api, http, queries, metrics, log)'],
+    ['an unknown section', 'nodes:\n  name: pi\n', 'config DIR/murmur.yaml:1: nodes: unknown field; did you mean node? (expected one of: node, network, security, hal, api, http, queries, metrics, hooks, mqtt, log)'],
     ['a list item', device.replace('10.0.0.2', 'shed 02'), 'config DIR/murmur.yaml:8: network.seeds[0]: "shed 02" is not an address or a host name, e.g. 192.168.1.20:7478, [fd00::20]:7478 or pi-3.local:7478'],
     ['a field of a list item', device.replace('pin: 17', 'pin: 600'), 'config DIR/murmur.yaml:13: hal.leds[1].pin: expected a GPIO line number on the pin controller (BCM numbering, 0-511), got 600'],
     ['a nested map value', device.replace('temperature: 0.2', 'temperature: -1'), 'config DIR/murmur.yaml:19: hal.sensors[0].deadband.temperature: expected a number >= 0, got -1'],
