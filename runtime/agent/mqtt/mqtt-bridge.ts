@@ -10,7 +10,7 @@
 // bridge, only with mqtt.commands, rate-limited and checked as the local API checks them.
 
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { CoreEvent } from '../../core/effects.js';
 import { RESERVED_PREFIX } from '../../core/reserved-keys.js';
 import type { MqttConfig } from '../../config/mqtt-config.js';
@@ -51,8 +51,11 @@ export interface MqttBridgeDeps {
   /** What POST /v1/identify does; throws naming what was wrong. */
   readonly identify: (target: string, seconds: number | undefined, off: boolean) => unknown;
   readonly clock: () => number;
-  /** Stand-in for mqtt.connect (tests). */
-  readonly connect?: (url: string, options: IClientOptions) => MqttClient;
+  /**
+   * mqtt.js's connect. The agent loads mqtt.js only when the bridge is enabled: it costs about
+   * 15 MB of resident memory, which a device without a broker should not pay.
+   */
+  readonly connect: (url: string, options: IClientOptions) => MqttClient;
 }
 
 export interface MqttCounters {
@@ -125,7 +128,7 @@ export class MqttBridge {
       this.#deps.log.log('error', 'mqtt-disabled', { error: this.#lastError, reason: 'a file the mqtt section names cannot be read; the node runs without the bridge' });
       return;
     }
-    const client = (this.#deps.connect ?? mqtt.connect)(c.url!, options);
+    const client = this.#deps.connect(c.url!, options);
     this.#client = client;
     client.on('connect', () => this.#guard('connect', () => this.#onConnect()));
     client.on('close', () => this.#guard('close', () => this.#onClose()));
