@@ -412,6 +412,8 @@ export class Agent {
           incarnation: m.inc,
           lastHeardMsAgo: Number.isFinite(m.lastHeardAt) ? now() - m.lastHeardAt : null,
           suspicion: node.suspicionOf(m.id, now()) ?? null,
+          reliability: node.reliabilityOf(m.id, now()) ?? null,
+          groupPath: node.groupPathOf(m.id, now()) ?? null,
         })),
       keysOf: (owner) => {
         if (owner !== node.self.id && !node.isKnown(owner)) return undefined;

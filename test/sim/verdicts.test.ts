@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { MemberStatus } from '../../runtime/core/messages.js';
+import { Scenario } from './harness.js';
+
+// Verdicts under faults an operator meets: a device at the edge of Wi-Fi range, a flapping
+// link, a device that dies while unreliable. Secure hosts, seeded, bounds in virtual time.
+
+interface Change {
+  readonly at: number;
+  readonly observer: string;
+  readonly member: string;
+  readonly status: MemberStatus;
+}
+
+function joined(seed: number): { s: Scenario; changes: Change[] } {
+  const s = new Scenario({ nodes: 16, seed, loss: 0.1 });
+  const changes: Change[] = [];
+  s.fleet.onEvent((at, observer, e) => {
+    if (e.type === 'member-status') changes.push({ at, observer, member: e.member.id, status: e.status });
+  });
+  s.fleet.start();
+  s.within(3_000, 'join', () => s.allAlive());
+  // Settled: loss estimates and heartbeat intervals measured.
+  s.run(5_000);
+  return { s, changes };
+}
+
+/** Status changes of `member` at each observer between `from` and `to`. */
+function perObserver(changes: readonly Change[], member: string, from: number, to: number): Map<string, Change[]> {
+  const out = new Map<string, Change[]>();
+  for (const c of changes) {
+    if (c.member !== member || c.at < from || c.at > to) continue;
+    let list = out.get(c.observer);
+    if (!list) out.set(c.observer, (list = []));
+    list.push(c);
+  }
+  return out;
+}
+
+/** Whether every other running node holds `id` alive. */
+function aliveEverywhere(s: Scenario, id: string): boolean {
+  return s.fleet.runningIds().every((o) => o === id || s.fleet.node(o).statusOf(id) === 'alive');
+}
+
+describe('a flaky device', () => {
+  it('at 80% loss both ways for 60 s: unreliable after at most two suspicions, no other device dies, alive everywhere within 5 s of the end', () => {
+    const { s, changes } = joined(7);
+    const flaky = 'n004';
+    s.mayDie.add(flaky);
+    const start = s.now;
+    const f = s.fleet.fault({ kind: 'loss', node: flaky, p: 0.8, forMs: 60_000 });
+    s.run(60_000);
+    expect(s.now).toBe(f.end);
+    // By the end of the loss every observer holds it unreliable, none dead or cycling.
+    const during = perObserver(changes, flaky, start, f.end);
+    for (const [observer, list] of during) {
+      // The first silence cannot be told from a death: suspect (perhaps dead), then unreliable.
+      expect(list.length, `${observer}: ${list.map((c) => c.status).join(' ')}`).toBeLessThanOrEqual(4);
+      expect(list.at(-1)!.status).toBe('unreliable');
+    }
+    const back = s.within(5_000, 'the flaky device alive everywhere', () => aliveEverywhere(s, flaky));
+    expect(back).toBeLessThanOrEqual(5_000);
+    // Nobody else was declared dead by anyone, the flaky device included.
+    expect(changes.filter((c) => c.member !== flaky && c.status === 'dead')).toEqual([]);
+    s.assertInvariants();
+  });
+
+  it('on a link flapping 20 s down / 20 s up for 60 s: suspect, dead and back once, then unreliable until the flapping stops; alive within 5 s of its end', () => {
+    const { s, changes } = joined(7);
+    const flaky = 'n005';
+    s.mayDie.add(flaky);
+    const start = s.now;
+    const f = s.fleet.fault({ kind: 'flap', node: flaky, upMs: 20_000, downMs: 20_000, forMs: 60_000 });
+    s.run(60_000);
+    const back = s.within(5_000, 'the flapping device alive everywhere', () => aliveEverywhere(s, flaky));
+    expect(back).toBeLessThanOrEqual(5_000);
+    for (const [observer, list] of perObserver(changes, flaky, start, s.now)) {
+      // The first 20 s of silence is a death by any measure; the second is not judged again.
+      expect(list.map((c) => c.status), observer).toEqual(['suspect', 'dead', 'unreliable', 'alive']);
+    }
+    expect(f.end).toBeLessThanOrEqual(s.now);
+    // Cut off for 20 s, the flapping device itself rightly holds the rest dead; nobody else does.
+    expect(changes.filter((c) => c.member !== flaky && c.observer !== flaky && c.status === 'dead')).toEqual([]);
+    s.assertInvariants();
+  });
+
+  it('that really dies while unreliable is declared dead everywhere within the unreliable silence (30 s on a LAN) plus a probe and a suspicion', () => {
+    const { s } = joined(11);
+    const flaky = 'n003';
+    s.mayDie.add(flaky);
+    s.fleet.fault({ kind: 'flap', node: flaky, upMs: 20_000, downMs: 10_000, forMs: 30_000 });
+    s.run(25_000);
+    const others = s.fleet.ids.filter((id) => id !== flaky);
+    expect(others.every((o) => s.fleet.node(o).statusOf(flaky) === 'unreliable')).toBe(true);
+    s.fleet.crash(flaky);
+    const t = s.within(40_000, 'declared dead everywhere', () => s.allDeclaredDead(flaky, others));
+    expect(t).toBeLessThanOrEqual(30_000 + 6_000);
+    s.assertInvariants();
+  });
+});
+
+describe('an address change', () => {
+  it('(DHCP renew, then a move to another interface) kills nobody, and every member has each new address within 2 s', () => {
+    const { s, changes } = joined(7);
+    const mover = 'n003';
+    const others = s.fleet.ids.filter((id) => id !== mover);
+    for (const step of [1, 2]) {
+      const addr = s.fleet.readdress(mover);
+      expect(addr).not.toBe(`sim:${mover}`);
+      const t = s.within(2_000, `address ${step} known everywhere`, () => others.every((o) => s.fleet.node(o).member(mover)?.addr === addr));
+      expect(t).toBeLessThanOrEqual(2_000);
+      s.run(10_000);
+    }
+    expect(changes).toEqual([]);
+    expect(s.allAlive()).toBe(true);
+    s.assertInvariants();
+  });
+});
