@@ -40,10 +40,11 @@ export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartb
   const m = direct(s, now, hb.from, from, fx);
   if (!m || m.status === 'left') return;
   s.spreading.heardHeartbeat(s, m, hb, now);
+  let gap = 0;
   if (hb.seq > m.directSeq) {
     if (m.directSeq > 0 && s.spreading.gapsAreLoss) {
-      s.loss.record(hb.seq - m.directSeq);
-      delivered(s, m, hb.seq - m.directSeq);
+      gap = hb.seq - m.directSeq;
+      s.loss.record(gap);
     }
     m.directSeq = hb.seq;
   }
@@ -56,6 +57,8 @@ export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartb
   m.advertisedKvMax = hb.kvMax;
   m.view = hb.view;
   heardFrom(s, m, hb.inc, now, fx);
+  // After the verdict: a member coming back is judged on how it delivered before the silence.
+  if (gap > 0) delivered(s, m, gap);
   if (hb.kvMax > m.kv.max) pull(s, m, now, fx);
 }
 
@@ -67,7 +70,7 @@ export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx:
   if (m.status === 'dead') {
     if (inc > m.inc) {
       m.inc = inc;
-      cameBack(s, m, now, fx);
+      cameBack(s, m, now, fx, true);
     } else {
       notify(s, m, MsgType.Dead, now, fx);
     }
@@ -80,7 +83,7 @@ export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx:
   if (m.status === 'suspect') {
     s.broadcasts.cancel(`accuse:${m.id}`);
     const stillAccused = m.suspicion !== undefined && inc <= m.suspicion.inc;
-    cameBack(s, m, now, fx);
+    cameBack(s, m, now, fx, false);
     // Others may still hold the accusation; only the member itself can clear it everywhere.
     if (stillAccused) notify(s, m, MsgType.Suspect, now, fx);
   }
@@ -118,7 +121,7 @@ export function sweep(s: NodeState, now: number, fx: Effects): void {
     }
     if (m.status === 'unreliable') {
       const interval = Math.max(m.hbIntervalMs, ownInterval);
-      review(s, m, now, fx, silenceThresholdMs(k, interval), interval);
+      review(s, m, now, fx, silenceThresholdMs(k, s.spreading.expectedGapMs(m, interval)), interval);
     }
     s.spreading.sweepMember(s, m, now, fx, k, ownInterval);
   }

@@ -2,8 +2,9 @@
 // the edge of Wi-Fi range, on a flapping link). Each status change is an event, a log line, an
 // LED change and an alert, so such a device must not cycle alive, suspect, dead, alive.
 //
-// A member that comes back, in the same life, from our suspicion or our death verdict is
-// unreliable at this node: present, like alive, but
+// A member that comes back, in the same life, from our death verdict, or from our suspicion a
+// second time within unreliableSilenceMaxMs or after delivering worse than the fleet (see
+// cameBack), is unreliable at this node: present, like alive, but
 // - it is probed only after a longer silence: what a live member with its measured delivery
 //   fraction stays unheard for with probability silenceProbability, and at least 1.5 times the
 //   longest silence it came back from, never over unreliableSilenceMaxMs;
@@ -25,12 +26,29 @@ export function delivered(s: NodeState, m: Member, gap: number): void {
   m.delivery = deliveryAfter(s.profile, m.delivery, gap);
 }
 
-/** `m`, suspect or dead at this node in this life, was heard from again (first- or second-hand). */
-export function cameBack(s: NodeState, m: Member, now: number, fx: Effects): void {
-  m.outageMs = Math.max(m.outageMs, now - m.silentSince);
+/**
+ * `m`, suspect or dead at this node in this life, was heard from again (first- or second-hand).
+ * Unreliable when it comes back from a death, when it was unreliable already, and with the
+ * multicast group when it comes back a second time within unreliableSilenceMaxMs or its
+ * heartbeats were reaching us worse than the fleet's before it went silent. A single suspicion of a member that delivered
+ * like everyone (loss happens) ends in alive, as it began.
+ */
+export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, fromDeath: boolean): void {
+  // Without multicast a suspicion rests on one failed probe, not on silence: weak evidence at
+  // high loss, and common, so there only a death makes a member unreliable.
+  const silenceCounts = s.spreading.gapsAreLoss;
+  const again = silenceCounts && now - m.returnedAt < s.profile.unreliableSilenceMaxMs;
+  const poor = silenceCounts && 1 - m.delivery > s.loss.loss + s.profile.unreliableLossMargin;
+  const unreliable = fromDeath || m.outageMs > 0 || again || poor;
+  const outage = now - m.silentSince;
   m.returnedAt = now;
   m.lastProgress = now;
   s.stats.count('came-back');
+  if (!unreliable) {
+    setStatus(s, m, 'alive', now, fx);
+    return;
+  }
+  m.outageMs = Math.max(m.outageMs, outage);
   setStatus(s, m, 'unreliable', now, fx);
 }
 

@@ -43,7 +43,7 @@ function aliveEverywhere(s: Scenario, id: string): boolean {
 }
 
 describe('a flaky device', () => {
-  it('at 80% loss both ways for 60 s: unreliable after at most two suspicions, no other device dies, alive everywhere within 5 s of the end', () => {
+  it('at 80% loss both ways for 60 s: unreliable after at most two suspicions at any observer, no other device dies, alive everywhere within 5 s of the end', () => {
     const { s, changes } = joined(7);
     const flaky = 'n004';
     s.mayDie.add(flaky);
@@ -54,8 +54,9 @@ describe('a flaky device', () => {
     // By the end of the loss every observer holds it unreliable, none dead or cycling.
     const during = perObserver(changes, flaky, start, f.end);
     for (const [observer, list] of during) {
-      // The first silence cannot be told from a death: suspect (perhaps dead), then unreliable.
-      expect(list.length, `${observer}: ${list.map((c) => c.status).join(' ')}`).toBeLessThanOrEqual(4);
+      // The first silence cannot be told from a death, nor one suspicion from the loss a healthy
+      // member meets: suspect (perhaps dead), perhaps alive and suspect again, then unreliable.
+      expect(list.length, `${observer}: ${list.map((c) => c.status).join(' ')}`).toBeLessThanOrEqual(5);
       expect(list.at(-1)!.status).toBe('unreliable');
     }
     const back = s.within(5_000, 'the flaky device alive everywhere', () => aliveEverywhere(s, flaky));
