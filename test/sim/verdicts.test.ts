@@ -117,3 +117,44 @@ describe('an address change', () => {
     s.assertInvariants();
   });
 });
+
+describe('a wall-clock step', () => {
+  it('of days, back and forward, while running and across restarts: no status change, no generation regression, TTLs on monotonic time', () => {
+    const s = new Scenario({ nodes: 8, seed: 7, loss: 0.1, wallClockGenerations: true });
+    const changes: string[] = [];
+    s.fleet.onEvent((at, observer, e) => {
+      if (e.type === 'member-status') changes.push(`${at} ${observer} ${e.member.id}@${e.member.gen} ${e.status}`);
+    });
+    s.fleet.start();
+    s.within(3_000, 'join', () => s.allAlive());
+    const day = 86_400_000;
+    const back = 'n002';
+    const ahead = 'n003';
+    const gen0 = s.fleet.node(back).self.gen;
+    // Numbered from the wall clock, as a device numbers its lives.
+    expect(gen0).toBe(Math.floor(s.fleet.wallClockMs(back) / 1000) - Math.floor(s.now / 1000));
+    s.fleet.fault({ kind: 'clock-step', node: back, stepMs: -3 * day });
+    s.fleet.fault({ kind: 'clock-step', node: ahead, stepMs: 3 * day });
+    s.fleet.set(back, 'blink', 'on', 5_000);
+    s.within(1_000, 'a 5 s value everywhere', () => s.allSee(back, 'blink', 'on'));
+    s.run(4_000);
+    expect(s.allSee(back, 'blink', 'on')).toBe(true);
+    s.within(3_000, 'the 5 s value gone everywhere', () => s.fleet.runningIds().every((o) => s.fleet.node(o).get(back, 'blink', s.now) === undefined));
+    s.run(10_000);
+    expect(changes).toEqual([]);
+    // Restarted after the steps: the clock 3 days behind does not number the new life below the
+    // old one; the clock 3 days ahead numbers it from the wall clock. Both are taken everywhere.
+    for (const id of [back, ahead]) {
+      const before = s.fleet.node(id).self.gen;
+      s.mayDie.add(id);
+      s.fleet.restart(id);
+      const after = s.fleet.node(id).self.gen;
+      expect(after).toBeGreaterThan(before);
+      if (id === back) expect(after).toBe(before + 1);
+      else expect(after).toBeGreaterThan(before + 3 * 86_400 - 100);
+      s.within(3_000, `${id} in its new life everywhere`, () => s.allAlive());
+    }
+    expect(changes).toEqual([]);
+    s.assertInvariants();
+  });
+});
