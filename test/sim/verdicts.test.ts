@@ -158,3 +158,38 @@ describe('a wall-clock step', () => {
     s.assertInvariants();
   });
 });
+
+describe('one-way reachability on the multicast group', () => {
+  it('a node that hears nothing of the group but is heard: the lease brings it direct heartbeats and news, so it probes nobody, sees no change, and says why', () => {
+    const { s, changes } = joined(7);
+    const deaf = 'n003';
+    const others = s.fleet.ids.filter((id) => id !== deaf);
+    s.fleet.fault({ kind: 'group-deaf', node: deaf });
+    s.run(10_000);
+    const probes = s.fleet.node(deaf).stats.get('probes-started');
+    s.run(30_000);
+    // Direct heartbeats under the lease keep every member heard: no silence, so no probes.
+    expect(s.fleet.node(deaf).stats.get('probes-started') - probes).toBeLessThan(10);
+    s.fleet.set('n010', 'door', 'open');
+    const t = s.within(1_000, 'news reaches the deaf node', () => s.fleet.node(deaf).get('n010', 'door', s.now) === 'open');
+    expect(t).toBeLessThan(1_000);
+    const now = s.now;
+    expect(others.every((o) => s.fleet.node(o).groupPathOf(deaf, now)?.doesNotHearUs === true)).toBe(true);
+    expect(others.every((o) => s.fleet.node(deaf).groupPathOf(o, now)?.notHeardOnGroup === true)).toBe(true);
+    expect(changes).toEqual([]);
+    s.assertInvariants();
+  });
+
+  it('a node heard by nobody on the group that hears it: everyone falls back to unicast with it, and nobody changes its verdict', () => {
+    const { s, changes } = joined(7);
+    const mute = 'n003';
+    const others = s.fleet.ids.filter((id) => id !== mute);
+    s.fleet.fault({ kind: 'group-mute', node: mute });
+    s.run(40_000);
+    const now = s.now;
+    expect(others.every((o) => s.fleet.node(o).groupPathOf(mute, now)?.notHeardOnGroup === true)).toBe(true);
+    expect(others.every((o) => s.fleet.node(mute).groupPathOf(o, now)?.doesNotHearUs === true)).toBe(true);
+    expect(changes).toEqual([]);
+    s.assertInvariants();
+  });
+});
