@@ -193,3 +193,23 @@ describe('one-way reachability on the multicast group', () => {
     s.assertInvariants();
   });
 });
+
+describe('a local stall', () => {
+  it('of 4 s: the stalled node accuses nobody when it resumes, and is back everywhere within 2 s (unreliable, then alive once back 1.5 times its silence)', () => {
+    const { s, changes } = joined(7);
+    const frozen = 'n004';
+    s.mayDie.add(frozen);
+    const f = s.fleet.fault({ kind: 'stall', node: frozen, forMs: 4_000 });
+    s.run(4_000);
+    expect(s.now).toBe(f.end);
+    const others = s.fleet.ids.filter((id) => id !== frozen);
+    const present = (o: string): boolean => ['alive', 'unreliable'].includes(s.fleet.node(o).statusOf(frozen) ?? '');
+    const back = s.within(2_000, 'back everywhere', () => others.every(present));
+    expect(back).toBeLessThanOrEqual(2_000);
+    s.within(10_000, 'alive everywhere', () => aliveEverywhere(s, frozen));
+    // Its own view: a late timer is its own fault, not everyone else's silence.
+    expect(changes.filter((c) => c.observer === frozen)).toEqual([]);
+    expect(changes.filter((c) => c.member !== frozen)).toEqual([]);
+    s.assertInvariants();
+  });
+});
