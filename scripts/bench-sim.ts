@@ -173,6 +173,8 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
     detect_all_ms: det.all,
     detect_seen: det.seen,
     false_positives: figures.falsePositives,
+    flaps: Math.round(figures.flapsPerObserverHour(fleet.now) * 10) / 10,
+    flaps_worst_pair: figures.worstFlapper()?.changes ?? 0,
     bytes_per_node_s: Math.round(bytesPerNodeS),
     packets_per_node_s: Math.round(packetsPerNodeS * 100) / 100,
     wall_ms: Math.round(performance.now() - wallStart),

@@ -549,6 +549,8 @@ export class Agent {
           lastHeardMsAgo: Number.isFinite(m.lastHeardAt) ? now() - m.lastHeardAt : null,
           suspicion: node.suspicionOf(m.id, now()) ?? null,
           led: ledStatusOf(node.liveValue(m.id, LED_KEY, now())?.value) ?? null,
+          reliability: node.reliabilityOf(m.id, now()) ?? null,
+          groupPath: node.groupPathOf(m.id, now()) ?? null,
         })),
       keysOf: (owner) => {
         if (owner !== node.self.id && !node.isKnown(owner)) return undefined;

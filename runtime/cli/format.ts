@@ -67,6 +67,7 @@ export function statusPaint(p: Palette, status: string): Paint {
     case 'fresh':
       return p.green;
     case 'suspect':
+    case 'unreliable':
     case 'degraded':
     case 'stale':
     case 'searching':
@@ -236,7 +237,7 @@ export function num(x: unknown, digits = 2): string {
 
 /** "3 alive, 1 suspect" from {alive: 3, suspect: 1}, in the order members go through. */
 export function counts(byStatus: Record<string, unknown>, p?: Palette): string {
-  const order = ['alive', 'suspect', 'dead', 'left'];
+  const order = ['alive', 'unreliable', 'suspect', 'dead', 'left'];
   const keys = [...order.filter((k) => k in byStatus), ...Object.keys(byStatus).filter((k) => !order.includes(k)).sort()];
   return keys
     .filter((k) => typeof byStatus[k] === 'number' && byStatus[k] > 0)

@@ -21,6 +21,8 @@ export function accusation<T extends Suspect | Dead>(s: NodeState, a: T): T {
 
 /** Our own probe of `m` failed, direct and indirect. */
 export function probeFailed(s: NodeState, m: Member, now: number, fx: Effects): void {
+  // Its heartbeat advanced while the probe was out (a lossy link, not a death): no accusation.
+  if (m.lastProgress > m.lastProbeAt) return;
   accuse(s, m, s.self.id, now, fx);
   const sus = m.suspicion;
   // Speak up only while the accusation is still news: once enough others have said it, one
@@ -42,6 +44,7 @@ export function accuse(s: NodeState, m: Member, source: string, now: number, fx:
     for (const [id, at] of m.heldAccusations ?? []) if (now - at < heldAccusationMaxAgeMs(s.profile)) sources.add(id);
     m.heldAccusations = undefined;
     m.suspicion = { inc: m.inc, startedAt: now, sources };
+    m.silentSince = m.lastProgress;
     setStatus(s, m, 'suspect', now, fx, [source]);
     s.stats.count('suspicions');
   } else {
@@ -82,9 +85,13 @@ export function onAccusation(s: NodeState, now: number, from: Address, a: Suspec
   if (!isPresent(m)) return;
   const isNewHeld = !m.heldAccusations?.has(a.from.id) && !m.suspicion?.sources.has(a.from.id);
   // First-hand evidence beats hearsay: if we heard the member recently, the accuser is the one
-  // with the bad link, and we will not add to the pile.
-  const fresh = freshEvidenceMs(s.profile, silenceThreshold(s, m));
-  if (now - m.lastDirect < fresh) {
+  // with the bad link, and we will not add to the pile. Its coming back from our own suspicion
+  // counts as such evidence even when the word came second-hand (its own refutation, relayed).
+  // An unreliable member is known to go quiet for a while: only a silence as long as the one
+  // that would make us probe it lets another node's word count here.
+  const threshold = silenceThreshold(s, m);
+  const fresh = m.status === 'unreliable' ? threshold : freshEvidenceMs(s.profile, threshold);
+  if (now - Math.max(m.lastDirect, m.returnedAt) < fresh) {
     s.stats.count('accusations-held');
     (m.heldAccusations ??= new Map()).set(a.from.id, now);
     s.spreading.heldAccusation(s, m, now, fx);

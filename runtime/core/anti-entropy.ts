@@ -13,12 +13,13 @@ import { add, createMember, direct, randomPresent, restarted, setStatus, sortedI
 import { MsgType, type Address, type Delta, type Digest, type DigestEntry, type NodeId, type NodeRef } from './messages.js';
 import type { NodeState } from './node-state.js';
 import { kvEntrySize, packDatagrams } from './packing.js';
+import { cameBack } from './reliability.js';
 import { behind, entryBudget } from './state-gossip.js';
 
 /** What our digest says about `m`. */
 export function entryOf(m: Member): DigestEntry {
   const kvMax = m.kv.gen === m.gen ? m.kv.max : 0;
-  return { id: m.id, gen: m.gen, inc: m.inc, status: m.status, hb: m.hbSeq, kvMax, addr: m.addr };
+  return { id: m.id, gen: m.gen, inc: m.inc, status: m.status === 'unreliable' ? 'alive' : m.status, hb: m.hbSeq, kvMax, addr: m.addr };
 }
 
 /** What our digest says about ourselves. */
@@ -200,8 +201,7 @@ function learn(s: NodeState, now: number, e: DigestEntry, fx: Effects): Member |
     m.heldAccusations = undefined;
     if (m.status === 'suspect' || m.status === 'dead') {
       s.broadcasts.cancel(`accuse:${m.id}`);
-      m.lastProgress = now;
-      setStatus(s, m, 'alive', now, fx);
+      cameBack(s, m, now, fx, m.status === 'dead');
     }
   }
   if (e.hb > m.hbSeq) {

@@ -5,10 +5,11 @@
 import { checkSuspicion, notify } from './accusations.js';
 import { scheduleFlush } from './dissemination.js';
 import type { Effects } from './effects.js';
-import type { Member } from './member.js';
-import { direct, heartbeatMs, restarted, setStatus } from './membership.js';
+import { isPresent, type Member } from './member.js';
+import { direct, heartbeatMs, restarted } from './membership.js';
 import { MsgType, type Ack, type Address, type Heartbeat, type Ping, type PingReq } from './messages.js';
 import type { NodeState } from './node-state.js';
+import { cameBack, delivered, review, silenceFor } from './reliability.js';
 import { pull } from './state-gossip.js';
 import { advertisedIntervalMs, silenceIntervals, silenceThresholdMs, smoothedGapMs } from './timing.js';
 
@@ -39,8 +40,12 @@ export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartb
   const m = direct(s, now, hb.from, from, fx);
   if (!m || m.status === 'left') return;
   s.spreading.heardHeartbeat(s, m, hb, now);
+  let gap = 0;
   if (hb.seq > m.directSeq) {
-    if (m.directSeq > 0 && s.spreading.gapsAreLoss) s.loss.record(hb.seq - m.directSeq);
+    if (m.directSeq > 0 && s.spreading.gapsAreLoss) {
+      gap = hb.seq - m.directSeq;
+      s.loss.record(gap);
+    }
     m.directSeq = hb.seq;
   }
   if (hb.seq > m.hbSeq) {
@@ -52,6 +57,8 @@ export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartb
   m.advertisedKvMax = hb.kvMax;
   m.view = hb.view;
   heardFrom(s, m, hb.inc, now, fx);
+  // After the verdict: a member coming back is judged on how it delivered before the silence.
+  if (gap > 0) delivered(s, m, gap);
   if (hb.kvMax > m.kv.max) pull(s, m, now, fx);
 }
 
@@ -63,8 +70,7 @@ export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx:
   if (m.status === 'dead') {
     if (inc > m.inc) {
       m.inc = inc;
-      m.lastProgress = now;
-      setStatus(s, m, 'alive', now, fx);
+      cameBack(s, m, now, fx, true);
     } else {
       notify(s, m, MsgType.Dead, now, fx);
     }
@@ -76,9 +82,8 @@ export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx:
   }
   if (m.status === 'suspect') {
     s.broadcasts.cancel(`accuse:${m.id}`);
-    m.lastProgress = now;
     const stillAccused = m.suspicion !== undefined && inc <= m.suspicion.inc;
-    setStatus(s, m, 'alive', now, fx);
+    cameBack(s, m, now, fx, false);
     // Others may still hold the accusation; only the member itself can clear it everywhere.
     if (stillAccused) notify(s, m, MsgType.Suspect, now, fx);
   }
@@ -100,7 +105,7 @@ export function silenceThreshold(s: NodeState, m: Member): number {
   // Not scaled by local health: measured loss already lengthens k, and Lifeguard's health
   // multiplier belongs on probe timeouts. Scaling both made a node that had been suspected
   // itself take three times longer than its peers to notice a real death.
-  return silenceThresholdMs(k, s.spreading.expectedGapMs(m, interval));
+  return silenceFor(s, m, silenceThresholdMs(k, s.spreading.expectedGapMs(m, interval)), interval);
 }
 
 /** Verdicts on suspicions that ran out, and probes of members that went silent. */
@@ -109,10 +114,14 @@ export function sweep(s: NodeState, now: number, fx: Effects): void {
   const k = silenceIntervals(s.profile, s.loss.loss);
   const ownInterval = heartbeatMs(s);
   for (const m of s.members.values()) {
-    if (m.status !== 'alive' && m.status !== 'suspect') continue;
+    if (!isPresent(m)) continue;
     if (m.suspicion) {
       checkSuspicion(s, m, now, fx);
       if (m.status !== 'suspect') continue;
+    }
+    if (m.status === 'unreliable') {
+      const interval = Math.max(m.hbIntervalMs, ownInterval);
+      review(s, m, now, fx, silenceThresholdMs(k, s.spreading.expectedGapMs(m, interval)), interval);
     }
     s.spreading.sweepMember(s, m, now, fx, k, ownInterval);
   }

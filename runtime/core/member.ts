@@ -58,6 +58,17 @@ export interface Member {
    * (Wi-Fi client isolation, IGMP snooping without a querier) and we ask for unicast.
    */
   lastMulticast: number;
+  /**
+   * Fraction of its heartbeats that reach us directly, smoothed per expected heartbeat (1 until
+   * measured; only measured where gaps in its sequence are loss). Judges an unreliable member.
+   */
+  delivery: number;
+  /** The longest silence it came back from since it was last plainly alive (0 while it never did). */
+  outageMs: number;
+  /** Its last heartbeat progress before the current suspicion began: the start of the silence it may come back from. */
+  silentSince: number;
+  /** Local time it last came back from a suspicion or a death in this life. */
+  returnedAt: number;
   /** Until this local time the member has asked us, by heartbeating to us directly, to heartbeat to it directly. */
   unicastUntil: number;
 }
@@ -98,6 +109,10 @@ export function newMember(
     lastPull: -Infinity,
     lastMulticast: now,
     unicastUntil: -Infinity,
+    delivery: 1,
+    outageMs: 0,
+    silentSince: now,
+    returnedAt: -Infinity,
   };
 }
 
@@ -128,5 +143,5 @@ export function viewOf(m: Member): MemberView {
 }
 
 export function isPresent(m: Member): boolean {
-  return m.status === 'alive' || m.status === 'suspect';
+  return m.status === 'alive' || m.status === 'suspect' || m.status === 'unreliable';
 }

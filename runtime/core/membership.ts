@@ -74,6 +74,9 @@ export function restarted(s: NodeState, m: Member, gen: number, inc: number, add
   m.advertisedKvMax = 0;
   m.behindSince = undefined;
   m.lastProgress = now;
+  m.delivery = 1;
+  m.outageMs = 0;
+  m.returnedAt = -Infinity;
   s.view = (s.view ^ memberHash(m.id, m.gen)) >>> 0;
   s.broadcasts.cancel(`accuse:${m.id}`);
   // Everything the fleet remembers of the old life loses to the new one, key/values included.
@@ -100,7 +103,7 @@ export function setStatus(s: NodeState, m: Member, status: MemberStatus, now: nu
     s.view = (s.view ^ memberHash(m.id, m.gen)) >>> 0;
   }
   if (status !== 'suspect') m.suspicion = undefined;
-  if (status === 'alive') m.deadReports = 0;
+  if (status === 'alive' || status === 'unreliable') m.deadReports = 0;
   fx.emit({ type: 'member-status', member: { id: m.id, gen: m.gen }, status, previous, sources });
 }
 

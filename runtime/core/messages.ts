@@ -45,7 +45,15 @@ export type MsgType = (typeof MsgType)[keyof typeof MsgType];
 
 /** Wire encoding of a member's status; ordered so that a higher number wins at equal (gen, inc). */
 export const StatusCode = { alive: 0, suspect: 1, dead: 2, left: 3 } as const;
-export type MemberStatus = keyof typeof StatusCode;
+/** A status as digests carry it. */
+export type WireStatus = keyof typeof StatusCode;
+/**
+ * A member's status at one observer. `unreliable` is that observer's own verdict (runtime/core/
+ * reliability.ts): alive, but it went silent long enough to be suspected and came back, so it is
+ * given longer silences until its datagrams arrive as reliably as the fleet's. Digests say `alive`
+ * for it: each observer judges reliability from what reaches it.
+ */
+export type MemberStatus = WireStatus | 'unreliable';
 
 /**
  * "I am alive." Multicast to the segment every heartbeat interval (or unicast to a few peers when
@@ -130,7 +138,7 @@ export interface DigestEntry {
   readonly id: NodeId;
   readonly gen: number;
   readonly inc: number;
-  readonly status: MemberStatus;
+  readonly status: WireStatus;
   /** Highest heartbeat seq the sender has seen from this member (liveness relayed second-hand). */
   readonly hb: number;
   /** Highest version of this member's key/value state that the sender holds, complete from 0. */

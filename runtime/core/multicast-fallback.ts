@@ -5,10 +5,16 @@
 // heartbeats and news, renewed by each flagged heartbeat it sends.
 
 import type { Heartbeat } from './messages.js';
-import type { Member } from './member.js';
+import { isPresent, type Member } from './member.js';
 import { heartbeatMs } from './membership.js';
 import type { NodeState } from './node-state.js';
 import { deafThresholdMs, silenceIntervals, unicastLeaseMs } from './timing.js';
+
+/** Whether `m`'s heartbeats have stopped coming through the group to us for longer than loss explains. */
+export function isDeaf(s: NodeState, m: Member, now: number): boolean {
+  const k = silenceIntervals(s.profile, s.loss.loss);
+  return now - m.lastMulticast > deafThresholdMs(s.profile, k, heartbeatMs(s), m.hbIntervalMs);
+}
 
 export class MulticastFallback {
   /** Members that get our heartbeats and news by unicast besides the group, refreshed each heartbeat. */
@@ -35,7 +41,7 @@ export class MulticastFallback {
     const k = silenceIntervals(s.profile, s.loss.loss);
     const own = heartbeatMs(s);
     for (const m of s.members.values()) {
-      if (m.status !== 'alive' && m.status !== 'suspect') continue;
+      if (!isPresent(m)) continue;
       const deaf = now - m.lastMulticast > deafThresholdMs(s.profile, k, own, m.hbIntervalMs);
       if (deaf) deafSet.add(m);
       if (deaf || m.unicastUntil > now) out.push(m);

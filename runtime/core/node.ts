@@ -26,7 +26,9 @@ import type { Effects, MessageSize, Rng, TimerToken } from './effects.js';
 import { KvStore, type LiveValue } from './kv-store.js';
 import { onHeartbeat, onPing, onPingReq, probeAnswered } from './liveness.js';
 import { LossEstimator } from './loss-estimator.js';
-import { viewOf, type Member, type MemberView } from './member.js';
+import { isPresent, viewOf, type Member, type MemberView } from './member.js';
+import { isDeaf } from './multicast-fallback.js';
+import { reliabilityOf } from './reliability.js';
 import { heartbeatMs, onLeave, randomPresent, statusOf } from './membership.js';
 import {
   MsgType,
@@ -235,6 +237,28 @@ export class Node {
    */
   suspicionOf(id: NodeId, now: number): { accusers: string[]; confirmations: number; msLeft: number; sinceMs: number } | undefined {
     return suspicionOf(this.#s, id, now);
+  }
+
+  /**
+   * Why this node holds `id` unreliable, for operators: the longest silence it came back from,
+   * how long it has been back, how long it stays unreliable at least, and the fraction of its
+   * heartbeats that reach this node against the fleet's. Undefined unless it is unreliable.
+   */
+  reliabilityOf(id: NodeId, now: number): { outageMs: number; backForMs: number; holdMsLeft: number; delivery: number; fleetDelivery: number } | undefined {
+    const m = this.#s.members.get(id);
+    return m && reliabilityOf(this.#s, m, now, Math.max(m.hbIntervalMs, heartbeatMs(this.#s)));
+  }
+
+  /**
+   * How the multicast group carries traffic between this node and `id` (undefined without the
+   * group, or for a member not present): whether its group traffic stopped reaching us (we then
+   * heartbeat to it directly and ask it to do the same), and whether it asked us for direct
+   * heartbeats because ours stopped reaching it.
+   */
+  groupPathOf(id: NodeId, now: number): { groupSilentMs: number; notHeardOnGroup: boolean; doesNotHearUs: boolean } | undefined {
+    const m = this.#s.members.get(id);
+    if (!m || !(this.#s.spreading instanceof MulticastSpreading) || !isPresent(m)) return undefined;
+    return { groupSilentMs: now - m.lastMulticast, notHeardOnGroup: isDeaf(this.#s, m, now), doesNotHearUs: m.unicastUntil > now };
   }
 
   statusOf(id: NodeId): MemberStatus | undefined {

@@ -38,6 +38,13 @@ export interface Profile {
   readonly suspicionMaxMs: number;
   /** Confirmations at which the suspicion timeout reaches its minimum. */
   readonly suspicionConfirmations: number;
+  /**
+   * Longest silence an unreliable member (one that came back after being suspected or declared
+   * dead) is given before it is probed, and longest it stays unreliable after coming back.
+   * A truly dead unreliable device is declared dead this long plus a probe and a suspicion
+   * after its last word.
+   */
+  readonly unreliableSilenceMaxMs: number;
   /** Ceiling of the local-health score (Lifeguard "awareness"); timeouts scale by (1 + score). */
   readonly awarenessMax: number;
   /** Interval of scuttlebutt anti-entropy rounds with one random peer. */
@@ -126,6 +133,14 @@ export interface Profile {
   readonly ownerMaxKeys: number;
   /** Bytes of keys and values one device may hold (UTF-8; numbers count 8). */
   readonly ownerMaxBytes: number;
+  /** Weight of one expected heartbeat in a member's smoothed delivery fraction. */
+  readonly deliveryWeight: number;
+  /** A gap in a member's heartbeat sequence counts as at most this many lost heartbeats for its delivery fraction. */
+  readonly deliveryMaxGap: number;
+  /** An unreliable member gets this many times the longest silence it came back from, before it is probed and before it is alive again. */
+  readonly unreliableOutageFactor: number;
+  /** An unreliable member is alive again once the loss of its heartbeats is within this of the fleet's. */
+  readonly unreliableLossMargin: number;
   /** Members counted for this node's heartbeat interval at most. */
   readonly maxFleetSize: number;
   /** A member's advertised interval is believed up to this many times our own, and never above maxAdvertisedIntervalMs. */
@@ -224,6 +239,18 @@ const common = {
   // 64 KiB per device keeps a fleet of 128 under 8 MiB of replicas on a Pi Zero; a typical
   // device holds under 4 KiB.
   ownerMaxBytes: 64 * 1024,
+  // About seven expected heartbeats of memory: when a device's loss ends, its delivery climbs
+  // back within the fleet's margin in ten to fifteen heartbeats (under 4 s on a LAN).
+  deliveryWeight: 0.15,
+  // A longer gap is an outage, judged by the silence rules, not loss; without the cap one
+  // outage would wipe the estimate and keep a recovered device unreliable for many seconds.
+  deliveryMaxGap: 8,
+  // One and a half outages: a link that went down for 20 s and came back is given 30 s before
+  // it is suspected again, so a flapping link stays one steady "unreliable" instead of dying
+  // and coming back every cycle.
+  unreliableOutageFactor: 1.5,
+  // At 10% fleet loss, an unreliable device is alive again once 75% of its heartbeats arrive.
+  unreliableLossMargin: 0.15,
   // Identities cost a device that holds the fleet key nothing (runtime/trust caps how fast it
   // can make them), so the count that slows everyone's heartbeat is capped: 1024 at 512
   // heartbeats/s is 2 s (8 s on Wi-Fi).
@@ -254,6 +281,9 @@ const lan: Profile = {
   suspicionMinMs: 500,
   suspicionMaxMs: 6_000,
   suspicionConfirmations: 3,
+  // Covers a link flapping 20 s down and up (x1.5), and a device at 80% loss whose heartbeats
+  // miss for up to 46 intervals with probability 1e-4 (11.5 s at 250 ms).
+  unreliableSilenceMaxMs: 30_000,
   awarenessMax: 8,
   antiEntropyMs: 1_000,
   fullSyncEvery: 10,
@@ -283,6 +313,8 @@ const wifi: Profile = {
   suspicionMinMs: 1_500,
   suspicionMaxMs: 15_000,
   suspicionConfirmations: 3,
+  // Twice the LAN's, as every Wi-Fi timeout: heartbeats come half as often.
+  unreliableSilenceMaxMs: 60_000,
   awarenessMax: 8,
   antiEntropyMs: 2_000,
   fullSyncEvery: 10,

@@ -12,6 +12,7 @@ import type { Address, Heartbeat, Message } from './messages.js';
 import { MulticastFallback } from './multicast-fallback.js';
 import type { NodeState } from './node-state.js';
 import type { Profile } from './profiles.js';
+import { silenceFor } from './reliability.js';
 import { silenceThresholdMs } from './timing.js';
 
 export interface Spreading {
@@ -95,7 +96,8 @@ export class MulticastSpreading implements Spreading {
   sweepMember(s: NodeState, m: Member, now: number, fx: Effects, k: number, ownIntervalMs: number): void {
     if (m.probe !== undefined || now < s.stalledUntil) return;
     if (m.suspicion?.sources.has(s.self.id)) return;
-    const threshold = silenceThresholdMs(k, Math.max(m.hbIntervalMs, ownIntervalMs));
+    const interval = Math.max(m.hbIntervalMs, ownIntervalMs);
+    const threshold = silenceFor(s, m, silenceThresholdMs(k, interval), interval);
     if (now - m.lastProgress > threshold) s.prober.start(m, now, fx);
   }
 
@@ -145,7 +147,7 @@ export class UnicastSpreading implements Spreading {
   refuted(s: NodeState, hb: Heartbeat, from: Address, fx: Effects): void {
     // A refutation would spread only by gossip, slower than the accusers' suspicion runs out
     // at high loss: tell everyone directly. Refutations are rare events.
-    for (const m of s.members.values()) if (m.status === 'alive' || m.status === 'suspect') if (m.addr !== from) fx.send(m.addr, [hb]);
+    for (const m of s.members.values()) if (isPresent(m) && m.addr !== from) fx.send(m.addr, [hb]);
   }
 
   /** News spreads epidemically: whoever learns something new passes it on a couple of times. */

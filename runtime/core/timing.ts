@@ -122,6 +122,38 @@ export function silenceThresholdMs(k: number, expectedGapMs: number): number {
   return k * expectedGapMs;
 }
 
+/**
+ * A member's delivery fraction after a heartbeat that arrived `gap` sequence numbers after the
+ * previous one: gap - 1 expected heartbeats missed (at most deliveryMaxGap), then one received.
+ */
+export function deliveryAfter(profile: Profile, previous: number, gap: number): number {
+  const w = profile.deliveryWeight;
+  const g = Math.min(Math.max(1, gap), profile.deliveryMaxGap);
+  return previous * Math.pow(1 - w, g) + w;
+}
+
+/**
+ * Silence (ms) before an unreliable member is probed: the intervals in which a live member with
+ * its delivery fraction stays unheard with at most silenceProbability, `outageFactor` times the
+ * longest silence it came back from, and at least the longest silence the fleet's loss can ask
+ * for (silenceMaxIntervals): its delivery is measured over few heartbeats when it first comes
+ * back. Never over unreliableSilenceMaxMs.
+ */
+export function unreliableSilenceMs(profile: Profile, delivery: number, intervalMs: number, outageMs: number): number {
+  const miss = Math.min(Math.max(1 - delivery, 0.01), 0.99);
+  const k = Math.max(profile.silenceMaxIntervals, Math.ceil(Math.log(profile.silenceProbability) / Math.log(miss)));
+  return Math.min(profile.unreliableSilenceMaxMs, Math.max(k * intervalMs, profile.unreliableOutageFactor * outageMs));
+}
+
+/**
+ * How long a member that came back from an outage of `outageMs` stays unreliable at least:
+ * `outageFactor` outages, and silenceMaxIntervals of its heartbeats so that its delivery
+ * fraction is measured on what came after its return; never over unreliableSilenceMaxMs.
+ */
+export function unreliableHoldMs(profile: Profile, outageMs: number, intervalMs: number): number {
+  return Math.min(profile.unreliableSilenceMaxMs, Math.max(profile.silenceMaxIntervals * intervalMs, profile.unreliableOutageFactor * outageMs));
+}
+
 /** First-hand contact more recent than this outweighs another node's accusation. */
 export function freshEvidenceMs(profile: Profile, silenceMs: number): number {
   return silenceMs * profile.freshEvidenceFraction;

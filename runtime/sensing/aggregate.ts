@@ -17,7 +17,7 @@
 import { decodeReading, parseSensorKey, type Reading } from './reading.js';
 import { majorityUnit, robustStats, type LeftOutReason } from './robust.js';
 
-export type MemberStatus = 'alive' | 'suspect' | 'dead' | 'left';
+export type MemberStatus = 'alive' | 'unreliable' | 'suspect' | 'dead' | 'left';
 
 export interface FleetState {
   readonly members: ReadonlyArray<{ readonly id: string; readonly status: MemberStatus }>;
@@ -133,7 +133,8 @@ function classify(state: FleetState, now: number, options: AggregateOptions, onl
       let s: RowState;
       if (!reading) s = 'malformed';
       // `i` is the publisher's word; capped, so a peer announcing i = 1e308 cannot stay fresh forever.
-      else if (member !== 'alive' || age > 2 * Math.min(reading.i, MAX_TRUSTED_INTERVAL_S) * 1000 + slack) s = 'stale';
+      // An unreliable member is alive and heard; only the age says whether its reading is stale.
+      else if ((member !== 'alive' && member !== 'unreliable') || age > 2 * Math.min(reading.i, MAX_TRUSTED_INTERVAL_S) * 1000 + slack) s = 'stale';
       else s = reading.ok ? 'fresh' : 'error';
       rows.push({ owner, member, reading, age, state: s });
     }

@@ -32,6 +32,9 @@ export class FleetFigures {
   #updOwner: string | undefined;
   #updAt = 0;
   readonly #updSeen = new Map<string, number>();
+  /** Status changes of members that were not crashed, per observer>member pair. */
+  readonly #flaps = new Map<string, number>();
+  #flapCount = 0;
 
   constructor(private readonly n: number) {}
 
@@ -49,6 +52,11 @@ export class FleetFigures {
         return;
       }
       case 'member-status':
+        if (e.member.id !== this.#victim) {
+          const k = `${observer}>${e.member.id}`;
+          this.#flaps.set(k, (this.#flaps.get(k) ?? 0) + 1);
+          this.#flapCount++;
+        }
         if (e.status !== 'dead') return;
         if (e.member.id === this.#victim) {
           if (!this.#detect.has(observer)) this.#detect.set(observer, now - this.#killAt);
@@ -89,6 +97,28 @@ export class FleetFigures {
   get falsePositives(): number {
     return this.#falsePositives;
   }
+  /** Status changes (alive, suspect, dead, back) of members that were not crashed, all observers together. */
+  get flapCount(): number {
+    return this.#flapCount;
+  }
+
+  /**
+   * View stability: status changes of live members per observer per hour over `durationMs`.
+   * Every change is an event, a log line, an LED change and an alert downstream; a healthy
+   * fleet makes none.
+   */
+  flapsPerObserverHour(durationMs: number): number {
+    if (durationMs <= 0) return 0;
+    return this.#flapCount / this.n / (durationMs / 3_600_000);
+  }
+
+  /** The most status changes one observer saw of one live member, and which pair that was. */
+  worstFlapper(): { readonly pair: string; readonly changes: number } | undefined {
+    let worst: { pair: string; changes: number } | undefined;
+    for (const [pair, changes] of this.#flaps) if (!worst || changes > worst.changes) worst = { pair, changes };
+    return worst;
+  }
+
   get detectedBy(): number {
     return this.#detect.size;
   }

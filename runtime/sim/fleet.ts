@@ -45,6 +45,12 @@ export interface FleetOptions {
   readonly faults?: readonly FaultSpec[];
   /** The bare protocol: no seal, no replay window, no gatekeeper, nothing signed (default false). */
   readonly insecure?: boolean;
+  /**
+   * Number each life as a device does (runtime/agent/state-dir.ts): the previous generation + 1,
+   * or the wall-clock second if that is higher, read from the node's own wall clock (with its
+   * clock steps). Default: the boot counter alone (1, 2, ...), which keeps replay lines short.
+   */
+  readonly wallClockGenerations?: boolean;
 }
 
 export type FleetListener = (now: number, nodeId: string, event: CoreEvent) => void;
@@ -76,6 +82,8 @@ interface Host {
   addr: Address;
   /** The simulated disk: the boot counter survives crashes. */
   boots: number;
+  /** The simulated disk: the generation of the last life. */
+  gen: number;
   /** Bumped on every crash so timers of a dead process are recognised and dropped. */
   life: number;
   host: NodeHost | undefined;
@@ -134,7 +142,7 @@ export class Fleet {
     for (let i = 0; i < opts.nodes; i++) {
       const id = `n${String(i).padStart(width, '0')}`;
       ids.push(id);
-      const host: Host = { id, addr: `sim:${id}`, boots: 0, life: 0, host: undefined, transport: undefined };
+      const host: Host = { id, addr: `sim:${id}`, boots: 0, gen: 0, life: 0, host: undefined, transport: undefined };
       this.#hosts.set(host.addr, host);
       this.#byId.set(id, host);
     }
@@ -377,6 +385,7 @@ export class Fleet {
 
   #boot(h: Host): void {
     h.boots++;
+    h.gen = this.opts.wallClockGenerations ? Math.max(h.gen + 1, Math.floor(this.wallClockMs(h.id) / 1000)) : h.boots;
     const life = h.life;
     const seeds = this.opts.seeds === 'first' ? [this.#byId.get(this.ids[0]!)!.addr] : [];
     const listeners = this.#listeners;
@@ -389,7 +398,7 @@ export class Fleet {
     };
     const { host } = assembleNode({
       id: h.id,
-      gen: h.boots,
+      gen: h.gen,
       profile: this.opts.profile,
       transport,
       clock: () => this.now,

@@ -2,12 +2,15 @@
 // snapshot once a second with the time, so the whole state machine is table-tested.
 //
 // Precedence, highest first: identify, error, booting, searching/isolated, degraded, healthy.
+// An unreliable peer (it went silent and came back, and is given longer silences until it
+// delivers like the rest) is reachable, so it never counts toward isolation or a partition, and
+// it keeps the LED degraded for as long as it lasts: one steady state, not a blink per change.
 // Bad news shows at once; "degraded" is held for a while after it clears, so a lossy link
 // does not make the LED flap between two rhythms a person cannot tell apart at a glance.
 
 import type { LedStatus } from '../../hal/leds/patterns.js';
 
-export type PeerStatus = 'alive' | 'suspect' | 'dead' | 'left';
+export type PeerStatus = 'alive' | 'unreliable' | 'suspect' | 'dead' | 'left';
 
 export interface StatusSnapshot {
   /** Local monotonic ms. */
@@ -80,12 +83,12 @@ export class LedStatusMachine {
       seen.add(p.id);
       const before = this.#last.get(p.id);
       this.#last.set(p.id, p.status);
-      if (p.status === 'alive') {
+      if (p.status === 'alive' || p.status === 'unreliable') {
         alive++;
         this.#lostAt.delete(p.id);
       } else {
         unreachable++;
-        if (before === 'alive' || (before === undefined && !this.#lostAt.has(p.id))) this.#lostAt.set(p.id, s.now);
+        if (before === 'alive' || before === 'unreliable' || (before === undefined && !this.#lostAt.has(p.id))) this.#lostAt.set(p.id, s.now);
       }
     }
     // Forget members the node itself has forgotten (garbage-collected or left).
@@ -103,6 +106,8 @@ export class LedStatusMachine {
     const reasons: string[] = [];
     const suspect = s.peers.filter((p) => p.status === 'suspect').length;
     if (suspect > 0) reasons.push(`${suspect} peer${suspect === 1 ? '' : 's'} suspect`);
+    const unreliable = s.peers.filter((p) => p.status === 'unreliable').length;
+    if (unreliable > 0) reasons.push(`${unreliable} peer${unreliable === 1 ? '' : 's'} unreliable`);
     let recentlyLost = 0;
     for (const at of this.#lostAt.values()) if (s.now - at <= t.partitionWindowMs) recentlyLost++;
     const known = alive + unreachable;

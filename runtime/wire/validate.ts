@@ -8,7 +8,7 @@ import {
   StatusCode,
   type DigestEntry,
   type KvEntry,
-  type MemberStatus,
+  type WireStatus,
   type Message,
   type NodeRef,
   type Value,
@@ -21,7 +21,7 @@ export class UnknownTypeError extends Error {}
 
 const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(MsgType).map(([k, v]) => [v, k]));
 const REPLY_STATUS_BY_CODE = Object.fromEntries(Object.entries(ReplyStatus).map(([k, v]) => [v, k])) as Record<number, ReplyStatus>;
-const STATUS_BY_CODE = Object.fromEntries(Object.entries(StatusCode).map(([k, v]) => [v, k])) as Record<number, MemberStatus>;
+const STATUS_BY_CODE = Object.fromEntries(Object.entries(StatusCode).map(([k, v]) => [v, k])) as Record<number, WireStatus>;
 
 function describe(v: unknown): string {
   if (v === null) return 'null';

@@ -22,6 +22,7 @@ describe('fleetView', () => {
           { id: 'b', status: 'suspect', why: ['no ack', 'no indirect ack'] },
           { id: 'c', status: 'dead' },
           { id: 'd', status: 'removed' },
+          { id: 'e', status: 'unreliable', reliability: { outageMs: 12_400, backForMs: 3000, holdMsLeft: 9000, delivery: 0.42, fleetDelivery: 0.9 } },
         ],
         {},
       ),
@@ -33,6 +34,7 @@ describe('fleetView', () => {
       ['a', 'unreliable', 'loses 40% of probes'],
       ['b', 'suspect', 'no ack; no indirect ack'],
       ['c', 'dead', null],
+      ['e', 'unreliable', 'back after 12 s of silence; 42% of its heartbeats arrive (fleet: 90%); alive again once it delivers like the fleet'],
     ]);
     expect(v.partition).toBeNull();
   });

@@ -141,7 +141,7 @@ describe('random partitions', () => {
     );
     expect(s.allAlive(a) && s.allAlive(b)).toBe(true);
     s.run(f.end - s.now);
-    s.within(5_000, 're-merge after the window', () => s.allAlive());
+    s.within(5_000, 're-merge after the window', () => s.allBack());
     s.assertInvariants();
   });
 
@@ -156,7 +156,7 @@ describe('random partitions', () => {
     // The harness's two-sources rule checks the lone node's verdicts: one source, full maximum.
     s.within(8_000, 'the lone node declares the rest dead', () => others.every((o) => s.fleet.node(lone).statusOf(o) === 'dead'));
     s.run(f.end - s.now);
-    s.within(5_000, 'rejoined', () => s.allAlive());
+    s.within(5_000, 'rejoined', () => s.allBack());
     s.assertInvariants();
   });
 
@@ -172,7 +172,7 @@ describe('random partitions', () => {
     for (const x of a) for (const y of b) expect(t.count(x, y) + t.count(y, x)).toBe(0);
     for (const x of [...a, ...b]) expect(t.count(x, bridge) * t.count(bridge, x)).toBeGreaterThan(0);
     s.run(10_000);
-    s.within(5_000, 'whole again', () => s.allAlive());
+    s.within(5_000, 'whole again', () => s.allBack());
     s.assertInvariants();
   });
 });

@@ -69,6 +69,22 @@ export class Scenario {
     return this.fleet.ids.reduce((sum, id) => sum + this.fleet.node(id).stats.get(counter), 0);
   }
 
+  /**
+   * True when every running node holds every other running node present and trusted again:
+   * alive, or unreliable (back from a silence, on probation: runtime/core/reliability.ts).
+   */
+  allBack(ids: readonly string[] = this.fleet.runningIds()): boolean {
+    for (const a of ids) {
+      const node = this.fleet.node(a);
+      for (const b of ids) {
+        if (a === b) continue;
+        const m = node.member(b);
+        if (!m || (m.status !== 'alive' && m.status !== 'unreliable') || m.gen !== this.fleet.node(b).self.gen) return false;
+      }
+    }
+    return true;
+  }
+
   /** Every ordered pair has been introduced at least once (the benchmark's join criterion). */
   allMet(ids: readonly string[] = this.fleet.ids): boolean {
     for (const a of ids) for (const b of ids) if (a !== b && !this.#seen.has(`${a}>${b}`)) return false;

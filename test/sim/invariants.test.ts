@@ -61,7 +61,7 @@ describe('invariant harness', () => {
     s.within(3_000, 'join', () => s.allAlive());
     s.fleet.fault({ kind: 'partition', mode: 'halves', forMs: 20_000 });
     s.run(20_000);
-    s.within(5_000, 'whole again', () => s.allAlive());
+    s.within(5_000, 'whole again', () => s.allBack());
     s.assertInvariants();
   });
 

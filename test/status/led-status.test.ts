@@ -47,6 +47,21 @@ describe('LED status machine', () => {
     expect(d.reasons).toContain(reason);
   });
 
+  it('shows an unreliable peer as one steady degraded state: reachable, never isolated or a partition', () => {
+    const m = new LedStatusMachine(0, { degradedHoldMs: 10_000 });
+    m.update(snap(6000, { a: 'alive', b: 'alive' }));
+    const d = m.update(snap(7000, { a: 'alive', b: 'unreliable' }));
+    expect(d.status).toBe('degraded');
+    expect(d.reasons).toEqual(['1 peer unreliable']);
+    // Both peers unreliable: still reachable, so not isolated, and no partition is suspected.
+    const both = m.update(snap(8000, { a: 'unreliable', b: 'unreliable' }));
+    expect(both.status).toBe('degraded');
+    expect(both.reasons).toEqual(['2 peers unreliable']);
+    // Back to alive: the usual hold, then healthy.
+    expect(m.update(snap(15_000, { a: 'alive', b: 'alive' })).status).toBe('degraded');
+    expect(m.update(snap(18_001, { a: 'alive', b: 'alive' })).status).toBe('healthy');
+  });
+
   it('does not count a little loss or a single missed ack as degraded', () => {
     const m = new LedStatusMachine(0);
     expect(m.update(snap(6000, { a: 'alive' }, { loss: 0.05, health: 1 })).status).toBe('healthy');

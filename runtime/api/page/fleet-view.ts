@@ -99,6 +99,12 @@ export function fleetView(b: ApiBackend, history: SensorHistory, canIdentify: bo
 
 /** The member view's explanation of its status, under whichever name it carries one. */
 function explanationOf(m: Rec): string | null {
+  const r = m.reliability as Rec | null | undefined;
+  if (m.status === 'unreliable' && r && typeof r.delivery === 'number' && typeof r.fleetDelivery === 'number') {
+    const pct = (x: number): string => `${Math.round(x * 100)}%`;
+    const back = typeof r.outageMs === 'number' ? `back after ${Math.round(r.outageMs / 1000)} s of silence; ` : '';
+    return `${back}${pct(r.delivery)} of its heartbeats arrive (fleet: ${pct(r.fleetDelivery)}); alive again once it delivers like the fleet`;
+  }
   for (const k of ['explanation', 'why', 'reason']) {
     const v = m[k];
     if (typeof v === 'string' && v !== '') return v;

@@ -1,0 +1,81 @@
+// The "unreliable" verdict: hysteresis for a device that keeps going silent and coming back (at
+// the edge of Wi-Fi range, on a flapping link). Each status change is an event, a log line, an
+// LED change and an alert, so such a device must not cycle alive, suspect, dead, alive.
+//
+// A member that comes back, in the same life, from our death verdict, or from our suspicion a
+// second time within unreliableSilenceMaxMs or after delivering worse than the fleet (see
+// cameBack), is unreliable at this node: present, like alive, but
+// - it is probed only after a longer silence: what a live member with its measured delivery
+//   fraction stays unheard for with probability silenceProbability, and at least 1.5 times the
+//   longest silence it came back from, never over unreliableSilenceMaxMs;
+// - it is alive again once it has been back that long (the same 1.5 outages, and at least
+//   silenceMaxIntervals heartbeats, capped), is heard, and the loss of its heartbeats is within
+//   unreliableLossMargin of the fleet's.
+// A truly dead unreliable device is still declared dead: after that longer silence, the usual
+// probe and suspicion run (at most unreliableSilenceMaxMs plus a probe and a suspicion).
+// Each observer judges from what reaches it; digests carry an unreliable member as alive.
+
+import type { Effects } from './effects.js';
+import type { Member } from './member.js';
+import { setStatus } from './membership.js';
+import type { NodeState } from './node-state.js';
+import { deliveryAfter, unreliableHoldMs, unreliableSilenceMs } from './timing.js';
+
+/** A heartbeat of `m` reached us directly, `gap` sequence numbers after the previous one. */
+export function delivered(s: NodeState, m: Member, gap: number): void {
+  m.delivery = deliveryAfter(s.profile, m.delivery, gap);
+}
+
+/**
+ * `m`, suspect or dead at this node in this life, was heard from again (first- or second-hand).
+ * Unreliable when it comes back from a death, when it was unreliable already, and with the
+ * multicast group when it comes back a second time within unreliableSilenceMaxMs or its
+ * heartbeats were reaching us worse than the fleet's before it went silent. A single suspicion of a member that delivered
+ * like everyone (loss happens) ends in alive, as it began.
+ */
+export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, fromDeath: boolean): void {
+  // Without multicast a suspicion rests on one failed probe, not on silence: weak evidence at
+  // high loss, and common, so there only a death makes a member unreliable.
+  const silenceCounts = s.spreading.gapsAreLoss;
+  const again = silenceCounts && now - m.returnedAt < s.profile.unreliableSilenceMaxMs;
+  const poor = silenceCounts && 1 - m.delivery > s.loss.loss + s.profile.unreliableLossMargin;
+  const unreliable = fromDeath || m.outageMs > 0 || again || poor;
+  const outage = now - m.silentSince;
+  m.returnedAt = now;
+  m.lastProgress = now;
+  s.stats.count('came-back');
+  if (!unreliable) {
+    setStatus(s, m, 'alive', now, fx);
+    return;
+  }
+  m.outageMs = Math.max(m.outageMs, outage);
+  setStatus(s, m, 'unreliable', now, fx);
+}
+
+/** Silence (ms) after which `m` is probed, given the fleet's threshold for it. */
+export function silenceFor(s: NodeState, m: Member, fleetThresholdMs: number, intervalMs: number): number {
+  if (m.status !== 'unreliable') return fleetThresholdMs;
+  return Math.max(fleetThresholdMs, unreliableSilenceMs(s.profile, m.delivery, intervalMs, m.outageMs));
+}
+
+/** An unreliable member that has been back long enough, is heard, and delivers like the fleet is alive again. */
+export function review(s: NodeState, m: Member, now: number, fx: Effects, fleetThresholdMs: number, intervalMs: number): void {
+  if (m.status !== 'unreliable') return;
+  if (now - m.returnedAt < unreliableHoldMs(s.profile, m.outageMs, intervalMs)) return;
+  if (now - m.lastProgress >= fleetThresholdMs) return;
+  if (s.spreading.gapsAreLoss && 1 - m.delivery > s.loss.loss + s.profile.unreliableLossMargin) return;
+  m.outageMs = 0;
+  setStatus(s, m, 'alive', now, fx);
+}
+
+/** Why `m` is unreliable here, for operators; undefined when it is not. */
+export function reliabilityOf(s: NodeState, m: Member, now: number, intervalMs: number): { outageMs: number; backForMs: number; holdMsLeft: number; delivery: number; fleetDelivery: number } | undefined {
+  if (m.status !== 'unreliable') return undefined;
+  return {
+    outageMs: m.outageMs,
+    backForMs: now - m.returnedAt,
+    holdMsLeft: Math.max(0, m.returnedAt + unreliableHoldMs(s.profile, m.outageMs, intervalMs) - now),
+    delivery: m.delivery,
+    fleetDelivery: 1 - s.loss.loss,
+  };
+}

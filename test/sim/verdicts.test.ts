@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import type { MemberStatus } from '../../runtime/core/messages.js';
+import { Scenario } from './harness.js';
+
+// Verdicts under faults an operator meets: a device at the edge of Wi-Fi range, a flapping
+// link, a device that dies while unreliable. Secure hosts, seeded, bounds in virtual time.
+
+interface Change {
+  readonly at: number;
+  readonly observer: string;
+  readonly member: string;
+  readonly status: MemberStatus;
+}
+
+function joined(seed: number): { s: Scenario; changes: Change[] } {
+  const s = new Scenario({ nodes: 16, seed, loss: 0.1 });
+  const changes: Change[] = [];
+  s.fleet.onEvent((at, observer, e) => {
+    if (e.type === 'member-status') changes.push({ at, observer, member: e.member.id, status: e.status });
+  });
+  s.fleet.start();
+  s.within(3_000, 'join', () => s.allAlive());
+  // Settled: loss estimates and heartbeat intervals measured.
+  s.run(5_000);
+  return { s, changes };
+}
+
+/** Status changes of `member` at each observer between `from` and `to`. */
+function perObserver(changes: readonly Change[], member: string, from: number, to: number): Map<string, Change[]> {
+  const out = new Map<string, Change[]>();
+  for (const c of changes) {
+    if (c.member !== member || c.at < from || c.at > to) continue;
+    let list = out.get(c.observer);
+    if (!list) out.set(c.observer, (list = []));
+    list.push(c);
+  }
+  return out;
+}
+
+/** Whether every other running node holds `id` alive. */
+function aliveEverywhere(s: Scenario, id: string): boolean {
+  return s.fleet.runningIds().every((o) => o === id || s.fleet.node(o).statusOf(id) === 'alive');
+}
+
+describe('a flaky device', () => {
+  it('at 80% loss both ways for 60 s: unreliable after at most two suspicions at any observer, no other device dies, alive everywhere within 5 s of the end', () => {
+    const { s, changes } = joined(7);
+    const flaky = 'n004';
+    s.mayDie.add(flaky);
+    const start = s.now;
+    const f = s.fleet.fault({ kind: 'loss', node: flaky, p: 0.8, forMs: 60_000 });
+    s.run(60_000);
+    expect(s.now).toBe(f.end);
+    // By the end of the loss every observer holds it unreliable, none dead or cycling.
+    const during = perObserver(changes, flaky, start, f.end);
+    for (const [observer, list] of during) {
+      // The first silence cannot be told from a death, nor one suspicion from the loss a healthy
+      // member meets: suspect (perhaps dead), perhaps alive and suspect again, then unreliable.
+      expect(list.length, `${observer}: ${list.map((c) => c.status).join(' ')}`).toBeLessThanOrEqual(5);
+      expect(list.at(-1)!.status).toBe('unreliable');
+    }
+    const back = s.within(5_000, 'the flaky device alive everywhere', () => aliveEverywhere(s, flaky));
+    expect(back).toBeLessThanOrEqual(5_000);
+    // Nobody else was declared dead by anyone, the flaky device included.
+    expect(changes.filter((c) => c.member !== flaky && c.status === 'dead')).toEqual([]);
+    s.assertInvariants();
+  });
+
+  it('on a link flapping 20 s down / 20 s up for 60 s: suspect, dead and back once, then unreliable until the flapping stops; alive within 5 s of its end', () => {
+    const { s, changes } = joined(7);
+    const flaky = 'n005';
+    s.mayDie.add(flaky);
+    const start = s.now;
+    const f = s.fleet.fault({ kind: 'flap', node: flaky, upMs: 20_000, downMs: 20_000, forMs: 60_000 });
+    s.run(60_000);
+    const back = s.within(5_000, 'the flapping device alive everywhere', () => aliveEverywhere(s, flaky));
+    expect(back).toBeLessThanOrEqual(5_000);
+    for (const [observer, list] of perObserver(changes, flaky, start, s.now)) {
+      // The first 20 s of silence is a death by any measure; the second is not judged again.
+      expect(list.map((c) => c.status), observer).toEqual(['suspect', 'dead', 'unreliable', 'alive']);
+    }
+    expect(f.end).toBeLessThanOrEqual(s.now);
+    // Cut off for 20 s, the flapping device itself rightly holds the rest dead; nobody else does.
+    expect(changes.filter((c) => c.member !== flaky && c.observer !== flaky && c.status === 'dead')).toEqual([]);
+    s.assertInvariants();
+  });
+
+  it('that really dies while unreliable is declared dead everywhere within the unreliable silence (30 s on a LAN) plus a probe and a suspicion', () => {
+    const { s } = joined(11);
+    const flaky = 'n003';
+    s.mayDie.add(flaky);
+    s.fleet.fault({ kind: 'flap', node: flaky, upMs: 20_000, downMs: 10_000, forMs: 30_000 });
+    s.run(25_000);
+    const others = s.fleet.ids.filter((id) => id !== flaky);
+    expect(others.every((o) => s.fleet.node(o).statusOf(flaky) === 'unreliable')).toBe(true);
+    s.fleet.crash(flaky);
+    const t = s.within(40_000, 'declared dead everywhere', () => s.allDeclaredDead(flaky, others));
+    expect(t).toBeLessThanOrEqual(30_000 + 6_000);
+    s.assertInvariants();
+  });
+});
+
+describe('an address change', () => {
+  it('(DHCP renew, then a move to another interface) kills nobody, and every member has each new address within 2 s', () => {
+    const { s, changes } = joined(7);
+    const mover = 'n003';
+    const others = s.fleet.ids.filter((id) => id !== mover);
+    for (const step of [1, 2]) {
+      const addr = s.fleet.readdress(mover);
+      expect(addr).not.toBe(`sim:${mover}`);
+      const t = s.within(2_000, `address ${step} known everywhere`, () => others.every((o) => s.fleet.node(o).member(mover)?.addr === addr));
+      expect(t).toBeLessThanOrEqual(2_000);
+      s.run(10_000);
+    }
+    expect(changes).toEqual([]);
+    expect(s.allAlive()).toBe(true);
+    s.assertInvariants();
+  });
+});
+
+describe('a wall-clock step', () => {
+  it('of days, back and forward, while running and across restarts: no status change, no generation regression, TTLs on monotonic time', () => {
+    const s = new Scenario({ nodes: 8, seed: 7, loss: 0.1, wallClockGenerations: true });
+    const changes: string[] = [];
+    s.fleet.onEvent((at, observer, e) => {
+      if (e.type === 'member-status') changes.push(`${at} ${observer} ${e.member.id}@${e.member.gen} ${e.status}`);
+    });
+    s.fleet.start();
+    s.within(3_000, 'join', () => s.allAlive());
+    const day = 86_400_000;
+    const back = 'n002';
+    const ahead = 'n003';
+    const gen0 = s.fleet.node(back).self.gen;
+    // Numbered from the wall clock, as a device numbers its lives.
+    expect(gen0).toBe(Math.floor(s.fleet.wallClockMs(back) / 1000) - Math.floor(s.now / 1000));
+    s.fleet.fault({ kind: 'clock-step', node: back, stepMs: -3 * day });
+    s.fleet.fault({ kind: 'clock-step', node: ahead, stepMs: 3 * day });
+    s.fleet.set(back, 'blink', 'on', 5_000);
+    s.within(1_000, 'a 5 s value everywhere', () => s.allSee(back, 'blink', 'on'));
+    s.run(4_000);
+    expect(s.allSee(back, 'blink', 'on')).toBe(true);
+    s.within(3_000, 'the 5 s value gone everywhere', () => s.fleet.runningIds().every((o) => s.fleet.node(o).get(back, 'blink', s.now) === undefined));
+    s.run(10_000);
+    expect(changes).toEqual([]);
+    // Restarted after the steps: the clock 3 days behind does not number the new life below the
+    // old one; the clock 3 days ahead numbers it from the wall clock. Both are taken everywhere.
+    for (const id of [back, ahead]) {
+      const before = s.fleet.node(id).self.gen;
+      s.mayDie.add(id);
+      s.fleet.restart(id);
+      const after = s.fleet.node(id).self.gen;
+      expect(after).toBeGreaterThan(before);
+      if (id === back) expect(after).toBe(before + 1);
+      else expect(after).toBeGreaterThan(before + 3 * 86_400 - 100);
+      s.within(3_000, `${id} in its new life everywhere`, () => s.allAlive());
+    }
+    expect(changes).toEqual([]);
+    s.assertInvariants();
+  });
+});
+
+describe('one-way reachability on the multicast group', () => {
+  it('a node that hears nothing of the group but is heard: the lease brings it direct heartbeats and news, so it probes nobody, sees no change, and says why', () => {
+    const { s, changes } = joined(7);
+    const deaf = 'n003';
+    const others = s.fleet.ids.filter((id) => id !== deaf);
+    s.fleet.fault({ kind: 'group-deaf', node: deaf });
+    s.run(10_000);
+    const probes = s.fleet.node(deaf).stats.get('probes-started');
+    s.run(30_000);
+    // Direct heartbeats under the lease keep every member heard: no silence, so no probes.
+    expect(s.fleet.node(deaf).stats.get('probes-started') - probes).toBeLessThan(10);
+    s.fleet.set('n010', 'door', 'open');
+    const t = s.within(1_000, 'news reaches the deaf node', () => s.fleet.node(deaf).get('n010', 'door', s.now) === 'open');
+    expect(t).toBeLessThan(1_000);
+    const now = s.now;
+    expect(others.every((o) => s.fleet.node(o).groupPathOf(deaf, now)?.doesNotHearUs === true)).toBe(true);
+    expect(others.every((o) => s.fleet.node(deaf).groupPathOf(o, now)?.notHeardOnGroup === true)).toBe(true);
+    expect(changes).toEqual([]);
+    s.assertInvariants();
+  });
+
+  it('a node heard by nobody on the group that hears it: everyone falls back to unicast with it, and nobody changes its verdict', () => {
+    const { s, changes } = joined(7);
+    const mute = 'n003';
+    const others = s.fleet.ids.filter((id) => id !== mute);
+    s.fleet.fault({ kind: 'group-mute', node: mute });
+    s.run(40_000);
+    const now = s.now;
+    expect(others.every((o) => s.fleet.node(o).groupPathOf(mute, now)?.notHeardOnGroup === true)).toBe(true);
+    expect(others.every((o) => s.fleet.node(mute).groupPathOf(o, now)?.doesNotHearUs === true)).toBe(true);
+    expect(changes).toEqual([]);
+    s.assertInvariants();
+  });
+});
+
+describe('a local stall', () => {
+  it('of 4 s: the stalled node accuses nobody when it resumes, and is back everywhere within 2 s (unreliable, then alive once back 1.5 times its silence)', () => {
+    const { s, changes } = joined(7);
+    const frozen = 'n004';
+    s.mayDie.add(frozen);
+    const f = s.fleet.fault({ kind: 'stall', node: frozen, forMs: 4_000 });
+    s.run(4_000);
+    expect(s.now).toBe(f.end);
+    const others = s.fleet.ids.filter((id) => id !== frozen);
+    const present = (o: string): boolean => ['alive', 'unreliable'].includes(s.fleet.node(o).statusOf(frozen) ?? '');
+    const back = s.within(2_000, 'back everywhere', () => others.every(present));
+    expect(back).toBeLessThanOrEqual(2_000);
+    s.within(10_000, 'alive everywhere', () => aliveEverywhere(s, frozen));
+    // Its own view: a late timer is its own fault, not everyone else's silence.
+    expect(changes.filter((c) => c.observer === frozen)).toEqual([]);
+    expect(changes.filter((c) => c.member !== frozen)).toEqual([]);
+    s.assertInvariants();
+  });
+});
