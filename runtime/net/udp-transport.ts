@@ -14,12 +14,14 @@
 import dgram from 'node:dgram';
 import { MULTICAST } from '../core/effects.js';
 import type { Address } from '../core/messages.js';
-import { formatAddress, parseAddress, type Family } from './address.js';
+import { formatAddress, parseAddress, type Endpoint, type Family } from './address.js';
 import { selectInterfaces, type InterfaceSource, type NetInterface } from './interfaces.js';
 import { newCounters, type DatagramHandler, type Transport, type TransportCounters } from './transport.js';
 
 /** IPv4 + UDP header bytes counted per datagram, as the fleet benchmark specifies. */
 export const HEADER_BYTES = 28;
+/** Destinations kept parsed; past this many (address churn) the table starts over. */
+const ENDPOINTS_KEPT = 4096;
 
 export interface UdpOptions {
   readonly families: readonly Family[];
@@ -78,6 +80,8 @@ export class UdpTransport implements Transport {
   #handler: DatagramHandler;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Parsed destinations: a node sends to the same few hundred addresses many times a second. */
+  readonly #endpoints = new Map<Address, Endpoint>();
   /** Ports of the sockets this transport sends from, and addresses of this host: a group datagram from both is our own. */
   readonly #ownPorts = new Set<number>();
   #hostAddresses = new Set<string>(['127.0.0.1', '::1']);
@@ -136,12 +140,16 @@ export class UdpTransport implements Transport {
       for (const link of this.#links) this.#sendGroup(link, bytes);
       return;
     }
-    let ep;
-    try {
-      ep = parseAddress(to, 'destination');
-    } catch {
-      this.counters.sendErrors++;
-      return;
+    let ep = this.#endpoints.get(to);
+    if (!ep) {
+      try {
+        ep = parseAddress(to, 'destination');
+      } catch {
+        this.counters.sendErrors++;
+        return;
+      }
+      if (this.#endpoints.size >= ENDPOINTS_KEPT) this.#endpoints.clear();
+      this.#endpoints.set(to, ep);
     }
     const link = this.#links.find((l) => l.family === ep.family);
     if (!link) {

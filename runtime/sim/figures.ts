@@ -32,6 +32,11 @@ export class FleetFigures {
   #updOwner: string | undefined;
   #updAt = 0;
   readonly #updSeen = new Map<string, number>();
+  /** A mass crash: the members killed together, and for each observer those it has seen dead. */
+  #crashed: ReadonlySet<string> = new Set();
+  #crashAt = 0;
+  readonly #crashSeen = new Map<string, Set<string>>();
+  readonly #crashAll = new Map<string, number>();
 
   constructor(private readonly n: number) {}
 
@@ -50,6 +55,10 @@ export class FleetFigures {
       }
       case 'member-status':
         if (e.status !== 'dead') return;
+        if (this.#crashed.has(e.member.id)) {
+          this.#sawCrashed(now, observer, e.member.id);
+          return;
+        }
         if (e.member.id === this.#victim) {
           if (!this.#detect.has(observer)) this.#detect.set(observer, now - this.#killAt);
         } else {
@@ -71,6 +80,30 @@ export class FleetFigures {
   killed(id: string, now: number): void {
     this.#victim = id;
     this.#killAt = now;
+  }
+
+  /** Many members die at once: their deaths are expected; each observer's time to see all of them is a figure. */
+  crashed(ids: readonly string[], now: number): void {
+    this.#crashed = new Set(ids);
+    this.#crashAt = now;
+  }
+
+  #sawCrashed(now: number, observer: string, id: string): void {
+    if (this.#crashed.has(observer)) return;
+    let seen = this.#crashSeen.get(observer);
+    if (!seen) this.#crashSeen.set(observer, (seen = new Set()));
+    seen.add(id);
+    if (seen.size === this.#crashed.size && !this.#crashAll.has(observer)) this.#crashAll.set(observer, now - this.#crashAt);
+  }
+
+  /** Observers that have seen every member of the mass crash dead. */
+  get crashSeenBy(): number {
+    return this.#crashAll.size;
+  }
+
+  /** Per observer, the time until it had seen every crashed member dead. */
+  crash(): Percentiles {
+    return summarize([...this.#crashAll.values()]);
   }
 
   updated(owner: string, key: string, value: unknown, now: number): void {

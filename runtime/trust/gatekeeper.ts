@@ -33,6 +33,7 @@ import type { Address, Dead, Delta, Digest, DigestEntry, KvEntry, Message, NodeI
 import { MsgType } from '../core/messages.js';
 import type { Signer } from '../core/node.js';
 import { verifyCertificate } from './certificate.js';
+import { CheckedSignatures } from './checked-signatures.js';
 import { SourceBudget, type Rate } from './budget.js';
 import { verifyBytes, type SigningKey } from './ed25519.js';
 import { signAccusation, signKv, signPassport, verifyAccusation, verifyKv, verifyPassport, type Verifier } from './records.js';
@@ -85,6 +86,8 @@ export const NEW_IDS_PER_SOURCE: Rate = { perS: 64 / 60, burst: 128 };
  * certificate is never refused a place: the admin vouched for each one.
  */
 export const MAX_IDENTITIES = 1024;
+/** Own accusations whose signatures are kept: the core repeats and re-sends the same few. */
+const SIGNED_ACCUSATIONS_KEPT = 256;
 /** Tell a buried member that it is dead (so it can refute, if it is alive) at most this often. */
 const TELL_BURIED_EVERY_MS = 5000;
 
@@ -161,6 +164,8 @@ export class Gatekeeper {
   readonly #certOk = new Set<string>();
   readonly #max: number;
   readonly #verifier: Verifier;
+  readonly #checked: CheckedSignatures;
+  readonly #signedAccusations = new Map<string, Uint8Array>();
   #own: Passport | undefined;
   readonly signer: Signer;
   #budgetAt = -Infinity;
@@ -186,11 +191,34 @@ export class Gatekeeper {
       // Only the per-source rate matters for new identities; the identity table caps the total.
       this.#newIds = new SourceBudget(opts.newIdsPerSource ?? NEW_IDS_PER_SOURCE, { perS: Infinity, burst: Infinity }, now);
     }
-    this.#verifier = opts.verify ?? verifyBytes;
+    this.#checked = new CheckedSignatures(opts.verify ?? verifyBytes);
+    this.#verifier = this.#checked.verify;
     this.signer = {
       kv: (owner: NodeRef, e: KvEntry) => signKv(opts.key, owner, e),
-      accusation: (a: Suspect | Dead) => signAccusation(opts.key, a),
+      accusation: (a: Suspect | Dead) => this.#signAccusation(a),
     };
+  }
+
+  /**
+   * The core re-sends the same accusation (repeats, notifications to the accused, answers to
+   * each refutation it has not yet seen): the signature covers only (type, accuser, target,
+   * incarnation), so one per statement is enough.
+   */
+  #signAccusation(a: Suspect | Dead): Uint8Array {
+    if (a.from.id !== this.#opts.self.id || a.from.gen !== this.#opts.self.gen) return signAccusation(this.#opts.key, a);
+    const tag = `${a.type}\u0000${a.target.id}\u0000${a.target.gen}\u0000${a.inc}`;
+    let sig = this.#signedAccusations.get(tag);
+    if (!sig) {
+      sig = signAccusation(this.#opts.key, a);
+      if (this.#signedAccusations.size >= SIGNED_ACCUSATIONS_KEPT) this.#signedAccusations.delete(this.#signedAccusations.keys().next().value!);
+      this.#signedAccusations.set(tag, sig);
+    }
+    return sig;
+  }
+
+  /** Signature checks computed, and copies of checked statements passed from memory. */
+  get signatureChecks(): { readonly checks: number; readonly remembered: number } {
+    return { checks: this.#checked.checks, remembered: this.#checked.remembered };
   }
 
   /** This node's passport for its current incarnation (signed once per change). */
@@ -311,7 +339,7 @@ export class Gatekeeper {
     if (this.#toldBuried.size >= this.#max) this.#toldBuried.clear();
     this.#toldBuried.set(ref.id, now);
     const a: Dead = { type: MsgType.Dead, from: this.#opts.self, target: { id: ref.id, gen: g.gen }, inc: g.inc };
-    reply([{ ...a, sig: signAccusation(this.#opts.key, a) }]);
+    reply([{ ...a, sig: this.#signAccusation(a) }]);
   }
 
   /** Spend `n` signature checks of the budget; past it, say no (the budget counts which bucket ran out). */
