@@ -129,6 +129,11 @@ export class NodeHost {
     opts.gate?.onNewLife((id) => opts.channel?.forget(id));
   }
 
+  /** Signatures the gatekeeper verified, and copies it passed from memory (zero without one). */
+  get signatureChecks(): { readonly checks: number; readonly remembered: number } {
+    return this.#opts.gate?.signatureChecks ?? { checks: 0, remembered: 0 };
+  }
+
   /** Timers that fired late enough to suggest this process was stalled. */
   get lateTimers(): number {
     return this.#opts.scheduler.late;
