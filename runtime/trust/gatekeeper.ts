@@ -50,6 +50,7 @@ export type GateRefusal =
   | 'too-many-identities'
   | 'clamped-delta'
   | 'accusation-overload'
+  | 'accusation-surplus'
   | 'verify-budget'
   | 'new-identity-rate'
   | 'buried';
@@ -86,6 +87,16 @@ export const NEW_IDS_PER_SOURCE: Rate = { perS: 64 / 60, burst: 128 };
  * certificate is never refused a place: the admin vouched for each one.
  */
 export const MAX_IDENTITIES = 1024;
+/**
+ * Accusers checked per statement (type, target, life, incarnation). The core's verdict needs
+ * three confirmations beyond its own evidence (lan and wifi profiles), four without its own;
+ * a fifth changes nothing. When ten devices die together every survivor accuses each of them
+ * at once: checking all of those (N x 10 here) used the whole accusation budget for seconds,
+ * while four accusers per statement are enough for every verdict.
+ */
+export const ACCUSERS_PER_STATEMENT = 4;
+/** Statements whose accusers are counted at most: oldest first out. */
+const STATEMENTS_TRACKED = 1024;
 /** Own accusations whose signatures are kept: the core repeats and re-sends the same few. */
 const SIGNED_ACCUSATIONS_KEPT = 256;
 /** Tell a buried member that it is dead (so it can refute, if it is alive) at most this often. */
@@ -166,6 +177,8 @@ export class Gatekeeper {
   readonly #verifier: Verifier;
   readonly #checked: CheckedSignatures;
   readonly #signedAccusations = new Map<string, Uint8Array>();
+  /** Per accusation statement, the accusers whose signatures checked out. */
+  readonly #accusers = new Map<string, Set<NodeId>>();
   #own: Passport | undefined;
   readonly signer: Signer;
   #budgetAt = -Infinity;
@@ -528,11 +541,18 @@ export class Gatekeeper {
         const key = this.#ids.get(m.from.id)!.publicKey;
         if (!m.sig) return this.#count('unsigned');
         if (this.#opts.accusationIsNews && !this.#opts.accusationIsNews(m)) return m;
+        // Enough devices have already said this: neither one more voice nor another copy of one
+        // already heard can hasten the verdict, and dropping it costs nothing (the statement's
+        // checked accusers stand).
+        const statement = m.target.id === this.#opts.self.id ? undefined : this.#statementAccusers(m);
+        if (statement && statement.size >= ACCUSERS_PER_STATEMENT) return this.#count('accusation-surplus');
         // An overloaded fleet suspects a lot, every suspicion is news to everyone, and checking
         // them all made the overload worse. Past the budget an accusation is dropped: that
         // only delays a verdict (accusers repeat), it never makes one.
         if (!this.#spendAccusationBudget()) return this.#count('accusation-overload');
-        return verifyAccusation(key, m, this.#verifier) ? m : this.#count('bad-signature');
+        if (!verifyAccusation(key, m, this.#verifier)) return this.#count('bad-signature');
+        statement?.add(m.from.id);
+        return m;
       }
       case MsgType.Leave: {
         if (m.from.id === this.#opts.self.id) return m;
@@ -547,6 +567,17 @@ export class Gatekeeper {
       case MsgType.Delta:
         return this.#proven(m.from, ask) && this.#proven(m.owner, ask) ? this.#delta(m) : undefined;
     }
+  }
+
+  /** The accusers already checked for this accusation's statement (tracked from now on). */
+  #statementAccusers(a: Suspect | Dead): Set<NodeId> {
+    const tag = `${a.type}\u0000${a.target.id}\u0000${a.target.gen}\u0000${a.inc}`;
+    let set = this.#accusers.get(tag);
+    if (!set) {
+      if (this.#accusers.size >= STATEMENTS_TRACKED) this.#accusers.delete(this.#accusers.keys().next().value!);
+      this.#accusers.set(tag, (set = new Set()));
+    }
+    return set;
   }
 
   #fromTheGrave(m: Suspect | Dead): Message | undefined {

@@ -4,7 +4,7 @@ import { MsgType, type NodeRef, type Suspect } from '../../runtime/core/messages
 import { CheckedSignatures } from '../../runtime/trust/checked-signatures.js';
 import { generateSigningKey, signBytes, verifyBytes } from '../../runtime/trust/ed25519.js';
 import { Gatekeeper } from '../../runtime/trust/gatekeeper.js';
-import { verifyAccusation } from '../../runtime/trust/records.js';
+import { signAccusation, signPassport, verifyAccusation } from '../../runtime/trust/records.js';
 
 const owner = generateSigningKey();
 const other = generateSigningKey();
@@ -70,5 +70,39 @@ describe("the gatekeeper's own accusations", () => {
     expect(verifyAccusation(owner.publicKey, { ...a, inc: 3, sig: later })).toBe(true);
     const dead = g.signer.accusation({ ...a, type: MsgType.Dead });
     expect(verifyAccusation(owner.publicKey, { ...a, type: MsgType.Dead, sig: dead })).toBe(true);
+  });
+});
+
+describe('accusers per statement', () => {
+  const me: NodeRef = { id: 'me', gen: 10 };
+  const target: NodeRef = { id: 'target', gen: 4 };
+  const accusers = Array.from({ length: 6 }, (_, i) => ({ ref: { id: `a${i}`, gen: 1 }, key: generateSigningKey() }));
+  const targetKey = generateSigningKey();
+
+  it('checks the first four accusers of one statement and drops everything after unchecked; a later incarnation is a new statement', () => {
+    const g = new Gatekeeper({ self: me, key: owner, held: { version: () => undefined, max: () => 0 }, isMember: () => true, clock: () => 0 });
+    g.admit([signPassport(targetKey, target, 0, false, null), ...accusers.map((a) => signPassport(a.key, a.ref, 0, false, null))], new Set());
+    const before = g.signatureChecks.checks;
+    const accuse = (i: number, inc: number): Suspect => {
+      const a: Suspect = { type: MsgType.Suspect, from: accusers[i]!.ref, target, inc };
+      return { ...a, sig: signAccusation(accusers[i]!.key, a) };
+    };
+    const out = g.admit(accusers.map((_, i) => accuse(i, 0)), new Set());
+    expect(out.map((m) => (m as Suspect).from.id)).toEqual(['a0', 'a1', 'a2', 'a3']);
+    expect(g.refused.get('accusation-surplus')).toBe(2);
+    expect(g.signatureChecks.checks - before).toBe(4);
+    // Once the statement has its four, copies from those accusers are surplus too.
+    expect(g.admit([accuse(2, 0)], new Set())).toEqual([]);
+    expect(g.refused.get('accusation-surplus')).toBe(3);
+    expect(g.admit([accuse(5, 1)], new Set())).toHaveLength(1);
+  });
+
+  it('a forged accusation takes no place from a genuine accuser', () => {
+    const g = new Gatekeeper({ self: me, key: owner, held: { version: () => undefined, max: () => 0 }, isMember: () => true, clock: () => 0 });
+    g.admit([signPassport(targetKey, target, 0, false, null), ...accusers.map((a) => signPassport(a.key, a.ref, 0, false, null))], new Set());
+    const forged = accusers.slice(0, 4).map((a): Suspect => ({ type: MsgType.Suspect, from: a.ref, target, inc: 0, sig: new Uint8Array(64) }));
+    expect(g.admit(forged, new Set())).toEqual([]);
+    const a: Suspect = { type: MsgType.Suspect, from: accusers[5]!.ref, target, inc: 0 };
+    expect(g.admit([{ ...a, sig: signAccusation(accusers[5]!.key, a) }], new Set())).toHaveLength(1);
   });
 });
