@@ -8,6 +8,8 @@
 // and opened by the seal, signatures verified and signatures passed from memory
 // (runtime/trust/checked-signatures.ts). `--crash K` adds a mass crash after the single death:
 // K more nodes die at once, and crash_all_ms is the time until every survivor has seen all K dead.
+// `stalls` counts the nodes' sweeps that ran a quarter second late or more: a run with many was
+// starved of CPU, and its timings say more about the machine than about the protocol.
 //
 // Loss is applied at each receiver, independently, from a seeded generator (multicast loss on
 // Wi-Fi is per receiver). Bytes are counted at the sender: payload plus 28 bytes of IPv4/UDP
@@ -171,11 +173,14 @@ interface Counters {
   decoded: number;
   verified: number;
   remembered: number;
+  /** Sweeps that found their node stalled (runtime/core/periodic.ts): a starved process, not a slow fleet. */
+  stalls: number;
 }
 
 function countersOf(members: readonly Member[]): Counters {
-  const c: Counters = { bytes: 0, packets: 0, cpuUs: 0, sendErrors: 0, refused: {}, received: 0, opened: 0, decoded: 0, verified: 0, remembered: 0 };
+  const c: Counters = { bytes: 0, packets: 0, cpuUs: 0, sendErrors: 0, refused: {}, received: 0, opened: 0, decoded: 0, verified: 0, remembered: 0, stalls: 0 };
   for (const m of members) {
+    c.stalls += m.host.node.stats.snapshot().stalls ?? 0;
     c.received += m.host.work.datagrams;
     c.opened += m.host.work.opened;
     c.decoded += m.host.work.decoded;
@@ -309,7 +314,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
     if (!w) return mine;
     const refused = { ...mine.refused };
     for (const [r, n] of Object.entries(w.refused)) refused[r] = (refused[r] ?? 0) + n;
-    const sum = (k: 'bytes' | 'packets' | 'cpuUs' | 'sendErrors' | 'received' | 'opened' | 'decoded' | 'verified' | 'remembered'): number => mine[k] + w[k];
+    const sum = (k: 'bytes' | 'packets' | 'cpuUs' | 'sendErrors' | 'received' | 'opened' | 'decoded' | 'verified' | 'remembered' | 'stalls'): number => mine[k] + w[k];
     return {
       bytes: sum('bytes'),
       packets: sum('packets'),
@@ -320,6 +325,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
       decoded: sum('decoded'),
       verified: sum('verified'),
       remembered: sum('remembered'),
+      stalls: sum('stalls'),
       refused,
     };
   };
@@ -417,6 +423,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
     verified_per_node_s: perNodeS('verified'),
     remembered_per_node_s: perNodeS('remembered'),
     ...crash,
+    stalls: end.stalls,
     processes: worker ? 2 : 1,
     send_errors: end.sendErrors,
     rejected: end.refused,
