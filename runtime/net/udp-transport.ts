@@ -20,6 +20,15 @@ import { newCounters, type DatagramHandler, type Transport, type TransportCounte
 
 /** IPv4 + UDP header bytes counted per datagram, as the fleet benchmark specifies. */
 export const HEADER_BYTES = 28;
+/**
+ * Socket receive buffer asked of the kernel (it caps the request at net.core.rmem_max). The
+ * default, about 200 KiB, holds some 200 small datagrams: under half a second of a 128-node
+ * fleet's heartbeats. A device that stalls longer (an SD card write, a CPU-starved process, a
+ * fleet booting at once) would lose every heartbeat of the stall and take the silence for the
+ * others'. With 1 MiB it reads them late instead, which its stall detection allows for. The
+ * memory is used only while a backlog lasts.
+ */
+const RECEIVE_BUFFER_BYTES = 1 << 20;
 /** Destinations kept parsed; past this many (address churn) the table starts over. */
 const ENDPOINTS_KEPT = 4096;
 
@@ -215,7 +224,7 @@ export class UdpTransport implements Transport {
 
   async #openFamily(family: Family): Promise<FamilyLink> {
     const type = family === 'ipv4' ? 'udp4' : 'udp6';
-    const unicast = dgram.createSocket({ type, ipv6Only: family === 'ipv6' });
+    const unicast = dgram.createSocket({ type, ipv6Only: family === 'ipv6', recvBufferSize: RECEIVE_BUFFER_BYTES });
     this.#wire(unicast, false, `${family} unicast`);
     try {
       await bind(unicast, this.#opts.port, family === 'ipv4' ? (this.#opts.bind4 ?? '0.0.0.0') : (this.#opts.bind6 ?? '::'));
@@ -227,7 +236,7 @@ export class UdpTransport implements Transport {
     let groupSocket: dgram.Socket | undefined;
     if (this.#opts.multicast) {
       // reuseAddr: several murmur processes on one host (a lab, a benchmark) share the group port.
-      groupSocket = dgram.createSocket({ type, reuseAddr: true, ipv6Only: family === 'ipv6' });
+      groupSocket = dgram.createSocket({ type, reuseAddr: true, ipv6Only: family === 'ipv6', recvBufferSize: RECEIVE_BUFFER_BYTES });
       this.#wire(groupSocket, true, `${family} group port ${this.#opts.groupPort}`);
       try {
         await bind(groupSocket, this.#opts.groupPort, family === 'ipv4' ? '0.0.0.0' : '::');
