@@ -348,7 +348,8 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
   if (!joined) {
     const c = await counters();
     tell({ cmd: 'stop' });
-    throw new Error(`no join convergence within ${a.deadline} s: ${figures.pairsSeen} of ${a.nodes * (a.nodes - 1)} pairs; refused ${JSON.stringify(c.refused)}`);
+    const missing = figures.missingPairs(Array.from({ length: a.nodes }, (_, i) => nodeId(i)), 10).join(' ');
+    throw new Error(`no join convergence within ${a.deadline} s: ${figures.pairsSeen} of ${a.nodes * (a.nodes - 1)} pairs (missing ${missing}); stalls ${c.stalls}; refused ${JSON.stringify(c.refused)}`);
   }
   const join = figures.joinConvergedAt;
   if (process.env['MURMUR_BENCH_VERBOSE']) console.error(`bench: joined in ${Math.round(join)} ms`);

@@ -113,6 +113,13 @@ export class FleetFigures {
     this.#updAt = now;
   }
 
+  /** Up to `limit` (observer, member) pairs among `ids` that have not met yet, as "observer>member". */
+  missingPairs(ids: readonly string[], limit: number): string[] {
+    const out: string[] = [];
+    for (const a of ids) for (const b of ids) if (a !== b && !this.#pairs.has(`${a}>${b}`) && out.length < limit) out.push(`${a}>${b}`);
+    return out;
+  }
+
   get joinConvergedAt(): number {
     return this.#joinAt;
   }
