@@ -4,6 +4,13 @@
 // namespace this script creates (and removes), so the host's interfaces see nothing. Prints
 // one JSON line with the SCENARIOS.md keys, plus a few diagnostics.
 //
+// Deterministic proxies for CPU, per node per second of the steady window: datagrams received
+// and opened by the seal, signatures verified and signatures passed from memory
+// (runtime/trust/checked-signatures.ts). `--crash K` adds a mass crash after the single death:
+// K more nodes die at once, and crash_all_ms is the time until every survivor has seen all K dead.
+// `stalls` counts the nodes' sweeps that ran a quarter second late or more: a run with many was
+// starved of CPU, and its timings say more about the machine than about the protocol.
+//
 // Loss is applied at each receiver, independently, from a seeded generator (multicast loss on
 // Wi-Fi is per receiver). Bytes are counted at the sender: payload plus 28 bytes of IPv4/UDP
 // header per datagram, a multicast datagram once. CPU is user+system time of the processes
@@ -19,6 +26,7 @@ import type { CoreEvent } from '../runtime/core/effects.js';
 import { fileURLToPath } from 'node:url';
 import { assembleNode } from '../runtime/host/assembly.js';
 import type { NodeHost } from '../runtime/host/node-host.js';
+import type { Gatekeeper } from '../runtime/trust/gatekeeper.js';
 import { monotonicClock, RealTimeScheduler } from '../runtime/host/scheduler.js';
 import { Keyring } from '../runtime/crypto/keyring.js';
 import { generateSigningKey } from '../runtime/trust/ed25519.js';
@@ -36,6 +44,8 @@ interface Args extends BenchArgs {
   inner: boolean;
   /** No seal, no signatures, no gatekeeper: to measure what security costs. */
   insecure: boolean;
+  /** After the single death: this many more nodes killed at once (0: none). */
+  crash: number;
   /** Set in the worker process: the node indices it runs, [from, to). */
   worker: [number, number] | undefined;
 }
@@ -45,18 +55,21 @@ function parse(argv: readonly string[]): Args {
   let inner = false;
   let worker: [number, number] | undefined;
   let insecure = false;
-  const usage = 'usage: npm run bench:fleet -- --nodes N --loss P --workload W --steady S [--profile lan] [--seed S]';
+  let crash = 0;
+  const usage = 'usage: npm run bench:fleet -- --nodes N --loss P --workload W --steady S [--profile lan] [--seed S] [--crash K] [--insecure]';
   const a = parseBenchArgs(argv, usage, (flag, value) => {
     if (flag === '--group-port') groupPort = numberArg(flag, value());
     else if (flag === '--inner') inner = true;
     else if (flag === '--insecure') insecure = true;
+    else if (flag === '--crash') crash = numberArg(flag, value());
     else if (flag === '--worker') {
       const [from, to] = (value() ?? '').split('-').map(Number);
       worker = [from!, to!];
     } else return false;
     return true;
   });
-  return { ...a, groupPort, inner, worker, insecure };
+  if (!Number.isInteger(crash) || crash < 0 || crash > a.nodes - 3) throw new Error(`--crash: expected an integer from 0 to ${a.nodes - 3}, got ${crash}`);
+  return { ...a, groupPort, inner, worker, insecure, crash };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -73,6 +86,7 @@ async function waitFor(cond: () => boolean, deadlineMs: number): Promise<boolean
 interface Member {
   readonly id: string;
   readonly host: NodeHost;
+  readonly gate: Gatekeeper | undefined;
   readonly transport: UdpTransport;
 }
 
@@ -106,7 +120,7 @@ async function openNodes(a: Args, from: number, to: number, key: Uint8Array, gen
       receiveLoss: { p: a.loss, next: () => lossRng.next() },
     });
     if (!transport.multicastReady) throw new Error('bench: the namespace loopback did not join the multicast group');
-    const { host } = assembleNode({
+    const { host, gate } = assembleNode({
       id,
       gen,
       profile: wire,
@@ -118,7 +132,7 @@ async function openNodes(a: Args, from: number, to: number, key: Uint8Array, gen
       security: a.insecure ? { insecure: true } : { keyring, deviceKey: generateSigningKey() },
       onEvent: (e) => onEvent(id, e),
     });
-    members.push({ id, host, transport });
+    members.push({ id, host, gate, transport });
   }
   return members;
 }
@@ -153,11 +167,26 @@ interface Counters {
   cpuUs: number;
   sendErrors: number;
   refused: Record<string, number>;
+  /** Datagrams received, opened by the seal and decoded; signatures verified and passed from memory. */
+  received: number;
+  opened: number;
+  decoded: number;
+  verified: number;
+  remembered: number;
+  /** Sweeps that found their node stalled (runtime/core/periodic.ts): a starved process, not a slow fleet. */
+  stalls: number;
 }
 
 function countersOf(members: readonly Member[]): Counters {
-  const c: Counters = { bytes: 0, packets: 0, cpuUs: 0, sendErrors: 0, refused: {} };
+  const c: Counters = { bytes: 0, packets: 0, cpuUs: 0, sendErrors: 0, refused: {}, received: 0, opened: 0, decoded: 0, verified: 0, remembered: 0, stalls: 0 };
   for (const m of members) {
+    c.stalls += m.host.node.stats.snapshot().stalls ?? 0;
+    c.received += m.host.work.datagrams;
+    c.opened += m.host.work.opened;
+    c.decoded += m.host.work.decoded;
+    const checks = m.gate?.signatureChecks;
+    c.verified += checks?.checks ?? 0;
+    c.remembered += checks?.remembered ?? 0;
     c.bytes += m.transport.counters.sentBytes;
     c.packets += m.transport.counters.sentPackets;
     c.sendErrors += m.transport.counters.sendErrors;
@@ -168,8 +197,19 @@ function countersOf(members: readonly Member[]): Counters {
   return c;
 }
 
-type ToWorker = { cmd: 'start' } | { cmd: 'workload' } | { cmd: 'quiet' } | { cmd: 'counters' } | { cmd: 'kill'; id: string } | { cmd: 'stop' };
-type FromWorker = { type: 'ready' } | { type: 'event'; t: number; id: string; e: CoreEvent } | { type: 'counters'; c: Counters };
+type ToWorker = { cmd: 'start' } | { cmd: 'workload' } | { cmd: 'quiet' } | { cmd: 'counters' } | { cmd: 'kill'; ids: string[] } | { cmd: 'stop' };
+interface WorkerEvent {
+  t: number;
+  id: string;
+  e: CoreEvent;
+}
+type FromWorker = { type: 'ready' } | { type: 'events'; events: WorkerEvent[] } | { type: 'counters'; c: Counters };
+/**
+ * Events cross to the coordinator in batches: one IPC message per event cost both processes
+ * more than the nodes themselves in a storm of status changes, and the counters the coordinator
+ * waited for queued behind them.
+ */
+const EVENT_BATCH_MS = 50;
 
 /** Only what the figures use crosses the process boundary. */
 function wanted(e: CoreEvent): boolean {
@@ -185,8 +225,15 @@ async function runWorker(a: Args): Promise<void> {
   const send = (m: FromWorker): void => {
     process.send!(m);
   };
+  let batch: WorkerEvent[] = [];
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    send({ type: 'events', events: batch });
+    batch = [];
+  };
+  setInterval(flush, EVENT_BATCH_MS).unref();
   const members = await openNodes(a, from, to, key, gen, (id, e) => {
-    if (wanted(e)) send({ type: 'event', t: performance.timeOrigin + performance.now(), id, e });
+    if (wanted(e)) batch.push({ t: performance.timeOrigin + performance.now(), id, e });
   });
   let timers: NodeJS.Timeout[] = [];
   process.on('message', (m: ToWorker) => {
@@ -201,13 +248,14 @@ async function runWorker(a: Args): Promise<void> {
         for (const t of timers) clearTimeout(t);
         return;
       case 'counters':
+        flush();
         return send({ type: 'counters', c: countersOf(members) });
-      case 'kill': {
-        const v = members.find((x) => x.id === m.id);
-        v?.host.stop();
-        void v?.transport.close();
+      case 'kill':
+        for (const v of members.filter((x) => m.ids.includes(x.id))) {
+          v.host.stop();
+          void v.transport.close();
+        }
         return;
-      }
       case 'stop':
         for (const x of members) x.host.stop();
         void Promise.all(members.map((x) => x.transport.close())).then(() => process.exit(0));
@@ -238,7 +286,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
       w.on('exit', (code) => reject(new Error(`bench worker exited with ${code}`)));
       w.on('message', (m: FromWorker) => {
         if (m.type === 'ready') resolve();
-        else if (m.type === 'event') figures.observe(m.t - t0Abs, m.id, m.e);
+        else if (m.type === 'events') for (const x of m.events) figures.observe(x.t - t0Abs, x.id, x.e);
         else if (m.type === 'counters') counterWaiter?.(m.c);
       });
     });
@@ -250,7 +298,8 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
   const workerCounters = (): Promise<Counters | undefined> =>
     worker
       ? new Promise((resolve, reject) => {
-          const t = setTimeout(() => reject(new Error('bench worker did not report its counters within 30 s')), 30_000);
+          // An overloaded worker answers late, not never: wait as long as the run's deadline.
+          const t = setTimeout(() => reject(new Error(`bench worker did not report its counters within ${a.deadline} s`)), a.deadline * 1000);
           counterWaiter = (c) => {
             clearTimeout(t);
             resolve(c);
@@ -265,7 +314,20 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
     if (!w) return mine;
     const refused = { ...mine.refused };
     for (const [r, n] of Object.entries(w.refused)) refused[r] = (refused[r] ?? 0) + n;
-    return { bytes: mine.bytes + w.bytes, packets: mine.packets + w.packets, cpuUs: mine.cpuUs + w.cpuUs, sendErrors: mine.sendErrors + w.sendErrors, refused };
+    const sum = (k: 'bytes' | 'packets' | 'cpuUs' | 'sendErrors' | 'received' | 'opened' | 'decoded' | 'verified' | 'remembered' | 'stalls'): number => mine[k] + w[k];
+    return {
+      bytes: sum('bytes'),
+      packets: sum('packets'),
+      cpuUs: sum('cpuUs'),
+      sendErrors: sum('sendErrors'),
+      received: sum('received'),
+      opened: sum('opened'),
+      decoded: sum('decoded'),
+      verified: sum('verified'),
+      remembered: sum('remembered'),
+      stalls: sum('stalls'),
+      refused,
+    };
   };
   const deadlineMs = a.deadline * 1000;
 
@@ -286,7 +348,8 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
   if (!joined) {
     const c = await counters();
     tell({ cmd: 'stop' });
-    throw new Error(`no join convergence within ${a.deadline} s: ${figures.pairsSeen} of ${a.nodes * (a.nodes - 1)} pairs; refused ${JSON.stringify(c.refused)}`);
+    const missing = figures.missingPairs(Array.from({ length: a.nodes }, (_, i) => nodeId(i)), 10).join(' ');
+    throw new Error(`no join convergence within ${a.deadline} s: ${figures.pairsSeen} of ${a.nodes * (a.nodes - 1)} pairs (missing ${missing}); stalls ${c.stalls}; refused ${JSON.stringify(c.refused)}`);
   }
   const join = figures.joinConvergedAt;
   if (process.env['MURMUR_BENCH_VERBOSE']) console.error(`bench: joined in ${Math.round(join)} ms`);
@@ -316,10 +379,26 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
   if (local) {
     local.host.stop();
     await local.transport.close();
-  } else tell({ cmd: 'kill', id: victim });
+  } else tell({ cmd: 'kill', ids: [victim] });
   await waitFor(() => figures.detectedBy >= a.nodes - 1, deadlineMs);
   const det = figures.detection();
+
+  // 5. Optionally, a mass crash: --crash K more nodes die at once, spread over both processes.
+  let crash: Record<string, unknown> = {};
+  if (a.crash > 0) {
+    const ids = crashVictims(a.nodes, a.crash);
+    figures.crashed(ids, now());
+    const mine = members.filter((m) => ids.includes(m.id));
+    for (const m of mine) m.host.stop();
+    tell({ cmd: 'kill', ids: ids.filter((id) => !mine.some((m) => m.id === id)) });
+    const survivors = a.nodes - 1 - a.crash;
+    await waitFor(() => figures.crashSeenBy >= survivors, deadlineMs);
+    await Promise.all(mine.map((m) => m.transport.close()));
+    const c = figures.crash();
+    crash = { crash_nodes: a.crash, crash_p50_ms: round(c.p50), crash_all_ms: round(c.all), crash_seen: c.seen };
+  }
   const end = await counters();
+  const perNodeS = (k: 'received' | 'opened' | 'decoded' | 'verified' | 'remembered'): number => round((c1[k] - c0[k]) / secs / a.nodes);
 
   const out = {
     system: `murmur-${process.env['npm_package_version'] ?? 'dev'}${a.insecure ? '-insecure' : ''}`,
@@ -341,6 +420,12 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
     bytes_per_node_s: Math.round((c1.bytes - c0.bytes) / secs / a.nodes),
     packets_per_node_s: round((c1.packets - c0.packets) / secs / a.nodes),
     cpu_ms_per_node_s: round((c1.cpuUs - c0.cpuUs) / 1000 / secs / a.nodes),
+    received_per_node_s: perNodeS('received'),
+    opened_per_node_s: perNodeS('opened'),
+    verified_per_node_s: perNodeS('verified'),
+    remembered_per_node_s: perNodeS('remembered'),
+    ...crash,
+    stalls: end.stalls,
     processes: worker ? 2 : 1,
     send_errors: end.sendErrors,
     rejected: end.refused,
@@ -352,6 +437,13 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
     m.host.stop();
     await m.transport.close();
   }
+  return out;
+}
+
+/** K nodes spread evenly over n001..n(N-2): node 0 measures updates, the last one is already dead. */
+function crashVictims(n: number, k: number): string[] {
+  const out: string[] = [];
+  for (let j = 0; j < k; j++) out.push(nodeId(1 + Math.floor((j * (n - 2)) / k)));
   return out;
 }
 

@@ -1,9 +1,14 @@
 // Simulation benchmark: the fleet sequence of shared/bench/SCENARIOS.md, in virtual time.
 //   npm run bench:sim -- --nodes 128 --loss 0.1 --seed 1 [--workload 5 --steady 30 --profile lan]
 //                        [--no-multicast] [--insecure] [--fault <kind>:<key>=<value>,...]... [--no-invariants]
+//                        [--crash K]
 // Every node runs the host a device runs: sealed, replay-checked, gatekept and signing. With
 // --insecure, the bare protocol (what security costs is the difference).
 // Prints one JSON line. Times are virtual milliseconds; wall_ms is how long the run took.
+// received/opened/verified/remembered_per_node_s count each node's receive work in the steady
+// window (datagrams, seal opens, signature verifications, checks passed from memory): proxies
+// for CPU that do not depend on the machine. --crash K: after the single death, K more nodes
+// crash at once; crash_all_ms is the time until every survivor has seen all K dead.
 //
 // --fault adds a fault (repeatable). Its window starts `at` after the steady window starts (the
 // fleet has joined by then) and lasts `for` (default: to the end of the run). Durations take
@@ -32,10 +37,12 @@ import { Fleet } from '../runtime/sim/fleet.js';
 import { FleetFigures } from '../runtime/sim/figures.js';
 import { Invariants, InvariantViolation } from '../runtime/sim/invariants.js';
 import { Prng } from '../runtime/sim/prng.js';
-import { parseBenchArgs, type BenchArgs } from './bench-args.js';
+import { numberArg, parseBenchArgs, type BenchArgs } from './bench-args.js';
 
 interface Args extends BenchArgs {
   multicast: boolean;
+  /** After the single death: this many more nodes crash at once (0: none). */
+  crash?: number;
   /** Faults whose `atMs` counts from the start of the steady window. */
   faults?: readonly FaultSpec[];
   invariants?: boolean;
@@ -46,6 +53,7 @@ export function parse(argv: readonly string[]): Args {
   let multicast = true;
   let invariants = true;
   let insecure = false;
+  let crash = 0;
   const faults: FaultSpec[] = [];
   const a = parseBenchArgs(argv, 'see scripts/bench-sim.ts for usage', (flag, value) => {
     switch (flag) {
@@ -54,6 +62,9 @@ export function parse(argv: readonly string[]): Args {
         return true;
       case '--insecure':
         insecure = true;
+        return true;
+      case '--crash':
+        crash = numberArg(flag, value());
         return true;
       case '--no-invariants':
         invariants = false;
@@ -68,7 +79,8 @@ export function parse(argv: readonly string[]): Args {
         return false;
     }
   });
-  return { ...a, multicast, faults, invariants, insecure };
+  if (!Number.isInteger(crash) || crash < 0 || crash > a.nodes - 3) throw new Error(`--crash: expected an integer from 0 to ${a.nodes - 3}, got ${crash}`);
+  return { ...a, multicast, faults, invariants, insecure, crash };
 }
 
 /** The command line that runs `a` again. */
@@ -76,6 +88,7 @@ export function commandLine(a: Args): string {
   const flags = [`--nodes ${a.nodes}`, `--loss ${a.loss}`, `--seed ${a.seed}`, `--workload ${a.workload}`, `--steady ${a.steady}`, `--profile ${a.profile}`, `--deadline ${a.deadline}`];
   if (!a.multicast) flags.push('--no-multicast');
   if (a.insecure) flags.push('--insecure');
+  if (a.crash) flags.push(`--crash ${a.crash}`);
   for (const f of a.faults ?? []) flags.push(`--fault ${formatFault(f)}`);
   return `npm run bench:sim -- ${flags.join(' ')}`;
 }
@@ -83,6 +96,19 @@ export function commandLine(a: Args): string {
 /** MURMUR_TRACE=1 prints each phase's virtual and wall time to stderr. */
 function trace(phase: string, wallStart: number, now: number): void {
   if (process.env['MURMUR_TRACE']) console.error(`${phase}: virtual ${now} ms, wall ${Math.round(performance.now() - wallStart)} ms`);
+}
+
+/** Receive work summed over the running nodes: deterministic proxies for CPU (runtime/host/node-host.ts). */
+function receiveWork(fleet: Fleet): { datagrams: number; opened: number; checks: number; remembered: number } {
+  const w = { datagrams: 0, opened: 0, checks: 0, remembered: 0 };
+  for (const id of fleet.runningIds()) {
+    const h = fleet.host(id);
+    w.datagrams += h.work.datagrams;
+    w.opened += h.work.opened;
+    w.checks += h.signatureChecks.checks;
+    w.remembered += h.signatureChecks.remembered;
+  }
+  return w;
 }
 
 export function runSimBenchmark(a: Args): Record<string, unknown> {
@@ -105,6 +131,7 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
   const steadyMs = a.steady * 1000;
   const steadyStart = fleet.now;
   fleet.network.resetCounters();
+  const w0 = receiveWork(fleet);
   for (const f of a.faults ?? []) fleet.fault(f);
   if (a.workload > 0) {
     const period = a.workload * 1000;
@@ -127,6 +154,7 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
     fleet.runFor(steadyMs);
   }
   const secs = steadyMs / 1000;
+  const w1 = receiveWork(fleet);
   const bytesPerNodeS = fleet.network.bytesSent / secs / a.nodes;
   const packetsPerNodeS = fleet.network.packetsSent / secs / a.nodes;
 
@@ -151,8 +179,27 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
     if (e instanceof InvariantViolation) throw e;
   }
   const det = figures.detection();
-  invariants?.checkTotals();
   trace('detect', wallStart, fleet.now);
+
+  // 5. Optionally, a mass crash: --crash K more nodes at once, spread over the fleet.
+  let crash: Record<string, unknown> = {};
+  if (a.crash) {
+    const ids = Array.from({ length: a.crash }, (_, j) => fleet.ids[1 + Math.floor((j * (a.nodes - 2)) / a.crash!)]!);
+    figures.crashed(ids, fleet.now);
+    for (const id of ids) {
+      invariants?.mayDie.add(id);
+      fleet.crash(id);
+    }
+    try {
+      fleet.runUntil(() => figures.crashSeenBy >= a.nodes - 1 - ids.length, { maxMs: deadlineMs, what: 'mass-crash detection' });
+    } catch (e) {
+      if (e instanceof InvariantViolation) throw e;
+    }
+    const c = figures.crash();
+    crash = { crash_nodes: ids.length, crash_p50_ms: c.p50, crash_all_ms: c.all, crash_seen: c.seen };
+    trace('crash', wallStart, fleet.now);
+  }
+  invariants?.checkTotals();
   if (process.env['MURMUR_TRACE'] && figures.falsePositives > 0) console.error(figures.falsePositiveLog.join('\n'));
 
   return {
@@ -177,6 +224,11 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
     flaps_worst_pair: figures.worstFlapper()?.changes ?? 0,
     bytes_per_node_s: Math.round(bytesPerNodeS),
     packets_per_node_s: Math.round(packetsPerNodeS * 100) / 100,
+    received_per_node_s: Math.round((w1.datagrams - w0.datagrams) / secs / a.nodes),
+    opened_per_node_s: Math.round((w1.opened - w0.opened) / secs / a.nodes),
+    verified_per_node_s: Math.round(((w1.checks - w0.checks) / secs / a.nodes) * 100) / 100,
+    remembered_per_node_s: Math.round(((w1.remembered - w0.remembered) / secs / a.nodes) * 100) / 100,
+    ...crash,
     wall_ms: Math.round(performance.now() - wallStart),
     seed: a.seed,
   };

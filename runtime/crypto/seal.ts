@@ -17,6 +17,7 @@
 
 import nacl from 'tweetnacl';
 import { SEALED_FRAME } from '../wire/frames.js';
+import { secretboxOpen } from './secretbox.js';
 
 const HEADER = 1 + 4 + nacl.secretbox.nonceLength;
 /** Bytes a seal adds to a datagram. */
@@ -89,7 +90,7 @@ export function open(frame: Uint8Array, keys: SealKeys): Opened {
   const found = keys.lookup(id);
   if (!found) return { ok: false, reason: 'unknown-key' };
   const nonce = frame.subarray(5, HEADER);
-  const plain = nacl.secretbox.open(frame.subarray(HEADER), nonce, found.key);
+  const plain = secretboxOpen(frame.subarray(HEADER), nonce, found.key);
   if (!plain) return { ok: false, reason: 'bad-mac' };
   return { ok: true, plain, keyId: id, keyState: found.state, header: { sender: get48(nonce, 0), gen: get48(nonce, 6), seq: get48(nonce, 12) } };
 }

@@ -14,12 +14,23 @@
 import dgram from 'node:dgram';
 import { MULTICAST } from '../core/effects.js';
 import type { Address } from '../core/messages.js';
-import { formatAddress, parseAddress, type Family } from './address.js';
+import { formatAddress, parseAddress, type Endpoint, type Family } from './address.js';
 import { selectInterfaces, type InterfaceSource, type NetInterface } from './interfaces.js';
 import { newCounters, type DatagramHandler, type Transport, type TransportCounters } from './transport.js';
 
 /** IPv4 + UDP header bytes counted per datagram, as the fleet benchmark specifies. */
 export const HEADER_BYTES = 28;
+/**
+ * Socket receive buffer asked of the kernel (it caps the request at net.core.rmem_max). The
+ * default, about 200 KiB, holds some 200 small datagrams: under half a second of a 128-node
+ * fleet's heartbeats. A device that stalls longer (an SD card write, a CPU-starved process, a
+ * fleet booting at once) would lose every heartbeat of the stall and take the silence for the
+ * others'. With 1 MiB it reads them late instead, which its stall detection allows for. The
+ * memory is used only while a backlog lasts.
+ */
+const RECEIVE_BUFFER_BYTES = 1 << 20;
+/** Destinations kept parsed; past this many (address churn) the table starts over. */
+const ENDPOINTS_KEPT = 4096;
 
 export interface UdpOptions {
   readonly families: readonly Family[];
@@ -78,6 +89,8 @@ export class UdpTransport implements Transport {
   #handler: DatagramHandler;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Parsed destinations: a node sends to the same few hundred addresses many times a second. */
+  readonly #endpoints = new Map<Address, Endpoint>();
   /** Ports of the sockets this transport sends from, and addresses of this host: a group datagram from both is our own. */
   readonly #ownPorts = new Set<number>();
   #hostAddresses = new Set<string>(['127.0.0.1', '::1']);
@@ -136,12 +149,16 @@ export class UdpTransport implements Transport {
       for (const link of this.#links) this.#sendGroup(link, bytes);
       return;
     }
-    let ep;
-    try {
-      ep = parseAddress(to, 'destination');
-    } catch {
-      this.counters.sendErrors++;
-      return;
+    let ep = this.#endpoints.get(to);
+    if (!ep) {
+      try {
+        ep = parseAddress(to, 'destination');
+      } catch {
+        this.counters.sendErrors++;
+        return;
+      }
+      if (this.#endpoints.size >= ENDPOINTS_KEPT) this.#endpoints.clear();
+      this.#endpoints.set(to, ep);
     }
     const link = this.#links.find((l) => l.family === ep.family);
     if (!link) {
@@ -207,7 +224,7 @@ export class UdpTransport implements Transport {
 
   async #openFamily(family: Family): Promise<FamilyLink> {
     const type = family === 'ipv4' ? 'udp4' : 'udp6';
-    const unicast = dgram.createSocket({ type, ipv6Only: family === 'ipv6' });
+    const unicast = dgram.createSocket({ type, ipv6Only: family === 'ipv6', recvBufferSize: RECEIVE_BUFFER_BYTES });
     this.#wire(unicast, false, `${family} unicast`);
     try {
       await bind(unicast, this.#opts.port, family === 'ipv4' ? (this.#opts.bind4 ?? '0.0.0.0') : (this.#opts.bind6 ?? '::'));
@@ -219,7 +236,7 @@ export class UdpTransport implements Transport {
     let groupSocket: dgram.Socket | undefined;
     if (this.#opts.multicast) {
       // reuseAddr: several murmur processes on one host (a lab, a benchmark) share the group port.
-      groupSocket = dgram.createSocket({ type, reuseAddr: true, ipv6Only: family === 'ipv6' });
+      groupSocket = dgram.createSocket({ type, reuseAddr: true, ipv6Only: family === 'ipv6', recvBufferSize: RECEIVE_BUFFER_BYTES });
       this.#wire(groupSocket, true, `${family} group port ${this.#opts.groupPort}`);
       try {
         await bind(groupSocket, this.#opts.groupPort, family === 'ipv4' ? '0.0.0.0' : '::');

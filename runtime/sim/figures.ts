@@ -35,6 +35,11 @@ export class FleetFigures {
   /** Status changes of members that were not crashed, per observer>member pair. */
   readonly #flaps = new Map<string, number>();
   #flapCount = 0;
+  /** A mass crash: the members killed together, and for each observer those it has seen dead. */
+  #crashed: ReadonlySet<string> = new Set();
+  #crashAt = 0;
+  readonly #crashSeen = new Map<string, Set<string>>();
+  readonly #crashAll = new Map<string, number>();
 
   constructor(private readonly n: number) {}
 
@@ -58,6 +63,10 @@ export class FleetFigures {
           this.#flapCount++;
         }
         if (e.status !== 'dead') return;
+        if (this.#crashed.has(e.member.id)) {
+          this.#sawCrashed(now, observer, e.member.id);
+          return;
+        }
         if (e.member.id === this.#victim) {
           if (!this.#detect.has(observer)) this.#detect.set(observer, now - this.#killAt);
         } else {
@@ -81,11 +90,42 @@ export class FleetFigures {
     this.#killAt = now;
   }
 
+  /** Many members die at once: their deaths are expected; each observer's time to see all of them is a figure. */
+  crashed(ids: readonly string[], now: number): void {
+    this.#crashed = new Set(ids);
+    this.#crashAt = now;
+  }
+
+  #sawCrashed(now: number, observer: string, id: string): void {
+    if (this.#crashed.has(observer)) return;
+    let seen = this.#crashSeen.get(observer);
+    if (!seen) this.#crashSeen.set(observer, (seen = new Set()));
+    seen.add(id);
+    if (seen.size === this.#crashed.size && !this.#crashAll.has(observer)) this.#crashAll.set(observer, now - this.#crashAt);
+  }
+
+  /** Observers that have seen every member of the mass crash dead. */
+  get crashSeenBy(): number {
+    return this.#crashAll.size;
+  }
+
+  /** Per observer, the time until it had seen every crashed member dead. */
+  crash(): Percentiles {
+    return summarize([...this.#crashAll.values()]);
+  }
+
   updated(owner: string, key: string, value: unknown, now: number): void {
     this.#updOwner = owner;
     this.#updKey = key;
     this.#updValue = value;
     this.#updAt = now;
+  }
+
+  /** Up to `limit` (observer, member) pairs among `ids` that have not met yet, as "observer>member". */
+  missingPairs(ids: readonly string[], limit: number): string[] {
+    const out: string[] = [];
+    for (const a of ids) for (const b of ids) if (a !== b && !this.#pairs.has(`${a}>${b}`) && out.length < limit) out.push(`${a}>${b}`);
+    return out;
   }
 
   get joinConvergedAt(): number {

@@ -36,6 +36,7 @@ import type { Address, Dead, Delta, Digest, DigestEntry, KvEntry, Message, NodeI
 import { MsgType } from '../core/messages.js';
 import type { Signer } from '../core/node.js';
 import { verifyCertificate } from './certificate.js';
+import { CheckedSignatures } from './checked-signatures.js';
 import { SourceBudget, type Rate } from './budget.js';
 import { verifyBytes, type SigningKey } from './ed25519.js';
 import {
@@ -64,6 +65,7 @@ export type GateRefusal =
   | 'too-many-identities'
   | 'clamped-delta'
   | 'accusation-overload'
+  | 'accusation-surplus'
   | 'verify-budget'
   | 'new-identity-rate'
   | 'buried'
@@ -110,6 +112,18 @@ export const NEW_IDS_PER_SOURCE: Rate = { perS: 64 / 60, burst: 128 };
  * certificate is never refused a place: the admin vouched for each one.
  */
 export const MAX_IDENTITIES = 1024;
+/**
+ * Accusers checked per statement (type, target, life, incarnation). The core's verdict needs
+ * three confirmations beyond its own evidence (lan and wifi profiles), four without its own;
+ * a fifth changes nothing. When ten devices die together every survivor accuses each of them
+ * at once: checking all of those (N x 10 here) used the whole accusation budget for seconds,
+ * while four accusers per statement are enough for every verdict.
+ */
+export const ACCUSERS_PER_STATEMENT = 4;
+/** Statements whose accusers are counted at most: oldest first out. */
+const STATEMENTS_TRACKED = 1024;
+/** Own accusations whose signatures are kept: the core repeats and re-sends the same few. */
+const SIGNED_ACCUSATIONS_KEPT = 256;
 /** Tell a buried member that it is dead (so it can refute, if it is alive) at most this often. */
 const TELL_BURIED_EVERY_MS = 5000;
 
@@ -190,6 +204,10 @@ export class Gatekeeper {
   readonly #certOk = new Set<string>();
   readonly #max: number;
   readonly #verifier: Verifier;
+  readonly #checked: CheckedSignatures;
+  readonly #signedAccusations = new Map<string, Uint8Array>();
+  /** Per accusation statement, the accusers whose signatures checked out. */
+  readonly #accusers = new Map<string, Set<NodeId>>();
   #own: Passport | undefined;
   readonly signer: Signer;
   #budgetAt = -Infinity;
@@ -217,13 +235,36 @@ export class Gatekeeper {
       this.#newIds = new SourceBudget(opts.newIdsPerSource ?? NEW_IDS_PER_SOURCE, { perS: Infinity, burst: Infinity }, now);
       this.#queryChecks = new SourceBudget(QUERY_VERIFY_PER_SOURCE, QUERY_VERIFY_TOTAL, now);
     }
-    this.#verifier = opts.verify ?? verifyBytes;
+    this.#checked = new CheckedSignatures(opts.verify ?? verifyBytes);
+    this.#verifier = this.#checked.verify;
     this.signer = {
       kv: (owner: NodeRef, e: KvEntry) => signKv(opts.key, owner, e),
-      accusation: (a: Suspect | Dead) => signAccusation(opts.key, a),
       query: (q: Query) => signQuery(opts.key, q),
       queryReply: (r: QueryReply) => signQueryReply(opts.key, r),
+      accusation: (a: Suspect | Dead) => this.#signAccusation(a),
     };
+  }
+
+  /**
+   * The core re-sends the same accusation (repeats, notifications to the accused, answers to
+   * each refutation it has not yet seen): the signature covers only (type, accuser, target,
+   * incarnation), so one per statement is enough.
+   */
+  #signAccusation(a: Suspect | Dead): Uint8Array {
+    if (a.from.id !== this.#opts.self.id || a.from.gen !== this.#opts.self.gen) return signAccusation(this.#opts.key, a);
+    const tag = `${a.type}\u0000${a.target.id}\u0000${a.target.gen}\u0000${a.inc}`;
+    let sig = this.#signedAccusations.get(tag);
+    if (!sig) {
+      sig = signAccusation(this.#opts.key, a);
+      if (this.#signedAccusations.size >= SIGNED_ACCUSATIONS_KEPT) this.#signedAccusations.delete(this.#signedAccusations.keys().next().value!);
+      this.#signedAccusations.set(tag, sig);
+    }
+    return sig;
+  }
+
+  /** Signature checks computed, and copies of checked statements passed from memory. */
+  get signatureChecks(): { readonly checks: number; readonly remembered: number } {
+    return { checks: this.#checked.checks, remembered: this.#checked.remembered };
   }
 
   /** This node's passport for its current incarnation (signed once per change). */
@@ -344,7 +385,7 @@ export class Gatekeeper {
     if (this.#toldBuried.size >= this.#max) this.#toldBuried.clear();
     this.#toldBuried.set(ref.id, now);
     const a: Dead = { type: MsgType.Dead, from: this.#opts.self, target: { id: ref.id, gen: g.gen }, inc: g.inc };
-    reply([{ ...a, sig: signAccusation(this.#opts.key, a) }]);
+    reply([{ ...a, sig: this.#signAccusation(a) }]);
   }
 
   /** Spend `n` signature checks of the budget; past it, say no (the budget counts which bucket ran out). */
@@ -533,11 +574,18 @@ export class Gatekeeper {
         const key = this.#ids.get(m.from.id)!.publicKey;
         if (!m.sig) return this.#count('unsigned');
         if (this.#opts.accusationIsNews && !this.#opts.accusationIsNews(m)) return m;
+        // Enough devices have already said this: neither one more voice nor another copy of one
+        // already heard can hasten the verdict, and dropping it costs nothing (the statement's
+        // checked accusers stand).
+        const statement = m.target.id === this.#opts.self.id ? undefined : this.#statementAccusers(m);
+        if (statement && statement.size >= ACCUSERS_PER_STATEMENT) return this.#count('accusation-surplus');
         // An overloaded fleet suspects a lot, every suspicion is news to everyone, and checking
         // them all made the overload worse. Past the budget an accusation is dropped: that
         // only delays a verdict (accusers repeat), it never makes one.
         if (!this.#spendAccusationBudget()) return this.#count('accusation-overload');
-        return verifyAccusation(key, m, this.#verifier) ? m : this.#count('bad-signature');
+        if (!verifyAccusation(key, m, this.#verifier)) return this.#count('bad-signature');
+        statement?.add(m.from.id);
+        return m;
       }
       case MsgType.Leave: {
         if (m.from.id === this.#opts.self.id) return m;
@@ -576,6 +624,17 @@ export class Gatekeeper {
     if (!r.sig) return this.#count('unsigned');
     if (!this.#spendCheck()) return this.#count('verify-budget');
     return verifyQueryReply(this.#ids.get(r.from.id)!.publicKey, r, this.#verifier) ? r : this.#count('bad-signature');
+  }
+
+  /** The accusers already checked for this accusation's statement (tracked from now on). */
+  #statementAccusers(a: Suspect | Dead): Set<NodeId> {
+    const tag = `${a.type}\u0000${a.target.id}\u0000${a.target.gen}\u0000${a.inc}`;
+    let set = this.#accusers.get(tag);
+    if (!set) {
+      if (this.#accusers.size >= STATEMENTS_TRACKED) this.#accusers.delete(this.#accusers.keys().next().value!);
+      this.#accusers.set(tag, (set = new Set()));
+    }
+    return set;
   }
 
   #fromTheGrave(m: Suspect | Dead): Message | undefined {
