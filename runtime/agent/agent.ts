@@ -153,6 +153,8 @@ export class Agent {
 
   static async #start(config: MurmurConfig, deps: AgentDeps, state: StateDir): Promise<Agent> {
     const log = deps.log;
+    // Loaded before anything is served, so the API never shows an enabled bridge as missing.
+    const mqttClient = config.mqtt.enabled ? await import('mqtt') : undefined;
     const id = state.identity(config.node.name);
     const gen = state.nextGeneration((deps.wallClock ?? Date.now)());
     const keyringFile = state.path(KEYRING_FILE);
@@ -322,10 +324,9 @@ export class Agent {
       }
       if (own.size > 0) log.log('info', 'own-keys-restored', { count: own.size });
       hal.start(host);
-      if (config.mqtt.enabled) {
-        const { connect } = await import('mqtt');
+      if (mqttClient) {
         agent.#mqtt = new MqttBridge(config.mqtt, {
-          connect,
+          connect: mqttClient.connect,
           log,
           node: h.node,
           set: (k, v) => h.set(k, v),

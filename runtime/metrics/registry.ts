@@ -381,7 +381,9 @@ export class NodeMetrics {
     const k = `${e.previous}>${e.status}`;
     this.#changes.set(k, (this.#changes.get(k) ?? 0) + 1);
     if (e.status === 'alive' && e.previous === 'suspect') this.#refutedSuspicions++;
-    if (e.status === 'alive' && e.previous === 'dead') this.#falseDeaths++;
+    // A member back from a death in the same life comes back alive, or unreliable when the detector
+    // wants it to prove itself first; either way the death was declared in error.
+    if ((e.status === 'alive' || e.status === 'unreliable') && e.previous === 'dead') this.#falseDeaths++;
   }
 
   /** The exposition text and its content type. */

@@ -88,10 +88,11 @@ describe('node metrics', () => {
     fleet.heal();
     fleet.runFor(20_000);
     all = await samples(m);
-    expect(value(all, 'murmur_members', { status: 'alive' })).toBe(4);
+    // Back from a death in the same life, a member is unreliable until it delivers like the fleet.
+    expect((value(all, 'murmur_members', { status: 'alive' }) ?? 0) + (value(all, 'murmur_members', { status: 'unreliable' }) ?? 0)).toBe(4);
     // The same lives came back: two deaths declared in error, refuted.
     expect(value(all, 'murmur_false_deaths_total')).toBe(2);
-    expect(value(all, 'murmur_member_status_changes_total', { from: 'dead', to: 'alive' })).toBe(2);
+    expect(value(all, 'murmur_member_status_changes_total', { from: 'dead', to: 'unreliable' })).toBe(2);
 
     // No per-peer series unless asked.
     expect(all.has('murmur_peer_status')).toBe(false);
