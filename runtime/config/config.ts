@@ -11,7 +11,7 @@ import type { Level } from '../log/log.js';
 import { parseSeed, type Family } from '../net/address.js';
 import { parseLoopbackListen } from './api-listen.js';
 import { formatHttpListen, parseHttpListen } from './http-listen.js';
-import { ConfigError } from './config-error.js';
+import { ConfigError, fieldRecorder } from './config-error.js';
 import { formatListen, parseListen } from './metrics-listen.js';
 import { validateHal, type HalConfig } from './hal-config.js';
 import { validateQueries, type QueryCommand } from './queries-config.js';
@@ -147,16 +147,8 @@ function validate(layers: Layers): MurmurConfig {
   const bad = (path: string, message: string): never => {
     throw new ConfigError(`${layers.where(path)}: ${path}: ${message}`);
   };
-  /** The value `f` validates, or `fallback` (never used: the errors are thrown below) once the error is recorded. */
-  const field = <T>(f: () => T, fallback: T): T => {
-    try {
-      return f();
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      errors.push(e.message);
-      return fallback;
-    }
-  };
+  /** The fallback is never used: the recorded errors are thrown together below. */
+  const field = fieldRecorder((e) => errors.push(e.message));
   const node = c.node as Obj;
   const net = c.network as Obj;
   const api = c.api as Obj;

@@ -7,7 +7,7 @@ import { createSensor, SENSOR_TYPES, type SensorSpec } from '../../hal/sensors/c
 import { FsRoot } from '../../hal/fs-root.js';
 import { SystemCommands } from '../../hal/command.js';
 import { validateSchedule } from '../sensing/schedule.js';
-import { ConfigError } from './config-error.js';
+import { ConfigError, fieldRecorder } from './config-error.js';
 import { unknownField } from './layers.js';
 
 export interface SensorConfig extends SensorSpec {
@@ -38,15 +38,7 @@ const NAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
  * what is returned is only meaningful when nothing was recorded.
  */
 export function validateHal(h: Obj, fail: Fail, bad: Bad, record: (e: ConfigError) => void): HalConfig {
-  const field = <T>(f: () => T, fallback: T): T => {
-    try {
-      return f();
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      record(e);
-      return fallback;
-    }
-  };
+  const field = fieldRecorder(record);
   const root = h.root;
   field(() => (typeof root === 'string' && root.startsWith('/')) || fail('hal.root', 'an absolute path', root), true);
   const simulate = h.simulate;

@@ -1,7 +1,7 @@
 // The `hooks` section of the device config: commands run when the membership changes or a key
 // under a prefix changes. Every error names the field path (hooks.commands[1].timeoutS).
 
-import { ConfigError } from './config-error.js';
+import { ConfigError, fieldRecorder } from './config-error.js';
 import { unknownField } from './layers.js';
 
 /** The events a hook may name. A key event needs `prefix`. */
@@ -35,15 +35,7 @@ const NAME = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
 const FIELDS = ['name', 'on', 'prefix', 'command', 'shell', 'timeoutS', 'coalesceMs'];
 
 export function validateHooks(h: Obj, fail: Fail, bad: Bad, record: (e: Error) => void): HooksConfig {
-  const field = <T>(f: () => T, fallback: T): T => {
-    try {
-      return f();
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      record(e);
-      return fallback;
-    }
-  };
+  const field = fieldRecorder(record);
   const concurrency = field(() => (Number.isInteger(h.concurrency) && (h.concurrency as number) >= 1 && (h.concurrency as number) <= 16 ? (h.concurrency as number) : fail('hooks.concurrency', 'an integer 1-16', h.concurrency)), 1);
   const list = field(() => (Array.isArray(h.commands) ? (h.commands as unknown[]) : fail('hooks.commands', 'a list of hooks', h.commands)), []);
   const commands = list.map((x, i) => field<HookConfig | undefined>(() => hook(x, `hooks.commands[${i}]`, fail, bad), undefined));

@@ -2,7 +2,7 @@
 // what it publishes there. Off by default. The password is read from a file (never from the
 // config itself), so `murmur config show` and every log line stay free of it.
 
-import { ConfigError } from './config-error.js';
+import { ConfigError, fieldRecorder } from './config-error.js';
 
 export interface MqttConfig {
   readonly enabled: boolean;
@@ -31,15 +31,7 @@ type Bad = (path: string, message: string) => never;
 const TOPIC_PART = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
 
 export function validateMqtt(m: Obj, fail: Fail, bad: Bad, filePath: (path: string, v: string) => string, record: (e: ConfigError) => void): MqttConfig {
-  const field = <T>(f: () => T, fallback: T): T => {
-    try {
-      return f();
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      record(e);
-      return fallback;
-    }
-  };
+  const field = fieldRecorder(record);
   const optStr = (k: string): string | undefined => {
     const v = m[k];
     if (v === undefined || v === null) return undefined;
