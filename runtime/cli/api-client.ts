@@ -3,7 +3,7 @@
 // whose every request carries the bearer token read from api.tokenFile.
 
 import { existsSync } from 'node:fs';
-import { request, type RequestOptions } from 'node:http';
+import { request, type IncomingMessage, type RequestOptions } from 'node:http';
 import { readApiToken } from '../api/token.js';
 import { parseLoopbackListen, type LoopbackListen } from '../config/api-listen.js';
 import { apiSocketPath, apiTokenPath, ConfigError, loadConfig } from '../config/config.js';
@@ -81,6 +81,31 @@ export class NotRunningError extends CliError {
   constructor(socket: string, why: string) {
     super(`murmur is not running here: no API at ${socket} (${why}); start it with "murmur start", or pass --state-dir/--config/--socket`, EXIT_NOT_RUNNING);
   }
+}
+
+/**
+ * The error of a long-lived stream request (`murmur watch`, `murmur query`): no node there, the
+ * node went away mid-stream (`wentAway` says what that means for the command), or anything else.
+ */
+export function streamRequestError(command: string, socket: string, e: NodeJS.ErrnoException, wentAway: () => CliError): CliError {
+  if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') return new NotRunningError(socket, e.code);
+  if (e.code === 'ECONNRESET' || e.code === 'EPIPE') return wentAway();
+  return new CliError(`${command}: API at ${socket}: ${e.message}`, 1);
+}
+
+/** Reads a refused stream's JSON error body and hands `done` the error it names (status alone when the body is not JSON). */
+export function refusedStream(command: string, res: IncomingMessage, done: (e: CliError) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => {
+    let body: { message?: unknown; error?: unknown } = {};
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+    } catch {
+      // Reported by status alone.
+    }
+    done(new CliError(`${command}: ${String(body.message ?? `HTTP ${res.statusCode ?? 0}`)} (${String(body.error ?? 'error')})`, 1));
+  });
 }
 
 /** What to do when the socket (or its directory) is not open to this user. */

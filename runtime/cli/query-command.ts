@@ -4,7 +4,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { MAX_QUERY_PAYLOAD } from '../core/queries.js';
 import { escapeJsonControl } from '../log/escape.js';
-import { connectOptions, NotRunningError } from './api-client.js';
+import { connectOptions, refusedStream, streamRequestError } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
 import { EXIT, optionLines, palette, para, parseDuration, printable, TARGET_OPTIONS, type Palette, terminal } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -66,26 +66,9 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
     const stopSignals = io.onSignal(() => finish(1));
     const wentAway = (): CliError => new CliError(`murmur query: the node at ${socket} went away before the query's deadline; run "murmur status" to check`, EXIT.notRunning);
     const req = request({ ...to, method: 'POST', path: '/v1/query', headers: { ...to.headers, 'content-type': 'application/json', accept: 'application/x-ndjson' } });
-    req.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') finish(new NotRunningError(socket, e.code));
-      else if (e.code === 'ECONNRESET' || e.code === 'EPIPE') finish(wentAway());
-      else finish(new CliError(`murmur query: API at ${socket}: ${e.message}`, 1));
-    });
+    req.on('error', (e: NodeJS.ErrnoException) => finish(streamRequestError('murmur query', socket, e, wentAway)));
     req.on('response', (res: IncomingMessage) => {
-      if (res.statusCode !== 200) {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          let b: Event = {};
-          try {
-            b = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Event;
-          } catch {
-            // Reported by status alone.
-          }
-          finish(new CliError(`murmur query: ${String(b.message ?? `HTTP ${res.statusCode ?? 0}`)} (${String(b.error ?? 'error')})`, 1));
-        });
-        return;
-      }
+      if (res.statusCode !== 200) return refusedStream('murmur query', res, finish);
       res.setEncoding('utf8');
       let buffered = '';
       res.on('data', (chunk: string) => {

@@ -3,7 +3,7 @@
 
 import { request, type IncomingMessage } from 'node:http';
 import { escapeJsonControl } from '../log/escape.js';
-import { connectOptions, NotRunningError } from './api-client.js';
+import { connectOptions, refusedStream, streamRequestError } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
 import { elide, EXIT, palette, printable, showValue, statusPaint, terminal, textWidth, TARGET_OPTIONS_HELP, type Palette, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -59,26 +59,9 @@ export async function watchCommand(args: readonly string[], io: CliIo): Promise<
 
     const wentAway = (): CliError => new CliError(`murmur watch: the node at ${socket} went away (stopped or restarted); run "murmur status" to check`, EXIT.notRunning);
     const req = request({ ...to, method: 'GET', path, headers: { ...to.headers, accept: 'application/x-ndjson' } });
-    req.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') finish(new NotRunningError(socket, e.code));
-      else if (e.code === 'ECONNRESET' || e.code === 'EPIPE') finish(wentAway());
-      else finish(new CliError(`murmur watch: API at ${socket}: ${e.message}`, 1));
-    });
+    req.on('error', (e: NodeJS.ErrnoException) => finish(streamRequestError('murmur watch', socket, e, wentAway)));
     req.on('response', (res: IncomingMessage) => {
-      if (res.statusCode !== 200) {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          let body: Event = {};
-          try {
-            body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Event;
-          } catch {
-            // Reported by status alone.
-          }
-          finish(new CliError(`murmur watch: ${String(body.message ?? `HTTP ${res.statusCode ?? 0}`)} (${String(body.error ?? 'error')})`, 1));
-        });
-        return;
-      }
+      if (res.statusCode !== 200) return refusedStream('murmur watch', res, finish);
       res.setEncoding('utf8');
       let buffered = '';
       let idWidth = 8;
