@@ -31,6 +31,8 @@ export const HEADER_BYTES = 28;
 const RECEIVE_BUFFER_BYTES = 1 << 20;
 /** Destinations kept parsed; past this many (address churn) the table starts over. */
 const ENDPOINTS_KEPT = 4096;
+/** Interface checks asked for by failed group sends are at least this far apart. */
+const URGENT_CHECK_MS = 250;
 
 export interface UdpOptions {
   readonly families: readonly Family[];
@@ -94,6 +96,8 @@ export class UdpTransport implements Transport {
   /** Ports of the sockets this transport sends from, and addresses of this host: a group datagram from both is our own. */
   readonly #ownPorts = new Set<number>();
   #hostAddresses = new Set<string>(['127.0.0.1', '::1']);
+  /** performance.now() of the last interface check that a failed group send asked for. */
+  #urgentCheckAt = -Infinity;
   localAddress: Address = '';
 
   private constructor(opts: UdpOptions, handler: DatagramHandler = () => {}) {
@@ -290,17 +294,34 @@ export class UdpTransport implements Transport {
     this.#handler(msg, formatAddress(rinfo.address, rinfo.port), viaMulticast);
   }
 
-  #transmit(s: dgram.Socket, bytes: Uint8Array, port: number, host: string): void {
+  #transmit(s: dgram.Socket, bytes: Uint8Array, port: number, host: string, group = false): void {
     this.counters.sentPackets++;
     this.counters.sentBytes += bytes.length + HEADER_BYTES;
     try {
       s.send(bytes, port, host, (err) => {
-        if (err) this.counters.sendErrors++;
+        if (!err) return;
+        this.counters.sendErrors++;
+        if (group) this.#groupSendFailed();
       });
     } catch {
       // Thrown synchronously for a socket closed under us or an unusable address.
       this.counters.sendErrors++;
+      if (group) this.#groupSendFailed();
     }
+  }
+
+  /**
+   * A group send fails when the address it goes out through has gone (a DHCP renew, roaming, a
+   * move from eth0 to wlan0). Waiting for the periodic check would leave the fleet without our
+   * heartbeats for up to interfaceCheckMs, long enough to be suspected; look again now, at most
+   * every URGENT_CHECK_MS so a persistently failing interface does not re-read them per send.
+   */
+  #groupSendFailed(): void {
+    if (this.#closed || !this.#opts.multicast) return;
+    const now = performance.now();
+    if (now - this.#urgentCheckAt < URGENT_CHECK_MS) return;
+    this.#urgentCheckAt = now;
+    this.refreshInterfaces();
   }
 
   #sendGroup(link: FamilyLink, bytes: Uint8Array): void {
@@ -308,10 +329,10 @@ export class UdpTransport implements Transport {
     for (const [name] of link.joined) {
       if (link.family === 'ipv6') {
         if (v4?.joined.has(name)) continue;
-        this.#transmit(link.unicast, bytes, this.#opts.groupPort, `${link.group}%${name}`);
+        this.#transmit(link.unicast, bytes, this.#opts.groupPort, `${link.group}%${name}`, true);
       } else {
         const s = link.senders.get(name) ?? link.unicast;
-        this.#transmit(s, bytes, this.#opts.groupPort, link.group);
+        this.#transmit(s, bytes, this.#opts.groupPort, link.group, true);
       }
     }
   }
