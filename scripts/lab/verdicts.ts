@@ -257,31 +257,40 @@ export interface AddressFigures {
   readonly deaths: readonly string[];
   /** Status changes of the device anywhere (suspicions included) from the change until 5 s after. */
   readonly status_changes: number;
+  /** Datagrams the device failed to send meanwhile (its transport's sendErrors). */
+  readonly send_errors: number;
 }
 
 /** A DHCP renew to a new address: add it, then remove the old one, on the same interface. */
 export async function addressChange(lab: Lab): Promise<AddressFigures> {
   const r = ROLE.readdress;
   const t0 = lab.now;
+  const errors = await sendErrors(lab, r);
   const [from, to] = [`10.77.0.${10 + r}`, `10.77.0.${110 + r}`];
   lab.addAddress(r, `${to}/24`);
   lab.removeAddress(r, `${from}/24`);
-  return addressFigures(lab, `address-change-${from}-to-${to}`, r, t0, from, to);
+  return addressFigures(lab, `address-change-${from}-to-${to}`, r, t0, from, to, errors);
 }
 
 /** A move from eth0 to another interface (wlan0 on a Pi): the new one comes up with an address, then eth0 loses its address and goes down. */
 export async function interfaceMove(lab: Lab): Promise<AddressFigures> {
   const m = ROLE.move;
   const t0 = lab.now;
+  const errors = await sendErrors(lab, m);
   const [from, to] = [`10.77.0.${10 + m}`, `10.77.0.${110 + m}`];
   lab.addInterface(m, 'eth1');
   lab.addAddress(m, `${to}/24`, 'eth1');
   lab.removeAddress(m, `${from}/24`, 'eth0');
   lab.setLink(m, false, 'eth0');
-  return addressFigures(lab, `interface-move-eth0-${from}-to-eth1-${to}`, m, t0, from, to);
+  return addressFigures(lab, `interface-move-eth0-${from}-to-eth1-${to}`, m, t0, from, to, errors);
 }
 
-async function addressFigures(lab: Lab, scenario: string, j: number, t0: number, from: string, to: string): Promise<AddressFigures> {
+async function sendErrors(lab: Lab, i: number): Promise<number> {
+  const r = await lab.api(i, 'GET', '/v1/status');
+  return (r.body as { transport: { sendErrors: number } }).transport.sendErrors;
+}
+
+async function addressFigures(lab: Lab, scenario: string, j: number, t0: number, from: string, to: string, errorsBefore: number): Promise<AddressFigures> {
   const removed = lab.now;
   const seen = await timeUntil(lab, 10_000, () => everywhere(lab, j, (m) => m.addr === `${to}:7478`));
   await sleep(Math.max(0, 5000 - (lab.now - removed)));
@@ -293,6 +302,7 @@ async function addressFigures(lab: Lab, scenario: string, j: number, t0: number,
     new_address_everywhere_ms: seen,
     deaths: deathsOf(changes, () => true),
     status_changes: changes.filter((c) => c.member === lab.name(j)).length,
+    send_errors: (await sendErrors(lab, j)) - errorsBefore,
   };
 }
 
@@ -417,7 +427,8 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => void stop());
   const print = (x: object): void => console.log(JSON.stringify(x));
   try {
-    await lab.waitFor('all alive', 20_000, () => lab.allAlive());
+    // Eight processes starting at once take a while on a busy machine.
+    await lab.waitFor('all alive', 60_000, () => lab.allAlive());
     print(await localStall(lab, t));
     await settle(lab);
     print(await addressChange(lab));
