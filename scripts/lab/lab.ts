@@ -487,6 +487,7 @@ function runInNamespace(args: readonly string[], input?: string): Promise<{ code
   return runProgram('ip', args, input);
 }
 
+/** Run `program` to its end, feeding it `input` when given, and collect what it printed. */
 function runProgram(program: string, args: readonly string[], input?: string): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolvePromise, reject) => {
     const proc = spawn(program, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });

@@ -90,6 +90,10 @@ async function everywhere(lab: Lab, j: number, pred: (m: MemberRow) => boolean):
 
 const aliveEverywhere = (lab: Lab, j: number): Promise<boolean> => everywhere(lab, j, (m) => m.status === 'alive');
 
+/** Device j's status as each other node lists it. */
+const statusesOf = (lab: Lab, j: number): Promise<string[]> =>
+  Promise.all(others(lab, j).map(async (i) => (await rows(lab, i)).find((m) => m.id === lab.name(j))?.status ?? 'unknown'));
+
 /** Milliseconds until `cond` holds (polled every 50 ms), or null when it has not within `ms`. */
 async function timeUntil(lab: Lab, ms: number, cond: () => Promise<boolean>): Promise<number | null> {
   try {
@@ -168,7 +172,7 @@ export async function flakyDevice(lab: Lab, t: Timings): Promise<LossFigures> {
   await sleep(t.lossMs);
   const t1 = lab.now;
   lab.setLoss(f, 0);
-  const finals = await Promise.all(others(lab, f).map(async (i) => (await rows(lab, i)).find((m) => m.id === lab.name(f))?.status ?? 'unknown'));
+  const finals = await statusesOf(lab, f);
   const back = await timeUntil(lab, 30_000, () => aliveEverywhere(lab, f));
   return lossFigures(lab, 'flaky-80pct-both-ways', f, t0, t1, back, finals);
 }
@@ -177,7 +181,6 @@ export async function flakyDevice(lab: Lab, t: Timings): Promise<LossFigures> {
 export async function flappingLink(lab: Lab, t: Timings): Promise<LossFigures> {
   const f = ROLE.flap;
   const t0 = lab.now;
-  const finals: string[] = [];
   for (let c = 0; c < t.flapCycles; c++) {
     lab.cut(f);
     await sleep(t.flapDownMs);
@@ -188,7 +191,7 @@ export async function flappingLink(lab: Lab, t: Timings): Promise<LossFigures> {
   const back = await timeUntil(lab, 30_000, () => aliveEverywhere(lab, f));
   // The last up phase, kept whole so the window is the goal's cycle.
   await sleep(Math.max(0, t.flapUpMs - (lab.now - t1)));
-  finals.push(...(await Promise.all(others(lab, f).map(async (i) => (await rows(lab, i)).find((m) => m.id === lab.name(f))?.status ?? 'unknown'))));
+  const finals = await statusesOf(lab, f);
   return lossFigures(lab, `link-flap-${t.flapDownMs / 1000}s-down-${t.flapUpMs / 1000}s-up`, f, t0, lab.now, back, finals);
 }
 
@@ -331,8 +334,7 @@ export async function oneWayReachability(lab: Lab, t: Timings): Promise<OneWayFi
   lab.blockMulticast(d, true, 'in');
   await sleep(t.oneWayMs);
   const explain = await lab.murmur(0, ['members', '--explain']);
-  const statusOf = async (j: number): Promise<string[]> => Promise.all(others(lab, j).map(async (i) => (await rows(lab, i)).find((m) => m.id === lab.name(j))?.status ?? 'unknown'));
-  const [unheard, deaf] = [await statusOf(u), await statusOf(d)];
+  const [unheard, deaf] = [await statusesOf(lab, u), await statusesOf(lab, d)];
   const t1 = lab.now;
   lab.blockMulticast(u, false);
   lab.blockMulticast(d, false);
