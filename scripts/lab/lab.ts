@@ -56,6 +56,8 @@ export interface LabOptions {
    * node simulates its LEDs and sensors, so a lab on a Pi never fights over the board's LED.
    */
   readonly halRoot?: (i: number) => string;
+  /** Extra environment for node i's process (e.g. LD_PRELOAD of libfaketime to step its wall clock). */
+  readonly nodeEnv?: (i: number, lab: Lab) => Record<string, string>;
 }
 
 export interface LabEvent {
@@ -243,7 +245,8 @@ export class Lab {
       ...(this.#opts.halRoot ? ['--hal-root', this.#opts.halRoot(i)] : ['--simulate-hardware']),
       ...(this.#opts.args ?? []), ...(this.#opts.nodeArgs?.(i, this) ?? []), ...extraArgs,
     ];
-    const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = this.#opts.nodeEnv ? { ...process.env, ...this.#opts.nodeEnv(i, this) } : process.env;
+    const proc = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     proc.on('error', (e) => n.output.push(`lab: could not run ip netns exec for ${n.name}: ${e.message}`));
     n.proc = proc;
     const onLine = (line: string): void => {
@@ -269,6 +272,14 @@ export class Lab {
     return done;
   }
 
+  /**
+   * SIGSTOP or SIGCONT node i: a device frozen whole, as by an SD card stall or a starved CPU.
+   * `ip netns exec` execs the node in place, so the child is the node itself.
+   */
+  freeze(i: number, frozen = true): void {
+    this.#node(i).proc?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   running(i: number): boolean {
     const p = this.#node(i).proc;
     return !!p && p.exitCode === null && p.signalCode === null;
@@ -283,25 +294,58 @@ export class Lab {
     ip(['-n', this.hub, 'link', 'set', `v${i}`, 'up']);
   }
 
-  /** Drop this fraction of the UDP datagrams arriving at node i (0 removes the rule). */
-  setLoss(i: number, p: number): void {
-    this.#nft(i, 'murmurloss', p <= 0 ? undefined : `chain input {\n  type filter hook input priority 0; policy accept;\n  meta l4proto udp numgen random mod 100 < ${Math.round(p * 100)} drop\n }`);
+  /**
+   * Drop this fraction of the UDP datagrams arriving at node i, and with `bothWays` also of
+   * those it sends, each way drawn independently (0 removes the rules).
+   */
+  setLoss(i: number, p: number, bothWays = false): void {
+    const rule = `meta l4proto udp numgen random mod 100 < ${Math.round(p * 100)} drop`;
+    const chains = [`chain input {\n  type filter hook input priority 0; policy accept;\n  ${rule}\n }`];
+    if (bothWays) chains.push(`chain output {\n  type filter hook output priority 0; policy accept;\n  ${rule}\n }`);
+    this.#nft(i, 'murmurloss', p <= 0 ? undefined : chains.join('\n '));
   }
 
   /**
    * The group stops reaching node i, both ways, while unicast still works: what Wi-Fi client
    * isolation or IGMP snooping without a querier does to a device.
    */
-  blockMulticast(i: number, blocked = true): void {
+  blockMulticast(i: number, blocked = true, direction: 'both' | 'in' | 'out' = 'both'): void {
     const drop = 'ip daddr 224.0.0.0/4 drop\n  ip6 daddr ff00::/8 udp dport != 546 drop';
-    this.#nft(i, 'murmurmcast', blocked
-      ? `chain input {\n  type filter hook input priority 0; policy accept;\n  ${drop}\n }\n chain output {\n  type filter hook output priority 0; policy accept;\n  ${drop}\n }`
-      : undefined);
+    const chains: string[] = [];
+    if (direction !== 'out') chains.push(`chain input {\n  type filter hook input priority 0; policy accept;\n  ${drop}\n }`);
+    if (direction !== 'in') chains.push(`chain output {\n  type filter hook output priority 0; policy accept;\n  ${drop}\n }`);
+    this.#nft(i, 'murmurmcast', blocked ? chains.join('\n ') : undefined);
+  }
+
+  /** Add an address (CIDR) to node i's interface `dev`, as a DHCP renew or a second lease does. */
+  addAddress(i: number, cidr: string, dev = 'eth0'): void {
+    const ns = this.#node(i).ns;
+    // The new address is a secondary one until the old one goes; without this the kernel
+    // removes every secondary address in the subnet together with the primary.
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `net.ipv4.conf.${dev}.promote_secondaries=1`], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`lab: sysctl promote_secondaries in ${ns}: ${(r.stderr || r.error?.message || 'failed').trim()}`);
+    ip(['-n', ns, 'addr', 'add', cidr, 'dev', dev]);
+  }
+
+  removeAddress(i: number, cidr: string, dev = 'eth0'): void {
+    ip(['-n', this.#node(i).ns, 'addr', 'del', cidr, 'dev', dev]);
+  }
+
+  /**
+   * Give node i a second cable to the bridge, named `dev` on its side and up, with no address:
+   * the other interface of a Pi with both eth0 and wlan0.
+   */
+  addInterface(i: number, dev: string): void {
+    const n = this.#node(i);
+    const hubSide = `w${i}${dev}`.slice(0, 15);
+    ip(['-n', this.hub, 'link', 'add', hubSide, 'type', 'veth', 'peer', 'name', dev, 'netns', n.ns]);
+    ip(['-n', this.hub, 'link', 'set', hubSide, 'master', 'br0', 'up']);
+    ip(['-n', n.ns, 'link', 'set', dev, 'up']);
   }
 
   /** Take node i's own interface down or up (a Pi whose network comes up after murmur starts). */
-  setLink(i: number, up: boolean): void {
-    ip(['-n', this.#node(i).ns, 'link', 'set', 'eth0', up ? 'up' : 'down']);
+  setLink(i: number, up: boolean, dev = 'eth0'): void {
+    ip(['-n', this.#node(i).ns, 'link', 'set', dev, up ? 'up' : 'down']);
   }
 
   /** Node i hears nothing from node j (j's datagrams are dropped on arrival at i); `false` undoes it. */
@@ -322,6 +366,11 @@ export class Lab {
     return this.#node(i).events.filter((e) => Object.entries(fields).every(([k, v]) => e.fields[k] === v));
   }
 
+  /** Node i's process id while it runs. */
+  pid(i: number): number | undefined {
+    return this.running(i) ? this.#node(i).proc!.pid : undefined;
+  }
+
   output(i: number): string {
     return this.#node(i).output.join('\n');
   }
@@ -334,6 +383,11 @@ export class Lab {
       if (this.now - start > ms) throw new Error(`lab: ${what} did not happen within ${ms} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Run the `murmur` CLI against node i's local API (e.g. ["members", "--explain"]). */
+  murmur(i: number, args: readonly string[]): Promise<{ code: number | null; out: string; err: string }> {
+    return runProgram(BIN, [...args, '--socket', join(this.#node(i).stateDir, 'murmur.sock')]);
   }
 
   /** Call node i's local API. */
@@ -430,8 +484,13 @@ export function cleanStaleLabs(all = false): string[] {
  * given, and collect what it printed.
  */
 function runInNamespace(args: readonly string[], input?: string): Promise<{ code: number | null; out: string; err: string }> {
+  return runProgram('ip', args, input);
+}
+
+/** Run `program` to its end, feeding it `input` when given, and collect what it printed. */
+function runProgram(program: string, args: readonly string[], input?: string): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolvePromise, reject) => {
-    const proc = spawn('ip', args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const proc = spawn(program, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     proc.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
