@@ -31,8 +31,8 @@ const FLAP_CHANGES = 6;
 const STALL_BACK_MS = 10_000;
 /** From a frozen device's SIGCONT until no other node lists it suspect or dead (goal: 2 s, met). */
 const STALL_UP_MS = 2000;
-/** From the old address's removal until every member lists the new one. Goal: 2000 ms; main: 0.9-1.3 s, 4.0 s in a run where it was declared dead. */
-const NEW_ADDRESS_MS = 6000;
+/** From the old address's removal until every member lists the new one (goal: 2 s). */
+const NEW_ADDRESS_MS = 2000;
 
 describe.skipIf(!labAvailable)('verdicts on real processes: 8 nodes, one fault per device', () => {
   let lab: Lab;
@@ -57,15 +57,15 @@ describe.skipIf(!labAvailable)('verdicts on real processes: 8 nodes, one fault p
     expect(f.alive_everywhere_ms!, figures(f)).toBeLessThanOrEqual(STALL_BACK_MS);
   }, 60_000);
 
-  for (const [what, change, role] of [
-    ['address change (add the new address, remove the old)', addressChange, ROLE.readdress],
-    ['a move from eth0 to eth1', interfaceMove, ROLE.move],
+  for (const [what, change] of [
+    ['address change (add the new address, remove the old)', addressChange],
+    ['a move from eth0 to eth1', interfaceMove],
   ] as const) {
-    it(`${what}: no other device is declared dead, the new address reaches every member, and it is alive everywhere after`, async () => {
+    it(`${what}: no device is declared dead or changes status, the new address reaches every member, and it is alive everywhere after`, async () => {
       await settle(lab);
       const f = await change(lab);
-      // Goal: no death at all. Main: the moved device itself was declared dead by 3 of 7 peers in one run of four.
-      expect(f.deaths.filter((d) => !d.includes(` declared ${lab.name(role)} dead `)), figures(f)).toEqual([]);
+      expect(f.deaths, figures(f)).toEqual([]);
+      expect(f.status_changes, figures(f)).toBe(0);
       expect(f.new_address_everywhere_ms, figures(f)).not.toBeNull();
       expect(f.new_address_everywhere_ms!, figures(f)).toBeLessThanOrEqual(NEW_ADDRESS_MS);
       await lab.waitFor('the moved device alive everywhere', 15_000, () => lab.allAlive());
