@@ -12,7 +12,7 @@ import { setStatus } from './membership.js';
 import { MsgType, type Address, type Dead, type NodeId, type Suspect } from './messages.js';
 import type { NodeState } from './node-state.js';
 import { nextDeadline, verdict } from './suspicion.js';
-import { freshEvidenceMs, heldAccusationMaxAgeMs, notifyIntervalMs } from './timing.js';
+import { freshEvidenceMs, heldAccusationMaxAgeMs, notifyIntervalMs, repeatsFor } from './timing.js';
 
 /** An accusation by this node, signed when there is a signer. */
 export function accusation<T extends Suspect | Dead>(s: NodeState, a: T): T {
@@ -115,6 +115,9 @@ export function refute(s: NodeState, now: number, a: Suspect | Dead, from: Addre
   fx.emit({ type: 'suspected-self', by: a.from, inc: a.inc });
   const hb = heartbeat(s);
   sendHeartbeat(s, hb, now, fx);
+  // Repeated like news: on a link that loses most datagrams one copy rarely reaches the
+  // accusers before their suspicion runs out, and a refutation is rare enough to repeat.
+  queue(s, `refute:${s.self.id}`, hb, now, fx, repeatsFor(s.profile, s.loss.loss));
   fx.send(from, [hb]);
   s.spreading.refuted(s, hb, from, fx);
 }

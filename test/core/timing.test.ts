@@ -226,8 +226,8 @@ describe('silence, fresh evidence and deaf thresholds', () => {
     expect(silenceThresholdMs(k, gap)).toBe(ms);
   });
   it.each([
-    [750, 375],
-    [2000, 1000],
+    [750, 600],
+    [2000, 1600],
   ])('lan, silence threshold %i ms -> first-hand evidence fresh for %i ms', (silence, ms) => {
     expect(freshEvidenceMs(lan, silence)).toBe(ms);
   });
