@@ -2,7 +2,7 @@
 // sweep that turns silence into probes (failure detection proper, with multicast) or runs the
 // probe rounds (without). What a failed probe means is accusations.ts's business.
 
-import { checkSuspicion, notify } from './accusations.js';
+import { checkSuspicion, notify, spokeUp, spreadRefutation } from './accusations.js';
 import { scheduleFlush } from './dissemination.js';
 import type { Effects } from './effects.js';
 import { isPresent, type Member } from './member.js';
@@ -83,9 +83,11 @@ export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx:
   if (m.status === 'suspect') {
     s.broadcasts.cancel(`accuse:${m.id}`);
     const stillAccused = m.suspicion !== undefined && inc <= m.suspicion.inc;
+    const spoke = spokeUp(s, m);
     cameBack(s, m, now, fx, false);
     // Others may still hold the accusation; only the member itself can clear it everywhere.
     if (stillAccused) notify(s, m, MsgType.Suspect, now, fx);
+    else if (spoke) spreadRefutation(s, m, now, fx);
   }
 }
 
