@@ -90,8 +90,10 @@ export function onAccusation(s: NodeState, now: number, from: Address, a: Suspec
   // counts as such evidence even when the word came second-hand (its own refutation, relayed).
   // An unreliable member is known to go quiet for a while: only a silence as long as the one
   // that would make us probe it lets another node's word count here.
-  const threshold = silenceThreshold(s, m);
-  const fresh = m.status === 'unreliable' ? threshold : freshEvidenceMs(s.profile, threshold);
+  // Judged at no more than the loss a booting node assumes: our own bad link lengthens our
+  // threshold, and judged on all of it we would hold back the accusations of a real death.
+  const threshold = silenceThreshold(s, m, Math.min(s.loss.loss, s.profile.lossPrior));
+  const fresh = m.status === 'unreliable' ? silenceThreshold(s, m) : freshEvidenceMs(s.profile, threshold);
   if (now - Math.max(m.lastDirect, m.returnedAt) < fresh) {
     s.stats.count('accusations-held');
     (m.heldAccusations ??= new Map()).set(a.from.id, now);

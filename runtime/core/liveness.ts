@@ -98,9 +98,9 @@ export function progress(s: NodeState, m: Member, now: number): void {
   m.lastProgress = now;
 }
 
-/** How long `m` may be silent before we probe it. */
-export function silenceThreshold(s: NodeState, m: Member): number {
-  const k = silenceIntervals(s.profile, s.loss.loss);
+/** How long `m` may be silent before we probe it (at our measured loss unless `loss` is given). */
+export function silenceThreshold(s: NodeState, m: Member, loss = s.loss.loss): number {
+  const k = silenceIntervals(s.profile, loss);
   // The member's advertised interval can be stale while the fleet grows (intervals lengthen
   // with fleet size), so never expect heartbeats faster than our own interval for this fleet.
   const interval = Math.max(m.hbIntervalMs, heartbeatMs(s));
