@@ -4,15 +4,16 @@
 // timeout shrinks as they accumulate (suspicion.ts). The accused refutes by bumping its
 // incarnation, and first-hand evidence of life outweighs hearsay.
 
+import { entryOf } from './anti-entropy.js';
 import type { Effects } from './effects.js';
 import { queue } from './dissemination.js';
 import { heartbeat, sendHeartbeat, silenceThreshold } from './liveness.js';
 import { isPresent, type Member } from './member.js';
 import { setStatus } from './membership.js';
-import { MsgType, type Address, type Dead, type NodeId, type Suspect } from './messages.js';
+import { MsgType, type Address, type Dead, type Digest, type NodeId, type Suspect } from './messages.js';
 import type { NodeState } from './node-state.js';
 import { nextDeadline, verdict } from './suspicion.js';
-import { freshEvidenceMs, heldAccusationMaxAgeMs, notifyIntervalMs } from './timing.js';
+import { freshEvidenceMs, heldAccusationMaxAgeMs, notifyIntervalMs, repeatsFor } from './timing.js';
 
 /** An accusation by this node, signed when there is a signer. */
 export function accusation<T extends Suspect | Dead>(s: NodeState, a: T): T {
@@ -89,8 +90,10 @@ export function onAccusation(s: NodeState, now: number, from: Address, a: Suspec
   // counts as such evidence even when the word came second-hand (its own refutation, relayed).
   // An unreliable member is known to go quiet for a while: only a silence as long as the one
   // that would make us probe it lets another node's word count here.
-  const threshold = silenceThreshold(s, m);
-  const fresh = m.status === 'unreliable' ? threshold : freshEvidenceMs(s.profile, threshold);
+  // Judged at no more than the loss a booting node assumes: our own bad link lengthens our
+  // threshold, and judged on all of it we would hold back the accusations of a real death.
+  const threshold = silenceThreshold(s, m, Math.min(s.loss.loss, s.profile.lossPrior));
+  const fresh = m.status === 'unreliable' ? silenceThreshold(s, m) : freshEvidenceMs(s.profile, threshold);
   if (now - Math.max(m.lastDirect, m.returnedAt) < fresh) {
     s.stats.count('accusations-held');
     (m.heldAccusations ??= new Map()).set(a.from.id, now);
@@ -115,8 +118,30 @@ export function refute(s: NodeState, now: number, a: Suspect | Dead, from: Addre
   fx.emit({ type: 'suspected-self', by: a.from, inc: a.inc });
   const hb = heartbeat(s);
   sendHeartbeat(s, hb, now, fx);
+  // Repeated like news: on a link that loses most datagrams one copy rarely reaches the
+  // accusers before their suspicion runs out, and a refutation is rare enough to repeat.
+  queue(s, `refute:${s.self.id}`, hb, now, fx, repeatsFor(s.profile, s.loss.loss));
   fx.send(from, [hb]);
   s.spreading.refuted(s, hb, from, fx);
+}
+
+/** Whether this node's own accusation of `m` was one of the few that went out (see probeFailed). */
+export function spokeUp(s: NodeState, m: Member): boolean {
+  const sus = m.suspicion;
+  if (!sus) return false;
+  const at = [...sus.sources].indexOf(s.self.id);
+  return at >= 0 && at < s.profile.suspicionConfirmations;
+}
+
+/**
+ * `m` refuted our accusation first-hand. Spread the refutation as we spread the accusation: a
+ * member that loses most of its datagrams reaches few accusers itself, and the others would
+ * declare it dead before one of its copies arrives. Only the accusers that spoke up do this,
+ * so a refutation costs a few datagrams, not one per observer.
+ */
+export function spreadRefutation(s: NodeState, m: Member, now: number, fx: Effects): void {
+  const msg: Digest = { type: MsgType.Digest, from: s.self, lo: m.id, hi: m.id, reply: false, entries: [entryOf(m)] };
+  queue(s, `accuse:${m.id}`, msg, now, fx, repeatsFor(s.profile, s.loss.loss));
 }
 
 /** Tell a member (rate-limited) that we held it suspect or dead, so it refutes for everyone. */

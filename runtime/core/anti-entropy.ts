@@ -4,7 +4,7 @@
 // entries it lacks; both sides learn membership news from the entries. A node joining through
 // a seed is handed the seed's whole view at once.
 
-import { refute } from './accusations.js';
+import { refute, spokeUp, spreadRefutation } from './accusations.js';
 import { DIGEST_OVERHEAD, fillDigest } from './digest.js';
 import type { Effects } from './effects.js';
 import { heardFrom, progress } from './liveness.js';
@@ -201,7 +201,9 @@ function learn(s: NodeState, now: number, e: DigestEntry, fx: Effects): Member |
     m.heldAccusations = undefined;
     if (m.status === 'suspect' || m.status === 'dead') {
       s.broadcasts.cancel(`accuse:${m.id}`);
+      const spoke = spokeUp(s, m);
       cameBack(s, m, now, fx, m.status === 'dead');
+      if (spoke) spreadRefutation(s, m, now, fx);
     }
   }
   if (e.hb > m.hbSeq) {

@@ -2,7 +2,7 @@
 // sweep that turns silence into probes (failure detection proper, with multicast) or runs the
 // probe rounds (without). What a failed probe means is accusations.ts's business.
 
-import { checkSuspicion, notify } from './accusations.js';
+import { checkSuspicion, notify, spokeUp, spreadRefutation } from './accusations.js';
 import { scheduleFlush } from './dissemination.js';
 import type { Effects } from './effects.js';
 import { isPresent, type Member } from './member.js';
@@ -83,9 +83,11 @@ export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx:
   if (m.status === 'suspect') {
     s.broadcasts.cancel(`accuse:${m.id}`);
     const stillAccused = m.suspicion !== undefined && inc <= m.suspicion.inc;
+    const spoke = spokeUp(s, m);
     cameBack(s, m, now, fx, false);
     // Others may still hold the accusation; only the member itself can clear it everywhere.
     if (stillAccused) notify(s, m, MsgType.Suspect, now, fx);
+    else if (spoke) spreadRefutation(s, m, now, fx);
   }
 }
 
@@ -96,9 +98,9 @@ export function progress(s: NodeState, m: Member, now: number): void {
   m.lastProgress = now;
 }
 
-/** How long `m` may be silent before we probe it. */
-export function silenceThreshold(s: NodeState, m: Member): number {
-  const k = silenceIntervals(s.profile, s.loss.loss);
+/** How long `m` may be silent before we probe it (at our measured loss unless `loss` is given). */
+export function silenceThreshold(s: NodeState, m: Member, loss = s.loss.loss): number {
+  const k = silenceIntervals(s.profile, loss);
   // The member's advertised interval can be stale while the fleet grows (intervals lengthen
   // with fleet size), so never expect heartbeats faster than our own interval for this fleet.
   const interval = Math.max(m.hbIntervalMs, heartbeatMs(s));

@@ -2,15 +2,18 @@
 // the edge of Wi-Fi range, on a flapping link). Each status change is an event, a log line, an
 // LED change and an alert, so such a device must not cycle alive, suspect, dead, alive.
 //
-// A member that comes back, in the same life, from our death verdict, or from our suspicion a
-// second time within unreliableSilenceMaxMs or after delivering worse than the fleet (see
-// cameBack), is unreliable at this node: present, like alive, but
-// - it is probed only after a longer silence: what a live member with its measured delivery
-//   fraction stays unheard for with probability silenceProbability, and at least 1.5 times the
-//   longest silence it came back from, never over unreliableSilenceMaxMs;
+// A member that comes back, in the same life, from our death verdict or (with the multicast
+// group) from our suspicion is unreliable at this node: present, like alive, but
+// - it is probed only after a longer silence: what a live member with half its measured
+//   delivery fraction stays unheard for with probability silenceProbability, and at least 1.5
+//   times the longest silence it came back from, never over unreliableSilenceMaxMs;
 // - it is alive again once it has been back that long (the same 1.5 outages, and at least
-//   silenceMaxIntervals heartbeats, capped), is heard, and the loss of its heartbeats is within
-//   unreliableLossMargin of the fleet's.
+//   silenceMaxIntervals heartbeats, capped), is heard first-hand, and the loss of its
+//   heartbeats is within unreliableLossMargin of the fleet's.
+// The first silence of a device that starts losing most of its datagrams cannot be told from a
+// death, so it is suspected once; what follows is one steady "unreliable", not alive and
+// suspect again each time its heartbeats miss a second in a row. A healthy member suspected by
+// bad luck spends the hold (four seconds on a LAN) unreliable before it is alive again.
 // A truly dead unreliable device is still declared dead: after that longer silence, the usual
 // probe and suspicion run (at most unreliableSilenceMaxMs plus a probe and a suspicion).
 // Each observer judges from what reaches it; digests carry an unreliable member as alive.
@@ -27,19 +30,13 @@ export function delivered(s: NodeState, m: Member, gap: number): void {
 }
 
 /**
- * `m`, suspect or dead at this node in this life, was heard from again (first- or second-hand).
- * Unreliable when it comes back from a death, when it was unreliable already, and with the
- * multicast group when it comes back a second time within unreliableSilenceMaxMs or its
- * heartbeats were reaching us worse than the fleet's before it went silent. A single suspicion of a member that delivered
- * like everyone (loss happens) ends in alive, as it began.
+ * `m`, suspect or dead at this node in this life, was heard from again (first- or second-hand):
+ * unreliable, unless it was only suspected and this node spreads without multicast.
  */
 export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, fromDeath: boolean): void {
   // Without multicast a suspicion rests on one failed probe, not on silence: weak evidence at
   // high loss, and common, so there only a death makes a member unreliable.
-  const silenceCounts = s.spreading.gapsAreLoss;
-  const again = silenceCounts && now - m.returnedAt < s.profile.unreliableSilenceMaxMs;
-  const poor = silenceCounts && 1 - m.delivery > s.loss.loss + s.profile.unreliableLossMargin;
-  const unreliable = fromDeath || m.outageMs > 0 || again || poor;
+  const unreliable = fromDeath || m.outageMs > 0 || s.spreading.gapsAreLoss;
   const outage = now - m.silentSince;
   m.returnedAt = now;
   m.lastProgress = now;
@@ -62,7 +59,10 @@ export function silenceFor(s: NodeState, m: Member, fleetThresholdMs: number, in
 export function review(s: NodeState, m: Member, now: number, fx: Effects, fleetThresholdMs: number, intervalMs: number): void {
   if (m.status !== 'unreliable') return;
   if (now - m.returnedAt < unreliableHoldMs(s.profile, m.outageMs, intervalMs)) return;
-  if (now - m.lastProgress >= fleetThresholdMs) return;
+  // Heard by us, not only of: a digest's heartbeat counter says someone heard it at some point,
+  // and a link that just went down again would pass for one that came back.
+  const heard = s.spreading.gapsAreLoss ? m.lastDirect : m.lastProgress;
+  if (now - heard >= fleetThresholdMs) return;
   if (s.spreading.gapsAreLoss && 1 - m.delivery > s.loss.loss + s.profile.unreliableLossMargin) return;
   m.outageMs = 0;
   setStatus(s, m, 'alive', now, fx);

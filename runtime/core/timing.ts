@@ -134,13 +134,15 @@ export function deliveryAfter(profile: Profile, previous: number, gap: number): 
 
 /**
  * Silence (ms) before an unreliable member is probed: the intervals in which a live member with
- * its delivery fraction stays unheard with at most silenceProbability, `outageFactor` times the
+ * half its delivery fraction stays unheard with at most silenceProbability, `outageFactor` times the
  * longest silence it came back from, and at least the longest silence the fleet's loss can ask
  * for (silenceMaxIntervals): its delivery is measured over few heartbeats when it first comes
  * back. Never over unreliableSilenceMaxMs.
  */
 export function unreliableSilenceMs(profile: Profile, delivery: number, intervalMs: number, outageMs: number): number {
-  const miss = Math.min(Math.max(1 - delivery, 0.01), 0.99);
+  // Smoothed over about seven expected heartbeats, the fraction of a device that loses most of
+  // them often reads twice what really arrives: judge on half of it.
+  const miss = Math.min(Math.max(1 - delivery / 2, 0.01), 0.99);
   const k = Math.max(profile.silenceMaxIntervals, Math.ceil(Math.log(profile.silenceProbability) / Math.log(miss)));
   return Math.min(profile.unreliableSilenceMaxMs, Math.max(k * intervalMs, profile.unreliableOutageFactor * outageMs));
 }

@@ -57,7 +57,7 @@ export class FleetFigures {
         return;
       }
       case 'member-status':
-        if (e.member.id !== this.#victim) {
+        if (e.member.id !== this.#victim && !this.#crashed.has(e.member.id)) {
           const k = `${observer}>${e.member.id}`;
           this.#flaps.set(k, (this.#flaps.get(k) ?? 0) + 1);
           this.#flapCount++;

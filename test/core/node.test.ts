@@ -88,6 +88,29 @@ describe('Node', () => {
     expect(fx.events.some((e) => e.type === 'suspected-self')).toBe(true);
   });
 
+  it('holds a member it suspected unreliable once it refutes, and as an accuser that spoke up, passes the refutation on', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    for (let seq = 1; seq <= 8; seq++) a.receive(seq * 250, 'sim:b', [hb('b', 1, seq)], fx);
+    // Silent from here: run a's timers (sweeps, then the probe's two stages) until it accuses b.
+    const fired = new Set<object>();
+    for (let i = 0; i < 500 && a.statusOf('b') !== 'suspect'; i++) {
+      const next = fx.timers.filter((t) => !fired.has(t)).sort((x, y) => x.at - y.at)[0]!;
+      fired.add(next);
+      a.timer(next.at, next.token, fx);
+    }
+    expect(a.statusOf('b')).toBe('suspect');
+    expect(a.suspicionOf('b', 5_000)?.accusers).toEqual(['a']);
+    fx.clear();
+    a.receive(5_000, 'sim:b', [hb('b', 1, 30, 1)], fx);
+    expect(a.statusOf('b')).toBe('unreliable');
+    const flush = fx.timers.find((t) => t.token.kind === 'flush')!;
+    a.timer(flush.at, flush.token, fx);
+    const relayed = fx.sent(MsgType.Digest).flatMap((d) => d.entries).filter((e) => e.id === 'b');
+    expect(relayed[0]).toMatchObject({ id: 'b', gen: 1, inc: 1, status: 'alive' });
+  });
+
   it('ignores accusations about an older life of itself', () => {
     const a = node('a', 3);
     const fx = new Recorder();

@@ -20,6 +20,7 @@ import {
   repeatsFor,
   scaleByHealth,
   silenceIntervals,
+  unreliableSilenceMs,
   silenceThresholdMs,
   smoothedGapMs,
   suspicionTimeoutMs,
@@ -226,8 +227,8 @@ describe('silence, fresh evidence and deaf thresholds', () => {
     expect(silenceThresholdMs(k, gap)).toBe(ms);
   });
   it.each([
-    [750, 375],
-    [2000, 1000],
+    [750, 600],
+    [2000, 1600],
   ])('lan, silence threshold %i ms -> first-hand evidence fresh for %i ms', (silence, ms) => {
     expect(freshEvidenceMs(lan, silence)).toBe(ms);
   });
@@ -287,5 +288,22 @@ describe('profiles', () => {
   it('every profile carries the shared tuning with the same values', () => {
     const shared = ['startStaggerMs', 'joinBurstHeartbeats', 'sweepMaxMs', 'timerSlackMs', 'stallMs', 'gcIntervalMs', 'maxDeltaChunks', 'unicastLeaseIntervals', 'relayRepeats'] as const;
     for (const k of shared) expect(wifi[k]).toBe(lan[k]);
+  });
+});
+
+describe('the silence an unreliable member is given', () => {
+  const lan = profiles.lan;
+  it.each([
+    // Half of a 0.9 delivery: 16 intervals, the fleet's longest, whatever the short outage.
+    [0.9, 1_500, 4_000],
+    // Half of a 0.2 delivery: 88 intervals (0.9^88 < 1e-4).
+    [0.2, 1_500, 22_000],
+    // 1.5 outages when they are longer.
+    [0.9, 20_000, 30_000],
+    [0.9, 10_000, 15_000],
+    // Never over the cap, however little arrives.
+    [0.02, 1_500, 30_000],
+  ])('delivery %f, outage %i ms -> probed after %i ms of silence at 250 ms intervals', (delivery, outageMs, ms) => {
+    expect(unreliableSilenceMs(lan, delivery, 250, outageMs)).toBe(ms);
   });
 });
