@@ -45,6 +45,7 @@ export function accuse(s: NodeState, m: Member, source: string, now: number, fx:
     m.heldAccusations = undefined;
     m.suspicion = { inc: m.inc, startedAt: now, sources };
     m.silentSince = m.lastProgress;
+    m.silentSeq = m.hbSeq;
     setStatus(s, m, 'suspect', now, fx, [source]);
     s.stats.count('suspicions');
   } else {
@@ -76,7 +77,7 @@ export function onAccusation(s: NodeState, now: number, from: Address, a: Suspec
     if (a.target.gen !== s.self.gen || s.left) return;
     if (a.inc >= s.inc) refute(s, now, a, from, fx);
     // An accuser behind on our incarnation missed the refutation; show it our current one.
-    else fx.send(from, [heartbeat(s)]);
+    else fx.send(from, [heartbeat(s, true)]);
     return;
   }
   const m = s.members.get(a.target.id);

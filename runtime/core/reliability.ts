@@ -2,8 +2,8 @@
 // the edge of Wi-Fi range, on a flapping link). Each status change is an event, a log line, an
 // LED change and an alert, so such a device must not cycle alive, suspect, dead, alive.
 //
-// A member that comes back, in the same life, from our death verdict, or from our suspicion a
-// second time within unreliableSilenceMaxMs or after delivering worse than the fleet (see
+// A member that comes back, in the same life, from our death verdict (unless its heartbeat
+// counter shows it was stopped itself, see cameBack), or from our suspicion a second time within unreliableSilenceMaxMs or after delivering worse than the fleet (see
 // cameBack), is unreliable at this node: present, like alive, but
 // - it is probed only after a longer silence: what a live member with its measured delivery
 //   fraction stays unheard for with probability silenceProbability, and at least 1.5 times the
@@ -17,9 +17,9 @@
 
 import type { Effects } from './effects.js';
 import type { Member } from './member.js';
-import { setStatus } from './membership.js';
+import { heartbeatMs, setStatus } from './membership.js';
 import type { NodeState } from './node-state.js';
-import { deliveryAfter, unreliableHoldMs, unreliableSilenceMs } from './timing.js';
+import { deliveryAfter, stoppedWhileSilent, unreliableHoldMs, unreliableSilenceMs } from './timing.js';
 
 /** A heartbeat of `m` reached us directly, `gap` sequence numbers after the previous one. */
 export function delivered(s: NodeState, m: Member, gap: number): void {
@@ -33,14 +33,20 @@ export function delivered(s: NodeState, m: Member, gap: number): void {
  * heartbeats were reaching us worse than the fleet's before it went silent. A single suspicion of a member that delivered
  * like everyone (loss happens) ends in alive, as it began.
  */
-export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, fromDeath: boolean): void {
+export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, fromDeath: boolean, seq?: number): void {
   // Without multicast a suspicion rests on one failed probe, not on silence: weak evidence at
   // high loss, and common, so there only a death makes a member unreliable.
   const silenceCounts = s.spreading.gapsAreLoss;
   const again = silenceCounts && now - m.returnedAt < s.profile.unreliableSilenceMaxMs;
   const poor = silenceCounts && 1 - m.delivery > s.loss.loss + s.profile.unreliableLossMargin;
-  const unreliable = fromDeath || m.outageMs > 0 || again || poor;
   const outage = now - m.silentSince;
+  // Its heartbeat counter counts what it sent, whatever the link lost: a member that sent next
+  // to nothing while silent was stopped itself (frozen, CPU-starved, an SD card stall), not cut
+  // off. One such return says nothing of its link; a second within unreliableSilenceMaxMs
+  // (again) still makes it unreliable. A member could claim this only of itself.
+  const stoppedItself = seq !== undefined && stoppedWhileSilent(seq - m.silentSeq, outage, Math.max(m.hbIntervalMs, heartbeatMs(s)));
+  const unreliable = (fromDeath && !stoppedItself) || m.outageMs > 0 || again || poor;
+  if (stoppedItself) s.stats.count('came-back-from-own-stall');
   m.returnedAt = now;
   m.lastProgress = now;
   s.stats.count('came-back');
