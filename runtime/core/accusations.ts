@@ -23,6 +23,11 @@ export function accusation<T extends Suspect | Dead>(s: NodeState, a: T): T {
 export function probeFailed(s: NodeState, m: Member, now: number, fx: Effects): void {
   // Its heartbeat advanced while the probe was out (a lossy link, not a death): no accusation.
   if (m.lastProgress > m.lastProbeAt) return;
+  // We stalled while it was out: the answer may be among what we had not read. Not evidence.
+  if (s.listeningSince > m.lastProbeAt) {
+    s.stats.count('probe-failures-own-stall');
+    return;
+  }
   accuse(s, m, s.self.id, now, fx);
   const sus = m.suspicion;
   // Speak up only while the accusation is still news: once enough others have said it, one

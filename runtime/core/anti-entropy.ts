@@ -201,7 +201,7 @@ function learn(s: NodeState, now: number, e: DigestEntry, fx: Effects): Member |
     m.heldAccusations = undefined;
     if (m.status === 'suspect' || m.status === 'dead') {
       s.broadcasts.cancel(`accuse:${m.id}`);
-      cameBack(s, m, now, fx, m.status === 'dead', e.hb);
+      cameBack(s, m, now, fx, m.status === 'dead');
     }
   }
   if (e.hb > m.hbSeq) {

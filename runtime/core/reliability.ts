@@ -40,12 +40,14 @@ export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, from
   const again = silenceCounts && now - m.returnedAt < s.profile.unreliableSilenceMaxMs;
   const poor = silenceCounts && 1 - m.delivery > s.loss.loss + s.profile.unreliableLossMargin;
   const outage = now - m.silentSince;
-  // Its heartbeat counter counts what it sent, whatever the link lost: a member that sent next
-  // to nothing while silent was stopped itself (frozen, CPU-starved, an SD card stall), not cut
-  // off. One such return says nothing of its link; a second within unreliableSilenceMaxMs
-  // (again) still makes it unreliable. A member could claim this only of itself.
+  // Its heartbeat counter counts what it sent, whatever the link lost: a member whose first
+  // heartbeat to reach us (`seq`, first-hand only: a relayed count can be stale) shows it sent
+  // next to nothing while silent was stopped itself (frozen, CPU-starved, an SD card stall),
+  // not cut off. One such return says nothing of its link, whatever its delivery before; a second
+  // within unreliableSilenceMaxMs (again) still makes it unreliable. A member could claim this
+  // only of itself.
   const stoppedItself = seq !== undefined && stoppedWhileSilent(seq - m.silentSeq, outage, Math.max(m.hbIntervalMs, heartbeatMs(s)));
-  const unreliable = (fromDeath && !stoppedItself) || m.outageMs > 0 || again || poor;
+  const unreliable = ((fromDeath || poor) && !stoppedItself) || m.outageMs > 0 || again;
   if (stoppedItself) s.stats.count('came-back-from-own-stall');
   m.returnedAt = now;
   m.lastProgress = now;

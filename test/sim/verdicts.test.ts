@@ -206,9 +206,14 @@ describe('a local stall', () => {
     expect(back).toBeLessThanOrEqual(2_000);
     // Never unreliable anywhere: one stall is no sign of a device that keeps going quiet.
     expect(changes.filter((c) => c.member === frozen && c.status === 'unreliable')).toEqual([]);
-    // Its own view: a late timer is its own fault, not everyone else's silence.
+    // Its own view: a late timer is its own fault, not everyone else's silence, and not a
+    // group that stopped carrying everyone's heartbeats to it either.
     expect(changes.filter((c) => c.observer === frozen)).toEqual([]);
     expect(changes.filter((c) => c.member !== frozen)).toEqual([]);
+    const stats = s.fleet.node(frozen).stats;
+    expect(stats.get('stalls')).toBeGreaterThan(0);
+    expect(stats.get('group-deaf-peers')).toBe(0);
+    expect(stats.get('suspicions')).toBe(0);
     s.assertInvariants();
   });
 
