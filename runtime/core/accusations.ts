@@ -24,6 +24,11 @@ export function accusation<T extends Suspect | Dead>(s: NodeState, a: T): T {
 export function probeFailed(s: NodeState, m: Member, now: number, fx: Effects): void {
   // Its heartbeat advanced while the probe was out (a lossy link, not a death): no accusation.
   if (m.lastProgress > m.lastProbeAt) return;
+  // We stalled while it was out: the answer may be among what we had not read. Not evidence.
+  if (s.listeningSince > m.lastProbeAt) {
+    s.stats.count('probe-failures-own-stall');
+    return;
+  }
   accuse(s, m, s.self.id, now, fx);
   const sus = m.suspicion;
   // Speak up only while the accusation is still news: once enough others have said it, one
@@ -46,6 +51,7 @@ export function accuse(s: NodeState, m: Member, source: string, now: number, fx:
     m.heldAccusations = undefined;
     m.suspicion = { inc: m.inc, startedAt: now, sources };
     m.silentSince = m.lastProgress;
+    m.silentSeq = m.hbSeq;
     setStatus(s, m, 'suspect', now, fx, [source]);
     s.stats.count('suspicions');
   } else {
@@ -77,7 +83,7 @@ export function onAccusation(s: NodeState, now: number, from: Address, a: Suspec
     if (a.target.gen !== s.self.gen || s.left) return;
     if (a.inc >= s.inc) refute(s, now, a, from, fx);
     // An accuser behind on our incarnation missed the refutation; show it our current one.
-    else fx.send(from, [heartbeat(s)]);
+    else fx.send(from, [heartbeat(s, true)]);
     return;
   }
   const m = s.members.get(a.target.id);

@@ -13,13 +13,17 @@ import { cameBack, delivered, review, silenceFor } from './reliability.js';
 import { pull } from './state-gossip.js';
 import { advertisedIntervalMs, silenceIntervals, silenceThresholdMs, smoothedGapMs } from './timing.js';
 
-/** Our next heartbeat (each call advances the sequence). */
-export function heartbeat(s: NodeState): Heartbeat {
+/**
+ * Our next heartbeat (each call advances the sequence), or with `again` the last one's number
+ * once more. Receivers count gaps in the sequence as lost datagrams and judge a returning
+ * member by how many it sent while silent, so a reply to one peer must not take a number.
+ */
+export function heartbeat(s: NodeState, again = false): Heartbeat {
   return {
     type: MsgType.Heartbeat,
     from: s.self,
     inc: s.inc,
-    seq: ++s.seq,
+    seq: again ? s.seq : ++s.seq,
     intervalMs: heartbeatMs(s),
     kvMax: s.kv.maxVersion(s.self.id),
     view: s.view,
@@ -56,21 +60,22 @@ export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartb
   m.hbIntervalMs = advertisedIntervalMs(s.profile, s.present + 1, hb.intervalMs);
   m.advertisedKvMax = hb.kvMax;
   m.view = hb.view;
-  heardFrom(s, m, hb.inc, now, fx);
+  heardFrom(s, m, hb.inc, now, fx, hb.seq);
   // After the verdict: a member coming back is judged on how it delivered before the silence.
   if (gap > 0) delivered(s, m, gap);
   if (hb.kvMax > m.kv.max) pull(s, m, now, fx);
 }
 
 /**
- * First-hand sign of life at incarnation `inc`. Clears our own suspicion; a member we hold
- * dead stays dead until it refutes with a higher incarnation, so we tell it.
+ * First-hand sign of life at incarnation `inc` (and heartbeat `seq`, when it is a heartbeat).
+ * Clears our own suspicion; a member we hold dead stays dead until it refutes with a higher
+ * incarnation, so we tell it.
  */
-export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx: Effects): void {
+export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx: Effects, seq?: number): void {
   if (m.status === 'dead') {
     if (inc > m.inc) {
       m.inc = inc;
-      cameBack(s, m, now, fx, true);
+      cameBack(s, m, now, fx, true, seq);
     } else {
       notify(s, m, MsgType.Dead, now, fx);
     }
@@ -84,7 +89,7 @@ export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx:
     s.broadcasts.cancel(`accuse:${m.id}`);
     const stillAccused = m.suspicion !== undefined && inc <= m.suspicion.inc;
     const spoke = spokeUp(s, m);
-    cameBack(s, m, now, fx, false);
+    cameBack(s, m, now, fx, false, seq);
     // Others may still hold the accusation; only the member itself can clear it everywhere.
     if (stillAccused) notify(s, m, MsgType.Suspect, now, fx);
     else if (spoke) spreadRefutation(s, m, now, fx);

@@ -67,6 +67,8 @@ export interface Member {
   outageMs: number;
   /** Its last heartbeat progress before the current suspicion began: the start of the silence it may come back from. */
   silentSince: number;
+  /** Its heartbeat seq known here when the current suspicion began: what it sent during that silence counts from it. */
+  silentSeq: number;
   /** Local time it last came back from a suspicion or a death in this life. */
   returnedAt: number;
   /** Until this local time the member has asked us, by heartbeating to us directly, to heartbeat to it directly. */
@@ -112,6 +114,7 @@ export function newMember(
     delivery: 1,
     outageMs: 0,
     silentSince: now,
+    silentSeq: 0,
     returnedAt: -Infinity,
   };
 }

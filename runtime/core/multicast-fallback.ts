@@ -13,7 +13,15 @@ import { deafThresholdMs, silenceIntervals, unicastLeaseMs } from './timing.js';
 /** Whether `m`'s heartbeats have stopped coming through the group to us for longer than loss explains. */
 export function isDeaf(s: NodeState, m: Member, now: number): boolean {
   const k = silenceIntervals(s.profile, s.loss.loss);
-  return now - m.lastMulticast > deafThresholdMs(s.profile, k, heartbeatMs(s), m.hbIntervalMs);
+  return groupSilenceMs(s, m, now) > deafThresholdMs(s.profile, k, heartbeatMs(s), m.hbIntervalMs);
+}
+
+/**
+ * How long `m`'s heartbeats have not come through the group while we listened: a node that was
+ * stalled (or is behind reading) has not heard the group, which says nothing of the group.
+ */
+function groupSilenceMs(s: NodeState, m: Member, now: number): number {
+  return now - Math.max(m.lastMulticast, s.listeningSince);
 }
 
 export class MulticastFallback {
@@ -42,11 +50,12 @@ export class MulticastFallback {
     const own = heartbeatMs(s);
     for (const m of s.members.values()) {
       if (!isPresent(m)) continue;
-      const deaf = now - m.lastMulticast > deafThresholdMs(s.profile, k, own, m.hbIntervalMs);
+      const deaf = groupSilenceMs(s, m, now) > deafThresholdMs(s.profile, k, own, m.hbIntervalMs);
       if (deaf) deafSet.add(m);
       if (deaf || m.unicastUntil > now) out.push(m);
     }
     if (out.length > 0) s.stats.count('unicast-fallback-peers', out.length);
+    if (deafSet.size > 0) s.stats.count('group-deaf-peers', deafSet.size);
     this.extras = out;
     return deafSet;
   }

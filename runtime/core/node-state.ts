@@ -70,6 +70,11 @@ export interface NodeState {
   flushDue: number;
   /** No new probes before this: the node just came out of a stall. */
   stalledUntil: number;
+  /**
+   * When this node last came out of a stall (periodic.ts noteStall): silence before it is ours,
+   * not the members', so silence thresholds, group deafness and probe failures count from it.
+   */
+  listeningSince: number;
   /** Whether the datagram being handled came through the multicast group. */
   rxMulticast: boolean;
   /**

@@ -47,7 +47,7 @@ import {
   type Value,
 } from './messages.js';
 import type { NodeState } from './node-state.js';
-import { onTimer, startTimers, stopOwnTimers } from './periodic.js';
+import { noteStall, onTimer, startTimers, stopOwnTimers } from './periodic.js';
 import { Prober } from './probing.js';
 import type { Profile } from './profiles.js';
 import { QueryBook } from './queries.js';
@@ -151,6 +151,7 @@ export class Node {
       gcDue: Infinity,
       flushDue: Infinity,
       stalledUntil: -Infinity,
+      listeningSince: -Infinity,
       rxMulticast: true,
       rxSourceIsAddress: true,
     };
@@ -352,6 +353,9 @@ export class Node {
    */
   receive(now: number, from: Address, msgs: readonly Message[], fx: Effects, viaMulticast = true, sourceIsAddress = true): void {
     if (!this.#s.running) return;
+    // A sweep overdue by a stall means these datagrams may be a backlog read late (the host
+    // reads before it runs late timers): note the stall before they are acted on.
+    noteStall(this.#s, now, this.#s.sweepDue);
     this.#s.rxMulticast = viaMulticast;
     this.#s.rxSourceIsAddress = sourceIsAddress;
     // Deltas first, then the rest: a heartbeat in the same datagram must not trigger a pull

@@ -1,7 +1,7 @@
 // The node's periodic work: heartbeat, silence sweep, anti-entropy round, housekeeping, and
 // the flush of queued news. Each timer's due time is kept here; the host never cancels a
-// timer, so a token that fires before its kind's due time is stale and ignored. A sweep that
-// fires far too late means this node itself was stalled.
+// timer, so a token that fires before its kind's due time is stale and ignored. A timer that
+// fires far too late means this node itself was stalled (noteStall).
 
 import { antiEntropyRound, contactSeeds } from './anti-entropy.js';
 import { flush } from './dissemination.js';
@@ -30,18 +30,12 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
   switch (token.kind) {
     case 'heartbeat':
       if (isEarly(s.profile, now, s.hbDue)) return;
+      noteStall(s, now, s.hbDue);
       heartbeatTick(s, now, fx);
       return;
     case 'sweep':
       if (isEarly(s.profile, now, s.sweepDue)) return;
-      // A sweep this late means this node was stalled (an overloaded device): what looks like
-      // everyone's silence is our own. Count it against our health, as Lifeguard does for a
-      // node that finds itself suspected, and start no probe until the backlog is read.
-      if (isStalled(s.profile, now, s.sweepDue)) {
-        s.awareness.apply(1);
-        s.stats.count('stalls');
-        s.stalledUntil = now + sweepIntervalMs(s.profile, heartbeatMs(s));
-      }
+      noteStall(s, now, s.sweepDue);
       sweep(s, now, fx);
       s.sweepDue = now + sweepIntervalMs(s.profile, heartbeatMs(s));
       fx.setTimer(s.sweepDue, { kind: 'sweep' });
@@ -63,10 +57,31 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
       s.flushDue = Infinity;
       flush(s, now, fx);
       return;
-    case 'probe-timeout':
+    case 'probe-timeout': {
+      const due = s.prober.dueOf(token.probe);
+      if (due !== undefined) noteStall(s, now, due);
       s.prober.onTimeout(token.probe, now, fx);
       return;
+    }
+      return;
   }
+}
+
+/**
+ * A timer due at `dueAt` fired at `now`. This late means this node was stalled (SIGSTOP, a
+ * CPU-starved or overloaded process, an SD card stall): what looks like everyone's silence is
+ * our own. Count it against our health once per stall, as Lifeguard does for a node that finds
+ * itself suspected; silence counts again only from now (listeningSince), and no probe starts
+ * until the backlog is read.
+ */
+export function noteStall(s: NodeState, now: number, dueAt: number): void {
+  if (!isStalled(s.profile, now, dueAt)) return;
+  s.stalledUntil = Math.max(s.stalledUntil, now + sweepIntervalMs(s.profile, heartbeatMs(s)));
+  // Timers due before the stall was noted fire late in the same stall.
+  if (dueAt <= s.listeningSince) return;
+  s.listeningSince = now;
+  s.awareness.apply(1);
+  s.stats.count('stalls');
 }
 
 /** After a goodbye: no more heartbeats or anti-entropy; sweeps, housekeeping and flushes go on, so the goodbye's repeats go out. */

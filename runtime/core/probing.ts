@@ -30,6 +30,8 @@ interface Probe {
   readonly targetId: NodeId;
   readonly targetGen: number;
   stage: 1 | 2;
+  /** When its current stage times out. */
+  due: number;
   /** Set when this probe is run on behalf of another node's PingReq. */
   readonly relayFor?: { readonly addr: Address; readonly probe: number };
 }
@@ -50,11 +52,11 @@ export class Prober {
   start(m: Member, now: number, fx: Effects): void {
     const h = this.host;
     const probe = ++this.#seq;
-    this.#probes.set(probe, { targetId: m.id, targetGen: m.gen, stage: 1 });
+    const wait = probeTimeoutMs(h.profile, 1, h.awareness.score);
+    this.#probes.set(probe, { targetId: m.id, targetGen: m.gen, stage: 1, due: now + wait });
     m.probe = probe;
     m.lastProbeAt = now;
     fx.send(m.addr, [{ type: MsgType.Ping, from: h.self, target: { id: m.id, gen: m.gen }, probe }]);
-    const wait = probeTimeoutMs(h.profile, 1, h.awareness.score);
     fx.setTimer(now + wait, { kind: 'probe-timeout', probe });
     h.stats.count('probes-started');
   }
@@ -63,7 +65,7 @@ export class Prober {
   relay(r: PingReq, from: Address, now: number, fx: Effects): void {
     const h = this.host;
     const probe = ++this.#seq;
-    this.#probes.set(probe, { targetId: r.target.id, targetGen: r.target.gen, stage: 2, relayFor: { addr: from, probe: r.probe } });
+    this.#probes.set(probe, { targetId: r.target.id, targetGen: r.target.gen, stage: 2, due: now + h.profile.probeTimeoutMs, relayFor: { addr: from, probe: r.probe } });
     fx.send(r.targetAddr, [{ type: MsgType.Ping, from: h.self, target: r.target, probe }]);
     fx.setTimer(now + h.profile.probeTimeoutMs, { kind: 'probe-timeout', probe });
     h.stats.count('probes-relayed');
@@ -83,6 +85,11 @@ export class Prober {
     if (m.probe === a.probe) m.probe = undefined;
     h.awareness.apply(-1);
     h.answered(m, a, now, fx);
+  }
+
+  /** When probe `probe`'s current stage times out; undefined once it is over. */
+  dueOf(probe: number): number | undefined {
+    return this.#probes.get(probe)?.due;
   }
 
   onTimeout(probe: number, now: number, fx: Effects): void {
@@ -106,6 +113,7 @@ export class Prober {
         fx.send(helper.addr, [{ type: MsgType.PingReq, from: h.self, target, targetAddr: m.addr, probe }]);
       }
       const wait = probeTimeoutMs(h.profile, 2, h.awareness.score);
+      p.due = now + wait;
       fx.setTimer(now + wait, { kind: 'probe-timeout', probe });
       return;
     }

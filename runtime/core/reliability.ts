@@ -3,7 +3,8 @@
 // LED change and an alert, so such a device must not cycle alive, suspect, dead, alive.
 //
 // A member that comes back, in the same life, from our death verdict or (with the multicast
-// group) from our suspicion is unreliable at this node: present, like alive, but
+// group) from our suspicion is unreliable at this node, unless its heartbeat counter shows it
+// was stopped itself (see cameBack). Unreliable is present, like alive, but
 // - it is probed only after a longer silence: what a live member with half its measured
 //   delivery fraction stays unheard for with probability silenceProbability, and at least 1.5
 //   times the longest silence it came back from, never over unreliableSilenceMaxMs;
@@ -20,9 +21,9 @@
 
 import type { Effects } from './effects.js';
 import type { Member } from './member.js';
-import { setStatus } from './membership.js';
+import { heartbeatMs, setStatus } from './membership.js';
 import type { NodeState } from './node-state.js';
-import { deliveryAfter, unreliableHoldMs, unreliableSilenceMs } from './timing.js';
+import { deliveryAfter, stoppedWhileSilent, unreliableHoldMs, unreliableSilenceMs } from './timing.js';
 
 /** A heartbeat of `m` reached us directly, `gap` sequence numbers after the previous one. */
 export function delivered(s: NodeState, m: Member, gap: number): void {
@@ -31,13 +32,23 @@ export function delivered(s: NodeState, m: Member, gap: number): void {
 
 /**
  * `m`, suspect or dead at this node in this life, was heard from again (first- or second-hand):
- * unreliable, unless it was only suspected and this node spreads without multicast.
+ * unreliable, unless it was only suspected and this node spreads without multicast, or it was
+ * stopped itself and this is its first such return within unreliableSilenceMaxMs.
  */
-export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, fromDeath: boolean): void {
+export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, fromDeath: boolean, seq?: number): void {
   // Without multicast a suspicion rests on one failed probe, not on silence: weak evidence at
   // high loss, and common, so there only a death makes a member unreliable.
-  const unreliable = fromDeath || m.outageMs > 0 || s.spreading.gapsAreLoss;
+  const again = s.spreading.gapsAreLoss && now - m.returnedAt < s.profile.unreliableSilenceMaxMs;
   const outage = now - m.silentSince;
+  // Its heartbeat counter counts what it sent, whatever the link lost: a member whose first
+  // heartbeat to reach us (`seq`, first-hand only: a relayed count can be stale) shows it sent
+  // next to nothing while silent was stopped itself (frozen, CPU-starved, an SD card stall),
+  // not cut off. One such return says nothing of its link, whatever its delivery before; a second
+  // within unreliableSilenceMaxMs (again) still makes it unreliable. A member could claim this
+  // only of itself.
+  const stoppedItself = seq !== undefined && stoppedWhileSilent(seq - m.silentSeq, outage, Math.max(m.hbIntervalMs, heartbeatMs(s)));
+  const unreliable = stoppedItself ? m.outageMs > 0 || again : fromDeath || m.outageMs > 0 || s.spreading.gapsAreLoss;
+  if (stoppedItself) s.stats.count('came-back-from-own-stall');
   m.returnedAt = now;
   m.lastProgress = now;
   s.stats.count('came-back');

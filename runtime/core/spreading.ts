@@ -98,7 +98,8 @@ export class MulticastSpreading implements Spreading {
     if (m.suspicion?.sources.has(s.self.id)) return;
     const interval = Math.max(m.hbIntervalMs, ownIntervalMs);
     const threshold = silenceFor(s, m, silenceThresholdMs(k, interval), interval);
-    if (now - m.lastProgress > threshold) s.prober.start(m, now, fx);
+    // Silence while we were stalled is ours: count it from when we listened again.
+    if (now - Math.max(m.lastProgress, s.listeningSince) > threshold) s.prober.start(m, now, fx);
   }
 
   endSweep(): void {

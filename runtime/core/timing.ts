@@ -123,6 +123,17 @@ export function silenceThresholdMs(k: number, expectedGapMs: number): number {
 }
 
 /**
+ * Whether a member that comes back after `outageMs` of silence, having sent `sent` heartbeats
+ * since it went silent (by its counter), was stopped itself rather than cut off: a live member
+ * on a dead link sends one every `intervalMs` throughout; a frozen one sends none until it
+ * resumes. Half the outage's worth leaves room for jitter and a last heartbeat or two lost
+ * before the silence. At least one must be new: a return with no heartbeat proves nothing.
+ */
+export function stoppedWhileSilent(sent: number, outageMs: number, intervalMs: number): boolean {
+  return sent >= 1 && 2 * sent * intervalMs <= outageMs;
+}
+
+/**
  * A member's delivery fraction after a heartbeat that arrived `gap` sequence numbers after the
  * previous one: gap - 1 expected heartbeats missed (at most deliveryMaxGap), then one received.
  */

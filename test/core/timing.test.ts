@@ -23,6 +23,7 @@ import {
   unreliableSilenceMs,
   silenceThresholdMs,
   smoothedGapMs,
+  stoppedWhileSilent,
   suspicionTimeoutMs,
   sweepIntervalMs,
   unicastLeaseMs,
@@ -215,6 +216,25 @@ describe('isEarly and isStalled', () => {
     [1251, 1000, true],
   ])('lan, fired at %i, due %i -> stalled %s', (now, due, stalled) => {
     expect(isStalled(lan, now, due)).toBe(stalled);
+  });
+});
+
+describe('stoppedWhileSilent', () => {
+  it.each([
+    // A 4 s freeze at 250 ms heartbeats: the refutation is one or two past the last one heard.
+    [1, 4000, 250, true],
+    [3, 4000, 250, true],
+    [8, 4000, 250, true],
+    // A live member on a dead link kept counting: 16 in 4 s.
+    [9, 4000, 250, false],
+    [16, 4000, 250, false],
+    // No new heartbeat (an Ack, a digest with an old count): no evidence either way.
+    [0, 4000, 250, false],
+    // A short silence (a suspicion of 1 s) leaves room for one only.
+    [2, 1000, 250, true],
+    [3, 1000, 250, false],
+  ])('%i sent in %i ms at %i ms -> %s', (sent, outage, interval, stopped) => {
+    expect(stoppedWhileSilent(sent, outage, interval)).toBe(stopped);
   });
 });
 
