@@ -7,7 +7,7 @@
 import { entryOf } from './anti-entropy.js';
 import type { Effects } from './effects.js';
 import { queue } from './dissemination.js';
-import { heartbeat, sendHeartbeat, silenceThreshold } from './liveness.js';
+import { heartbeat, replyHeartbeat, sendHeartbeat, silenceThreshold } from './liveness.js';
 import { isPresent, type Member } from './member.js';
 import { setStatus } from './membership.js';
 import { MsgType, type Address, type Dead, type Digest, type NodeId, type Suspect } from './messages.js';
@@ -83,7 +83,7 @@ export function onAccusation(s: NodeState, now: number, from: Address, a: Suspec
     if (a.target.gen !== s.self.gen || s.left) return;
     if (a.inc >= s.inc) refute(s, now, a, from, fx);
     // An accuser behind on our incarnation missed the refutation; show it our current one.
-    else fx.send(from, [heartbeat(s, true)]);
+    else fx.send(from, [replyHeartbeat(s, now)]);
     return;
   }
   const m = s.members.get(a.target.id);

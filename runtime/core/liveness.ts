@@ -30,6 +30,19 @@ export function heartbeat(s: NodeState, again = false): Heartbeat {
   };
 }
 
+/**
+ * A heartbeat for an accuser that is behind on our incarnation. It takes a new number at most
+ * once per heartbeat interval: a node back from a stall answers a backlog of accusations at
+ * once, and as many fresh numbers would read as lost heartbeats everywhere and hide that it sent
+ * nothing while stopped (reliability.ts). Spaced replies, as from a device on a lossy link, each
+ * count as a heartbeat, so the accusers hear it advance.
+ */
+export function replyHeartbeat(s: NodeState, now: number): Heartbeat {
+  const again = now - s.replySeqAt < heartbeatMs(s);
+  if (!again) s.replySeqAt = now;
+  return heartbeat(s, again);
+}
+
 /** Heartbeat to the group (or a few peers), carrying any news that is nearly due anyway. */
 export function sendHeartbeat(s: NodeState, hb: Heartbeat, now: number, fx: Effects): void {
   // Sized with the unicast flag, which a copy of this heartbeat may carry; one byte of the

@@ -41,6 +41,8 @@ export interface NodeState {
   inc: number;
   /** Our heartbeat counter. */
   seq: number;
+  /** When a reply to a behind accuser last took a heartbeat number (liveness.ts replyHeartbeat). */
+  replySeqAt: number;
   running: boolean;
   left: boolean;
 

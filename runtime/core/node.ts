@@ -134,6 +134,7 @@ export class Node {
       }),
       inc: 0,
       seq: 0,
+      replySeqAt: -Infinity,
       running: false,
       left: false,
       members: new Map<NodeId, Member>(),
