@@ -89,7 +89,7 @@ export function onAccusation(s: NodeState, now: number, from: Address, a: Suspec
   // counts as such evidence even when the word came second-hand (its own refutation, relayed).
   // An unreliable member is known to go quiet for a while: only a silence as long as the one
   // that would make us probe it lets another node's word count here.
-  const threshold = silenceThreshold(s, m);
+  const threshold = silenceThreshold(s, m, now);
   const fresh = m.status === 'unreliable' ? threshold : freshEvidenceMs(s.profile, threshold);
   if (now - Math.max(m.lastDirect, m.returnedAt) < fresh) {
     s.stats.count('accusations-held');

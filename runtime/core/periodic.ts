@@ -6,18 +6,20 @@
 import { antiEntropyRound, contactSeeds } from './anti-entropy.js';
 import { flush } from './dissemination.js';
 import type { Effects, TimerToken } from './effects.js';
-import { heartbeat, sendHeartbeat, sweep } from './liveness.js';
+import { beat, heartbeat, sendHeartbeat, sweep } from './liveness.js';
 import { collectDeparted, heartbeatMs } from './membership.js';
 import type { NodeState } from './node-state.js';
 import { expireOwn, purgeReplicas } from './state-gossip.js';
-import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, sweepIntervalMs } from './timing.js';
+import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, jittered, sweepIntervalMs } from './timing.js';
 
 export function startTimers(s: NodeState, now: number, fx: Effects): void {
   // Stagger the first heartbeat a little: a whole fleet powered on by one switch would
   // otherwise heartbeat in lock-step forever.
   s.hbDue = now + firstHeartbeatDelayMs(s.profile, s.rng.next());
   fx.setTimer(s.hbDue, { kind: 'heartbeat' });
-  s.sweepDue = now + sweepIntervalMs(s.profile, heartbeatMs(s));
+  s.beatDue = now + beatDelayMs(s);
+  fx.setTimer(s.beatDue, { kind: 'beat' });
+  s.sweepDue = now + sweepMs(s);
   fx.setTimer(s.sweepDue, { kind: 'sweep' });
   s.aeDue = now + antiEntropyDelayMs(s.profile, true, s.rng.next());
   fx.setTimer(s.aeDue, { kind: 'anti-entropy' });
@@ -32,6 +34,12 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
       if (isEarly(s.profile, now, s.hbDue)) return;
       heartbeatTick(s, now, fx);
       return;
+    case 'beat':
+      if (isEarly(s.profile, now, s.beatDue)) return;
+      if (s.spreading.beatMs(s) !== undefined) s.spreading.beat(s, beat(s), now, fx);
+      s.beatDue = now + beatDelayMs(s);
+      fx.setTimer(s.beatDue, { kind: 'beat' });
+      return;
     case 'sweep':
       if (isEarly(s.profile, now, s.sweepDue)) return;
       // A sweep this late means this node was stalled (an overloaded device): what looks like
@@ -40,10 +48,10 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
       if (isStalled(s.profile, now, s.sweepDue)) {
         s.awareness.apply(1);
         s.stats.count('stalls');
-        s.stalledUntil = now + sweepIntervalMs(s.profile, heartbeatMs(s));
+        s.stalledUntil = now + sweepMs(s);
       }
       sweep(s, now, fx);
-      s.sweepDue = now + sweepIntervalMs(s.profile, heartbeatMs(s));
+      s.sweepDue = now + sweepMs(s);
       fx.setTimer(s.sweepDue, { kind: 'sweep' });
       return;
     case 'anti-entropy':
@@ -72,13 +80,31 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
 /** After a goodbye: no more heartbeats or anti-entropy; sweeps, housekeeping and flushes go on, so the goodbye's repeats go out. */
 export function stopOwnTimers(s: NodeState): void {
   s.hbDue = Infinity;
+  s.beatDue = Infinity;
   s.aeDue = Infinity;
+}
+
+/**
+ * The sweep runs a few times per interval at which silence is judged here: the beat interval
+ * while we beat to watchers (a member that beats to us is judged at it), else our heartbeat's.
+ */
+function sweepMs(s: NodeState): number {
+  return sweepIntervalMs(s.profile, s.spreading.beatMs(s) ?? heartbeatMs(s));
+}
+
+/** Until the next beat; while we send none the timer idles at the shortest interval, ready for the fleet to grow. */
+function beatDelayMs(s: NodeState): number {
+  const ms = s.spreading.beatMs(s);
+  return ms === undefined ? s.profile.heartbeatMinMs : jittered(ms, s.profile.heartbeatJitter, s.rng.next());
 }
 
 function heartbeatTick(s: NodeState, now: number, fx: Effects): void {
   if (s.left) return;
   sendHeartbeat(s, heartbeat(s), now, fx);
-  const next = heartbeatDelayMs(s.profile, heartbeatMs(s), s.burst-- > 0, s.rng.next());
+  const inBurst = s.burst-- > 0;
+  // The join burst keeps the beat's pace while the group interval grows with the members it finds.
+  const interval = inBurst ? Math.min(heartbeatMs(s), s.spreading.beatMs(s) ?? Infinity) : heartbeatMs(s);
+  const next = heartbeatDelayMs(s.profile, interval, inBurst, s.rng.next());
   s.hbDue = now + next;
   fx.setTimer(s.hbDue, { kind: 'heartbeat' });
 }

@@ -7,15 +7,24 @@ import type { Effects } from './effects.js';
 import { MULTICAST } from './effects.js';
 import { queue } from './dissemination.js';
 import { isPresent, type Member } from './member.js';
-import { randomPresent } from './membership.js';
+import { heartbeatMs, randomPresent } from './membership.js';
 import type { Address, Heartbeat, Message } from './messages.js';
 import { MulticastFallback } from './multicast-fallback.js';
 import type { NodeState } from './node-state.js';
 import type { Profile } from './profiles.js';
 import { silenceFor } from './reliability.js';
 import { silenceThresholdMs } from './timing.js';
+import { Watchers } from './watchers.js';
 
 export interface Spreading {
+  /** Whether this node beats to watchers once the group interval grows (runtime/core/timing.ts heartbeatIntervalMs). */
+  readonly usesWatchers: boolean;
+  /** The interval of beats to our watchers (runtime/core/watchers.ts); undefined while we send none. */
+  beatMs(s: NodeState): number | undefined;
+  /** Send a beat, a copy of our last heartbeat, to each of our watchers. */
+  beat(s: NodeState, hb: Heartbeat, now: number, fx: Effects): void;
+  /** The interval at which `m`'s silence is judged here: its beats' while it beats to us, else its heartbeats'. */
+  judgedIntervalMs(s: NodeState, m: Member, now: number, ownIntervalMs: number): number;
   /** Shortest suspicion timeout, however many sources agree. */
   readonly suspicionMinMs: number;
   /** Whether gaps in the heartbeat sequence received from a member count as lost datagrams. */
@@ -45,12 +54,33 @@ export interface Spreading {
 export class MulticastSpreading implements Spreading {
   readonly suspicionMinMs: number;
   readonly gapsAreLoss = true;
+  readonly usesWatchers: boolean;
   readonly #fullSyncEvery: number;
   readonly #fallback = new MulticastFallback();
+  readonly #watchers: Watchers | undefined;
 
   constructor(profile: Profile) {
     this.suspicionMinMs = profile.suspicionMinMs;
     this.#fullSyncEvery = profile.fullSyncEvery;
+    this.#watchers = profile.watchers > 0 ? new Watchers(profile.watchers, profile.watcherFarewells * profile.heartbeatMinMs) : undefined;
+    this.usesWatchers = this.#watchers !== undefined;
+  }
+
+  beatMs(s: NodeState): number | undefined {
+    // A small fleet's group heartbeat is already as fast as a beat: nothing to add.
+    return this.#watchers && heartbeatMs(s) > s.profile.heartbeatMinMs ? s.profile.heartbeatMinMs : undefined;
+  }
+
+  beat(s: NodeState, hb: Heartbeat, now: number, fx: Effects): void {
+    if (!this.#watchers) return;
+    const { ring, former } = this.#watchers.of(s, now);
+    for (const m of ring) fx.send(m.addr, [hb]);
+    let farewell: Heartbeat | undefined;
+    for (const m of former) fx.send(m.addr, [(farewell ??= { ...hb, beat: 0 })]);
+  }
+
+  judgedIntervalMs(s: NodeState, m: Member, now: number, ownIntervalMs: number): number {
+    return m.watchedUntil > now ? s.profile.heartbeatMinMs : Math.max(m.hbIntervalMs, ownIntervalMs);
   }
 
   heardHeartbeat(s: NodeState, m: Member, hb: Heartbeat, now: number): void {
@@ -96,7 +126,7 @@ export class MulticastSpreading implements Spreading {
   sweepMember(s: NodeState, m: Member, now: number, fx: Effects, k: number, ownIntervalMs: number): void {
     if (m.probe !== undefined || now < s.stalledUntil) return;
     if (m.suspicion?.sources.has(s.self.id)) return;
-    const interval = Math.max(m.hbIntervalMs, ownIntervalMs);
+    const interval = this.judgedIntervalMs(s, m, now, ownIntervalMs);
     const threshold = silenceFor(s, m, silenceThresholdMs(k, interval), interval);
     if (now - m.lastProgress > threshold) s.prober.start(m, now, fx);
   }
@@ -114,6 +144,7 @@ export class UnicastSpreading implements Spreading {
   readonly suspicionMinMs: number;
   /** A peer heartbeats to a random few, so a gap in what reaches us is not loss. */
   readonly gapsAreLoss = false;
+  readonly usesWatchers = false;
   readonly #fanout: number;
   readonly #relayRepeats: number;
   readonly #probeIntervalMs: number;
@@ -126,6 +157,17 @@ export class UnicastSpreading implements Spreading {
   }
 
   heardHeartbeat(): void {}
+
+  beatMs(): undefined {
+    // Heartbeats already go to a few peers directly, and probe rounds, not silence, judge liveness.
+    return undefined;
+  }
+
+  beat(): void {}
+
+  judgedIntervalMs(_s: NodeState, m: Member, _now: number, ownIntervalMs: number): number {
+    return Math.max(m.hbIntervalMs, ownIntervalMs);
+  }
 
   expectedGapMs(m: Member, intervalMs: number): number {
     // News of a member's heartbeats arrives at random, first- or second-hand; expect it as
