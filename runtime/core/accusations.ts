@@ -91,7 +91,10 @@ export function onAccusation(s: NodeState, now: number, from: Address, a: Suspec
   // that would make us probe it lets another node's word count here.
   const threshold = silenceThreshold(s, m, now);
   const fresh = m.status === 'unreliable' ? threshold : freshEvidenceMs(s.profile, threshold);
-  if (now - Math.max(m.lastDirect, m.returnedAt) < fresh) {
+  // With watchers, a member we do not watch is heard here only every group interval, which says
+  // little about the last seconds: the accusation waits for our own probe.
+  const checkFirst = !m.suspicion && s.spreading.checksAccusation(s, m, now);
+  if (checkFirst || now - Math.max(m.lastDirect, m.returnedAt) < fresh) {
     s.stats.count('accusations-held');
     (m.heldAccusations ??= new Map()).set(a.from.id, now);
     s.spreading.heldAccusation(s, m, now, fx);

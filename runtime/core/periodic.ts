@@ -101,9 +101,13 @@ function beatDelayMs(s: NodeState): number {
 function heartbeatTick(s: NodeState, now: number, fx: Effects): void {
   if (s.left) return;
   sendHeartbeat(s, heartbeat(s), now, fx);
-  const inBurst = s.burst-- > 0;
-  // The join burst keeps the beat's pace while the group interval grows with the members it finds.
-  const interval = inBurst ? Math.min(heartbeatMs(s), s.spreading.beatMs(s) ?? Infinity) : heartbeatMs(s);
+  const inBurst = s.burst > 0;
+  // With watchers, the join burst and as many heartbeats after it keep the beat's pace while the
+  // group interval grows with the members found: a fresh fleet meets within the first seconds
+  // even at 30% loss, instead of waiting a group interval for each pair that missed the burst.
+  const settling = s.burst > -s.profile.joinBurstHeartbeats;
+  s.burst--;
+  const interval = settling ? Math.min(heartbeatMs(s), s.spreading.beatMs(s) ?? Infinity) : heartbeatMs(s);
   const next = heartbeatDelayMs(s.profile, interval, inBurst, s.rng.next());
   s.hbDue = now + next;
   fx.setTimer(s.hbDue, { kind: 'heartbeat' });

@@ -294,10 +294,13 @@ const lan: Profile = {
   // Three watchers: a death needs two independent accusers before the suspicion can shrink, and
   // one watcher with a bad link, or one dead with the member, still leaves two.
   watchers: 3,
-  // 64 a second is what a fleet of 16 hears at the 250 ms minimum: a device's receive load at
-  // 128 or 1024 members is that of 16, plus 4 x watchers direct beats.
-  groupHeartbeatsPerS: 64,
-  // Flat up to 128 members; at 1024 the group carries 512 a second, as without watchers.
+  // 128 a second is what a fleet of 32 hears at the 250 ms minimum; at 128 members the group
+  // interval is 1 s, a quarter of the heartbeats the segment cap allows. It also paces the
+  // repair of a missed update (a receiver that misses every repeat pulls on the owner's next
+  // heartbeat) and the meeting of a fresh fleet after its join burst: 64 a second (2 s at 128)
+  // put both past their 2 s bounds at 30% loss.
+  groupHeartbeatsPerS: 128,
+  // Flat from 32 to 128 members; at 1024 the group carries 512 a second, as without watchers.
   groupMaxIntervalMs: 2_000,
   watcherFarewells: 4,
   unicastFanout: 3,

@@ -41,7 +41,9 @@ export interface Spreading {
   refuted(s: NodeState, hb: Heartbeat, from: Address, fx: Effects): void;
   /** Pass on news learnt from someone else. */
   relay(s: NodeState, subject: string, msg: Message, now: number, fx: Effects): void;
-  /** An accusation of `m` was held back because we heard from it recently. */
+  /** Whether another's accusation of `m`, which we do not suspect yet, is held until our own probe fails. */
+  checksAccusation(s: NodeState, m: Member, now: number): boolean;
+  /** An accusation of `m` was held back: we heard from it recently, or check it first (checksAccusation). */
   heldAccusation(s: NodeState, m: Member, now: number, fx: Effects): void;
   /** Whether an anti-entropy round with no peer of a different view picks a random one anyway. */
   syncsWhenViewsAgree(aeRound: number): boolean;
@@ -114,8 +116,17 @@ export class MulticastSpreading implements Spreading {
     // Everyone heard the news from its source.
   }
 
-  heldAccusation(): void {
-    // Heartbeats arrive from every member first-hand: our own silence check is evidence enough.
+  checksAccusation(s: NodeState, m: Member, now: number): boolean {
+    // A watcher judges at the beat interval and has its own evidence; everyone else hears the
+    // member once a group interval, too seldom to weigh a watcher's word against.
+    return this.beatMs(s) !== undefined && m.watchedUntil <= now;
+  }
+
+  heldAccusation(s: NodeState, m: Member, now: number, fx: Effects): void {
+    // Heartbeats arrive from every member first-hand: our own silence check is evidence enough,
+    // unless the group interval is long (watchers): then see for ourselves, and if the probe
+    // fails the held accusation counts with ours.
+    if (this.checksAccusation(s, m, now) && m.probe === undefined) s.prober.start(m, now, fx);
   }
 
   syncsWhenViewsAgree(aeRound: number): boolean {
@@ -195,6 +206,11 @@ export class UnicastSpreading implements Spreading {
   /** News spreads epidemically: whoever learns something new passes it on a couple of times. */
   relay(s: NodeState, subject: string, msg: Message, now: number, fx: Effects): void {
     queue(s, subject, msg, now, fx, this.#relayRepeats);
+  }
+
+  checksAccusation(): boolean {
+    // Held only on fresh evidence (and then probed, see heldAccusation).
+    return false;
   }
 
   heldAccusation(s: NodeState, m: Member, now: number, fx: Effects): void {
