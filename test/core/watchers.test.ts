@@ -40,6 +40,25 @@ function runTo(n: Node, fx: Recorder, queue: { at: number; token: TimerToken }[]
   }
 }
 
+/**
+ * Before each timer: every member's group heartbeats due by then (one per 625 ms), and m00's
+ * beats (one per 250 ms, numbered by `beatOf`), delivered late at most by the timer's gap.
+ */
+function everyone(n: Node, fx: Recorder, beatOf: (now: number, beat: number) => number): (now: number) => void {
+  let groupSeq = 1;
+  let beats = 0;
+  return (now) => {
+    for (; beats < Math.floor(now / 250); ) {
+      beats++;
+      n.receive(now, 'sim:m00', [hb('m00', groupSeq, beatOf(now, beats))], fx);
+    }
+    for (; groupSeq < 1 + Math.floor(now / 625); ) {
+      groupSeq++;
+      for (const o of OTHERS) n.receive(now, `sim:${o}`, [hb(o, groupSeq)], fx);
+    }
+  };
+}
+
 const pingsTo = (sends: readonly { to: string; msgs: readonly Message[] }[], addr: string): boolean =>
   sends.some((s) => s.to === addr && s.msgs.some((m) => m.type === MsgType.Ping));
 
@@ -95,15 +114,7 @@ describe('watchers', () => {
   it('a watcher that hears a farewell judges the member at the group interval again', () => {
     const { n, fx } = fleetOf80();
     const queue: { at: number; token: TimerToken }[] = [];
-    let beat = 0;
-    let lastBeatAt = 0;
-    runTo(n, fx, queue, 3000, (now) => {
-      if (now - lastBeatAt >= 250) {
-        lastBeatAt = now;
-        n.receive(now, 'sim:m00', [hb('m00', 1 + Math.floor(now / 625), now < 2900 ? ++beat : 0)], fx);
-        if (now % 625 < 250) for (const o of OTHERS) n.receive(now, `sim:${o}`, [hb(o, 1 + Math.floor(now / 625))], fx);
-      }
-    });
+    runTo(n, fx, queue, 3000, everyone(n, fx, (now, beat) => (now < 2900 ? beat : 0)));
     fx.clear();
     runTo(n, fx, queue, 4000);
     expect(pingsTo(fx.sends, 'sim:m00')).toBe(false);
@@ -122,17 +133,9 @@ describe('watchers', () => {
   it('a member that beats to us is probed within a few beats of going silent; one heard only through the group is not yet', () => {
     const { n, fx } = fleetOf80();
     const queue: { at: number; token: TimerToken }[] = [];
-    let beat = 0;
-    let lastBeatAt = 0;
     // Everyone heartbeats to the group every 625 ms; m00 also beats to us every 250 ms, until
     // m00 and m01 both fall silent at 3 s.
-    runTo(n, fx, queue, 3000, (now) => {
-      if (now - lastBeatAt >= 250) {
-        lastBeatAt = now;
-        n.receive(now, 'sim:m00', [hb('m00', 1 + Math.floor(now / 625), ++beat)], fx);
-        if (now % 625 < 250) for (const o of OTHERS) n.receive(now, `sim:${o}`, [hb(o, 1 + Math.floor(now / 625))], fx);
-      }
-    });
+    runTo(n, fx, queue, 3000, everyone(n, fx, (_now, beat) => beat));
     fx.clear();
     // No loss measured: silence thresholds of 3 intervals, 750 ms of beats or 1,875 ms of group
     // heartbeats (m01 was last heard at 2.5 s or later).
