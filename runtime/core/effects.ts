@@ -19,6 +19,7 @@ export interface Rng {
  */
 export type TimerToken =
   | { readonly kind: 'heartbeat' }
+  | { readonly kind: 'beat' }
   | { readonly kind: 'sweep' }
   | { readonly kind: 'anti-entropy' }
   | { readonly kind: 'flush' }

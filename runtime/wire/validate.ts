@@ -146,6 +146,7 @@ export function toMessage(v: unknown): Message {
           return x;
         })(),
         ...(v[7] === 1 ? { unicastMe: true } : {}),
+        ...(v.length > 8 ? { beat: uint(v[8], `${name}.beat`) } : {}),
       };
     case MsgType.Ping:
       need(4);
