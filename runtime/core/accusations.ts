@@ -98,12 +98,9 @@ export function onAccusation(s: NodeState, now: number, from: Address, a: Suspec
   // that would make us probe it lets another node's word count here.
   // Judged at no more than the loss a booting node assumes: our own bad link lengthens our
   // threshold, and judged on all of it we would hold back the accusations of a real death.
-  const threshold = silenceThreshold(s, m, now, Math.min(s.loss.loss, s.profile.lossPrior));
-  const fresh = m.status === 'unreliable' ? silenceThreshold(s, m, now) : freshEvidenceMs(s.profile, threshold);
-  // With watchers, a member we do not watch is heard here only every group interval, which says
-  // little about the last seconds: the accusation waits for our own probe.
-  const checkFirst = !m.suspicion && s.spreading.checksAccusation(s, m, now);
-  if (checkFirst || now - Math.max(m.lastDirect, m.returnedAt) < fresh) {
+  const threshold = silenceThreshold(s, m, Math.min(s.loss.loss, s.profile.lossPrior));
+  const fresh = m.status === 'unreliable' ? silenceThreshold(s, m) : freshEvidenceMs(s.profile, threshold);
+  if (now - Math.max(m.lastDirect, m.returnedAt) < fresh) {
     s.stats.count('accusations-held');
     (m.heldAccusations ??= new Map()).set(a.from.id, now);
     s.spreading.heldAccusation(s, m, now, fx);

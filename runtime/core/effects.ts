@@ -19,7 +19,6 @@ export interface Rng {
  */
 export type TimerToken =
   | { readonly kind: 'heartbeat' }
-  | { readonly kind: 'beat' }
   | { readonly kind: 'sweep' }
   | { readonly kind: 'anti-entropy' }
   | { readonly kind: 'flush' }

@@ -11,7 +11,7 @@ import { MsgType, type Ack, type Address, type Heartbeat, type Ping, type PingRe
 import type { NodeState } from './node-state.js';
 import { cameBack, delivered, review, silenceFor } from './reliability.js';
 import { pull } from './state-gossip.js';
-import { advertisedIntervalMs, silenceIntervals, silenceThresholdMs, smoothedGapMs, watchLeaseMs } from './timing.js';
+import { advertisedIntervalMs, silenceIntervals, silenceThresholdMs, smoothedGapMs } from './timing.js';
 
 /**
  * Our next heartbeat (each call advances the sequence), or with `again` the last one's number
@@ -43,23 +43,6 @@ export function replyHeartbeat(s: NodeState, now: number): Heartbeat {
   return heartbeat(s, again);
 }
 
-/**
- * A beat for our watchers: our heartbeat as it stands, with the group heartbeat's seq (a beat
- * is no group heartbeat, and a gap in seq is loss) and a beat counter of its own.
- */
-export function beat(s: NodeState): Heartbeat {
-  return {
-    type: MsgType.Heartbeat,
-    from: s.self,
-    inc: s.inc,
-    seq: s.seq,
-    intervalMs: heartbeatMs(s),
-    kvMax: s.kv.maxVersion(s.self.id),
-    view: s.view,
-    beat: ++s.beats,
-  };
-}
-
 /** Heartbeat to the group (or a few peers), carrying any news that is nearly due anyway. */
 export function sendHeartbeat(s: NodeState, hb: Heartbeat, now: number, fx: Effects): void {
   // Sized with the unicast flag, which a copy of this heartbeat may carry; one byte of the
@@ -75,17 +58,7 @@ export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartb
   if (!m || m.status === 'left') return;
   s.spreading.heardHeartbeat(s, m, hb, now);
   let gap = 0;
-  if (hb.beat === 0) {
-    // Its ring of watchers moved past us: its silence is judged at the group interval again.
-    m.watchedUntil = -Infinity;
-  } else if (hb.beat !== undefined) {
-    // We are one of its watchers: judge its silence at the beat interval for a while.
-    m.watchedUntil = now + watchLeaseMs(s.profile);
-    if (hb.beat > m.beat) {
-      m.beat = hb.beat;
-      progress(s, m, now);
-    }
-  } else if (hb.seq > m.directSeq) {
+  if (hb.seq > m.directSeq) {
     if (m.directSeq > 0 && s.spreading.gapsAreLoss) {
       gap = hb.seq - m.directSeq;
       s.loss.record(gap);
@@ -97,7 +70,7 @@ export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartb
     progress(s, m, now);
   }
   // Believed only within bounds: it paces silence thresholds (runtime/core/timing.ts).
-  m.hbIntervalMs = advertisedIntervalMs(s.profile, s.present + 1, hb.intervalMs, s.spreading.usesWatchers);
+  m.hbIntervalMs = advertisedIntervalMs(s.profile, s.present + 1, hb.intervalMs);
   m.advertisedKvMax = hb.kvMax;
   m.view = hb.view;
   heardFrom(s, m, hb.inc, now, fx, hb.seq);
@@ -143,16 +116,12 @@ export function progress(s: NodeState, m: Member, now: number): void {
   m.lastProgress = now;
 }
 
-/**
- * How long `m` may be silent before its accuser probes it (at our measured loss unless `loss`
- * is given). With watchers that is the beat interval's threshold, whoever watches: the
- * accusation most likely comes from one of them.
- */
-export function silenceThreshold(s: NodeState, m: Member, now: number, loss = s.loss.loss): number {
+/** How long `m` may be silent before we probe it (at our measured loss unless `loss` is given). */
+export function silenceThreshold(s: NodeState, m: Member, loss = s.loss.loss): number {
   const k = silenceIntervals(s.profile, loss);
   // The member's advertised interval can be stale while the fleet grows (intervals lengthen
   // with fleet size), so never expect heartbeats faster than our own interval for this fleet.
-  const interval = s.spreading.beatMs(s) ?? s.spreading.judgedIntervalMs(s, m, now, heartbeatMs(s));
+  const interval = Math.max(m.hbIntervalMs, heartbeatMs(s));
   // Not scaled by local health: measured loss already lengthens k, and Lifeguard's health
   // multiplier belongs on probe timeouts. Scaling both made a node that had been suspected
   // itself take three times longer than its peers to notice a real death.

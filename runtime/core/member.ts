@@ -73,10 +73,6 @@ export interface Member {
   returnedAt: number;
   /** Until this local time the member has asked us, by heartbeating to us directly, to heartbeat to it directly. */
   unicastUntil: number;
-  /** Until this local time the member beats to us directly (we are one of its watchers), and we judge its silence at the beat interval. */
-  watchedUntil: number;
-  /** Highest beat counter received from it (Heartbeat.beat). */
-  beat: number;
 }
 
 export function newMember(
@@ -115,8 +111,6 @@ export function newMember(
     lastPull: -Infinity,
     lastMulticast: now,
     unicastUntil: -Infinity,
-    watchedUntil: -Infinity,
-    beat: 0,
     delivery: 1,
     outageMs: 0,
     silentSince: now,

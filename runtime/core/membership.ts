@@ -11,7 +11,7 @@ import { memberHash } from './view-hash.js';
 
 /** Our heartbeat interval for the fleet as we see it now. */
 export function heartbeatMs(s: NodeState): number {
-  return heartbeatIntervalMs(s.profile, s.present + 1, s.spreading.usesWatchers);
+  return heartbeatIntervalMs(s.profile, s.present + 1);
 }
 
 export function statusOf(s: NodeState, id: NodeId): MemberStatus | undefined {
@@ -71,7 +71,6 @@ export function restarted(s: NodeState, m: Member, gen: number, inc: number, add
   m.probe = undefined;
   m.hbSeq = 0;
   m.directSeq = 0;
-  m.beat = 0;
   m.advertisedKvMax = 0;
   m.behindSince = undefined;
   m.lastProgress = now;

@@ -77,13 +77,6 @@ export interface Heartbeat {
    * multicast: "heartbeat to me directly too". Encoded only when true (a trailing field).
    */
   readonly unicastMe?: boolean;
-  /**
-   * Set on a beat: a copy of the last heartbeat sent directly to one of the sender's watchers
-   * between group heartbeats, numbered by this counter (per life, independent of seq, which
-   * counts group heartbeats so that its gaps stay loss). 0: a farewell, the sender no longer
-   * beats to this receiver (its ring of watchers moved). Encoded only when set (trailing).
-   */
-  readonly beat?: number;
 }
 
 /** Direct probe. `probe` is the sender's sequence number, echoed in the Ack. */

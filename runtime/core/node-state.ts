@@ -39,12 +39,10 @@ export interface NodeState {
 
   /** Our incarnation: bumped to refute an accusation of this life. */
   inc: number;
-  /** Our heartbeat counter (group heartbeats). */
+  /** Our heartbeat counter. */
   seq: number;
   /** When a reply to a behind accuser last took a heartbeat number (liveness.ts replyHeartbeat). */
   replySeqAt: number;
-  /** Our beat counter (beats to our watchers, runtime/core/watchers.ts). */
-  beats: number;
   running: boolean;
   left: boolean;
 
@@ -68,7 +66,6 @@ export interface NodeState {
   ownFreshBase: number;
   /** Due times of the periodic timers; a token firing earlier is stale and ignored. */
   hbDue: number;
-  beatDue: number;
   sweepDue: number;
   aeDue: number;
   gcDue: number;

@@ -6,20 +6,18 @@
 import { antiEntropyRound, contactSeeds } from './anti-entropy.js';
 import { flush } from './dissemination.js';
 import type { Effects, TimerToken } from './effects.js';
-import { beat, heartbeat, sendHeartbeat, sweep } from './liveness.js';
+import { heartbeat, sendHeartbeat, sweep } from './liveness.js';
 import { collectDeparted, heartbeatMs } from './membership.js';
 import type { NodeState } from './node-state.js';
 import { expireOwn, purgeReplicas } from './state-gossip.js';
-import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, jittered, sweepIntervalMs } from './timing.js';
+import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, sweepIntervalMs } from './timing.js';
 
 export function startTimers(s: NodeState, now: number, fx: Effects): void {
   // Stagger the first heartbeat a little: a whole fleet powered on by one switch would
   // otherwise heartbeat in lock-step forever.
   s.hbDue = now + firstHeartbeatDelayMs(s.profile, s.rng.next());
   fx.setTimer(s.hbDue, { kind: 'heartbeat' });
-  s.beatDue = now + beatDelayMs(s);
-  fx.setTimer(s.beatDue, { kind: 'beat' });
-  s.sweepDue = now + sweepMs(s);
+  s.sweepDue = now + sweepIntervalMs(s.profile, heartbeatMs(s));
   fx.setTimer(s.sweepDue, { kind: 'sweep' });
   s.aeDue = now + antiEntropyDelayMs(s.profile, true, s.rng.next());
   fx.setTimer(s.aeDue, { kind: 'anti-entropy' });
@@ -35,18 +33,11 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
       noteStall(s, now, s.hbDue);
       heartbeatTick(s, now, fx);
       return;
-    case 'beat':
-      if (isEarly(s.profile, now, s.beatDue)) return;
-      noteStall(s, now, s.beatDue);
-      if (s.spreading.beatMs(s) !== undefined) s.spreading.beat(s, beat(s), now, fx);
-      s.beatDue = now + beatDelayMs(s);
-      fx.setTimer(s.beatDue, { kind: 'beat' });
-      return;
     case 'sweep':
       if (isEarly(s.profile, now, s.sweepDue)) return;
       noteStall(s, now, s.sweepDue);
       sweep(s, now, fx);
-      s.sweepDue = now + sweepMs(s);
+      s.sweepDue = now + sweepIntervalMs(s.profile, heartbeatMs(s));
       fx.setTimer(s.sweepDue, { kind: 'sweep' });
       return;
     case 'anti-entropy':
@@ -85,7 +76,7 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
  */
 export function noteStall(s: NodeState, now: number, dueAt: number): void {
   if (!isStalled(s.profile, now, dueAt)) return;
-  s.stalledUntil = Math.max(s.stalledUntil, now + sweepMs(s));
+  s.stalledUntil = Math.max(s.stalledUntil, now + sweepIntervalMs(s.profile, heartbeatMs(s)));
   // Timers due before the stall was noted fire late in the same stall.
   if (dueAt <= s.listeningSince) return;
   s.listeningSince = now;
@@ -96,35 +87,13 @@ export function noteStall(s: NodeState, now: number, dueAt: number): void {
 /** After a goodbye: no more heartbeats or anti-entropy; sweeps, housekeeping and flushes go on, so the goodbye's repeats go out. */
 export function stopOwnTimers(s: NodeState): void {
   s.hbDue = Infinity;
-  s.beatDue = Infinity;
   s.aeDue = Infinity;
-}
-
-/**
- * The sweep runs a few times per interval at which silence is judged here: the beat interval
- * while we beat to watchers (a member that beats to us is judged at it), else our heartbeat's.
- */
-function sweepMs(s: NodeState): number {
-  return sweepIntervalMs(s.profile, s.spreading.beatMs(s) ?? heartbeatMs(s));
-}
-
-/** Until the next beat; while we send none the timer idles at the shortest interval, ready for the fleet to grow. */
-function beatDelayMs(s: NodeState): number {
-  const ms = s.spreading.beatMs(s);
-  return ms === undefined ? s.profile.heartbeatMinMs : jittered(ms, s.profile.heartbeatJitter, s.rng.next());
 }
 
 function heartbeatTick(s: NodeState, now: number, fx: Effects): void {
   if (s.left) return;
   sendHeartbeat(s, heartbeat(s), now, fx);
-  const inBurst = s.burst > 0;
-  // With watchers, the join burst and as many heartbeats after it keep the beat's pace while the
-  // group interval grows with the members found: a fresh fleet meets within the first seconds
-  // even at 30% loss, instead of waiting a group interval for each pair that missed the burst.
-  const settling = s.burst > -s.profile.joinBurstHeartbeats;
-  s.burst--;
-  const interval = settling ? Math.min(heartbeatMs(s), s.spreading.beatMs(s) ?? Infinity) : heartbeatMs(s);
-  const next = heartbeatDelayMs(s.profile, interval, inBurst, s.rng.next());
+  const next = heartbeatDelayMs(s.profile, heartbeatMs(s), s.burst-- > 0, s.rng.next());
   s.hbDue = now + next;
   fx.setTimer(s.hbDue, { kind: 'heartbeat' });
 }

@@ -11,27 +11,6 @@ export interface Profile {
    * This caps what each device must receive and decode per second, whatever the fleet size.
    */
   readonly segmentHeartbeatsPerS: number;
-  /**
-   * With multicast, members each node also heartbeats to directly every heartbeatMinMs (its
-   * watchers, ring successors by id hash) once the group interval grows past that. Watchers
-   * notice a silence within a few of these beats and accuse; everyone else hears the group
-   * heartbeat at groupHeartbeatsPerS and judges on the accusations. 0: no watchers, and the
-   * group interval follows segmentHeartbeatsPerS.
-   */
-  readonly watchers: number;
-  /**
-   * With watchers, heartbeats per second each node hears through the group, whatever the fleet
-   * size: interval = max(min, 1000 * N / rate). What a device receives stays flat in N.
-   */
-  readonly groupHeartbeatsPerS: number;
-  /**
-   * With watchers, the longest group interval: past it the fleet's heartbeats add up to more
-   * than groupHeartbeatsPerS, within the segment cap. Members the watchers miss (all of a
-   * member's watchers gone at once) are still noticed on the group's silence within seconds.
-   */
-  readonly groupMaxIntervalMs: number;
-  /** Farewell beats a watcher gets when the ring moves past it: all of them are lost at 10% loss with probability 1e-4. */
-  readonly watcherFarewells: number;
   /** Without multicast, each heartbeat goes to this many random peers (and gossip relays the rest). */
   readonly unicastFanout: number;
   /**
@@ -295,18 +274,6 @@ const lan: Profile = {
   name: 'lan',
   heartbeatMinMs: 250,
   segmentHeartbeatsPerS: 512,
-  // Three watchers: a death needs two independent accusers before the suspicion can shrink, and
-  // one watcher with a bad link, or one dead with the member, still leaves two.
-  watchers: 3,
-  // 128 a second is what a fleet of 32 hears at the 250 ms minimum; at 128 members the group
-  // interval is 1 s, a quarter of the heartbeats the segment cap allows. It also paces the
-  // repair of a missed update (a receiver that misses every repeat pulls on the owner's next
-  // heartbeat) and the meeting of a fresh fleet after its join burst: 64 a second (2 s at 128)
-  // put both past their 2 s bounds at 30% loss.
-  groupHeartbeatsPerS: 128,
-  // Flat from 32 to 128 members; at 1024 the group carries 512 a second, as without watchers.
-  groupMaxIntervalMs: 2_000,
-  watcherFarewells: 4,
   unicastFanout: 3,
   silenceProbability: 1e-4,
   silenceMinIntervals: 3,
@@ -343,12 +310,6 @@ const wifi: Profile = {
   name: 'wifi',
   heartbeatMinMs: 500,
   segmentHeartbeatsPerS: 128,
-  // Airtime, not CPU, bounds a Wi-Fi fleet: 128 group heartbeats a second already keep it
-  // small, and direct beats would each cost airtime of their own.
-  watchers: 0,
-  groupHeartbeatsPerS: 128,
-  groupMaxIntervalMs: 8_000,
-  watcherFarewells: 4,
   unicastFanout: 3,
   silenceProbability: 1e-5,
   silenceMinIntervals: 4,

@@ -7,24 +7,15 @@ import type { Effects } from './effects.js';
 import { MULTICAST } from './effects.js';
 import { queue } from './dissemination.js';
 import { isPresent, type Member } from './member.js';
-import { heartbeatMs, randomPresent } from './membership.js';
+import { randomPresent } from './membership.js';
 import type { Address, Heartbeat, Message } from './messages.js';
 import { MulticastFallback } from './multicast-fallback.js';
 import type { NodeState } from './node-state.js';
 import type { Profile } from './profiles.js';
 import { silenceFor } from './reliability.js';
 import { silenceThresholdMs } from './timing.js';
-import { Watchers } from './watchers.js';
 
 export interface Spreading {
-  /** Whether this node beats to watchers once the group interval grows (runtime/core/timing.ts heartbeatIntervalMs). */
-  readonly usesWatchers: boolean;
-  /** The interval of beats to our watchers (runtime/core/watchers.ts); undefined while we send none. */
-  beatMs(s: NodeState): number | undefined;
-  /** Send a beat, a copy of our last heartbeat, to each of our watchers. */
-  beat(s: NodeState, hb: Heartbeat, now: number, fx: Effects): void;
-  /** The interval at which `m`'s silence is judged here: its beats' while it beats to us, else its heartbeats'. */
-  judgedIntervalMs(s: NodeState, m: Member, now: number, ownIntervalMs: number): number;
   /** Shortest suspicion timeout, however many sources agree. */
   readonly suspicionMinMs: number;
   /** Whether gaps in the heartbeat sequence received from a member count as lost datagrams. */
@@ -41,9 +32,7 @@ export interface Spreading {
   refuted(s: NodeState, hb: Heartbeat, from: Address, fx: Effects): void;
   /** Pass on news learnt from someone else. */
   relay(s: NodeState, subject: string, msg: Message, now: number, fx: Effects): void;
-  /** Whether another's accusation of `m`, which we do not suspect yet, is held until our own probe fails. */
-  checksAccusation(s: NodeState, m: Member, now: number): boolean;
-  /** An accusation of `m` was held back: we heard from it recently, or check it first (checksAccusation). */
+  /** An accusation of `m` was held back because we heard from it recently. */
   heldAccusation(s: NodeState, m: Member, now: number, fx: Effects): void;
   /** Whether an anti-entropy round with no peer of a different view picks a random one anyway. */
   syncsWhenViewsAgree(aeRound: number): boolean;
@@ -56,33 +45,12 @@ export interface Spreading {
 export class MulticastSpreading implements Spreading {
   readonly suspicionMinMs: number;
   readonly gapsAreLoss = true;
-  readonly usesWatchers: boolean;
   readonly #fullSyncEvery: number;
   readonly #fallback = new MulticastFallback();
-  readonly #watchers: Watchers | undefined;
 
   constructor(profile: Profile) {
     this.suspicionMinMs = profile.suspicionMinMs;
     this.#fullSyncEvery = profile.fullSyncEvery;
-    this.#watchers = profile.watchers > 0 ? new Watchers(profile.watchers, profile.watcherFarewells * profile.heartbeatMinMs) : undefined;
-    this.usesWatchers = this.#watchers !== undefined;
-  }
-
-  beatMs(s: NodeState): number | undefined {
-    // A small fleet's group heartbeat is already as fast as a beat: nothing to add.
-    return this.#watchers && heartbeatMs(s) > s.profile.heartbeatMinMs ? s.profile.heartbeatMinMs : undefined;
-  }
-
-  beat(s: NodeState, hb: Heartbeat, now: number, fx: Effects): void {
-    if (!this.#watchers) return;
-    const { ring, former } = this.#watchers.of(s, now);
-    for (const m of ring) fx.send(m.addr, [hb]);
-    let farewell: Heartbeat | undefined;
-    for (const m of former) fx.send(m.addr, [(farewell ??= { ...hb, beat: 0 })]);
-  }
-
-  judgedIntervalMs(s: NodeState, m: Member, now: number, ownIntervalMs: number): number {
-    return m.watchedUntil > now ? s.profile.heartbeatMinMs : Math.max(m.hbIntervalMs, ownIntervalMs);
   }
 
   heardHeartbeat(s: NodeState, m: Member, hb: Heartbeat, now: number): void {
@@ -116,17 +84,8 @@ export class MulticastSpreading implements Spreading {
     // Everyone heard the news from its source.
   }
 
-  checksAccusation(s: NodeState, m: Member, now: number): boolean {
-    // A watcher judges at the beat interval and has its own evidence; everyone else hears the
-    // member once a group interval, too seldom to weigh a watcher's word against.
-    return this.beatMs(s) !== undefined && m.watchedUntil <= now;
-  }
-
-  heldAccusation(s: NodeState, m: Member, now: number, fx: Effects): void {
-    // Heartbeats arrive from every member first-hand: our own silence check is evidence enough,
-    // unless the group interval is long (watchers): then see for ourselves, and if the probe
-    // fails the held accusation counts with ours.
-    if (this.checksAccusation(s, m, now) && m.probe === undefined) s.prober.start(m, now, fx);
+  heldAccusation(): void {
+    // Heartbeats arrive from every member first-hand: our own silence check is evidence enough.
   }
 
   syncsWhenViewsAgree(aeRound: number): boolean {
@@ -137,7 +96,7 @@ export class MulticastSpreading implements Spreading {
   sweepMember(s: NodeState, m: Member, now: number, fx: Effects, k: number, ownIntervalMs: number): void {
     if (m.probe !== undefined || now < s.stalledUntil) return;
     if (m.suspicion?.sources.has(s.self.id)) return;
-    const interval = this.judgedIntervalMs(s, m, now, ownIntervalMs);
+    const interval = Math.max(m.hbIntervalMs, ownIntervalMs);
     const threshold = silenceFor(s, m, silenceThresholdMs(k, interval), interval);
     // Silence while we were stalled is ours: count it from when we listened again.
     if (now - Math.max(m.lastProgress, s.listeningSince) > threshold) s.prober.start(m, now, fx);
@@ -156,7 +115,6 @@ export class UnicastSpreading implements Spreading {
   readonly suspicionMinMs: number;
   /** A peer heartbeats to a random few, so a gap in what reaches us is not loss. */
   readonly gapsAreLoss = false;
-  readonly usesWatchers = false;
   readonly #fanout: number;
   readonly #relayRepeats: number;
   readonly #probeIntervalMs: number;
@@ -169,17 +127,6 @@ export class UnicastSpreading implements Spreading {
   }
 
   heardHeartbeat(): void {}
-
-  beatMs(): undefined {
-    // Heartbeats already go to a few peers directly, and probe rounds, not silence, judge liveness.
-    return undefined;
-  }
-
-  beat(): void {}
-
-  judgedIntervalMs(_s: NodeState, m: Member, _now: number, ownIntervalMs: number): number {
-    return Math.max(m.hbIntervalMs, ownIntervalMs);
-  }
 
   expectedGapMs(m: Member, intervalMs: number): number {
     // News of a member's heartbeats arrives at random, first- or second-hand; expect it as
@@ -207,11 +154,6 @@ export class UnicastSpreading implements Spreading {
   /** News spreads epidemically: whoever learns something new passes it on a couple of times. */
   relay(s: NodeState, subject: string, msg: Message, now: number, fx: Effects): void {
     queue(s, subject, msg, now, fx, this.#relayRepeats);
-  }
-
-  checksAccusation(): boolean {
-    // Held only on fresh evidence (and then probed, see heldAccusation).
-    return false;
   }
 
   heldAccusation(s: NodeState, m: Member, now: number, fx: Effects): void {

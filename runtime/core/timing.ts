@@ -5,15 +5,12 @@ import type { Profile } from './profiles.js';
 
 /**
  * Heartbeat interval for a fleet of `n` nodes. With multicast every node hears every heartbeat,
- * so the segment-wide rate is capped and the interval grows with the fleet. With watchers
- * (runtime/core/watchers.ts) the group interval grows sooner, so that what each node hears
- * stays at groupHeartbeatsPerS, up to groupMaxIntervalMs; past that the segment cap rules.
+ * so the segment-wide rate is capped and the interval grows with the fleet.
  */
-export function heartbeatIntervalMs(profile: Profile, n: number, watchers = false): number {
+export function heartbeatIntervalMs(profile: Profile, n: number): number {
   const counted = Math.min(Math.max(1, n), profile.maxFleetSize);
   const scaled = Math.ceil((1000 * counted) / profile.segmentHeartbeatsPerS);
-  const group = watchers ? Math.min(Math.ceil((1000 * counted) / profile.groupHeartbeatsPerS), profile.groupMaxIntervalMs) : 0;
-  return Math.max(profile.heartbeatMinMs, scaled, group);
+  return Math.max(profile.heartbeatMinMs, scaled);
 }
 
 /**
@@ -21,8 +18,8 @@ export function heartbeatIntervalMs(profile: Profile, n: number, watchers = fals
  * advertisedIntervalFactor times our own interval, never above maxAdvertisedIntervalMs, never
  * below the profile's minimum. Silence thresholds are a multiple of it, so this bounds them.
  */
-export function advertisedIntervalMs(profile: Profile, n: number, advertised: number, watchers = false): number {
-  const most = Math.min(profile.maxAdvertisedIntervalMs, profile.advertisedIntervalFactor * heartbeatIntervalMs(profile, n, watchers));
+export function advertisedIntervalMs(profile: Profile, n: number, advertised: number): number {
+  const most = Math.min(profile.maxAdvertisedIntervalMs, profile.advertisedIntervalFactor * heartbeatIntervalMs(profile, n));
   return Math.min(most, Math.max(profile.heartbeatMinMs, advertised));
 }
 
@@ -211,14 +208,4 @@ export function smoothedGapMs(profile: Profile, previousMs: number, gapMs: numbe
 /** The gap expected between advances of a new member's heartbeat counter, before any is seen. */
 export function initialProgressGapMs(profile: Profile, heartbeatMs: number): number {
   return heartbeatMs * profile.initialProgressGapIntervals;
-}
-
-/**
- * How long a member that beats to us directly (we are one of its watchers) is watched at the
- * beat interval after its last beat: past the longest silence threshold, so that its death is
- * noticed before the watch lapses. A member that chose other watchers is probed a few times
- * at most before the watch lapses.
- */
-export function watchLeaseMs(profile: Profile): number {
-  return (profile.silenceMaxIntervals + 2) * profile.heartbeatMinMs;
 }

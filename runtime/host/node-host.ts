@@ -384,8 +384,6 @@ export class NodeHost {
     for (const m of msgs) {
       if (m.type === MsgType.Leave && m.from.id === self) return this.#opts.gate!.ownPassport(m.inc, true);
       if (m.type === MsgType.Heartbeat && m.from.id === self) {
-        // A beat goes to a watcher, which met us by a group heartbeat that carried one.
-        if (m.beat !== undefined) return undefined;
         return this.#passports.due(m.inc) ? this.#opts.gate!.ownPassport(m.inc, false) : undefined;
       }
       if (m.type === MsgType.Digest && m.from.id === self && m.reply && this.node.presentCount === 0) {

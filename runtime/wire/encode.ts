@@ -17,7 +17,6 @@ const kv = (e: KvEntry): unknown[] => (e.sig ? [e.key, e.version, e.value, e.ttl
 export function toArray(m: Message): unknown[] {
   switch (m.type) {
     case MsgType.Heartbeat:
-      if (m.beat !== undefined) return [m.type, ref(m.from), m.inc, m.seq, m.intervalMs, m.kvMax, m.view, m.unicastMe ? 1 : 0, m.beat];
       return m.unicastMe
         ? [m.type, ref(m.from), m.inc, m.seq, m.intervalMs, m.kvMax, m.view, 1]
         : [m.type, ref(m.from), m.inc, m.seq, m.intervalMs, m.kvMax, m.view];

@@ -146,7 +146,6 @@ export function toMessage(v: unknown): Message {
           return x;
         })(),
         ...(v[7] === 1 ? { unicastMe: true } : {}),
-        ...(v.length > 8 ? { beat: uint(v[8], `${name}.beat`) } : {}),
       };
     case MsgType.Ping:
       need(4);

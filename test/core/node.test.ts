@@ -23,7 +23,7 @@ describe('Node', () => {
     const fx = new Recorder();
     a.start(0, fx);
     const kinds = fx.timers.map((t) => t.token.kind).sort();
-    expect(kinds).toEqual(['anti-entropy', 'beat', 'gc', 'heartbeat', 'sweep']);
+    expect(kinds).toEqual(['anti-entropy', 'gc', 'heartbeat', 'sweep']);
     const hbTimer = fx.timers.find((t) => t.token.kind === 'heartbeat')!;
     fx.clear();
     a.timer(hbTimer.at, hbTimer.token, fx);

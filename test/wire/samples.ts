@@ -8,7 +8,6 @@ const b = { id: 'pi-b', gen: 1 };
 export const samples: Record<string, Message> = {
   heartbeat: { type: MsgType.Heartbeat, from: a, inc: 2, seq: 1234, intervalMs: 250, kvMax: 17, view: 0xdeadbeef },
   heartbeatAskingUnicast: { type: MsgType.Heartbeat, from: a, inc: 2, seq: 1234, intervalMs: 250, kvMax: 17, view: 0xdeadbeef, unicastMe: true },
-  heartbeatBeat: { type: MsgType.Heartbeat, from: a, inc: 2, seq: 1234, intervalMs: 2000, kvMax: 17, view: 0xdeadbeef, beat: 98765 },
   ping: { type: MsgType.Ping, from: a, target: b, probe: 9 },
   ack: { type: MsgType.Ack, from: b, probe: 9, inc: 0 },
   pingReq: { type: MsgType.PingReq, from: a, target: b, targetAddr: '192.0.2.7:7946', probe: 10 },
