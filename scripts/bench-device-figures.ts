@@ -138,8 +138,8 @@ export class DeviceFigures {
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux). */
 export const USER_HZ = 100;
 
-/** utime + stime in ms from the text of /proc/PID/stat (the command name may hold spaces and parentheses). */
-export function cpuMsFromStat(text: string): number {
+/** utime and stime in ms from the text of /proc/PID/stat (the command name may hold spaces and parentheses). */
+export function cpuFromStat(text: string): { userMs: number; systemMs: number } {
   const close = text.lastIndexOf(')');
   if (close < 0) throw new Error(`/proc stat: no ")" after the command name in ${JSON.stringify(text.slice(0, 80))}`);
   // Fields after the name start at field 3 (state); utime and stime are fields 14 and 15.
@@ -147,7 +147,13 @@ export function cpuMsFromStat(text: string): number {
   const utime = Number(f[14 - 3]);
   const stime = Number(f[15 - 3]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`/proc stat: utime/stime unreadable in ${JSON.stringify(text.slice(0, 120))}`);
-  return ((utime + stime) * 1000) / USER_HZ;
+  return { userMs: (utime * 1000) / USER_HZ, systemMs: (stime * 1000) / USER_HZ };
+}
+
+/** utime + stime in ms. */
+export function cpuMsFromStat(text: string): number {
+  const c = cpuFromStat(text);
+  return c.userMs + c.systemMs;
 }
 
 /** A "Name:   1234 kB" field of /proc/PID/status, in MB. */

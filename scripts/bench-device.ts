@@ -30,7 +30,7 @@ import { generateSigningKey, type SigningKey } from '../runtime/trust/ed25519.js
 import { keyFileText } from '../runtime/trust/key-file.js';
 import { certificateToJson } from '../runtime/trust/certificate.js';
 import { Prng } from '../runtime/sim/prng.js';
-import { cpuMsFromStat, cpuMsPerS, DeviceFigures, DEVICE_ID, mbFromStatus, parseDeviceArgs, peerIds, type DeviceBenchArgs } from './bench-device-figures.js';
+import { cpuFromStat, cpuMsPerS, DeviceFigures, DEVICE_ID, mbFromStatus, parseDeviceArgs, peerIds, type DeviceBenchArgs } from './bench-device-figures.js';
 import { createCpuCap, type CpuCap } from './cpu-cap.js';
 import { openPeers, PeerNet, SharedWork, type Peer, type PeerIdentity } from './device-peers.js';
 import { canCreateNamespaces, deleteNamespace, ip, ipQuiet } from './netns.js';
@@ -276,10 +276,22 @@ function watch(stateDir: string, device: string, prefix: string, onLine: (line: 
   return () => req.destroy();
 }
 
-function readProc(pid: number): { cpuMs: number; rssMb: number; hwmMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+interface DeviceStatus {
+  readonly transport: { receivedPackets: number; sentPackets: number; sentBytes: number };
+  readonly core: { stalls?: number };
+}
+
+async function deviceStatus(stateDir: string): Promise<DeviceStatus> {
+  const r = await api(stateDir, '/v1/status');
+  const b = r.body as Partial<DeviceStatus>;
+  if (r.status !== 200 || !b.transport || !b.core) throw new Error(`device API /v1/status answered ${r.status} without transport and core counters`);
+  return b as DeviceStatus;
+}
+
+function readProc(pid: number): { cpuMs: number; systemMs: number; rssMb: number; hwmMb: number } {
+  const stat = cpuFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { cpuMs: cpuMsFromStat(stat), rssMb: mbFromStatus(status, 'VmRSS'), hwmMb: mbFromStatus(status, 'VmHWM') };
+  return { cpuMs: stat.userMs + stat.systemMs, systemMs: stat.systemMs, rssMb: mbFromStatus(status, 'VmRSS'), hwmMb: mbFromStatus(status, 'VmHWM') };
 }
 
 async function runBench(a: DeviceBenchArgs): Promise<Record<string, unknown>> {
@@ -407,6 +419,8 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
   // 2. Steady window with the sensor workload on the peers; the device samples its own sensors.
   tell({ cmd: 'workload' });
   const p0 = await peerCounters();
+  // Its own counters are asked for outside the window, so the asking is not in the figures.
+  const s0 = await deviceStatus(stateDir);
   const d0 = readProc(pid);
   const thr0 = setup.cap?.throttled();
   const w0 = performance.now();
@@ -414,6 +428,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
   const d1 = readProc(pid);
   const wallMs = performance.now() - w0;
   const thr1 = setup.cap?.throttled();
+  const s1 = await deviceStatus(stateDir);
   const p1 = await peerCounters();
   tell({ cmd: 'quiet' });
 
@@ -443,6 +458,11 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
     steady_s: a.steady,
     cpu_cap: a.cpuCap ?? null,
     device_cpu_ms_per_s: round(cpuMsPerS(d0.cpuMs, d1.cpuMs, wallMs)),
+    // System time is the network stack's share (sending, receiving, the loss rule at its door).
+    device_system_ms_per_s: round(cpuMsPerS(d0.systemMs, d1.systemMs, wallMs)),
+    device_received_per_s: round((s1.transport.receivedPackets - s0.transport.receivedPackets) / secs),
+    device_sent_per_s: round((s1.transport.sentPackets - s0.transport.sentPackets) / secs),
+    device_bytes_per_s: Math.round((s1.transport.sentBytes - s0.transport.sentBytes) / secs),
     device_rss_mb: round(d1.rssMb),
     device_rss_peak_mb: round(d1.hwmMb),
     device_boot_ms: round(bootedAt),
@@ -455,6 +475,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
     device_declared_dead_by: figures.deviceDeclaredDeadBy,
     device_suspicions: figures.deviceSuspicions,
     device_stalls: status.core?.stalls ?? 0,
+    device_stalls_in_window: (s1.core.stalls ?? 0) - (s0.core.stalls ?? 0),
     sensor_samples_skipped: (sensors.sensors ?? []).reduce((s, x) => s + (x.overlapsSkipped ?? 0), 0),
     missed_deadlines: missed,
     ...(setup.cap && thr0 && thr1 && thrEnd

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuMsFromStat, cpuMsPerS, DeviceFigures, mbFromStatus, parseDeviceArgs, peerIds } from '../../scripts/bench-device-figures.js';
+import { cpuFromStat, cpuMsFromStat, cpuMsPerS, DeviceFigures, mbFromStatus, parseDeviceArgs, peerIds } from '../../scripts/bench-device-figures.js';
 import { parseCpuStat } from '../../scripts/cpu-cap.js';
 
 describe('bench:device options', () => {
@@ -77,7 +77,9 @@ describe('/proc and cgroup readings', () => {
     const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
     fields[14 - 3] = '250';
     fields[15 - 3] = '50';
-    expect(cpuMsFromStat(`1234 (node (x) y) ${fields.join(' ')}\n`)).toBe(3000);
+    const text = `1234 (node (x) y) ${fields.join(' ')}\n`;
+    expect(cpuFromStat(text)).toEqual({ userMs: 2500, systemMs: 500 });
+    expect(cpuMsFromStat(text)).toBe(3000);
     expect(() => cpuMsFromStat('garbage')).toThrow(/no "\)"/);
   });
 
