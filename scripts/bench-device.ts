@@ -411,9 +411,13 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
   const joined = await waitFor(() => deviceGone() || (figures.joinedAt >= 0 && figures.peersJoinedAt >= 0), deadlineMs);
   if (deviceGone()) throw fail('the device exited during the join');
   const missed: string[] = [];
+  // A join past the deadline is a figure, not the end of the run: the rest still says what the device pays.
   if (!joined) {
-    if (figures.joinedAt < 0) throw fail(`the device saw ${figures.seen} of ${ids.length} peers within ${a.deadline} s (missing ${figures.missing.slice(0, 10).join(' ')})`);
-    missed.push('join-peers');
+    if (figures.joinedAt < 0) {
+      missed.push('join');
+      console.error(`bench:device: the device saw ${figures.seen} of ${ids.length} peers within ${a.deadline} s (missing ${figures.missing.slice(0, 10).join(' ')})`);
+    }
+    if (figures.peersJoinedAt < 0) missed.push('join-peers');
   }
 
   // 2. Steady window with the sensor workload on the peers; the device samples its own sensors.
@@ -467,6 +471,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
     device_rss_peak_mb: round(d1.hwmMb),
     device_boot_ms: round(bootedAt),
     join_converge_ms: round(figures.joinedAt),
+    join_seen: figures.seen,
     peers_see_device_ms: round(figures.peersJoinedAt),
     update_ms: round(figures.updateMs),
     detect_ms: round(figures.detectMs),
