@@ -101,7 +101,7 @@ interface DeviceSeen {
   peer: string;
   status: string;
 }
-type FromPeers = { type: 'ready' } | { type: 'seen'; events: DeviceSeen[] } | { type: 'counters'; cpuUs: number; checks: number; groupReceived: number; localHandedOver: number };
+type FromPeers = { type: 'ready' } | { type: 'seen'; events: DeviceSeen[] } | { type: 'counters'; cpuUs: number; checks: number; groupReceived: number; localHandedOver: number; sentToDevice: number; refused: Record<string, number> };
 
 const b64 = (u: Uint8Array): string => Buffer.from(u).toString('base64');
 const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
@@ -125,6 +125,13 @@ function startWorkload(a: DeviceBenchArgs, peers: readonly Peer[]): NodeJS.Timeo
     );
   }
   return timers;
+}
+
+/** What the peers' gatekeepers and channels refused, summed by reason. */
+function refusals(peers: readonly Peer[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of peers) for (const [r, n] of Object.entries(p.host.refusals())) out[r] = (out[r] ?? 0) + n;
+  return out;
 }
 
 async function runPeers(a: DeviceBenchArgs): Promise<void> {
@@ -177,7 +184,7 @@ async function runPeers(a: DeviceBenchArgs): Promise<void> {
         }
         case 'counters': {
           const u = process.cpuUsage();
-          return send({ type: 'counters', cpuUs: u.user + u.system, checks: work.checks, groupReceived: net?.received.group ?? 0, localHandedOver: net?.received.local ?? 0 });
+          return send({ type: 'counters', cpuUs: u.user + u.system, checks: work.checks, groupReceived: net?.received.group ?? 0, localHandedOver: net?.received.local ?? 0, sentToDevice: net?.sentToDevice ?? 0, refused: refusals(peers) });
         }
         case 'stop':
           for (const p of peers) p.host.stop();
@@ -464,6 +471,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
     device_cpu_ms_per_s: round(cpuMsPerS(d0.cpuMs, d1.cpuMs, wallMs)),
     // System time is the network stack's share (sending, receiving, the loss rule at its door).
     device_system_ms_per_s: round(cpuMsPerS(d0.systemMs, d1.systemMs, wallMs)),
+    peers_sent_to_device_per_s: round((p1.sentToDevice - p0.sentToDevice) / secs),
     device_received_per_s: round((s1.transport.receivedPackets - s0.transport.receivedPackets) / secs),
     device_sent_per_s: round((s1.transport.sentPackets - s0.transport.sentPackets) / secs),
     device_bytes_per_s: Math.round((s1.transport.sentBytes - s0.transport.sentBytes) / secs),
@@ -494,6 +502,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
     peers_signature_checks_per_s: round((p1.checks - p0.checks) / secs),
     device_multicasts_per_s: round((p1.groupReceived - p0.groupReceived) / secs),
     device_rejected: status.rejected ?? {},
+    peers_rejected: p1.refused,
     seed: a.seed,
   };
   if (figures.falsePositives > 0) console.error(figures.falsePositiveLog.slice(0, 10).join('\n'));

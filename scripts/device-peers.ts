@@ -55,6 +55,8 @@ export class PeerNet {
   #flushing = false;
   readonly #group: dgram.Socket;
   readonly received = { group: 0, local: 0 };
+  /** Datagrams the peers put on the link to the device (group or unicast). */
+  sentToDevice = 0;
 
   private constructor(readonly opts: PeerNetOptions, group: dgram.Socket) {
     this.#group = group;
@@ -181,6 +183,7 @@ export class PeerTransport implements Transport {
   }
 
   #transmit(bytes: Uint8Array, port: number, host: string): void {
+    this.net.sentToDevice++;
     try {
       this.socket.send(bytes, port, host, (err) => {
         if (err) this.counters.sendErrors++;
