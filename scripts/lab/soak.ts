@@ -41,7 +41,8 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   try {
-    await lab.waitFor('all alive', 20_000, () => lab.allAlive());
+    // Generous: the lab shares its cores with whatever else the machine runs.
+    await lab.waitFor('all alive', 90_000, () => lab.allAlive());
     const timers: NodeJS.Timeout[] = [];
     lab.nodes.forEach((_, i) => {
       let seq = 0;
