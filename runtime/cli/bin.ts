@@ -1,14 +1,8 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1 --v8-pool-size=2 --lite-mode --no-expose-wasm --expose-gc
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1 --v8-pool-size=2 --expose-gc
 // The interpreter line keeps a long-running node small on a 512 MB Pi: two malloc arenas
 // instead of one per thread, a 1 MB young generation (murmur allocates little and keeps
-// less), two V8 helper threads, V8's lite mode, and gc() for the agent's periodic collection.
-// See README "Memory" and BENCHMARKS.md "Memory soak".
-// Lite mode runs JavaScript in the interpreter only, with no JIT: it saves about 10 MB of
-// resident memory per node (TurboFan's own machine code, paged in from the node binary, its
-// zones and compiled code) and costs a node no measurable CPU, whose time goes to Ed25519,
-// sealing and syscalls. JavaScript-bound work such as `murmur sim` runs about 2 times slower.
-// Without a JIT there is no WebAssembly, which murmur does not use; --no-expose-wasm says so,
-// and keeps V8 from printing a warning on every command.
+// less), two V8 helper threads, and gc() for the agent's periodic collection. See README
+// "Memory".
 // cbor-x would load its native string extractor (cbor-extract), which costs about 5 MB of
 // resident memory per process and buys nothing for datagrams of at most 1,200 bytes; many Pi
 // images have no prebuilt binary for it anyway. The switch is read when cbor-x loads, so it is
