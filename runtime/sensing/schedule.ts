@@ -9,7 +9,7 @@ type NodeCron = typeof import('node-cron');
 let nodeCron: NodeCron | undefined;
 /**
  * node-cron, loaded on first use: the schedules nearly every device has are clock periods
- * (below), run and checked without it, and loading it costs about 1.4 MB of resident memory.
+ * (below), run and checked without it, and loading it costs 1.4-1.8 MB of resident memory.
  */
 function cron(): NodeCron {
   nodeCron ??= createRequire(import.meta.url)('node-cron') as NodeCron;
