@@ -13,8 +13,13 @@ import { generateFleetKey } from '../runtime/agent/keyring-store.js';
 
 // The built CLI, whether this file runs built (dist/scripts) or from source in a test.
 const BIN = fileURLToPath(new URL(import.meta.url.includes('/dist/scripts/') ? '../runtime/cli/bin.js' : '../dist/runtime/cli/bin.js', import.meta.url));
-/** The flags bin.js's interpreter line gives node, so each process is the one a device runs. */
-const NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=2', '--expose-gc'];
+/** The flags bin.js's interpreter line gives node, read from it, so each process is the one a device runs. */
+function nodeFlags(): string[] {
+  const line = readFileSync(BIN, 'utf8').split('\n', 1)[0]!;
+  const at = line.indexOf(' node ');
+  if (!line.startsWith('#!') || at < 0) throw new Error(`local-fleet: ${BIN} has no "node" interpreter line: ${line}`);
+  return line.slice(at + ' node '.length).trim().split(/\s+/);
+}
 
 export interface LocalFleetOptions {
   readonly nodes: number;
@@ -110,7 +115,7 @@ process.once('exit', () => {
 });
 
 function spawnNode(name: string, stateDir: string, config: string): LocalNode {
-  const proc = spawn(process.execPath, [...NODE_FLAGS, BIN, 'start', '--config', config], {
+  const proc = spawn(process.execPath, [...nodeFlags(), BIN, 'start', '--config', config], {
     env: { ...process.env, MALLOC_ARENA_MAX: '2' },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: a Ctrl-C at the terminal reaches the demo alone, which then stops

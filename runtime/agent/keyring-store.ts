@@ -14,7 +14,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import nacl from 'tweetnacl';
+import nacl from '../crypto/nacl.js';
 import { FLEET_KEY_BYTES, formatKeyId, Keyring, MAX_STAMP, type KeyRecord } from '../crypto/keyring.js';
 import { writeFileAtomic } from '../persist/atomic-file.js';
 import { octal, restrictMode } from '../persist/secret-file.js';

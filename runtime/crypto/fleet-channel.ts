@@ -13,7 +13,7 @@
 // checks it against this device and the socket the datagram came through, and says whether its
 // source address may be believed (runtime/crypto/addressing.ts).
 
-import nacl from 'tweetnacl';
+import nacl from './nacl.js';
 import { readRecipient, recipientMark } from '../wire/recipient.js';
 import { addressingOf, sourceIsSenderAddress, type Addressing } from './addressing.js';
 import type { Keyring } from './keyring.js';

@@ -16,7 +16,7 @@
 // boot still orders its own change after every change it has seen.
 
 import { KEY_DIGEST_BYTES, MAX_OFFER_RECORDS, type GrantedKey, type OfferedKey } from '../wire/keyring-offer.js';
-import nacl from 'tweetnacl';
+import nacl from './nacl.js';
 
 export const FLEET_KEY_BYTES = nacl.secretbox.keyLength;
 /**

@@ -15,7 +15,7 @@
 // Nothing is decoded before the MAC checks out: `open` is the first thing a received datagram
 // meets, and its failures are reasons to count, never exceptions.
 
-import nacl from 'tweetnacl';
+import nacl from './nacl.js';
 import { SEALED_FRAME } from '../wire/frames.js';
 import { secretboxOpen } from './secretbox.js';
 

@@ -9,7 +9,7 @@
 // The result is exactly nacl.secretbox.open's (test/crypto/secretbox.test.ts); tweetnacl's
 // own primitives do the arithmetic.
 
-import nacl from 'tweetnacl';
+import nacl from './nacl.js';
 
 interface LowLevel {
   crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): void;

@@ -1,4 +1,7 @@
-import { createTask, getTasks } from 'node-cron';
+import { createRequire } from 'node:module';
+// The CommonJS instance: schedule.ts loads node-cron with require, on first use, and the
+// global task registry checked below is per instance.
+const { createTask, getTasks } = createRequire(import.meta.url)('node-cron') as typeof import('node-cron');
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clockPeriod, CronScheduler, longestGapS, nextMatch, validateSchedule } from '../../runtime/sensing/schedule.js';
 
