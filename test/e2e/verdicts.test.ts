@@ -21,14 +21,14 @@ import { labAvailable } from './lab-support.js';
 // the goal's minute (`npm run lab:verdicts` runs the full lengths). A bound the runtime does
 // not reach yet is what it does reach, with the goal and the measured figure beside it.
 
-/** Status changes of the flaky device at one observer in its 20 s of loss. Goal: <= 2 per minute, so <= 2 in any shorter window; main: 2-4 (suspect, alive, suspect, unreliable in its first 2 s). */
-const FLAKY_CHANGES = 5;
-/** From the loss's end until the flaky device is alive everywhere. Goal: 5000 ms; main: 1.7-6.4 s (it stays "unreliable" until its hold ends). */
-const FLAKY_BACK_MS = 10_000;
-/** Status changes of a device whose link is cut and restored twice, 5 s each way. Goal: <= 2 per minute; main: 4 (suspect, dead, unreliable, alive). */
+/** Status changes of the flaky device at one observer in its 20 s of loss. Goal: <= 2 per minute (suspect, unreliable); an observer no copy of the refutation reaches in time declares it dead first (about one in 15 in the simulator): 3. */
+const FLAKY_CHANGES = 3;
+/** From the loss's end until the flaky device is alive everywhere (goal: 5 s). */
+const FLAKY_BACK_MS = 5000;
+/** Status changes of a device whose link is cut and restored twice, 5 s each way: suspect, dead, unreliable, alive (4; measured). The goal of <= 2 per minute is for 20 s cuts, which `npm run lab:verdicts` runs: 4 changes in 80 s there. */
 const FLAP_CHANGES = 6;
-/** From a frozen device's SIGCONT until the others list it alive. Goal: 2000 ms; main: 6.7-7.5 s ("unreliable" for its hold first, listed within 0.5 s). */
-const STALL_BACK_MS = 10_000;
+/** From a frozen device's SIGCONT until the others list it alive (goal: 2 s; its heartbeat counter shows it sent nothing while frozen). */
+const STALL_BACK_MS = 2000;
 /** From a frozen device's SIGCONT until no other node lists it suspect or dead (goal: 2 s, met). */
 const STALL_UP_MS = 2000;
 /** From the old address's removal until every member lists the new one (goal: 2 s). */
@@ -47,7 +47,7 @@ describe.skipIf(!labAvailable)('verdicts on real processes: 8 nodes, one fault p
     await lab?.destroy();
   });
 
-  it('local stall: a device frozen 4 s (SIGSTOP) accuses nobody when it resumes, is back (unreliable or alive) everywhere within 2 s of its return, and alive after', async () => {
+  it('local stall: a device frozen 4 s (SIGSTOP) accuses nobody when it resumes, and is alive everywhere within 2 s of its return', async () => {
     const f = await localStall(lab, SHORT);
     expect(f.accusations_after_resume, figures(f)).toEqual([]);
     expect(f.healthy_deaths, figures(f)).toEqual([]);
