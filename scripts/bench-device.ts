@@ -34,6 +34,7 @@ import { cpuFromStat, cpuMsPerS, DeviceFigures, DEVICE_ID, mbFromStatus, parseDe
 import { createCpuCap, type CpuCap } from './cpu-cap.js';
 import { openPeers, PeerNet, SharedWork, type Peer, type PeerIdentity } from './device-peers.js';
 import { canCreateNamespaces, deleteNamespace, ip, ipQuiet } from './netns.js';
+import { round, sleep, waitFor } from './bench-wait.js';
 
 const DEVICE_IP = '10.78.0.1';
 const PEERS_IP = '10.78.0.2';
@@ -72,18 +73,6 @@ function interpreter(bin: string, extraFlags: string | undefined): string[] {
   return ['env', ...words.slice(0, at + 1), ...flags, ...words.slice(at + 1), bin];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) return false;
-    await sleep(5);
-  }
-  return true;
-}
-
-const round = (x: number): number => Math.round(x * 10) / 10;
 
 // ------------------------------------------------------------------ the peers' process
 

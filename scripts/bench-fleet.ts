@@ -38,6 +38,7 @@ import { FleetFigures } from '../runtime/sim/figures.js';
 import { Prng } from '../runtime/sim/prng.js';
 import { numberArg, parseBenchArgs, type BenchArgs } from './bench-args.js';
 import { createLoopbackNamespace, deleteNamespace } from './netns.js';
+import { round, sleep, waitFor } from './bench-wait.js';
 
 interface Args extends BenchArgs {
   groupPort: number;
@@ -72,16 +73,6 @@ function parse(argv: readonly string[]): Args {
   return { ...a, groupPort, inner, worker, insecure, crash };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, deadlineMs: number): Promise<boolean> {
-  const end = performance.now() + deadlineMs;
-  while (!cond()) {
-    if (performance.now() > end) return false;
-    await sleep(2);
-  }
-  return true;
-}
 
 interface Member {
   readonly id: string;
@@ -343,7 +334,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
         console.error(`bench: t=${Math.round(now())} pairs=${figures.pairsSeen} refused=${JSON.stringify(c.refused)} stats=${JSON.stringify(stats)}`);
       }, 2000)
     : undefined;
-  const joined = await waitFor(() => figures.joinConvergedAt >= 0, deadlineMs);
+  const joined = await waitFor(() => figures.joinConvergedAt >= 0, deadlineMs, 2);
   if (progress) clearInterval(progress);
   if (!joined) {
     const c = await counters();
@@ -369,7 +360,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
   const value = 'v1-sensor-23.5C';
   figures.updated(members[0]!.id, 'sensor', value, now());
   members[0]!.host.set('sensor', value);
-  await waitFor(() => figures.updateSeenBy >= a.nodes - 1, deadlineMs);
+  await waitFor(() => figures.updateSeenBy >= a.nodes - 1, deadlineMs, 2);
   const upd = figures.update();
 
   // 4. The last node dies without a goodbye: timers stop, sockets close.
@@ -380,7 +371,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
     local.host.stop();
     await local.transport.close();
   } else tell({ cmd: 'kill', ids: [victim] });
-  await waitFor(() => figures.detectedBy >= a.nodes - 1, deadlineMs);
+  await waitFor(() => figures.detectedBy >= a.nodes - 1, deadlineMs, 2);
   const det = figures.detection();
 
   // 5. Optionally, a mass crash: --crash K more nodes die at once, spread over both processes.
@@ -392,7 +383,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
     for (const m of mine) m.host.stop();
     tell({ cmd: 'kill', ids: ids.filter((id) => !mine.some((m) => m.id === id)) });
     const survivors = a.nodes - 1 - a.crash;
-    await waitFor(() => figures.crashSeenBy >= survivors, deadlineMs);
+    await waitFor(() => figures.crashSeenBy >= survivors, deadlineMs, 2);
     await Promise.all(mine.map((m) => m.transport.close()));
     const c = figures.crash();
     crash = { crash_nodes: a.crash, crash_p50_ms: round(c.p50), crash_all_ms: round(c.all), crash_seen: c.seen };
@@ -447,9 +438,6 @@ function crashVictims(n: number, k: number): string[] {
   return out;
 }
 
-function round(x: number): number {
-  return Math.round(x * 10) / 10;
-}
 
 /** Outside: make the namespace, run this script inside it, always remove the namespace. */
 async function runOutside(argv: readonly string[]): Promise<number> {
