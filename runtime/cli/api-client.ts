@@ -108,6 +108,28 @@ export function refusedStream(command: string, res: IncomingMessage, done: (e: C
   });
 }
 
+/**
+ * Reads an accepted stream's NDJSON: each non-empty line, trimmed, goes to `onLine` until
+ * `stopped()` says the command has finished (a partial line waits for the rest of it). The
+ * stream ending for any reason before that means the node went away: `wentAway` is called.
+ */
+export function readStreamLines(res: IncomingMessage, stopped: () => boolean, onLine: (line: string) => void, wentAway: () => void): void {
+  res.setEncoding('utf8');
+  let buffered = '';
+  res.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while (!stopped() && (nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (line !== '') onLine(line);
+    }
+  });
+  res.on('end', wentAway);
+  res.on('close', wentAway);
+  res.on('error', wentAway);
+}
+
 /** What to do when the socket (or its directory) is not open to this user. */
 export function permissionHint(socket: string): string {
   return (

@@ -4,7 +4,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { MAX_QUERY_PAYLOAD } from '../core/queries.js';
 import { escapeJsonControl } from '../log/escape.js';
-import { connectOptions, refusedStream, streamRequestError } from './api-client.js';
+import { connectOptions, readStreamLines, refusedStream, streamRequestError } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
 import { EXIT, optionLines, palette, para, parseDuration, printable, TARGET_OPTIONS, type Palette, terminal } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -69,20 +69,15 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
     req.on('error', (e: NodeJS.ErrnoException) => finish(streamRequestError('murmur query', socket, e, wentAway)));
     req.on('response', (res: IncomingMessage) => {
       if (res.statusCode !== 200) return refusedStream('murmur query', res, finish);
-      res.setEncoding('utf8');
-      let buffered = '';
-      res.on('data', (chunk: string) => {
-        buffered += chunk;
-        let nl: number;
-        while (!done && (nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl).trim();
-          buffered = buffered.slice(nl + 1);
-          if (line === '') continue;
+      readStreamLines(
+        res,
+        () => done,
+        (line) => {
           let ev: Event;
           try {
             ev = JSON.parse(line) as Event;
           } catch {
-            continue;
+            return;
           }
           if (p.json) io.out(escapeJsonControl(line));
           if (ev.type === 'asked') {
@@ -96,11 +91,9 @@ export async function queryCommand(args: readonly string[], io: CliIo): Promise<
             if (!p.json) io.out(summary(replies, ok, missing, Number(ev.ms)));
             finish(missing.length === 0 && ok === replies ? EXIT.ok : EXIT.refused);
           }
-        }
-      });
-      res.on('end', () => finish(wentAway()));
-      res.on('close', () => finish(wentAway()));
-      res.on('error', () => finish(wentAway()));
+        },
+        () => finish(wentAway()),
+      );
     });
     req.end(body);
   });

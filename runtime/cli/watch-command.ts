@@ -3,7 +3,7 @@
 
 import { request, type IncomingMessage } from 'node:http';
 import { escapeJsonControl } from '../log/escape.js';
-import { connectOptions, refusedStream, streamRequestError } from './api-client.js';
+import { connectOptions, readStreamLines, refusedStream, streamRequestError } from './api-client.js';
 import { CliError, type CliIo } from './io.js';
 import { elide, EXIT, palette, printable, showValue, statusPaint, terminal, textWidth, TARGET_OPTIONS_HELP, type Palette, TARGET_OPTIONS, optionLines, para } from './format.js';
 import { parseArgs } from './target-args.js';
@@ -62,26 +62,21 @@ export async function watchCommand(args: readonly string[], io: CliIo): Promise<
     req.on('error', (e: NodeJS.ErrnoException) => finish(streamRequestError('murmur watch', socket, e, wentAway)));
     req.on('response', (res: IncomingMessage) => {
       if (res.statusCode !== 200) return refusedStream('murmur watch', res, finish);
-      res.setEncoding('utf8');
-      let buffered = '';
       let idWidth = 8;
-      res.on('data', (chunk: string) => {
-        buffered += chunk;
-        let nl: number;
-        while (!done && (nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl).trim();
-          buffered = buffered.slice(nl + 1);
-          if (line === '') continue;
+      readStreamLines(
+        res,
+        () => done,
+        (line) => {
           if (p.json) {
             io.out(escapeJsonControl(line));
             if (line.startsWith('{"type":"dropped"')) finish(new CliError('murmur watch: the node dropped this watch (its output was not read fast enough)', EXIT.refused));
-            continue;
+            return;
           }
           let ev: Event;
           try {
             ev = JSON.parse(line) as Event;
           } catch {
-            continue;
+            return;
           }
           if (ev.type === 'dropped') {
             finish(new CliError(`murmur watch: the node dropped this watch (${String(ev.why)}); is the output being read?`, EXIT.refused));
@@ -89,10 +84,10 @@ export async function watchCommand(args: readonly string[], io: CliIo): Promise<
           }
           if (ev.type === 'hello') {
             io.err(`watching ${String(ev.id)}${typeof prefix === 'string' ? `, keys ${prefix}*` : ''}${typeof device === 'string' ? `, device ${device}` : ''}; Ctrl-C to stop`);
-            continue;
+            return;
           }
           let parts = renderEvent(ev, pal);
-          if (parts === undefined) continue;
+          if (parts === undefined) return;
           // Devices line up: the column is as wide as the longest id seen so far.
           idWidth = Math.max(idWidth, textWidth(parts[0]));
           const lead = `${clock(new Date())}  ${parts[0]}${' '.repeat(idWidth - textWidth(parts[0]))}  `;
@@ -100,11 +95,9 @@ export async function watchCommand(args: readonly string[], io: CliIo): Promise<
           const over = textWidth(lead + parts[1]) - term.width;
           if (term.tty && over > 0) parts = renderEvent(ev, pal, Math.max(12, textWidth(showValue(ev.value)) - over)) ?? parts;
           io.out(lead + parts[1]);
-        }
-      });
-      res.on('end', () => finish(wentAway()));
-      res.on('close', () => finish(wentAway()));
-      res.on('error', () => finish(wentAway()));
+        },
+        () => finish(wentAway()),
+      );
     });
     req.end();
   });
