@@ -35,6 +35,7 @@ import { createCpuCap, type CpuCap } from './cpu-cap.js';
 import { openPeers, PeerNet, SharedWork, type Peer, type PeerIdentity } from './device-peers.js';
 import { canCreateNamespaces, deleteNamespace, ip, ipQuiet } from './netns.js';
 import { round, sleep, waitFor } from './bench-wait.js';
+import { startWorkload } from './bench-workload.js';
 
 const DEVICE_IP = '10.78.0.1';
 const PEERS_IP = '10.78.0.2';
@@ -95,27 +96,6 @@ type FromPeers = { type: 'ready' } | { type: 'seen'; events: DeviceSeen[] } | { 
 const b64 = (u: Uint8Array): string => Buffer.from(u).toString('base64');
 const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
 
-/** The sensor workload of bench:fleet: 64 bytes per peer every `workload` s, from a random phase. */
-function startWorkload(a: DeviceBenchArgs, peers: readonly Peer[]): NodeJS.Timeout[] {
-  const timers: NodeJS.Timeout[] = [];
-  if (a.workload <= 0) return timers;
-  const period = a.workload * 1000;
-  const phase = new Prng(a.seed).fork('workload');
-  for (const p of peers) {
-    let seq = 0;
-    const publish = (): void => {
-      p.host.set('sensor', `s${String(seq++).padStart(6, '0')}-${p.id.padStart(57, '0')}`.slice(0, 64));
-    };
-    timers.push(
-      setTimeout(() => {
-        publish();
-        timers.push(setInterval(publish, period));
-      }, phase.int(period)),
-    );
-  }
-  return timers;
-}
-
 /** What the peers' gatekeepers and channels refused, summed by reason. */
 function refusals(peers: readonly Peer[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -157,7 +137,7 @@ async function runPeers(a: DeviceBenchArgs): Promise<void> {
           for (const p of peers) p.host.start();
           return;
         case 'workload':
-          timers = startWorkload(a, peers);
+          timers = startWorkload(peers, a.workload, new Prng(a.seed).fork('workload'));
           return;
         case 'quiet':
           for (const t of timers) clearTimeout(t);

@@ -39,6 +39,7 @@ import { Prng } from '../runtime/sim/prng.js';
 import { numberArg, parseBenchArgs, type BenchArgs } from './bench-args.js';
 import { createLoopbackNamespace, deleteNamespace } from './netns.js';
 import { round, sleep, waitFor } from './bench-wait.js';
+import { startWorkload } from './bench-workload.js';
 
 interface Args extends BenchArgs {
   groupPort: number;
@@ -130,28 +131,6 @@ async function openNodes(a: Args, from: number, to: number, key: Uint8Array, gen
 
 const nodeId = (i: number): string => `n${String(i).padStart(3, '0')}`;
 
-/** The sensor workload: 64 bytes per node every `workload` s, from a random phase. */
-function startWorkload(a: Args, members: readonly Member[], salt: string): NodeJS.Timeout[] {
-  const timers: NodeJS.Timeout[] = [];
-  if (a.workload <= 0) return timers;
-  const period = a.workload * 1000;
-  const phase = new Prng(a.seed).fork(`workload-${salt}`);
-  for (const m of members) {
-    const i = Number(m.id.slice(1));
-    let seq = 0;
-    const publish = (): void => {
-      m.host.set('sensor', `s${String(seq++).padStart(6, '0')}-${String(i).padStart(57, '0')}`.slice(0, 64));
-    };
-    timers.push(
-      setTimeout(() => {
-        publish();
-        timers.push(setInterval(publish, period));
-      }, phase.int(period)),
-    );
-  }
-  return timers;
-}
-
 interface Counters {
   bytes: number;
   packets: number;
@@ -233,7 +212,7 @@ async function runWorker(a: Args): Promise<void> {
         for (const x of members) x.host.start();
         return;
       case 'workload':
-        timers = startWorkload(a, members, 'worker');
+        timers = startWorkload(members, a.workload, new Prng(a.seed).fork('workload-worker'));
         return;
       case 'quiet':
         for (const t of timers) clearTimeout(t);
@@ -346,7 +325,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
   if (process.env['MURMUR_BENCH_VERBOSE']) console.error(`bench: joined in ${Math.round(join)} ms`);
 
   // 2. Steady window with the sensor workload.
-  const timers = startWorkload(a, members, 'coordinator');
+  const timers = startWorkload(members, a.workload, new Prng(a.seed).fork('workload-coordinator'));
   tell({ cmd: 'workload' });
   const c0 = await counters();
   const w0 = performance.now();
