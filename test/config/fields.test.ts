@@ -1,23 +1,11 @@
 // The fields node.fleet, api.group, api.tcp (loopback only) and metrics.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { configFiles } from './config-file.js';
 import { apiTokenPath, loadConfig, metricsTokenPath } from '../../runtime/config/config.js';
 import { parseLoopbackListen } from '../../runtime/config/api-listen.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'murmur-fields-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-function load(text: string): ReturnType<typeof loadConfig> {
-  const f = join(dir, 'murmur.yaml');
-  writeFileSync(f, text);
-  return loadConfig(f);
-}
+const { load } = configFiles('murmur-fields-');
 
 describe('new config fields', () => {
   it('all unset (or off) by default', () => {

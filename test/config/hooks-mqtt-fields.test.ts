@@ -1,21 +1,10 @@
 // The hooks and mqtt sections: defaults, and errors that name the field.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { configFiles } from './config-file.js';
 import { loadConfig } from '../../runtime/config/config.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'murmur-hooks-cfg-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-function load(text: string): ReturnType<typeof loadConfig> {
-  const f = join(dir, 'murmur.yaml');
-  writeFileSync(f, text);
-  return loadConfig(f);
-}
+const { load, dir } = configFiles('murmur-hooks-cfg-');
 
 describe('hooks', () => {
   it('none by default; a hook with its defaults filled in', () => {
@@ -70,7 +59,7 @@ describe('mqtt', () => {
   it('off by default; paths resolve against the file', () => {
     expect(loadConfig(undefined).mqtt).toMatchObject({ enabled: false, url: undefined, topicPrefix: 'murmur', discoveryPrefix: 'homeassistant', keys: [], commands: false });
     const c = load('mqtt:\n  enabled: true\n  url: mqtts://broker.lan:8883\n  username: murmur\n  passwordFile: mqtt.pass\n  caFile: /etc/ssl/ca.pem\n  keys: [app/]\n  discoveryPrefix: ~\n');
-    expect(c.mqtt).toMatchObject({ enabled: true, url: 'mqtts://broker.lan:8883', username: 'murmur', passwordFile: join(dir, 'mqtt.pass'), caFile: '/etc/ssl/ca.pem', keys: ['app/'], discoveryPrefix: undefined });
+    expect(c.mqtt).toMatchObject({ enabled: true, url: 'mqtts://broker.lan:8883', username: 'murmur', passwordFile: join(dir(), 'mqtt.pass'), caFile: '/etc/ssl/ca.pem', keys: ['app/'], discoveryPrefix: undefined });
   });
 
   it('errors name the field; a password is never in the config or an error', () => {

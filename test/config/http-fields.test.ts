@@ -1,24 +1,12 @@
 // The fleet page's fields: http.listen (an IP and port, loopback or not), http.tokenFile and
 // http.maxClients. Errors name the file, line and field.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { configFiles } from './config-file.js';
 import { httpTokenPath, loadConfig } from '../../runtime/config/config.js';
 import { parseHttpListen } from '../../runtime/config/http-listen.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'murmur-http-fields-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-function load(text: string): ReturnType<typeof loadConfig> {
-  const f = join(dir, 'murmur.yaml');
-  writeFileSync(f, text);
-  return loadConfig(f);
-}
+const { load } = configFiles('murmur-http-fields-');
 
 describe('http: the fleet page', () => {
   it('is off by default, with its token file in the state directory', () => {

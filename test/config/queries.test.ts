@@ -1,22 +1,11 @@
 // The queries field: fleet queries answered by a command.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { configFiles } from './config-file.js';
 import { loadConfig } from '../../runtime/config/config.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'murmur-queries-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-function load(text: string): ReturnType<typeof loadConfig> {
-  const f = join(dir, 'murmur.yaml');
-  writeFileSync(f, text);
-  return loadConfig(f);
-}
+const { load } = configFiles('murmur-queries-');
 
 describe('queries', () => {
   it('none by default; a command with its default timeout, or its own', () => {
