@@ -2,7 +2,7 @@
 // no authority over the fleet's keys, can and cannot change on another; and under which key
 // the keyring travels.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { decodeOffer, encodeOffer, KeySync, type OfferSigner } from '../../runtime/agent/key-sync.js';
+import { decodeOffer, encodeOffer, KeySync, type KeySyncOptions, type OfferSigner } from '../../runtime/agent/key-sync.js';
 import { nullLogger } from '../../runtime/log/log.js';
 import type { NodeHost } from '../../runtime/host/node-host.js';
 import type { NodeRef } from '../../runtime/core/messages.js';
@@ -39,8 +39,8 @@ afterEach(() => {
   for (const k of running.splice(0)) k.stop();
 });
 
-/** A device whose keyring holds `installed` (the first one primary), with a monotonic clock the test moves. */
-function device(installed: Uint8Array[] = [fleetKey]): { ring: Keyring; sync: KeySync; sent: Sent[]; clock: { now: number } } {
+/** A device whose keyring holds `installed` (the first one primary), with a monotonic clock the test moves; `more` adds to its KeySync options. */
+function device(installed: Uint8Array[] = [fleetKey], more: KeySyncOptions = {}): { ring: Keyring; sync: KeySync; sent: Sent[]; clock: { now: number } } {
   const clock = { now: 1_000 };
   const ring = new Keyring(30 * DAY, () => WALL - DAY);
   ring.use(ring.install(installed[0]!));
@@ -48,7 +48,7 @@ function device(installed: Uint8Array[] = [fleetKey]): { ring: Keyring; sync: Ke
   const gate = new Gatekeeper({ self, key: keys.rx, held: { version: () => undefined, max: () => 0 }, isMember: () => true });
   const sent: Sent[] = [];
   const host = { node: { members: () => [] }, sendControl: (to: string, plain: Uint8Array, k?: number) => sent.push({ to, plain, keyId: k }) } as unknown as NodeHost;
-  const sync = new KeySync(signerOf(keys.rx, self), gate, ring, () => host, () => {}, nullLogger, () => clock.now, { wallClock: () => WALL, promotionDelayMs: PROMOTION_DELAY_MS });
+  const sync = new KeySync(signerOf(keys.rx, self), gate, ring, () => host, () => {}, nullLogger, () => clock.now, { wallClock: () => WALL, promotionDelayMs: PROMOTION_DELAY_MS, ...more });
   running.push(sync);
   return { ring, sync, sent, clock };
 }
@@ -220,21 +220,9 @@ describe('keyring offers in a fleet with an admin key', () => {
 
   /** A device of a fleet with an admin: like `device`, with the admin's public key and a grant store. */
   function adminDevice(installed: Uint8Array[] = [fleetKey]) {
-    const clock = { now: 1_000 };
-    const ring = new Keyring(30 * DAY, () => WALL - DAY);
-    ring.use(ring.install(installed[0]!));
-    for (const k of installed.slice(1)) ring.install(k);
-    const gate = new Gatekeeper({ self, key: keys.rx, held: { version: () => undefined, max: () => 0 }, isMember: () => true });
-    const sent: Sent[] = [];
-    const host = { node: { members: () => [] }, sendControl: (to: string, plain: Uint8Array, k?: number) => sent.push({ to, plain, keyId: k }) } as unknown as NodeHost;
     const stored: { grant: KeyringGrant | undefined } = { grant: undefined };
-    const sync = new KeySync(signerOf(keys.rx, self), gate, ring, () => host, () => {}, nullLogger, () => clock.now, {
-      wallClock: () => WALL,
-      adminPublicKey: admin.publicKey,
-      grants: { load: () => stored.grant, save: (g) => (stored.grant = g) },
-    });
-    running.push(sync);
-    return { ring, sync, sent, clock, stored };
+    const d = device(installed, { adminPublicKey: admin.publicKey, grants: { load: () => stored.grant, save: (g) => (stored.grant = g) } });
+    return { ...d, stored };
   }
 
   /** The fleet's keyring after `change`, as the admin would sign it on the operator's device. */
