@@ -18,6 +18,15 @@ function query(from: string, qid: number, prefix = '', name = 'version'): Query 
   return { type: MsgType.Query, from: { id: from, gen: 1 }, qid, name, payload: new Uint8Array([1]), prefix, timeoutMs: 3000 };
 }
 
+/** pi-b, started at 0, has heard pi-a's heartbeat at 1 ms. */
+function heardByB(): { b: Node; fx: Recorder } {
+  const b = node('pi-b');
+  const fx = new Recorder();
+  b.start(0, fx);
+  b.receive(1, 'sim:pi-a', [hb('pi-a')], fx);
+  return { b, fx };
+}
+
 const asked = (fx: Recorder): Extract<CoreEvent, { type: 'query' }>[] => fx.events.filter((e): e is Extract<CoreEvent, { type: 'query' }> => e.type === 'query');
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -46,10 +55,7 @@ describe('fleet queries in the core', () => {
   });
 
   it('a device answers a query once, sends the answer to the asker on the copy schedule, and the asker keeps the first', () => {
-    const b = node('pi-b');
-    const fx = new Recorder();
-    b.start(0, fx);
-    b.receive(1, 'sim:pi-a', [hb('pi-a')], fx);
+    const { b, fx } = heardByB();
     fx.clear();
     b.receive(5, 'sim:pi-a', [query('pi-a', 1)], fx);
     b.receive(40, 'sim:pi-a', [query('pi-a', 1)], fx);
@@ -93,10 +99,7 @@ describe('fleet queries in the core', () => {
   });
 
   it('reply copies due after the query\'s timeout are not sent', () => {
-    const b = node('pi-b');
-    const fx = new Recorder();
-    b.start(0, fx);
-    b.receive(1, 'sim:pi-a', [hb('pi-a')], fx);
+    const { b, fx } = heardByB();
     b.receive(5, 'sim:pi-a', [query('pi-a', 1)], fx);
     fx.clear();
     // Answered 2.5 s into a 3 s query: the copies at 0 and 250 ms go, those at 750 and 1,500 ms would be too late.
@@ -106,10 +109,7 @@ describe('fleet queries in the core', () => {
   });
 
   it('an answer after the query timed out is not sent', () => {
-    const b = node('pi-b');
-    const fx = new Recorder();
-    b.start(0, fx);
-    b.receive(1, 'sim:pi-a', [hb('pi-a')], fx);
+    const { b, fx } = heardByB();
     b.receive(5, 'sim:pi-a', [query('pi-a', 1)], fx);
     fx.clear();
     expect(b.answer(3006, { id: 'pi-a', gen: 1 }, 1, 'ok', text('late'), fx)).toBe(false);
@@ -118,10 +118,7 @@ describe('fleet queries in the core', () => {
   });
 
   it('a reply body over the limit goes out as an error saying so', () => {
-    const b = node('pi-b');
-    const fx = new Recorder();
-    b.start(0, fx);
-    b.receive(1, 'sim:pi-a', [hb('pi-a')], fx);
+    const { b, fx } = heardByB();
     b.receive(5, 'sim:pi-a', [query('pi-a', 1)], fx);
     b.answer(6, { id: 'pi-a', gen: 1 }, 1, 'ok', new Uint8Array(4096), fx);
     const r = fx.sent(MsgType.QueryReply)[0]!;
