@@ -36,8 +36,7 @@ export function delivered(s: NodeState, m: Member, gap: number): void {
  * stopped itself and this is its first such return within unreliableSilenceMaxMs.
  */
 export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, fromDeath: boolean, seq?: number): void {
-  // Without multicast a suspicion rests on one failed probe, not on silence: weak evidence at
-  // high loss, and common, so there only a death makes a member unreliable.
+  // A second return within the unreliable silence (with the group: silence is the evidence).
   const again = s.spreading.gapsAreLoss && now - m.returnedAt < s.profile.unreliableSilenceMaxMs;
   const outage = now - m.silentSince;
   // Its heartbeat counter counts what it sent, whatever the link lost: a member whose first
@@ -47,6 +46,8 @@ export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, from
   // within unreliableSilenceMaxMs (again) still makes it unreliable. A member could claim this
   // only of itself.
   const stoppedItself = seq !== undefined && stoppedWhileSilent(seq - m.silentSeq, outage, Math.max(m.hbIntervalMs, heartbeatMs(s)));
+  // Without multicast a suspicion rests on one failed probe, not on silence: weak evidence at
+  // high loss, and common, so there only a death makes a member unreliable.
   const unreliable = stoppedItself ? m.outageMs > 0 || again : fromDeath || m.outageMs > 0 || s.spreading.gapsAreLoss;
   if (stoppedItself) s.stats.count('came-back-from-own-stall');
   m.returnedAt = now;
