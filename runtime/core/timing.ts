@@ -151,7 +151,7 @@ export function deliveryAfter(profile: Profile, previous: number, gap: number): 
  * back. Never over unreliableSilenceMaxMs.
  */
 export function unreliableSilenceMs(profile: Profile, delivery: number, intervalMs: number, outageMs: number): number {
-  // Smoothed over about seven expected heartbeats, the fraction of a device that loses most of
+  // Smoothed over about ten expected heartbeats, the fraction of a device that loses most of
   // them often reads twice what really arrives: judge on half of it.
   const miss = Math.min(Math.max(1 - delivery / 2, 0.01), 0.99);
   const k = Math.max(profile.silenceMaxIntervals, Math.ceil(Math.log(profile.silenceProbability) / Math.log(miss)));

@@ -56,7 +56,7 @@ describe('a flaky device', () => {
     // Its first silence cannot be told from a death: suspected once, then one steady state
     // until the loss ends, never alive and suspect again. The goal is two changes at every
     // observer; an observer that no copy of the refutation reaches in time declares it dead
-    // first (one of 15 here, about one in 15 over seeds 7-13): three changes.
+    // first (4 of 150 observers over seeds 7-16): three changes.
     let two = 0;
     for (const [observer, list] of during) {
       const seen = list.map((c) => c.status);
