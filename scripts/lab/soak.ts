@@ -63,8 +63,8 @@ async function main(argv: string[]): Promise<void> {
       samples.push(row);
       const pid0 = lab.nodes[0]!.proc?.pid;
       const status = await lab.api(0, 'GET', '/v1/status').catch(() => undefined);
-      const heap = (status?.body as { memory?: { heapUsed?: number } } | undefined)?.memory?.heapUsed;
-      console.log(`minute ${m}: rss MB node0=${row[0]} (anon ${rssMb(pid0, 'RssAnon')}, file ${rssMb(pid0, 'RssFile')}, heap used ${heap}) max=${Math.max(...row)} min=${Math.min(...row)} all=${row.join(',')}`);
+      const mem = (status?.body as { memory?: { heapUsed?: number; heapTotal?: number; external?: number } } | undefined)?.memory;
+      console.log(`minute ${m}: rss MB node0=${row[0]} (anon ${rssMb(pid0, 'RssAnon')}, file ${rssMb(pid0, 'RssFile')}, heap used ${mem?.heapUsed} of ${mem?.heapTotal}, external ${mem?.external}) max=${Math.max(...row)} min=${Math.min(...row)} all=${row.join(',')}`);
     }
     for (const t of timers) clearTimeout(t);
     const at = (min: number): number[] => samples[Math.min(min, samples.length) - 1]!;
@@ -72,7 +72,16 @@ async function main(argv: string[]): Promise<void> {
     const mid = at(fromMinute);
     const end = at(minutes);
     const alive = await lab.allAlive();
-    const deaths = lab.nodes.reduce((s, _, i) => s + lab.events(i, { event: 'member-status', status: 'dead' }).length, 0);
+    // Every death in a run without faults is wrong, unless a node was starved of CPU for longer
+    // than detection takes (as a frozen one is): who was declared dead, by how many, and when.
+    const deathList = lab.nodes.flatMap((n, i) => lab.events(i, { event: 'member-status', status: 'dead' }).map((e) => ({ observer: n.name, member: e.fields['member'] ?? '?', minute: Math.ceil(e.t / 60_000) })));
+    const deaths = deathList.length;
+    const deathsOf: Record<string, { by: number; minutes: number[] }> = {};
+    for (const d of deathList) {
+      const o = (deathsOf[d.member] ??= { by: 0, minutes: [] });
+      o.by++;
+      if (!o.minutes.includes(d.minute)) o.minutes.push(d.minute);
+    }
     console.log(JSON.stringify({
       nodes,
       minutes,
@@ -86,6 +95,7 @@ async function main(argv: string[]): Promise<void> {
       all_alive_at_start: formed,
       all_alive_at_end: alive,
       dead_declarations: deaths,
+      dead_declarations_of: deathsOf,
     }));
   } finally {
     await lab.destroy();
