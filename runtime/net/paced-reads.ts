@@ -6,13 +6,17 @@
 // and is read in one go when reading resumes: when the pause ends, or earlier when the node's
 // own timer comes due (runtime/host/scheduler.ts resumes reads first, so no timer ever decides
 // on silence while an answer sits unread). Datagrams are late by at most `pauseMs`, never lost
-// to the pause: libuv reads up to 32 per socket per poll and the kernel keeps the rest.
+// to the pause: the kernel keeps them, and a batch as large as libuv reads from a socket in one
+// poll (32) may have left more behind, so reading then goes on without a pause.
 //
 // node:dgram has no public way to stop reading a bound socket; its handle (UDPWrap) has
 // recvStop and recvStart, which node:dgram itself uses. Where the handle is not there in that
 // shape (another Node version) reads stay unpaced.
 
 import type dgram from 'node:dgram';
+
+/** Datagrams libuv reads from one socket per poll (uv__udp_recvmsg); a batch this large may not be all. */
+const FULL_BATCH = 32;
 
 interface UdpHandle {
   recvStart(): number;
@@ -30,6 +34,7 @@ export class PacedReads {
   readonly #pauseMs: number;
   readonly #sockets: dgram.Socket[] = [];
   #batchOpen = false;
+  #batchSize = 0;
   #paused = false;
   #resumeTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -59,12 +64,16 @@ export class PacedReads {
    * so every datagram already waiting on any socket is read in this same wake-up.
    */
   read(): void {
-    if (!this.enabled || this.#batchOpen || this.#closed || this.#sockets.length === 0) return;
+    if (!this.enabled || this.#closed || this.#sockets.length === 0) return;
+    this.#batchSize++;
+    if (this.#batchOpen) return;
     this.#batchOpen = true;
     this.stats.batches++;
     setImmediate(() => {
       this.#batchOpen = false;
-      this.#pause();
+      const full = this.#batchSize >= FULL_BATCH;
+      this.#batchSize = 0;
+      if (!full) this.#pause();
     });
   }
 

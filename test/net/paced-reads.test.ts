@@ -79,4 +79,16 @@ describe('paced reads', () => {
     expect(b.resumeReads()).toBe(false);
     expect(b.readBatches.batches).toBe(0);
   });
+
+  it('a batch as large as one poll reads may have left datagrams behind: reading goes on without waiting for the pause', async () => {
+    const { a, b, got } = await pair(60_000);
+    a.send(b.localAddress, new Uint8Array([0]));
+    await until(() => got.length === 1);
+    for (let i = 1; i <= 40; i++) a.send(b.localAddress, new Uint8Array([i]));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(b.resumeReads()).toBe(true);
+    // One resume, and no pause of a minute in between: the 40 that waited all arrive.
+    await until(() => got.length === 41);
+    expect(got).toEqual([...Array(41).keys()]);
+  });
 });
