@@ -7,24 +7,33 @@ import { numberArg, parseBenchArgs, type BenchArgs } from './bench-args.js';
 export interface DeviceBenchArgs extends BenchArgs {
   /** Fraction of one core the device may use (a cgroup CPU cap), or undefined for none. */
   cpuCap: number | undefined;
+  /**
+   * Seconds the workload runs between the join and the steady window. V8 compiles the hot
+   * paths over the first minutes of a process; a device runs for months. 0: the window starts
+   * at the join.
+   */
+  warmup: number;
   /** Set in the peers' process: it runs the peers and takes orders over IPC. */
   peers: boolean;
 }
 
-export const DEVICE_USAGE = 'usage: npm run bench:device -- --nodes N --loss P --workload W --steady S [--cpu-cap F] [--seed S] [--deadline S]';
+export const DEVICE_USAGE = 'usage: npm run bench:device -- --nodes N --loss P --workload W --steady S [--cpu-cap F] [--warmup S] [--seed S] [--deadline S]';
 
 export function parseDeviceArgs(argv: readonly string[]): DeviceBenchArgs {
   let cpuCap: number | undefined;
+  let warmup = 0;
   let peers = false;
   const a = parseBenchArgs(argv, DEVICE_USAGE, (flag, value) => {
     if (flag === '--cpu-cap') cpuCap = numberArg(flag, value());
+    else if (flag === '--warmup') warmup = numberArg(flag, value());
     else if (flag === '--peers') peers = true;
     else return false;
     return true;
   });
   if (cpuCap !== undefined && !(cpuCap > 0 && cpuCap <= 1)) throw new Error(`--cpu-cap: expected a fraction of one core in (0, 1], got ${cpuCap}`);
+  if (!(warmup >= 0)) throw new Error(`--warmup: expected seconds >= 0, got ${warmup}`);
   if (a.nodes < 3) throw new Error(`--nodes: expected at least 3 (the device, a peer that changes a value, a peer that is killed), got ${a.nodes}`);
-  return { ...a, cpuCap, peers };
+  return { ...a, cpuCap, warmup, peers };
 }
 
 /** The device's id and its peers' ids (n001 .. n(N-1)). */

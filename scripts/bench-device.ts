@@ -1,5 +1,5 @@
 // One device among many, as shared/bench/SCENARIOS.md specifies for bench:device:
-//   npm run bench:device -- --nodes 128 --loss 0.1 --workload 5 --steady 30 [--cpu-cap 0.1] [--seed 1]
+//   npm run bench:device -- --nodes 128 --loss 0.1 --workload 5 --steady 30 [--cpu-cap 0.1] [--warmup 120] [--seed 1]
 // One real `murmur start` process (the built CLI, simulated hardware with its sensors, a fleet
 // key file, its own device key and an admin certificate) lives among N-1 peers that all run in
 // one other process (scripts/device-peers.ts). Prints one JSON line: the device's CPU and RSS
@@ -398,6 +398,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
 
   // 2. Steady window with the sensor workload on the peers; the device samples its own sensors.
   tell({ cmd: 'workload' });
+  if (a.warmup > 0) await sleep(a.warmup * 1000);
   const p0 = await peerCounters();
   // Its own counters are asked for outside the window, so the asking is not in the figures.
   const s0 = await deviceStatus(stateDir);
@@ -436,6 +437,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
     loss: a.loss,
     workload_s: a.workload,
     steady_s: a.steady,
+    warmup_s: a.warmup,
     cpu_cap: a.cpuCap ?? null,
     device_cpu_ms_per_s: round(cpuMsPerS(d0.cpuMs, d1.cpuMs, wallMs)),
     // System time is the network stack's share (sending, receiving, the loss rule at its door).

@@ -63,6 +63,16 @@ const PERSIST_DELAY_MS = 1000;
  * and resident memory creeps with it. A concurrent major GC once a minute costs a few ms.
  */
 const GC_INTERVAL_MS = 60_000;
+/**
+ * After reading a batch of datagrams, wait this long before reading again, unless a protocol
+ * timer comes due first (runtime/net/paced-reads.ts). A device among 127 peers receives about
+ * 500 datagrams a second; read as they come, each wakes the process, and a wake-up of a lone
+ * Node process costs about as much as handling the datagram. Reads resume with the core's
+ * silence sweep (a quarter heartbeat interval: 62 ms in the lan profile), so the pause rarely
+ * ends by itself; it bounds how late we read when no timer is due. 100 ms is half the lan
+ * profile's probe timeout: our Ack to a peer's probe still arrives in time.
+ */
+const READ_PAUSE_MS = 100;
 
 export class Agent {
   readonly host: NodeHost;
@@ -197,6 +207,7 @@ export class Agent {
           interfaceCheckMs: net.interfaceCheckMs,
           onNotice: (level, event, fields) => log.log(level, event, fields),
           onAddressChange: (addr) => host?.node.readdress(addr),
+          readPauseMs: READ_PAUSE_MS,
         },
       );
       // The configured intent, not whether a group is joined right now: a Pi often starts before
@@ -210,7 +221,7 @@ export class Agent {
         profile: wire,
         transport,
         clock: monotonicClock,
-        scheduler: new RealTimeScheduler(monotonicClock),
+        scheduler: new RealTimeScheduler(monotonicClock, () => transport.resumeReads()),
         rng: new CryptoRng(),
         multicast,
         seeds: seeds.addrs,

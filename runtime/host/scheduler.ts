@@ -19,7 +19,15 @@ export class RealTimeScheduler implements TimerScheduler {
   late = 0;
   readonly #timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly clock: () => number) {}
+  /**
+   * `resumeReads`: a transport that reads in batches (runtime/net/paced-reads.ts) reads again
+   * when a timer comes due, and says true when it had paused; the timer then fires after what
+   * waited is read, so a probe's timeout never passes over its Ack sitting in the socket.
+   */
+  constructor(
+    private readonly clock: () => number,
+    private readonly resumeReads: () => boolean = () => false,
+  ) {}
 
   at(at: number, fire: () => void): void {
     const delay = Math.max(0, at - this.clock());
@@ -32,10 +40,10 @@ export class RealTimeScheduler implements TimerScheduler {
       // timeout is about, the heartbeats a sweep looks for) wait in the socket, and Node runs
       // expired timers before it reads sockets. Let the reads go first, or our own stall
       // would look like everyone else's silence.
-      if (this.clock() - at > LATE_TIMER_MS) {
-        this.late++;
-        setImmediate(fire);
-      } else fire();
+      const late = this.clock() - at > LATE_TIMER_MS;
+      if (late) this.late++;
+      if (this.resumeReads() || late) setImmediate(fire);
+      else fire();
     }, delay);
     this.#timers.add(t);
   }

@@ -16,6 +16,7 @@ import { MULTICAST } from '../core/effects.js';
 import type { Address } from '../core/messages.js';
 import { formatAddress, parseAddress, type Endpoint, type Family } from './address.js';
 import { selectInterfaces, type InterfaceSource, type NetInterface } from './interfaces.js';
+import { PacedReads } from './paced-reads.js';
 import { newCounters, type DatagramHandler, type Transport, type TransportCounters } from './transport.js';
 
 /** IPv4 + UDP header bytes counted per datagram, as the fleet benchmark specifies. */
@@ -57,6 +58,12 @@ export interface UdpOptions {
   readonly budget: number;
   readonly interfaceSource: InterfaceSource;
   readonly interfaceCheckMs: number;
+  /**
+   * After reading a batch, stop reading for at most this many ms (runtime/net/paced-reads.ts):
+   * fewer wake-ups for a lone device, datagrams late by at most this much. 0 or absent: read
+   * each datagram as it arrives.
+   */
+  readonly readPauseMs?: number;
   /** Artificial receive loss for benchmarks: each datagram is dropped with this probability. */
   readonly receiveLoss?: { readonly p: number; readonly next: () => number };
   /** Something happened worth a log line (joins, leaves, errors). Never called per datagram. */
@@ -99,10 +106,12 @@ export class UdpTransport implements Transport {
   /** performance.now() of the last interface check that a failed group send asked for. */
   #urgentCheckAt = -Infinity;
   localAddress: Address = '';
+  readonly #reads: PacedReads;
 
   private constructor(opts: UdpOptions, handler: DatagramHandler = () => {}) {
     this.#opts = opts;
     this.#handler = handler;
+    this.#reads = new PacedReads(opts.readPauseMs ?? 0);
   }
 
   /** Bind the sockets and join the groups. Fails, naming the address and port, only when no family can bind. */
@@ -143,6 +152,19 @@ export class UdpTransport implements Transport {
     this.#handler = handler;
   }
 
+  /**
+   * Read the sockets again now if reads are paused between batches. True when they were: what
+   * waits is read in this event-loop turn's poll phase, before any setImmediate callback.
+   */
+  resumeReads(): boolean {
+    return this.#reads.resume();
+  }
+
+  /** Batches of datagrams read, and pauses a due timer ended early (zero without `readPauseMs`). */
+  get readBatches(): { readonly batches: number; readonly resumedEarly: number } {
+    return this.#reads.stats;
+  }
+
   send(to: Address, bytes: Uint8Array): void {
     if (this.#closed) return;
     if (bytes.length > this.#opts.budget) {
@@ -175,6 +197,7 @@ export class UdpTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#reads.close();
     if (this.#timer) clearInterval(this.#timer);
     const all: dgram.Socket[] = [];
     for (const l of this.#links) {
@@ -270,7 +293,11 @@ export class UdpTransport implements Transport {
 
   #wire(s: dgram.Socket, viaMulticast: boolean, what: string): void {
     s.on('error', (e) => this.#opts.onNotice?.('warn', 'socket-error', { socket: what, error: e.message }));
-    s.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo, viaMulticast));
+    s.on('message', (msg, rinfo) => {
+      this.#reads.read();
+      this.#onMessage(msg, rinfo, viaMulticast);
+    });
+    this.#reads.add(s);
   }
 
   #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo, viaMulticast: boolean): void {

@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Effects } from '../../runtime/core/effects.js';
 import { NodeHost } from '../../runtime/host/node-host.js';
 import { RealTimeScheduler } from '../../runtime/host/scheduler.js';
+import { StaticInterfaces } from '../../runtime/net/interfaces.js';
+import { UdpTransport } from '../../runtime/net/udp-transport.js';
 import { Node } from '../../runtime/core/node.js';
 import { profiles } from '../../runtime/core/profiles.js';
 import { Prng } from '../../runtime/sim/prng.js';
@@ -97,5 +99,42 @@ describe('node host', () => {
     h.stop();
     rx.close();
     tx.close();
+  });
+
+  it('a timer that comes due while reads are paused between batches fires after the datagrams that waited', async () => {
+    const calls: string[] = [];
+    let fx: Effects | undefined;
+    const fake = {
+      start: (_now: number, e: Effects) => (fx = e),
+      receive: () => calls.push('receive'),
+      timer: () => calls.push('timer'),
+    } as unknown as Node;
+    const clock = (): number => Math.floor(performance.now());
+    // A pause far longer than the test: only the timer can end it.
+    const rx = await UdpTransport.open({
+      families: ['ipv4'], group4: '239.255.77.79', group6: 'ff02::77:79', groupPort: 47_479, port: 0, bind4: '127.0.0.1',
+      interfaces: 'auto', multicast: false, ttl: 1, budget: 1200, interfaceSource: new StaticInterfaces([]), interfaceCheckMs: 0,
+      readPauseMs: 60_000,
+    });
+    const h = new NodeHost({ node: fake, clock, scheduler: new RealTimeScheduler(clock, () => rx.resumeReads()), budget: 1200, transport: rx });
+    rx.listen((bytes, from, via) => h.receive(bytes, from, via));
+    h.start();
+    const tx = createSocket('udp4');
+    await new Promise<void>((r) => tx.bind(0, '127.0.0.1', () => r()));
+    const port = rx.ports.ipv4!;
+    const hb = (seq: number): Uint8Array => encodeDatagram([{ type: MsgType.Heartbeat, from: { id: 'peer', gen: 3 }, inc: 0, seq, intervalMs: 250, kvMax: 0, view: 0 }]);
+    tx.send(hb(1), port, '127.0.0.1');
+    for (let waited = 0; calls.length < 1 && waited < 10_000; waited += 5) await new Promise((r) => setTimeout(r, 5));
+    // Reads are paused now. A heartbeat arrives, then the timer comes due.
+    tx.send(hb(2), port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(calls).toEqual(['receive']);
+    fx!.setTimer(clock() + 5, { kind: 'sweep' });
+    for (let waited = 0; calls.length < 3 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(calls).toEqual(['receive', 'receive', 'timer']);
+    expect(rx.readBatches.resumedEarly).toBe(1);
+    h.stop();
+    tx.close();
+    await rx.close();
   });
 });

@@ -9,6 +9,12 @@ describe('bench:device options', () => {
     expect(parseDeviceArgs(['--nodes', '16']).cpuCap).toBeUndefined();
   });
 
+  it('takes a warm-up before the steady window, none by default', () => {
+    expect(parseDeviceArgs(['--nodes', '16', '--warmup', '120']).warmup).toBe(120);
+    expect(parseDeviceArgs(['--nodes', '16']).warmup).toBe(0);
+    expect(() => parseDeviceArgs(['--warmup', '-1'])).toThrow(/--warmup: expected seconds >= 0, got -1/);
+  });
+
   it('refuses a cap outside (0, 1] and a fleet too small for the sequence, naming the flag', () => {
     expect(() => parseDeviceArgs(['--cpu-cap', '0'])).toThrow(/--cpu-cap: .* got 0/);
     expect(() => parseDeviceArgs(['--cpu-cap', '10'])).toThrow(/--cpu-cap/);

@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { StaticInterfaces, type NetInterface } from '../../runtime/net/interfaces.js';
+import { UdpTransport, type UdpOptions } from '../../runtime/net/udp-transport.js';
+
+// Loopback only, unicast: the pause between batches is the transport's, whatever the socket.
+
+const lo: NetInterface = { name: 'lo', ipv4: '127.0.0.1', ipv6: '::1', loopback: true, up: true, multicast: true };
+
+function options(readPauseMs: number): UdpOptions {
+  return {
+    families: ['ipv4'],
+    group4: '239.255.77.78',
+    group6: 'ff02::77:78',
+    groupPort: 47_478,
+    port: 0,
+    bind4: '127.0.0.1',
+    interfaces: 'auto',
+    multicast: false,
+    ttl: 1,
+    budget: 1200,
+    interfaceSource: new StaticInterfaces([lo]),
+    interfaceCheckMs: 0,
+    readPauseMs,
+  };
+}
+
+const open: UdpTransport[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+
+async function pair(readPauseMs: number): Promise<{ a: UdpTransport; b: UdpTransport; got: number[] }> {
+  const got: number[] = [];
+  const a = await UdpTransport.open(options(0));
+  const b = await UdpTransport.open(options(readPauseMs), (bytes) => got.push(bytes[0]!));
+  open.push(a, b);
+  return { a, b, got };
+}
+
+const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('paced reads', () => {
+  it('datagrams that arrive while reads are paused all arrive, read together in one batch', async () => {
+    const { a, b, got } = await pair(300);
+    a.send(b.localAddress, new Uint8Array([1]));
+    await until(() => got.length === 1);
+    // The first batch is read; reading pauses before any timer of ours can run.
+    for (let i = 2; i <= 6; i++) a.send(b.localAddress, new Uint8Array([i]));
+    await until(() => got.length === 6);
+    expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(b.readBatches.batches).toBe(2);
+    expect(b.readBatches.resumedEarly).toBe(0);
+  });
+
+  it('resumeReads ends a pause at once: what waited is read before the next setImmediate callback', async () => {
+    const { a, b, got } = await pair(60_000);
+    a.send(b.localAddress, new Uint8Array([1]));
+    await until(() => got.length === 1);
+    for (let i = 2; i <= 4; i++) a.send(b.localAddress, new Uint8Array([i]));
+    // Loopback delivers during the send; give the sender's queue a moment all the same.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual([1]);
+    expect(b.resumeReads()).toBe(true);
+    const seen = await new Promise<number[]>((r) => setImmediate(() => r([...got])));
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(b.readBatches.resumedEarly).toBe(1);
+  });
+
+  it('without a pause every datagram is read as it arrives and there is nothing to resume', async () => {
+    const { a, b, got } = await pair(0);
+    for (let i = 1; i <= 3; i++) a.send(b.localAddress, new Uint8Array([i]));
+    await until(() => got.length === 3);
+    expect(b.resumeReads()).toBe(false);
+    expect(b.readBatches.batches).toBe(0);
+  });
+
+  it('a batch as large as one poll reads may have left datagrams behind: reading goes on without waiting for the pause', async () => {
+    const { a, b, got } = await pair(60_000);
+    a.send(b.localAddress, new Uint8Array([0]));
+    await until(() => got.length === 1);
+    for (let i = 1; i <= 40; i++) a.send(b.localAddress, new Uint8Array([i]));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(b.resumeReads()).toBe(true);
+    // One resume, and no pause of a minute in between: the 40 that waited all arrive.
+    await until(() => got.length === 41);
+    expect(got).toEqual([...Array(41).keys()]);
+  });
+});
