@@ -1,5 +1,5 @@
 // CPU per datagram of one secure node, measured without sockets or a busy machine's noise:
-//   npm run build && npm run bench:receive -- [--nodes 16] [--loss 0.1] [--seconds 40] [--workload 5] [--reps 5] [--seed 1]
+//   npm run build && npm run bench:receive -- [--nodes 16] [--loss 0.1] [--seconds 40] [--workload 5] [--reps 15] [--seed 1]
 //
 // First a fleet of N secure nodes (runtime/host/assembly.ts, as a device builds them) runs on a
 // virtual clock, each datagram delivered to each receiver after a millisecond or two, dropped
@@ -13,7 +13,8 @@
 //
 // The recording is determined by the seed (device keys, the fleet key and nonces come from
 // seeded streams), so two builds are compared on the same bytes. Prints one JSON line; the
-// figures are the median over the reps, in microseconds.
+// figures are in microseconds, the best of the reps: on a shared machine the other processes
+// only ever add time.
 
 import type { Address } from '../runtime/core/messages.js';
 import { MULTICAST } from '../runtime/core/effects.js';
@@ -38,7 +39,7 @@ interface Args {
 }
 
 function parse(argv: readonly string[]): Args {
-  const a: Args = { nodes: 16, loss: 0.1, seconds: 40, workload: 5, reps: 5, seed: 1, join: 5 };
+  const a: Args = { nodes: 16, loss: 0.1, seconds: 40, workload: 5, reps: 15, seed: 1, join: 5 };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!.replace(/^--/, '');
     const v = Number(argv[i + 1]);
@@ -263,10 +264,7 @@ function replay(a: Args, id: Identity, got: readonly Delivery[]): Timing {
   return t;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)]!;
-};
+const best = (xs: number[]): number => Math.min(...xs);
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 
 function main(): void {
@@ -289,12 +287,12 @@ function main(): void {
       received_per_s: r2(last.steadyN / seconds),
       sent_per_s: r2(last.sent / a.seconds),
       verified: last.verified,
-      join_us_per_datagram: r2(median(runs.map((x) => x.joinUs / x.joinN))),
-      steady_us_per_datagram: r2(median(runs.map((x) => x.steadyUs / x.steadyN))),
-      steady_us_per_datagram_without_ed25519: r2(median(runs.map((x) => (x.steadyUs - x.steadyVerifyUs) / x.steadyN))),
-      timer_us_per_fire: r2(median(runs.map((x) => x.timerUs / x.timerN))),
+      join_us_per_datagram: r2(best(runs.map((x) => x.joinUs / x.joinN))),
+      steady_us_per_datagram: r2(best(runs.map((x) => x.steadyUs / x.steadyN))),
+      steady_us_per_datagram_without_ed25519: r2(best(runs.map((x) => (x.steadyUs - x.steadyVerifyUs) / x.steadyN))),
+      timer_us_per_fire: r2(best(runs.map((x) => x.timerUs / x.timerN))),
       timers_per_s: r2(last.timerN / seconds),
-      steady_cpu_ms_per_s: r2(median(runs.map((x) => (x.steadyUs + x.timerUs) / 1000 / seconds))),
+      steady_cpu_ms_per_s: r2(best(runs.map((x) => (x.steadyUs + x.timerUs) / 1000 / seconds))),
     }),
   );
 }

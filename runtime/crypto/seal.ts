@@ -86,7 +86,8 @@ export function seal(plain: Uint8Array, keys: SealKeys, header: FrameHeader, ran
 export function open(frame: Uint8Array, keys: SealKeys): Opened {
   if (frame.length < SEAL_OVERHEAD) return { ok: false, reason: 'too-short' };
   if (frame[0] !== SEALED_FRAME) return { ok: false, reason: 'not-sealed' };
-  const id = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(1);
+  // The key id, big-endian; read byte by byte rather than through a DataView made per datagram.
+  const id = frame[1]! * 0x1000000 + ((frame[2]! << 16) | (frame[3]! << 8) | frame[4]!);
   const found = keys.lookup(id);
   if (!found) return { ok: false, reason: 'unknown-key' };
   const nonce = frame.subarray(5, HEADER);

@@ -4,12 +4,15 @@
 // heartbeat of the fleet, so this is the most frequent cryptographic operation murmur does:
 // here the subkey is derived once and a single pass over [32 zero bytes | ciphertext] yields
 // the Poly1305 key and the plaintext together. The tag is checked, in constant time, against
-// the ciphertext as received before any plaintext is returned.
+// the ciphertext as received before any plaintext is returned. The plaintext is a view into a
+// shared slab (runtime/wire/datagram-bytes.ts): a fresh array of its own would cost more to
+// allocate than the Poly1305 check.
 //
 // The result is exactly nacl.secretbox.open's (test/crypto/secretbox.test.ts); tweetnacl's
 // own primitives do the arithmetic.
 
 import nacl from './nacl.js';
+import { datagramBytes } from '../wire/datagram-bytes.js';
 
 interface LowLevel {
   crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): void;
@@ -22,6 +25,8 @@ const low = (nacl as unknown as { lowlevel: LowLevel }).lowlevel;
 const SIGMA = new Uint8Array([101, 120, 112, 97, 110, 100, 32, 51, 50, 45, 98, 121, 116, 101, 32, 107]);
 const TAG = 16;
 const POLY_KEY = 32;
+/** The XSalsa20 subkey, derived anew for every datagram: scratch space, overwritten by each call. */
+const subkey = new Uint8Array(32);
 
 /**
  * Authenticate and decrypt `box` (16-byte tag, then ciphertext) under a 24-byte nonce and a
@@ -32,10 +37,9 @@ export function secretboxOpen(box: Uint8Array, nonce: Uint8Array, key: Uint8Arra
   if (nonce.length !== nacl.secretbox.nonceLength) throw new Error(`secretbox: nonce of ${nonce.length} bytes, expected ${nacl.secretbox.nonceLength}`);
   if (key.length !== nacl.secretbox.keyLength) throw new Error(`secretbox: key of ${key.length} bytes, expected ${nacl.secretbox.keyLength}`);
   const n = box.length - TAG;
-  const subkey = new Uint8Array(32);
   low.crypto_core_hsalsa20(subkey, nonce, key, SIGMA);
   // [Poly1305 key | plaintext] = keystream XOR [zeros | ciphertext], in place.
-  const out = new Uint8Array(POLY_KEY + n);
+  const out = datagramBytes(POLY_KEY + n);
   out.set(box.subarray(TAG), POLY_KEY);
   low.crypto_stream_salsa20_xor(out, 0, out, 0, out.length, nonce.subarray(16), subkey);
   if (low.crypto_onetimeauth_verify(box, 0, box, TAG, n, out.subarray(0, POLY_KEY)) !== 0) return null;
