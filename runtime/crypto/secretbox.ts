@@ -2,31 +2,26 @@
 // derives the XSalsa20 subkey and runs the stream twice (once for the Poly1305 key, once to
 // decrypt) and copies the box into a zero-padded buffer first. Every device opens every
 // heartbeat of the fleet, so this is the most frequent cryptographic operation murmur does:
-// here the subkey is derived once and a single pass over [32 zero bytes | ciphertext] yields
-// the Poly1305 key and the plaintext together. The tag is checked, in constant time, against
-// the ciphertext as received before any plaintext is returned. The plaintext is a view into a
-// shared slab (runtime/wire/datagram-bytes.ts): a fresh array of its own would cost more to
-// allocate than the Poly1305 check.
+// here a single pass over [32 zero bytes | ciphertext] yields the Poly1305 key and the
+// plaintext together (runtime/crypto/xsalsa20.ts, without allocations). The tag is checked, in
+// constant time, against the ciphertext as received before any plaintext is returned. The
+// plaintext is a view into a shared slab (runtime/wire/datagram-bytes.ts): a fresh array of
+// its own would cost more to allocate than the Poly1305 check.
 //
-// The result is exactly nacl.secretbox.open's (test/crypto/secretbox.test.ts); tweetnacl's
-// own primitives do the arithmetic.
+// The result is exactly nacl.secretbox.open's (test/crypto/secretbox.test.ts); tweetnacl does
+// the Poly1305 arithmetic.
 
 import nacl from './nacl.js';
 import { datagramBytes } from '../wire/datagram-bytes.js';
+import { xsalsa20Xor } from './xsalsa20.js';
 
 interface LowLevel {
-  crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): void;
-  crypto_stream_salsa20_xor(c: Uint8Array, cpos: number, m: Uint8Array, mpos: number, b: number, n: Uint8Array, k: Uint8Array): number;
   crypto_onetimeauth_verify(h: Uint8Array, hpos: number, m: Uint8Array, mpos: number, n: number, k: Uint8Array): number;
 }
 
 const low = (nacl as unknown as { lowlevel: LowLevel }).lowlevel;
-/** "expand 32-byte k" */
-const SIGMA = new Uint8Array([101, 120, 112, 97, 110, 100, 32, 51, 50, 45, 98, 121, 116, 101, 32, 107]);
 const TAG = 16;
 const POLY_KEY = 32;
-/** The XSalsa20 subkey, derived anew for every datagram: scratch space, overwritten by each call. */
-const subkey = new Uint8Array(32);
 
 /**
  * Authenticate and decrypt `box` (16-byte tag, then ciphertext) under a 24-byte nonce and a
@@ -37,11 +32,10 @@ export function secretboxOpen(box: Uint8Array, nonce: Uint8Array, key: Uint8Arra
   if (nonce.length !== nacl.secretbox.nonceLength) throw new Error(`secretbox: nonce of ${nonce.length} bytes, expected ${nacl.secretbox.nonceLength}`);
   if (key.length !== nacl.secretbox.keyLength) throw new Error(`secretbox: key of ${key.length} bytes, expected ${nacl.secretbox.keyLength}`);
   const n = box.length - TAG;
-  low.crypto_core_hsalsa20(subkey, nonce, key, SIGMA);
   // [Poly1305 key | plaintext] = keystream XOR [zeros | ciphertext], in place.
   const out = datagramBytes(POLY_KEY + n);
   out.set(box.subarray(TAG), POLY_KEY);
-  low.crypto_stream_salsa20_xor(out, 0, out, 0, out.length, nonce.subarray(16), subkey);
+  xsalsa20Xor(out, 0, out, 0, out.length, nonce, key);
   if (low.crypto_onetimeauth_verify(box, 0, box, TAG, n, out.subarray(0, POLY_KEY)) !== 0) return null;
   return out.subarray(POLY_KEY);
 }
