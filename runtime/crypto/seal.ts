@@ -17,7 +17,7 @@
 
 import nacl from './nacl.js';
 import { SEALED_FRAME } from '../wire/frames.js';
-import { secretboxOpen } from './secretbox.js';
+import { secretboxOpen, secretboxSealInto } from './secretbox.js';
 
 const HEADER = 1 + 4 + nacl.secretbox.nonceLength;
 /** Bytes a seal adds to a datagram. */
@@ -73,12 +73,11 @@ export function seal(plain: Uint8Array, keys: SealKeys, header: FrameHeader, ran
   put48(nonce, 6, header.gen);
   put48(nonce, 12, header.seq);
   nonce.set(randomBytes(6), 18);
-  const box = nacl.secretbox(plain, nonce, found.key);
-  const out = new Uint8Array(HEADER + box.length);
+  const out = new Uint8Array(HEADER + nacl.secretbox.overheadLength + plain.length);
   out[0] = SEALED_FRAME;
   new DataView(out.buffer).setUint32(1, id);
   out.set(nonce, 5);
-  out.set(box, HEADER);
+  secretboxSealInto(plain, nonce, found.key, out, HEADER);
   return out;
 }
 
