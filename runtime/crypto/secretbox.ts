@@ -38,8 +38,10 @@ export function secretboxOpen(box: Uint8Array, nonce: Uint8Array, key: Uint8Arra
   const out = datagramBytes(POLY_KEY + n);
   out.set(box.subarray(TAG), POLY_KEY);
   xsalsa20Xor(out, 0, out, 0, out.length, nonce, key);
-  if (low.crypto_onetimeauth_verify(box, 0, box, TAG, n, out.subarray(0, POLY_KEY)) !== 0) return null;
-  return out.subarray(POLY_KEY);
+  const ok = low.crypto_onetimeauth_verify(box, 0, box, TAG, n, out.subarray(0, POLY_KEY)) === 0;
+  // The one-time key must not outlive the check in memory that others' views share.
+  out.fill(0, 0, POLY_KEY);
+  return ok ? out.subarray(POLY_KEY) : null;
 }
 
 /**
