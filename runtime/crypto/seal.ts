@@ -17,7 +17,7 @@
 
 import nacl from './nacl.js';
 import { SEALED_FRAME } from '../wire/frames.js';
-import { secretboxOpen } from './secretbox.js';
+import { secretboxOpen, secretboxSealInto } from './secretbox.js';
 
 const HEADER = 1 + 4 + nacl.secretbox.nonceLength;
 /** Bytes a seal adds to a datagram. */
@@ -73,12 +73,11 @@ export function seal(plain: Uint8Array, keys: SealKeys, header: FrameHeader, ran
   put48(nonce, 6, header.gen);
   put48(nonce, 12, header.seq);
   nonce.set(randomBytes(6), 18);
-  const box = nacl.secretbox(plain, nonce, found.key);
-  const out = new Uint8Array(HEADER + box.length);
+  const out = new Uint8Array(HEADER + nacl.secretbox.overheadLength + plain.length);
   out[0] = SEALED_FRAME;
   new DataView(out.buffer).setUint32(1, id);
   out.set(nonce, 5);
-  out.set(box, HEADER);
+  secretboxSealInto(plain, nonce, found.key, out, HEADER);
   return out;
 }
 
@@ -86,7 +85,8 @@ export function seal(plain: Uint8Array, keys: SealKeys, header: FrameHeader, ran
 export function open(frame: Uint8Array, keys: SealKeys): Opened {
   if (frame.length < SEAL_OVERHEAD) return { ok: false, reason: 'too-short' };
   if (frame[0] !== SEALED_FRAME) return { ok: false, reason: 'not-sealed' };
-  const id = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(1);
+  // The key id, big-endian; read byte by byte rather than through a DataView made per datagram.
+  const id = frame[1]! * 0x1000000 + ((frame[2]! << 16) | (frame[3]! << 8) | frame[4]!);
   const found = keys.lookup(id);
   if (!found) return { ok: false, reason: 'unknown-key' };
   const nonce = frame.subarray(5, HEADER);

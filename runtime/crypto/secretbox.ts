@@ -1,25 +1,27 @@
-// XSalsa20-Poly1305 opening in one pass over the keystream. tweetnacl's `secretbox.open`
-// derives the XSalsa20 subkey and runs the stream twice (once for the Poly1305 key, once to
-// decrypt) and copies the box into a zero-padded buffer first. Every device opens every
-// heartbeat of the fleet, so this is the most frequent cryptographic operation murmur does:
-// here the subkey is derived once and a single pass over [32 zero bytes | ciphertext] yields
-// the Poly1305 key and the plaintext together. The tag is checked, in constant time, against
-// the ciphertext as received before any plaintext is returned.
+// XSalsa20-Poly1305 (NaCl's secretbox), opened and sealed in one pass over the keystream.
+// tweetnacl's `secretbox.open` derives the XSalsa20 subkey and runs the stream twice (once for
+// the Poly1305 key, once to decrypt) and copies the box into a zero-padded buffer first; its
+// `secretbox` copies twice more. Every device opens every heartbeat of the fleet, so this is
+// the most frequent cryptographic operation murmur does: here a single pass over [32 zero bytes
+// | ciphertext] yields the Poly1305 key and the plaintext together (runtime/crypto/xsalsa20.ts,
+// without allocations). The tag is checked, in constant time, against the ciphertext as
+// received before any plaintext is returned. The plaintext is a view into a shared slab
+// (runtime/wire/datagram-bytes.ts): a fresh array of its own would cost more to allocate than
+// the Poly1305 check.
 //
-// The result is exactly nacl.secretbox.open's (test/crypto/secretbox.test.ts); tweetnacl's
-// own primitives do the arithmetic.
+// The results are exactly nacl.secretbox's and nacl.secretbox.open's (test/crypto/secretbox
+// and secretbox-seal tests); tweetnacl does the Poly1305 arithmetic.
 
 import nacl from './nacl.js';
+import { datagramBytes } from '../wire/datagram-bytes.js';
+import { xsalsa20Xor } from './xsalsa20.js';
 
 interface LowLevel {
-  crypto_core_hsalsa20(out: Uint8Array, inp: Uint8Array, k: Uint8Array, c: Uint8Array): void;
-  crypto_stream_salsa20_xor(c: Uint8Array, cpos: number, m: Uint8Array, mpos: number, b: number, n: Uint8Array, k: Uint8Array): number;
+  crypto_onetimeauth(out: Uint8Array, outpos: number, m: Uint8Array, mpos: number, n: number, k: Uint8Array): number;
   crypto_onetimeauth_verify(h: Uint8Array, hpos: number, m: Uint8Array, mpos: number, n: number, k: Uint8Array): number;
 }
 
 const low = (nacl as unknown as { lowlevel: LowLevel }).lowlevel;
-/** "expand 32-byte k" */
-const SIGMA = new Uint8Array([101, 120, 112, 97, 110, 100, 32, 51, 50, 45, 98, 121, 116, 101, 32, 107]);
 const TAG = 16;
 const POLY_KEY = 32;
 
@@ -32,12 +34,32 @@ export function secretboxOpen(box: Uint8Array, nonce: Uint8Array, key: Uint8Arra
   if (nonce.length !== nacl.secretbox.nonceLength) throw new Error(`secretbox: nonce of ${nonce.length} bytes, expected ${nacl.secretbox.nonceLength}`);
   if (key.length !== nacl.secretbox.keyLength) throw new Error(`secretbox: key of ${key.length} bytes, expected ${nacl.secretbox.keyLength}`);
   const n = box.length - TAG;
-  const subkey = new Uint8Array(32);
-  low.crypto_core_hsalsa20(subkey, nonce, key, SIGMA);
   // [Poly1305 key | plaintext] = keystream XOR [zeros | ciphertext], in place.
-  const out = new Uint8Array(POLY_KEY + n);
+  const out = datagramBytes(POLY_KEY + n);
   out.set(box.subarray(TAG), POLY_KEY);
-  low.crypto_stream_salsa20_xor(out, 0, out, 0, out.length, nonce.subarray(16), subkey);
-  if (low.crypto_onetimeauth_verify(box, 0, box, TAG, n, out.subarray(0, POLY_KEY)) !== 0) return null;
-  return out.subarray(POLY_KEY);
+  xsalsa20Xor(out, 0, out, 0, out.length, nonce, key);
+  const ok = low.crypto_onetimeauth_verify(box, 0, box, TAG, n, out.subarray(0, POLY_KEY)) === 0;
+  // The one-time key must not outlive the check in memory that others' views share.
+  out.fill(0, 0, POLY_KEY);
+  return ok ? out.subarray(POLY_KEY) : null;
+}
+
+/**
+ * Seal `plain` under a 24-byte nonce and a 32-byte key, writing the box (16-byte tag, then
+ * ciphertext: exactly nacl.secretbox's output) into `out` from `at`. One pass over the
+ * keystream, as in opening; the only other memory used is a transient slab view.
+ */
+export function secretboxSealInto(plain: Uint8Array, nonce: Uint8Array, key: Uint8Array, out: Uint8Array, at: number): void {
+  if (nonce.length !== nacl.secretbox.nonceLength) throw new Error(`secretbox: nonce of ${nonce.length} bytes, expected ${nacl.secretbox.nonceLength}`);
+  if (key.length !== nacl.secretbox.keyLength) throw new Error(`secretbox: key of ${key.length} bytes, expected ${nacl.secretbox.keyLength}`);
+  if (out.length - at < TAG + plain.length) throw new Error(`secretbox: ${out.length - at} bytes of room for a box of ${TAG + plain.length}`);
+  const n = plain.length;
+  // [Poly1305 key | ciphertext] = keystream XOR [zeros | plaintext].
+  const s = datagramBytes(POLY_KEY + n);
+  s.set(plain, POLY_KEY);
+  xsalsa20Xor(s, 0, s, 0, s.length, nonce, key);
+  out.set(s.subarray(POLY_KEY), at + TAG);
+  low.crypto_onetimeauth(out, at, out, at + TAG, n, s.subarray(0, POLY_KEY));
+  // The one-time key must not outlive the seal in memory that others' views share.
+  s.fill(0, 0, POLY_KEY);
 }

@@ -4,6 +4,7 @@
 
 import { Decoder } from 'cbor-x';
 import type { Message } from '../core/messages.js';
+import { datagramBytes } from './datagram-bytes.js';
 import { encodeMessage } from './encode.js';
 import { MAX_MESSAGES } from './limits.js';
 import { MalformedError, scanItem } from './scan.js';
@@ -54,7 +55,8 @@ export function encodeDatagram(msgs: readonly Message[], budget = DEFAULT_DATAGR
   const parts = msgs.map(encodeMessage);
   const size = 1 + (mark?.length ?? 0) + parts.reduce((s, p) => s + p.length, 0);
   if (size > budget) throw new DatagramTooLargeError(size, budget, msgs.map((m) => m.type));
-  const out = new Uint8Array(size);
+  // Sealed (copied) or sent at once, so transient: slab memory (datagram-bytes.ts).
+  const out = datagramBytes(size);
   out[0] = WIRE_VERSION;
   let p = 1;
   if (mark) {

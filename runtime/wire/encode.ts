@@ -53,8 +53,9 @@ export function toArray(m: Message): unknown[] {
 export function encodeMessage(m: Message): Uint8Array {
   let b = cache.get(m);
   if (!b) {
-    // cbor-x reuses its output buffer between calls: copy out what is ours.
-    b = Uint8Array.from(encoder.encode(toArray(m)));
+    // cbor-x reuses its output buffer between calls: copy out what is ours (the typed-array
+    // constructor copies in one go; Uint8Array.from walks an iterator).
+    b = new Uint8Array(encoder.encode(toArray(m)));
     cache.set(m, b);
   }
   return b;
