@@ -16,6 +16,19 @@ function host(clock: () => number, sent: Uint8Array[] = []): NodeHost {
   return new NodeHost({ node, clock, scheduler: new RealTimeScheduler(clock), budget: 1200, transport: { send: (_to, b) => sent.push(b) } });
 }
 
+
+/** A core that only records the order in which datagrams and timers reach it. */
+function orderRecorder(): { calls: string[]; fake: Node; effects: () => Effects } {
+  const calls: string[] = [];
+  let fx: Effects | undefined;
+  const fake = {
+    start: (_now: number, e: Effects) => (fx = e),
+    receive: () => calls.push('receive'),
+    timer: () => calls.push('timer'),
+  } as unknown as Node;
+  return { calls, fake, effects: () => fx! };
+}
+
 describe('node host', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -68,13 +81,7 @@ describe('node host', () => {
   it('a timer that fires late, after the process was stalled, is handled after the datagrams that queued up meanwhile', async () => {
     // The Ack a probe timeout is about may already sit in the socket. Node runs expired timers
     // before it reads sockets, so without care our own stall would look like the peer's silence.
-    const calls: string[] = [];
-    let fx: Effects | undefined;
-    const fake = {
-      start: (_now: number, e: Effects) => (fx = e),
-      receive: () => calls.push('receive'),
-      timer: () => calls.push('timer'),
-    } as unknown as Node;
+    const { calls, fake, effects } = orderRecorder();
     const clock = (): number => Math.floor(performance.now());
     const h = new NodeHost({ node: fake, clock, scheduler: new RealTimeScheduler(clock), budget: 1200, transport: { send: () => {} } });
     h.start();
@@ -87,7 +94,7 @@ describe('node host', () => {
     // In one synchronous stretch, so no phase of the event loop can come between: a timer due
     // in 5 ms, a datagram on its way to the socket, then a stall well past the timer.
     const due = clock() + 5;
-    fx!.setTimer(due, { kind: 'sweep' });
+    effects().setTimer(due, { kind: 'sweep' });
     tx.send(encodeDatagram([hb]), rx.address().port, '127.0.0.1');
     while (clock() < due + 60) {
       // stalled
@@ -102,13 +109,7 @@ describe('node host', () => {
   });
 
   it('a timer that comes due while reads are paused between batches fires after the datagrams that waited', async () => {
-    const calls: string[] = [];
-    let fx: Effects | undefined;
-    const fake = {
-      start: (_now: number, e: Effects) => (fx = e),
-      receive: () => calls.push('receive'),
-      timer: () => calls.push('timer'),
-    } as unknown as Node;
+    const { calls, fake, effects } = orderRecorder();
     const clock = (): number => Math.floor(performance.now());
     // A pause far longer than the test: only the timer can end it.
     const rx = await UdpTransport.open({
@@ -129,7 +130,7 @@ describe('node host', () => {
     tx.send(hb(2), port, '127.0.0.1');
     await new Promise((r) => setTimeout(r, 30));
     expect(calls).toEqual(['receive']);
-    fx!.setTimer(clock() + 5, { kind: 'sweep' });
+    effects().setTimer(clock() + 5, { kind: 'sweep' });
     for (let waited = 0; calls.length < 3 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     expect(calls).toEqual(['receive', 'receive', 'timer']);
     expect(rx.readBatches.resumedEarly).toBe(1);

@@ -1,27 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { StaticInterfaces, type NetInterface } from '../../runtime/net/interfaces.js';
 import { UdpTransport, type UdpOptions } from '../../runtime/net/udp-transport.js';
+import { loopbackOptions, until } from './loopback.js';
 
 // Loopback only, unicast: the pause between batches is the transport's, whatever the socket.
 
-const lo: NetInterface = { name: 'lo', ipv4: '127.0.0.1', ipv6: '::1', loopback: true, up: true, multicast: true };
-
 function options(readPauseMs: number): UdpOptions {
-  return {
-    families: ['ipv4'],
-    group4: '239.255.77.78',
-    group6: 'ff02::77:78',
-    groupPort: 47_478,
-    port: 0,
-    bind4: '127.0.0.1',
-    interfaces: 'auto',
-    multicast: false,
-    ttl: 1,
-    budget: 1200,
-    interfaceSource: new StaticInterfaces([lo]),
-    interfaceCheckMs: 0,
-    readPauseMs,
-  };
+  return loopbackOptions(47_478, { readPauseMs });
 }
 
 const open: UdpTransport[] = [];
@@ -37,13 +21,6 @@ async function pair(readPauseMs: number): Promise<{ a: UdpTransport; b: UdpTrans
   return { a, b, got };
 }
 
-const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('paced reads', () => {
   it('datagrams that arrive while reads are paused all arrive, read together in one batch', async () => {

@@ -3,28 +3,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MULTICAST } from '../../runtime/core/effects.js';
 import { StaticInterfaces, type NetInterface } from '../../runtime/net/interfaces.js';
 import { UdpTransport, type UdpOptions } from '../../runtime/net/udp-transport.js';
+import { lo, loopbackOptions, until } from './loopback.js';
 
 // Loopback only. Multicast groups are joined on lo to exercise membership bookkeeping, but no
 // test here sends to a group: group traffic is tested inside namespaces (test/e2e).
 
-const lo: NetInterface = { name: 'lo', ipv4: '127.0.0.1', ipv6: '::1', loopback: true, up: true, multicast: true };
 
 function options(over: Partial<UdpOptions> = {}): UdpOptions {
-  return {
-    families: ['ipv4'],
-    group4: '239.255.77.78',
-    group6: 'ff02::77:78',
-    groupPort: 47_477,
-    port: 0,
-    bind4: '127.0.0.1',
-    interfaces: 'auto',
-    multicast: false,
-    ttl: 1,
-    budget: 1200,
-    interfaceSource: new StaticInterfaces([lo]),
-    interfaceCheckMs: 0,
-    ...over,
-  };
+  return loopbackOptions(47_477, over);
 }
 
 const open: UdpTransport[] = [];
@@ -40,13 +26,6 @@ async function pair(over: Partial<UdpOptions> = {}): Promise<{ a: UdpTransport; 
   return { a, b, got };
 }
 
-const until = async (cond: () => boolean, ms = 2000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('UDP transport on loopback', () => {
   it('delivers unicast with the sender address peers can answer, marked as not from the group, and counts bytes with 28 bytes of header', async () => {
