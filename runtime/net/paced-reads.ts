@@ -23,9 +23,16 @@ interface UdpHandle {
   recvStop(): number;
 }
 
-/** The socket's UDPWrap, when this Node keeps it where node:dgram 20 does. */
+/** node:dgram's private state key, found on the first socket and the same for every one after. */
+let stateSymbol: symbol | undefined;
+
+/**
+ * The socket's UDPWrap, when this Node keeps it where node:dgram 20 does. Looked up at each
+ * pause and resume, not kept: a socket the transport closes loses its handle.
+ */
 function udpHandle(socket: dgram.Socket): UdpHandle | undefined {
-  const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  stateSymbol ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const state = stateSymbol;
   const handle = state ? (socket as unknown as Record<symbol, { handle?: Partial<UdpHandle> } | undefined>)[state]?.handle : undefined;
   return typeof handle?.recvStart === 'function' && typeof handle.recvStop === 'function' ? (handle as UdpHandle) : undefined;
 }

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { Scenario } from './harness.js';
 
 // Virtual minutes with no failures, the sensor workload running (every node republishes a
@@ -19,4 +20,11 @@ export function quietFleet(n: number, loss: number, insecure = false, minutes = 
   }
   s.run(5_000);
   return s;
+}
+
+/** What every quiet run must show: no death of a live node, the invariants kept, and every node alive at the end. */
+export function expectQuiet(s: Scenario): void {
+  expect(s.violations).toEqual([]);
+  s.assertInvariants();
+  expect(s.allAlive()).toBe(true);
 }
