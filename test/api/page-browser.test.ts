@@ -50,8 +50,11 @@ describe('fleet page in chromium, three nodes', () => {
     }
     expect(await page.locator('article.card').count()).toBe(3);
     // Every device's LED is drawn from what it published (healthy, once the fleet has settled).
-    // (Expressions as text: the tests compile without the DOM's types.)
-    await page.waitForFunction(`[...document.querySelectorAll('article.card .ledrow')].every((r) => /LED: (healthy|degraded)/.test(r.textContent))`, undefined, { timeout: 30_000 });
+    // Locators, not waitForFunction: the page's CSP forbids eval, which waitForFunction's
+    // in-page polling needs whenever its first check fails.
+    for (const id of ['b-1', 'b-2', 'b-3']) {
+      await page.locator(`${card(id)} .ledrow`).filter({ hasText: /LED: (healthy|degraded)/ }).waitFor({ timeout: 30_000 });
+    }
     // Sensor readings with their plots, and the fleet-wide row per quantity.
     await page.locator('#aggregates tr[data-key="sensor/sim-env/temperature"]').waitFor({ timeout: 20_000 });
   });
