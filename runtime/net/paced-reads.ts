@@ -57,13 +57,23 @@ export class PacedReads {
     return this.#pauseMs > 0;
   }
 
+  /**
+   * Paces `socket` until it closes. The transport replaces sender sockets whenever interfaces
+   * change (a DHCP renew, a Wi-Fi roam), so a closed one must leave the list, or a device that
+   * roams for months would keep every socket it ever had.
+   */
   add(socket: dgram.Socket): void {
-    if (this.enabled && udpHandle(socket)) this.#sockets.push(socket);
+    if (!this.enabled || !udpHandle(socket)) return;
+    this.#sockets.push(socket);
+    socket.once('close', () => {
+      const i = this.#sockets.indexOf(socket);
+      if (i >= 0) this.#sockets.splice(i, 1);
+    });
   }
 
-  remove(socket: dgram.Socket): void {
-    const i = this.#sockets.indexOf(socket);
-    if (i >= 0) this.#sockets.splice(i, 1);
+  /** Sockets paced now. */
+  get size(): number {
+    return this.#sockets.length;
   }
 
   /**

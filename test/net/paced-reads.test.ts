@@ -1,4 +1,6 @@
+import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PacedReads } from '../../runtime/net/paced-reads.js';
 import { UdpTransport, type UdpOptions } from '../../runtime/net/udp-transport.js';
 import { loopbackOptions, until } from './loopback.js';
 
@@ -67,5 +69,26 @@ describe('paced reads', () => {
     // One resume, and no pause of a minute in between: the 40 that waited all arrive.
     await until(() => got.length === 41);
     expect(got).toEqual([...Array(41).keys()]);
+  });
+
+  it('a socket leaves the paced set when it closes, so sockets replaced on interface changes do not pile up', async () => {
+    const reads = new PacedReads(100);
+    const sockets = [1, 2, 3].map(() => dgram.createSocket('udp4'));
+    await Promise.all(sockets.map((s) => new Promise<void>((r) => s.bind(0, '127.0.0.1', r))));
+    for (const s of sockets) reads.add(s);
+    expect(reads.size).toBe(3);
+    await new Promise<void>((r) => sockets[1]!.close(r));
+    expect(reads.size).toBe(2);
+    await Promise.all([sockets[0]!, sockets[2]!].map((s) => new Promise<void>((r) => s.close(r))));
+    expect(reads.size).toBe(0);
+    reads.close();
+  });
+
+  it('without a pause nothing is paced', () => {
+    const reads = new PacedReads(0);
+    const s = dgram.createSocket('udp4');
+    reads.add(s);
+    expect(reads.size).toBe(0);
+    s.close();
   });
 });
