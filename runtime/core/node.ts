@@ -126,6 +126,7 @@ export class Node {
         stats,
         awareness,
         rng: opts.rng,
+        loss: () => s.loss.loss,
         member: (id) => s.members.get(id),
         members: () => s.members.values(),
         randomPresent: (count, exclude) => randomPresent(s, count, exclude),

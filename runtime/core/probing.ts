@@ -9,7 +9,7 @@ import { isPresent, type Member } from './member.js';
 import { MsgType, type Ack, type Address, type NodeId, type NodeRef, type PingReq } from './messages.js';
 import type { Profile } from './profiles.js';
 import type { NodeStats } from './stats.js';
-import { probeRoundDelayMs, probeTimeoutMs } from './timing.js';
+import { probeFanout, probeRoundDelayMs, probeTimeoutMs } from './timing.js';
 
 export interface ProbeHost {
   readonly self: NodeRef;
@@ -17,6 +17,8 @@ export interface ProbeHost {
   readonly stats: NodeStats;
   readonly awareness: Awareness;
   readonly rng: Rng;
+  /** Loss this node measures on the fleet's heartbeats: a lossier fleet gets bigger probes. */
+  loss(): number;
   member(id: NodeId): Member | undefined;
   members(): Iterable<Member>;
   randomPresent(count: number, exclude?: NodeId): Member[];
@@ -106,10 +108,11 @@ export class Prober {
     if (p.stage === 1) {
       // Direct ping unanswered: try again, and ask others to try along paths that avoid our link.
       p.stage = 2;
-      for (let i = 1; i < h.profile.directPings; i++) {
+      const fanout = probeFanout(h.profile, h.loss());
+      for (let i = 1; i < fanout.pings; i++) {
         fx.send(m.addr, [{ type: MsgType.Ping, from: h.self, target, probe }]);
       }
-      for (const helper of h.randomPresent(h.profile.indirectProbes, m.id)) {
+      for (const helper of h.randomPresent(fanout.helpers, m.id)) {
         fx.send(helper.addr, [{ type: MsgType.PingReq, from: h.self, target, targetAddr: m.addr, probe }]);
       }
       const wait = probeTimeoutMs(h.profile, 2, h.awareness.score);

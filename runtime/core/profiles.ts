@@ -33,6 +33,13 @@ export interface Profile {
   readonly directPings: number;
   /** Members asked to probe on our behalf (SWIM ping-req), for paths that avoid our own bad link. */
   readonly indirectProbes: number;
+  /**
+   * A probe has at least directPings and indirectProbes, and more, up to the maxima, while a live
+   * member would fail it with more than this probability at the measured loss.
+   */
+  readonly probeMissProbability: number;
+  readonly maxDirectPings: number;
+  readonly maxIndirectProbes: number;
   /** Lifeguard suspicion bounds: the timeout starts at max and shrinks toward min as independent confirmations arrive. */
   readonly suspicionMinMs: number;
   readonly suspicionMaxMs: number;
@@ -211,6 +218,13 @@ const common = {
   // Eight intervals outlast a few lost direct heartbeats, so a lease is renewed before it
   // lapses while the peer still cannot hear the group.
   unicastLeaseIntervals: 8,
+  // The profiles' three pings and four helpers reach this at 10% loss. At 30% they would fail a
+  // live member one probe in 23: with some four loss-driven silences a second in a fleet of 128,
+  // a false suspicion every few seconds. Eight and eight bring that to one in 2,000; the extra
+  // datagrams go out only on a silence, in the probe's second stage, so detection is no slower.
+  probeMissProbability: 1e-4,
+  maxDirectPings: 8,
+  maxIndirectProbes: 8,
   // Five probe timeouts: a refutation has time to arrive before we repeat ourselves.
   notifyEveryProbeTimeouts: 5,
   // Contact within 80% of the silence threshold is recent enough that the accuser, not the

@@ -36,6 +36,25 @@ export function silenceIntervals(profile: Profile, loss: number): number {
 }
 
 /**
+ * Direct pings and helpers for one probe at measured loss `loss`. A live member answers a direct
+ * ping (two datagrams) with probability (1-p)^2 and one through a helper (four) with (1-p)^4; the
+ * probe fails when all of them miss. Start from the profile's counts and add direct pings first
+ * (fewer datagrams for the same gain), then helpers (paths that avoid our own link), until the
+ * failure probability is within probeMissProbability or both reach their maxima.
+ */
+export function probeFanout(profile: Profile, loss: number): { readonly pings: number; readonly helpers: number } {
+  const p = Math.min(Math.max(loss, 0), 0.95);
+  const missDirect = 1 - (1 - p) ** 2;
+  const missIndirect = 1 - (1 - p) ** 4;
+  let pings = profile.directPings;
+  let helpers = profile.indirectProbes;
+  const miss = (): number => missDirect ** pings * missIndirect ** helpers;
+  while (miss() > profile.probeMissProbability && pings < profile.maxDirectPings) pings++;
+  while (miss() > profile.probeMissProbability && helpers < profile.maxIndirectProbes) helpers++;
+  return { pings, helpers };
+}
+
+/**
  * Lifeguard suspicion timeout (memberlist suspicion.go): starts at max and shrinks
  * logarithmically toward min as independent confirmations arrive, reaching min at `expected`.
  */

@@ -3,6 +3,7 @@ import { MULTICAST } from '../../runtime/core/effects.js';
 import { MsgType, type Heartbeat } from '../../runtime/core/messages.js';
 import { Node } from '../../runtime/core/node.js';
 import { profiles } from '../../runtime/core/profiles.js';
+import { probeFanout } from '../../runtime/core/timing.js';
 import { lcg, Recorder, roughSize } from './recorder.js';
 
 function node(id: string, gen = 1, multicast = true): Node {
@@ -109,6 +110,43 @@ describe('Node', () => {
     a.timer(flush.at, flush.token, fx);
     const relayed = fx.sent(MsgType.Digest).flatMap((d) => d.entries).filter((e) => e.id === 'b');
     expect(relayed[0]).toMatchObject({ id: 'b', gen: 1, inc: 1, status: 'alive' });
+  });
+
+  it('probes a silent member harder when it measures more loss: more direct pings and helpers in the second stage', () => {
+    const probeOfSilentB = (dropEvery: number): { pings: number; helpers: number; loss: number } => {
+      const a = node('a');
+      const fx = new Recorder();
+      a.start(0, fx);
+      const peers = ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'];
+      // Forty heartbeats from each peer, every dropEvery-th lost on the way (0: none).
+      for (let seq = 1; seq <= 40; seq++) {
+        for (const id of peers) if (dropEvery === 0 || seq % dropEvery !== 0) a.receive(seq * 250, `sim:${id}`, [hb(id, 1, seq)], fx);
+      }
+      // b falls silent; the others go on. Run a's timers until its probe of b reaches the second stage.
+      const from = fx.sends.length;
+      const pingReqs = (): number => fx.sends.slice(from).flatMap((x) => x.msgs).filter((m) => m.type === MsgType.PingReq).length;
+      let seq = 41;
+      let t = 40 * 250;
+      const fired = new Set<object>();
+      for (let i = 0; i < 2_000 && pingReqs() === 0; i++) {
+        const next = fx.timers.filter((x) => !fired.has(x)).sort((x, y) => x.at - y.at)[0]!;
+        while (t + 250 <= next.at) {
+          t += 250;
+          for (const id of peers.slice(1)) a.receive(t, `sim:${id}`, [hb(id, 1, seq)], fx);
+          seq++;
+        }
+        fired.add(next);
+        a.timer(next.at, next.token, fx);
+      }
+      const pingsToB = fx.sends.slice(from).filter((x) => x.to === 'sim:b').flatMap((x) => x.msgs).filter((m) => m.type === MsgType.Ping).length;
+      return { pings: pingsToB, helpers: pingReqs(), loss: a.measuredLoss };
+    };
+    expect(probeOfSilentB(0)).toMatchObject({ pings: 3, helpers: 4 });
+    // One heartbeat in three lost: the most pings, and helpers as the measured loss asks.
+    const lossy = probeOfSilentB(3);
+    expect(lossy.loss).toBeGreaterThan(0.2);
+    expect(lossy).toMatchObject({ ...probeFanout(profiles.lan, lossy.loss), pings: 8 });
+    expect(lossy.helpers).toBeGreaterThan(4);
   });
 
   it('ignores accusations about an older life of itself', () => {

@@ -14,6 +14,7 @@ import {
   isStalled,
   jittered,
   notifyIntervalMs,
+  probeFanout,
   probeRoundDelayMs,
   probeTimeoutMs,
   pullIntervalMs,
@@ -187,6 +188,31 @@ describe('antiEntropyDelayMs and probeRoundDelayMs', () => {
     [wifi, 0.5, 2000],
   ])('%#: probe round, u %f -> %i ms', (p, u, ms) => {
     expect(probeRoundDelayMs(p, u)).toBe(ms);
+  });
+});
+
+describe('probeFanout', () => {
+  const lan = profiles.lan;
+  const miss = (p: number, f: { pings: number; helpers: number }): number => (1 - (1 - p) ** 2) ** f.pings * (1 - (1 - p) ** 4) ** f.helpers;
+
+  it("up to 10% loss a probe is the profile's three pings and four helpers", () => {
+    for (const p of [0, 0.01, 0.05, 0.1]) expect(probeFanout(lan, p)).toEqual({ pings: 3, helpers: 4 });
+  });
+
+  it('at higher loss adds pings first, then helpers, until a live member fails it within the bound', () => {
+    const at20 = probeFanout(lan, 0.2);
+    expect(at20.helpers).toBe(4);
+    expect(at20.pings).toBeGreaterThan(3);
+    expect(miss(0.2, at20)).toBeLessThanOrEqual(lan.probeMissProbability);
+    // One ping fewer would not do.
+    expect(miss(0.2, { ...at20, pings: at20.pings - 1 })).toBeGreaterThan(lan.probeMissProbability);
+  });
+
+  it('stops at the maxima when the bound cannot be met, still far below what the profile counts give', () => {
+    const at30 = probeFanout(lan, 0.3);
+    expect(at30).toEqual({ pings: lan.maxDirectPings, helpers: lan.maxIndirectProbes });
+    expect(miss(0.3, at30)).toBeLessThan(miss(0.3, { pings: 3, helpers: 4 }) / 50);
+    expect(probeFanout(lan, 2)).toEqual({ pings: lan.maxDirectPings, helpers: lan.maxIndirectProbes });
   });
 });
 
