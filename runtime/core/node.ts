@@ -126,7 +126,9 @@ export class Node {
         stats,
         awareness,
         rng: opts.rng,
-        loss: () => s.loss.loss,
+        // Without multicast no loss is measured (the estimate stays at its prior): probes keep
+        // the profile's counts there.
+        loss: () => (s.spreading.gapsAreLoss ? s.loss.loss : 0),
         member: (id) => s.members.get(id),
         members: () => s.members.values(),
         randomPresent: (count, exclude) => randomPresent(s, count, exclude),

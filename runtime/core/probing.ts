@@ -17,7 +17,7 @@ export interface ProbeHost {
   readonly stats: NodeStats;
   readonly awareness: Awareness;
   readonly rng: Rng;
-  /** Loss this node measures on the fleet's heartbeats: a lossier fleet gets bigger probes. */
+  /** Loss this node measures on the fleet's heartbeats (0 when it measures none): a lossier fleet gets bigger probes. */
   loss(): number;
   member(id: NodeId): Member | undefined;
   members(): Iterable<Member>;

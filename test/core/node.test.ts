@@ -149,6 +149,29 @@ describe('Node', () => {
     expect(lossy.helpers).toBeGreaterThan(4);
   });
 
+  it('without multicast measures no loss, so its probes keep the profile counts whatever the gaps', () => {
+    const a = node('a', 1, false);
+    const fx = new Recorder();
+    a.start(0, fx);
+    const peers = ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'];
+    for (let seq = 1; seq <= 40; seq++) {
+      for (const id of peers) if (seq % 3 !== 0) a.receive(seq * 250, `sim:${id}`, [hb(id, 1, seq)], fx);
+    }
+    // Nobody answers a ping: run a's timers until a probe round reaches its second stage.
+    const from = fx.sends.length;
+    const fired = new Set<object>();
+    const pingReqs = () => fx.sends.slice(from).flatMap((x) => x.msgs.map((m) => ({ to: x.to, m }))).filter((x) => x.m.type === MsgType.PingReq);
+    for (let i = 0; i < 2_000 && pingReqs().length === 0; i++) {
+      const next = fx.timers.filter((x) => !fired.has(x)).sort((x, y) => x.at - y.at)[0]!;
+      fired.add(next);
+      a.timer(next.at, next.token, fx);
+    }
+    const req = pingReqs()[0]!.m as { target: { id: string } };
+    const target = `sim:${req.target.id}`;
+    const pings = fx.sends.slice(from).filter((x) => x.to === target).flatMap((x) => x.msgs).filter((m) => m.type === MsgType.Ping).length;
+    expect({ pings, helpers: pingReqs().length }).toEqual({ pings: 3, helpers: 4 });
+  });
+
   it('ignores accusations about an older life of itself', () => {
     const a = node('a', 3);
     const fx = new Recorder();
