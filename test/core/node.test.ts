@@ -14,6 +14,39 @@ function hb(id: string, gen: number, seq: number, inc = 0, kvMax = 0): Heartbeat
   return { type: MsgType.Heartbeat, from: { id, gen }, inc, seq, intervalMs: 250, kvMax, view: 0 };
 }
 
+/** Fire `a`'s timers in time order, each once, until `done()`; `before(at)` runs ahead of each (what else happens by then). */
+function runTimersUntil(a: Node, fx: Recorder, done: () => boolean, max: number, before: (at: number) => void = () => {}): void {
+  const fired = new Set<object>();
+  for (let i = 0; i < max && !done(); i++) {
+    const next = fx.timers.filter((t) => !fired.has(t)).sort((x, y) => x.at - y.at)[0]!;
+    before(next.at);
+    fired.add(next);
+    a.timer(next.at, next.token, fx);
+  }
+}
+
+const PEERS = ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'];
+
+/** Forty heartbeats from each of PEERS, 250 ms apart, every dropEvery-th lost on the way (0: none). */
+function hearPeers(a: Node, fx: Recorder, dropEvery: number): void {
+  for (let seq = 1; seq <= 40; seq++) {
+    for (const id of PEERS) if (dropEvery === 0 || seq % dropEvery !== 0) a.receive(seq * 250, `sim:${id}`, [hb(id, 1, seq)], fx);
+  }
+}
+
+/** Helpers asked (PingReqs) in what `a` sent from send `from` on. */
+function pingReqsSince(fx: Recorder, from: number): { readonly to: string; readonly target: string }[] {
+  return fx.sends.slice(from).flatMap((x) => x.msgs.flatMap((m) => (m.type === MsgType.PingReq ? [{ to: x.to, target: m.target.id }] : [])));
+}
+
+/** The second stage of the first probe sent from send `from` on: its target, the pings sent to it, and the helpers asked. */
+function secondStage(fx: Recorder, from: number): { target: string; pings: number; helpers: number } {
+  const reqs = pingReqsSince(fx, from);
+  const target = reqs[0]!.target;
+  const pings = fx.sends.slice(from).filter((x) => x.to === `sim:${target}`).flatMap((x) => x.msgs).filter((m) => m.type === MsgType.Ping).length;
+  return { target, pings, helpers: reqs.length };
+}
+
 describe('Node', () => {
   it('refuses a generation that is not a positive boot count', () => {
     expect(() => node('a', 0)).toThrow(/generation must be a positive integer/);
@@ -95,12 +128,7 @@ describe('Node', () => {
     a.start(0, fx);
     for (let seq = 1; seq <= 8; seq++) a.receive(seq * 250, 'sim:b', [hb('b', 1, seq)], fx);
     // Silent from here: run a's timers (sweeps, then the probe's two stages) until it accuses b.
-    const fired = new Set<object>();
-    for (let i = 0; i < 500 && a.statusOf('b') !== 'suspect'; i++) {
-      const next = fx.timers.filter((t) => !fired.has(t)).sort((x, y) => x.at - y.at)[0]!;
-      fired.add(next);
-      a.timer(next.at, next.token, fx);
-    }
+    runTimersUntil(a, fx, () => a.statusOf('b') === 'suspect', 500);
     expect(a.statusOf('b')).toBe('suspect');
     expect(a.suspicionOf('b', 5_000)?.accusers).toEqual(['a']);
     fx.clear();
@@ -113,39 +141,29 @@ describe('Node', () => {
   });
 
   it('probes a silent member harder when it measures more loss: more direct pings and helpers in the second stage', () => {
-    const probeOfSilentB = (dropEvery: number): { pings: number; helpers: number; loss: number } => {
+    const probeOfSilentB = (dropEvery: number): { target: string; pings: number; helpers: number; loss: number } => {
       const a = node('a');
       const fx = new Recorder();
       a.start(0, fx);
-      const peers = ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'];
-      // Forty heartbeats from each peer, every dropEvery-th lost on the way (0: none).
-      for (let seq = 1; seq <= 40; seq++) {
-        for (const id of peers) if (dropEvery === 0 || seq % dropEvery !== 0) a.receive(seq * 250, `sim:${id}`, [hb(id, 1, seq)], fx);
-      }
+      hearPeers(a, fx, dropEvery);
       // b falls silent; the others go on. Run a's timers until its probe of b reaches the second stage.
       const from = fx.sends.length;
-      const pingReqs = (): number => fx.sends.slice(from).flatMap((x) => x.msgs).filter((m) => m.type === MsgType.PingReq).length;
       let seq = 41;
       let t = 40 * 250;
-      const fired = new Set<object>();
-      for (let i = 0; i < 2_000 && pingReqs() === 0; i++) {
-        const next = fx.timers.filter((x) => !fired.has(x)).sort((x, y) => x.at - y.at)[0]!;
-        while (t + 250 <= next.at) {
+      runTimersUntil(a, fx, () => pingReqsSince(fx, from).length > 0, 2_000, (at) => {
+        while (t + 250 <= at) {
           t += 250;
-          for (const id of peers.slice(1)) a.receive(t, `sim:${id}`, [hb(id, 1, seq)], fx);
+          for (const id of PEERS.slice(1)) a.receive(t, `sim:${id}`, [hb(id, 1, seq)], fx);
           seq++;
         }
-        fired.add(next);
-        a.timer(next.at, next.token, fx);
-      }
-      const pingsToB = fx.sends.slice(from).filter((x) => x.to === 'sim:b').flatMap((x) => x.msgs).filter((m) => m.type === MsgType.Ping).length;
-      return { pings: pingsToB, helpers: pingReqs(), loss: a.measuredLoss };
+      });
+      return { ...secondStage(fx, from), loss: a.measuredLoss };
     };
-    expect(probeOfSilentB(0)).toMatchObject({ pings: 3, helpers: 4 });
+    expect(probeOfSilentB(0)).toMatchObject({ target: 'b', pings: 3, helpers: 4 });
     // One heartbeat in three lost: the most pings, and helpers as the measured loss asks.
     const lossy = probeOfSilentB(3);
     expect(lossy.loss).toBeGreaterThan(0.2);
-    expect(lossy).toMatchObject({ ...probeFanout(profiles.lan, lossy.loss), pings: 8 });
+    expect(lossy).toMatchObject({ ...probeFanout(profiles.lan, lossy.loss), target: 'b', pings: 8 });
     expect(lossy.helpers).toBeGreaterThan(4);
   });
 
@@ -153,23 +171,12 @@ describe('Node', () => {
     const a = node('a', 1, false);
     const fx = new Recorder();
     a.start(0, fx);
-    const peers = ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'];
-    for (let seq = 1; seq <= 40; seq++) {
-      for (const id of peers) if (seq % 3 !== 0) a.receive(seq * 250, `sim:${id}`, [hb(id, 1, seq)], fx);
-    }
+    hearPeers(a, fx, 3);
     // Nobody answers a ping: run a's timers until a probe round reaches its second stage.
     const from = fx.sends.length;
-    const fired = new Set<object>();
-    const pingReqs = () => fx.sends.slice(from).flatMap((x) => x.msgs.map((m) => ({ to: x.to, m }))).filter((x) => x.m.type === MsgType.PingReq);
-    for (let i = 0; i < 2_000 && pingReqs().length === 0; i++) {
-      const next = fx.timers.filter((x) => !fired.has(x)).sort((x, y) => x.at - y.at)[0]!;
-      fired.add(next);
-      a.timer(next.at, next.token, fx);
-    }
-    const req = pingReqs()[0]!.m as { target: { id: string } };
-    const target = `sim:${req.target.id}`;
-    const pings = fx.sends.slice(from).filter((x) => x.to === target).flatMap((x) => x.msgs).filter((m) => m.type === MsgType.Ping).length;
-    expect({ pings, helpers: pingReqs().length }).toEqual({ pings: 3, helpers: 4 });
+    runTimersUntil(a, fx, () => pingReqsSince(fx, from).length > 0, 2_000);
+    const { pings, helpers } = secondStage(fx, from);
+    expect({ pings, helpers }).toEqual({ pings: 3, helpers: 4 });
   });
 
   it('ignores accusations about an older life of itself', () => {
