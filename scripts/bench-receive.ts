@@ -28,7 +28,7 @@ import type { TimerScheduler } from '../runtime/host/scheduler.js';
 import type { DatagramHandler, Transport } from '../runtime/net/transport.js';
 import { newCounters } from '../runtime/net/transport.js';
 import { EventQueue } from '../runtime/sim/event-queue.js';
-import { Prng } from '../runtime/sim/prng.js';
+import { bytesFrom, Prng } from '../runtime/sim/prng.js';
 import { publicKeyOf, verifyBytes, type SigningKey } from '../runtime/trust/ed25519.js';
 
 interface Args {
@@ -55,14 +55,6 @@ function parse(argv: readonly string[]): Args {
 }
 
 const GEN = 1_790_000_000;
-
-function bytesFrom(rng: Prng): (n: number) => Uint8Array {
-  return (n) => {
-    const b = new Uint8Array(n);
-    for (let i = 0; i < n; i++) b[i] = rng.int(256);
-    return b;
-  };
-}
 
 function signingKey(rng: Prng): SigningKey {
   const secretKey = bytesFrom(rng)(32);

@@ -25,14 +25,18 @@ const low = (nacl as unknown as { lowlevel: LowLevel }).lowlevel;
 const TAG = 16;
 const POLY_KEY = 32;
 
+function checkNonceAndKey(nonce: Uint8Array, key: Uint8Array): void {
+  if (nonce.length !== nacl.secretbox.nonceLength) throw new Error(`secretbox: nonce of ${nonce.length} bytes, expected ${nacl.secretbox.nonceLength}`);
+  if (key.length !== nacl.secretbox.keyLength) throw new Error(`secretbox: key of ${key.length} bytes, expected ${nacl.secretbox.keyLength}`);
+}
+
 /**
  * Authenticate and decrypt `box` (16-byte tag, then ciphertext) under a 24-byte nonce and a
  * 32-byte key. Null when the tag does not match, as nacl.secretbox.open.
  */
 export function secretboxOpen(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
   if (box.length < TAG) return null;
-  if (nonce.length !== nacl.secretbox.nonceLength) throw new Error(`secretbox: nonce of ${nonce.length} bytes, expected ${nacl.secretbox.nonceLength}`);
-  if (key.length !== nacl.secretbox.keyLength) throw new Error(`secretbox: key of ${key.length} bytes, expected ${nacl.secretbox.keyLength}`);
+  checkNonceAndKey(nonce, key);
   const n = box.length - TAG;
   // [Poly1305 key | plaintext] = keystream XOR [zeros | ciphertext], in place.
   const out = datagramBytes(POLY_KEY + n);
@@ -50,8 +54,7 @@ export function secretboxOpen(box: Uint8Array, nonce: Uint8Array, key: Uint8Arra
  * keystream, as in opening; the only other memory used is a transient slab view.
  */
 export function secretboxSealInto(plain: Uint8Array, nonce: Uint8Array, key: Uint8Array, out: Uint8Array, at: number): void {
-  if (nonce.length !== nacl.secretbox.nonceLength) throw new Error(`secretbox: nonce of ${nonce.length} bytes, expected ${nacl.secretbox.nonceLength}`);
-  if (key.length !== nacl.secretbox.keyLength) throw new Error(`secretbox: key of ${key.length} bytes, expected ${nacl.secretbox.keyLength}`);
+  checkNonceAndKey(nonce, key);
   if (out.length - at < TAG + plain.length) throw new Error(`secretbox: ${out.length - at} bytes of room for a box of ${TAG + plain.length}`);
   const n = plain.length;
   // [Poly1305 key | ciphertext] = keystream XOR [zeros | plaintext].

@@ -23,7 +23,7 @@ import { decodeDatagram, type DecodeResult } from '../wire/index.js';
 import { EventQueue } from './event-queue.js';
 import { FaultSchedule, formatFault, type ActiveFault, type FaultSpec } from './faults.js';
 import { SimNetwork, type Delivery, type NetworkOptions } from './network.js';
-import { Prng } from './prng.js';
+import { bytesFrom, Prng } from './prng.js';
 import { InvariantViolation } from './invariants.js';
 import { SimTransport } from './sim-transport.js';
 
@@ -88,15 +88,6 @@ interface Host {
   life: number;
   host: NodeHost | undefined;
   transport: SimTransport | undefined;
-}
-
-/** n bytes from a seeded stream. */
-function bytesFrom(rng: Prng): (n: number) => Uint8Array {
-  return (n) => {
-    const b = new Uint8Array(n);
-    for (let i = 0; i < n; i++) b[i] = rng.int(256);
-    return b;
-  };
 }
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');

@@ -64,3 +64,12 @@ export class Prng implements Rng {
     return new Prng((this.seed ^ hashLabel(label)) >>> 0);
   }
 }
+
+/** n bytes at a time from a seeded stream: keys, nonces and other material that replays. */
+export function bytesFrom(rng: Prng): (n: number) => Uint8Array {
+  return (n) => {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = rng.int(256);
+    return b;
+  };
+}

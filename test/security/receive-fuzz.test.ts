@@ -33,7 +33,7 @@ import { Keyring } from '../../runtime/crypto/keyring.js';
 import { SEAL_OVERHEAD, seal, senderTag, type SealKeys } from '../../runtime/crypto/seal.js';
 import { SEALED_FRAME } from '../../runtime/wire/frames.js';
 import { ReplayWindow, WINDOW } from '../../runtime/crypto/replay-window.js';
-import { Prng } from '../../runtime/sim/prng.js';
+import { bytesFrom, Prng } from '../../runtime/sim/prng.js';
 import { publicKeyOf, type SigningKey } from '../../runtime/trust/ed25519.js';
 import { datagramSender } from '../../runtime/trust/datagram-sender.js';
 import { signKv, signPassport } from '../../runtime/trust/records.js';
@@ -53,14 +53,7 @@ const GRACE_MS = 7 * 86_400_000;
 
 // ------------------------------------------------------------------ deterministic material
 
-/** Bytes from a seeded generator: every key, nonce and signature in this file replays. */
-function bytesFrom(rng: Prng): (n: number) => Uint8Array {
-  return (n) => {
-    const b = new Uint8Array(n);
-    for (let i = 0; i < n; i++) b[i] = rng.int(256);
-    return b;
-  };
-}
+/** Every key, nonce and signature in this file comes from here, so every run replays. */
 const material = bytesFrom(new Prng(SEED));
 
 function signingKey(): SigningKey {
