@@ -73,7 +73,7 @@ export class DeviceFigures {
     if (this.#joinAt < 0 && this.#seen.size === this.#peers.size) this.#joinAt = t;
   }
 
-  /** The device logged a status change of `member`. */
+  /** The device logged a status change of `member` (at info level: a verdict change; suspicions are debug). */
   status(t: number, member: string, status: string): void {
     if (member === this.#victim) {
       if (status === 'dead' && this.#detectAt < 0) this.#detectAt = t;

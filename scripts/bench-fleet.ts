@@ -387,6 +387,7 @@ async function runInner(a: Args): Promise<Record<string, unknown>> {
     detect_seen: det.seen,
     false_positives: figures.falsePositives,
     flaps: round(figures.flapsPerObserverHour(now())),
+    suspicions: round(figures.suspicionsPerObserverHour(now())),
     bytes_per_node_s: Math.round((c1.bytes - c0.bytes) / secs / a.nodes),
     packets_per_node_s: round((c1.packets - c0.packets) / secs / a.nodes),
     cpu_ms_per_node_s: round((c1.cpuUs - c0.cpuUs) / 1000 / secs / a.nodes),

@@ -489,11 +489,13 @@ export class Agent {
       case 'member-restarted':
         return l.log('info', 'member-restarted', { member: e.member.id, gen: e.member.gen, previous_gen: e.previousGen });
       case 'member-status':
-        return l.log(e.status === 'dead' ? 'warn' : 'info', 'member-status', {
+        // A suspicion that begins or ends without changing the verdict is detail for debugging.
+        return l.log(e.status === 'dead' ? 'warn' : e.verdict === e.previousVerdict ? 'debug' : 'info', 'member-status', {
           member: e.member.id,
           gen: e.member.gen,
           status: e.status,
           previous: e.previous,
+          verdict: e.verdict,
           sources: e.sources.join(',') || undefined,
         });
       case 'member-removed':

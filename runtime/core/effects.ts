@@ -2,7 +2,7 @@
 // `Effects` sink and reports what it wants done through its three verbs (send, setTimer, emit),
 // as foca does. The UDP agent and the simulator each implement it; a test can simply record.
 
-import type { Address, MemberStatus, Message, NodeId, NodeRef, ReplyStatus, Value } from './messages.js';
+import type { Address, MemberStatus, Message, NodeId, NodeRef, ReplyStatus, Value, Verdict } from './messages.js';
 
 /** Destination meaning "the multicast group on every joined interface". */
 export const MULTICAST: Address = '*';
@@ -34,6 +34,9 @@ export type CoreEvent =
       readonly member: NodeRef;
       readonly status: MemberStatus;
       readonly previous: MemberStatus;
+      /** The verdict after and before this change: equal when it only begins or ends a suspicion. */
+      readonly verdict: Verdict;
+      readonly previousVerdict: Verdict;
       /** Node ids whose accusations (or own evidence, for this node's id) led here. */
       readonly sources: readonly string[];
     }

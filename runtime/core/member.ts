@@ -1,6 +1,6 @@
 // What this node knows about one other member of the fleet.
 
-import type { Address, MemberStatus, NodeId } from './messages.js';
+import type { Address, MemberStatus, NodeId, Verdict } from './messages.js';
 import type { OwnerState } from './kv-store.js';
 import type { Suspicion } from './suspicion.js';
 
@@ -9,6 +9,8 @@ export interface Member {
   gen: number;
   inc: number;
   status: MemberStatus;
+  /** Its status with a suspicion folded into the verdict it had before (messages.ts: Verdict). */
+  verdict: Verdict;
   addr: Address;
   /** Local time of the last status change (dead/left retention counts from here). */
   statusSince: number;
@@ -91,6 +93,7 @@ export function newMember(
     gen,
     inc,
     status: 'alive',
+    verdict: 'alive',
     addr,
     statusSince: now,
     lastDirect: -Infinity,

@@ -58,12 +58,14 @@ export function add(s: NodeState, m: Member, now: number, fx: Effects): void {
 export function restarted(s: NodeState, m: Member, gen: number, inc: number, addr: Address, now: number, fx: Effects): void {
   const previousGen = m.gen;
   const previous = m.status;
+  const previousVerdict = m.verdict;
   if (isPresent(m)) s.view = (s.view ^ memberHash(m.id, m.gen)) >>> 0;
   else s.present++;
   m.gen = gen;
   m.inc = inc;
   m.addr = addr;
   m.status = 'alive';
+  m.verdict = 'alive';
   m.statusSince = now;
   m.suspicion = undefined;
   m.heldAccusations = undefined;
@@ -84,13 +86,15 @@ export function restarted(s: NodeState, m: Member, gen: number, inc: number, add
   m.kv = s.kv.ensure(m);
   fx.emit({ type: 'member-restarted', member: { id: m.id, gen }, previousGen });
   if (previous !== 'alive') {
-    fx.emit({ type: 'member-status', member: { id: m.id, gen }, status: 'alive', previous, sources: [] });
+    fx.emit({ type: 'member-status', member: { id: m.id, gen }, status: 'alive', previous, verdict: 'alive', previousVerdict, sources: [] });
   }
 }
 
 export function setStatus(s: NodeState, m: Member, status: MemberStatus, now: number, fx: Effects, sources: readonly string[] = []): void {
   const previous = m.status;
   if (previous === status) return;
+  const previousVerdict = m.verdict;
+  if (status !== 'suspect') m.verdict = status;
   const wasPresent = isPresent(m);
   m.status = status;
   m.statusSince = now;
@@ -104,7 +108,7 @@ export function setStatus(s: NodeState, m: Member, status: MemberStatus, now: nu
   }
   if (status !== 'suspect') m.suspicion = undefined;
   if (status === 'alive' || status === 'unreliable') m.deadReports = 0;
-  fx.emit({ type: 'member-status', member: { id: m.id, gen: m.gen }, status, previous, sources });
+  fx.emit({ type: 'member-status', member: { id: m.id, gen: m.gen }, status, previous, verdict: m.verdict, previousVerdict, sources });
 }
 
 /** A member says goodbye (first-hand or relayed). */

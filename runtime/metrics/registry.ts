@@ -138,7 +138,7 @@ export class NodeMetrics {
     });
     new Counter({
       name: 'murmur_member_status_changes_total',
-      help: 'Status changes of members seen here (flaps), by previous and new status.',
+      help: 'Status changes of members seen here, suspicions included, by previous and new status; those without suspect on either side are verdict changes (flaps).',
       labelNames: ['from', 'to'],
       registers: [r],
       collect() {

@@ -32,9 +32,11 @@ export class FleetFigures {
   #updOwner: string | undefined;
   #updAt = 0;
   readonly #updSeen = new Map<string, number>();
-  /** Status changes of members that were not crashed, per observer>member pair. */
+  /** Verdict changes of members that were not crashed, per observer>member pair. */
   readonly #flaps = new Map<string, number>();
   #flapCount = 0;
+  /** Suspicions of members that were not crashed, all observers together. */
+  #suspicionCount = 0;
   /** A mass crash: the members killed together, and for each observer those it has seen dead. */
   #crashed: ReadonlySet<string> = new Set();
   #crashAt = 0;
@@ -58,9 +60,12 @@ export class FleetFigures {
       }
       case 'member-status':
         if (e.member.id !== this.#victim && !this.#crashed.has(e.member.id)) {
-          const k = `${observer}>${e.member.id}`;
-          this.#flaps.set(k, (this.#flaps.get(k) ?? 0) + 1);
-          this.#flapCount++;
+          if (e.status === 'suspect') this.#suspicionCount++;
+          if (e.verdict !== e.previousVerdict) {
+            const k = `${observer}>${e.member.id}`;
+            this.#flaps.set(k, (this.#flaps.get(k) ?? 0) + 1);
+            this.#flapCount++;
+          }
         }
         if (e.status !== 'dead') return;
         if (this.#crashed.has(e.member.id)) {
@@ -137,22 +142,28 @@ export class FleetFigures {
   get falsePositives(): number {
     return this.#falsePositives;
   }
-  /** Status changes (alive, suspect, dead, back) of members that were not crashed, all observers together. */
+  /** Verdict changes (alive, unreliable, dead, back) of members that were not crashed, all observers together. */
   get flapCount(): number {
     return this.#flapCount;
   }
 
   /**
-   * View stability: status changes of live members per observer per hour over `durationMs`.
-   * Every change is an event, a log line, an LED change and an alert downstream; a healthy
-   * fleet makes none.
+   * View stability: verdict changes of live members per observer per hour over `durationMs`.
+   * Every one is an alert downstream (a hook, an MQTT availability change, a log line at info);
+   * a healthy fleet makes none.
    */
   flapsPerObserverHour(durationMs: number): number {
     if (durationMs <= 0) return 0;
     return this.#flapCount / this.n / (durationMs / 3_600_000);
   }
 
-  /** The most status changes one observer saw of one live member, and which pair that was. */
+  /** Suspicions of live members per observer per hour over `durationMs`: the detector's doubts, refuted or not. */
+  suspicionsPerObserverHour(durationMs: number): number {
+    if (durationMs <= 0) return 0;
+    return this.#suspicionCount / this.n / (durationMs / 3_600_000);
+  }
+
+  /** The most verdict changes one observer saw of one live member, and which pair that was. */
   worstFlapper(): { readonly pair: string; readonly changes: number } | undefined {
     let worst: { pair: string; changes: number } | undefined;
     for (const [pair, changes] of this.#flaps) if (!worst || changes > worst.changes) worst = { pair, changes };

@@ -107,6 +107,8 @@ export interface StatusChange {
   readonly observer: string;
   readonly member: string;
   readonly status: string;
+  /** The verdict the line gives: the status, or for a suspicion the verdict held before it. */
+  readonly verdict: string;
   readonly sources: readonly string[];
   readonly t: number;
 }
@@ -118,9 +120,26 @@ export function statusChanges(lab: Lab, from: number, to = Infinity): StatusChan
     for (const e of lab.events(i, { event: 'member-status' })) {
       if (e.t < from || e.t > to) continue;
       const f = e.fields;
-      out.push({ observer: n.name, member: f['member']!, status: f['status']!, sources: f['sources'] ? f['sources'].split(',') : [], t: Math.round(e.t) });
+      out.push({ observer: n.name, member: f['member']!, status: f['status']!, verdict: f['verdict'] ?? f['status']!, sources: f['sources'] ? f['sources'].split(',') : [], t: Math.round(e.t) });
     }
   });
+  return out;
+}
+
+/**
+ * Verdict changes between `from` and `to`: member-status lines whose verdict differs from the
+ * one before at the same observer (alive until told otherwise). A suspicion changes no verdict.
+ */
+export function verdictChanges(lab: Lab, from: number, to = Infinity): StatusChange[] {
+  const out: StatusChange[] = [];
+  const last = new Map<string, string>();
+  for (const c of statusChanges(lab, 0)) {
+    const k = `${c.observer}>${c.member}`;
+    const verdict = c.verdict;
+    if ((last.get(k) ?? 'alive') === verdict) continue;
+    last.set(k, verdict);
+    if (c.t >= from && c.t <= to) out.push({ ...c, status: verdict });
+  }
   return out;
 }
 
@@ -134,6 +153,20 @@ function busiest(changes: readonly StatusChange[], member: string): StatusChange
   const per = new Map<string, StatusChange[]>();
   for (const c of changes) if (c.member === member) per.set(c.observer, [...(per.get(c.observer) ?? []), c]);
   return [...per.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+}
+
+/** The most changes of `member` one observer logged within any 60 s. */
+function busiestMinute(changes: readonly StatusChange[], member: string): number {
+  const per = new Map<string, number[]>();
+  for (const c of changes) if (c.member === member) per.set(c.observer, [...(per.get(c.observer) ?? []), c.t]);
+  let most = 0;
+  for (const ts of per.values()) {
+    for (let i = 0, j = 0; j < ts.length; j++) {
+      while (ts[j]! - ts[i]! >= 60_000) i++;
+      most = Math.max(most, j - i + 1);
+    }
+  }
+  return most;
 }
 
 /** "n0: suspect@1200 dead@2900": what one observer logged, for reading a figure. */
@@ -150,11 +183,15 @@ export async function settle(lab: Lab, exclude: readonly number[] = [], ms = 30_
 export interface LossFigures {
   readonly scenario: string;
   readonly window_s: number;
-  /** Status changes of the faulty device at the observer that logged the most, per minute of fault. */
+  /** Verdict changes of the faulty device at the observer that logged the most, per minute of the window. */
   readonly changes_per_observer_per_min: number;
   readonly changes_max_observer: number;
+  /** The most verdict changes one observer logged within any 60 s of the window. */
+  readonly changes_busiest_minute: number;
   /** Those changes, with lab times. */
   readonly changes_at_busiest: string;
+  /** Every status change (suspicions included) at the observer with the most. */
+  readonly statuses_at_busiest: string;
   /** Healthy devices declared dead by healthy observers. */
   readonly healthy_deaths: readonly string[];
   /** Healthy devices declared dead by the faulty device itself. */
@@ -196,7 +233,7 @@ export async function flappingLink(lab: Lab, t: Timings): Promise<LossFigures> {
 }
 
 function lossFigures(lab: Lab, scenario: string, f: number, t0: number, t1: number, back: number | null, finals: readonly string[]): LossFigures {
-  const changes = statusChanges(lab, t0, t1);
+  const changes = verdictChanges(lab, t0, t1);
   const name = lab.name(f);
   const most = maxPerObserver(changes, name);
   return {
@@ -204,7 +241,9 @@ function lossFigures(lab: Lab, scenario: string, f: number, t0: number, t1: numb
     window_s: round((t1 - t0) / 1000),
     changes_per_observer_per_min: round((most * 60_000) / (t1 - t0)),
     changes_max_observer: most,
+    changes_busiest_minute: busiestMinute(changes, name),
     changes_at_busiest: sequence(busiest(changes, name)),
+    statuses_at_busiest: sequence(busiest(statusChanges(lab, t0, t1), name)),
     healthy_deaths: deathsOf(statusChanges(lab, t0), (c) => c.member !== name && c.observer !== name),
     healthy_deaths_at_faulty: deathsOf(statusChanges(lab, t0), (c) => c.member !== name && c.observer === name).length,
     alive_everywhere_ms: back,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CoreEvent } from '../../runtime/core/effects.js';
+import type { MemberStatus, Verdict } from '../../runtime/core/messages.js';
 import type { HookConfig } from '../../runtime/config/hooks-config.js';
 import { Hooks, MAX_BATCH_EVENTS } from '../../runtime/agent/hooks/hooks.js';
 import { hookEventOf } from '../../runtime/agent/hooks/hook-event.js';
@@ -29,7 +30,7 @@ function hooks(commands: Array<Partial<HookConfig> & { name: string; command: re
   return { h, lines };
 }
 
-const failed = (id: string): CoreEvent => ({ type: 'member-status', member: { id, gen: 7 }, status: 'dead', previous: 'suspect', sources: ['x'] });
+const failed = (id: string): CoreEvent => ({ type: 'member-status', member: { id, gen: 7 }, status: 'dead', previous: 'suspect', verdict: 'dead', previousVerdict: 'alive', sources: ['x'] });
 
 async function until(f: () => boolean, ms = 10_000): Promise<void> {
   for (const t0 = Date.now(); !f(); ) {
@@ -46,16 +47,22 @@ function script(name: string, body: string): string {
 
 describe('which core events fire which hooks', () => {
   const at = '2026-01-01T00:00:00.000Z';
-  it('dead, left and unreliable; alive only after one of those, not after a refuted suspicion', () => {
-    const st = (status: string, previous: string): CoreEvent => ({ type: 'member-status', member: { id: 'n1', gen: 2 }, status, previous, sources: [] }) as unknown as CoreEvent;
-    expect(hookEventOf(st('dead', 'suspect'), at)?.event).toBe('member-failed');
-    expect(hookEventOf(st('left', 'alive'), at)?.event).toBe('member-left');
+  it('verdicts fire hooks: dead, left and unreliable, and alive after one of those; a suspicion begun or refuted fires nothing', () => {
+    const st = (status: MemberStatus, previous: MemberStatus, verdict: Verdict, previousVerdict: Verdict): CoreEvent => ({ type: 'member-status', member: { id: 'n1', gen: 2 }, status, previous, verdict, previousVerdict, sources: [] });
+    expect(hookEventOf(st('dead', 'suspect', 'dead', 'alive'), at)).toMatchObject({ event: 'member-failed', status: 'dead', previous: 'alive' });
+    expect(hookEventOf(st('left', 'alive', 'left', 'alive'), at)?.event).toBe('member-left');
     // The detector's verdict for a device that keeps failing and coming back.
-    expect(hookEventOf(st('unreliable', 'alive'), at)).toMatchObject({ event: 'member-unreliable', member: 'n1', status: 'unreliable' });
-    expect(hookEventOf(st('alive', 'dead'), at)?.event).toBe('member-alive-again');
-    expect(hookEventOf(st('alive', 'unreliable'), at)?.event).toBe('member-alive-again');
-    expect(hookEventOf(st('alive', 'suspect'), at)).toBeUndefined();
-    expect(hookEventOf(st('suspect', 'alive'), at)).toBeUndefined();
+    expect(hookEventOf(st('unreliable', 'suspect', 'unreliable', 'alive'), at)).toMatchObject({ event: 'member-unreliable', member: 'n1', status: 'unreliable', previous: 'alive' });
+    expect(hookEventOf(st('unreliable', 'dead', 'unreliable', 'dead'), at)).toMatchObject({ event: 'member-unreliable', previous: 'dead' });
+    expect(hookEventOf(st('alive', 'dead', 'alive', 'dead'), at)?.event).toBe('member-alive-again');
+    expect(hookEventOf(st('alive', 'unreliable', 'alive', 'unreliable'), at)?.event).toBe('member-alive-again');
+    expect(hookEventOf(st('suspect', 'alive', 'alive', 'alive'), at)).toBeUndefined();
+    expect(hookEventOf(st('alive', 'suspect', 'alive', 'alive'), at)).toBeUndefined();
+    // An unreliable member suspected again and answering is not reported unreliable twice.
+    expect(hookEventOf(st('suspect', 'unreliable', 'unreliable', 'unreliable'), at)).toBeUndefined();
+    expect(hookEventOf(st('unreliable', 'suspect', 'unreliable', 'unreliable'), at)).toBeUndefined();
+    // A suspected unreliable member declared dead: failed, from unreliable.
+    expect(hookEventOf(st('dead', 'suspect', 'dead', 'unreliable'), at)).toMatchObject({ event: 'member-failed', previous: 'unreliable' });
     expect(hookEventOf({ type: 'member-joined', member: { id: 'n2', gen: 1 }, addr: '10.0.0.2:7478' }, at)).toMatchObject({ event: 'member-joined', member: 'n2', addr: '10.0.0.2:7478' });
     expect(hookEventOf({ type: 'kv-changed', owner: { id: 'n1', gen: 1 }, key: '_murmur/identify/n2', value: true, version: 3 }, at)).toBeUndefined();
     expect(hookEventOf({ type: 'kv-changed', owner: { id: 'n1', gen: 1 }, key: 'config/mode', value: null, version: 4 }, at)).toMatchObject({ event: 'key-changed', key: 'config/mode', value: null });
@@ -73,7 +80,7 @@ describe('hooks', () => {
     expect(stdin.hook).toBe('pager');
     expect(stdin.node).toBe('self-1');
     expect(stdin.events).toHaveLength(40);
-    expect(stdin.events[39]).toMatchObject({ event: 'member-failed', member: 'pi-39', gen: 7, status: 'dead', previous: 'suspect' });
+    expect(stdin.events[39]).toMatchObject({ event: 'member-failed', member: 'pi-39', gen: 7, status: 'dead', previous: 'alive' });
     const env = readFileSync(`${out}.env`, 'utf8');
     expect(env).toContain('MURMUR_COUNT=40\n');
     expect(env).toContain('MURMUR_EVENT=member-failed\n');

@@ -97,7 +97,7 @@ describe('the bridge publishes differences', () => {
 
     s.client.published.length = 0;
     s.members.set('b', 'dead');
-    s.bridge.observe({ type: 'member-status', member: { id: 'b', gen: 1 }, status: 'dead', previous: 'suspect', sources: [] });
+    s.bridge.observe({ type: 'member-status', member: { id: 'b', gen: 1 }, status: 'dead', previous: 'suspect', verdict: 'dead', previousVerdict: 'alive', sources: [] });
     await s.pass();
     expect(s.client.published).toEqual([{ topic: 'murmur/b/availability', payload: 'offline' }]);
 
@@ -138,7 +138,7 @@ describe('the bridge publishes differences', () => {
     expect(s.client.published).toEqual([]);
     // k dies: m takes over at once.
     s.members.set('k', 'dead');
-    s.bridge.observe({ type: 'member-status', member: { id: 'k', gen: 1 }, status: 'dead', previous: 'suspect', sources: [] });
+    s.bridge.observe({ type: 'member-status', member: { id: 'k', gen: 1 }, status: 'dead', previous: 'suspect', verdict: 'dead', previousVerdict: 'alive', sources: [] });
     await s.pass();
     expect(s.bridge.bridging).toBe(true);
     expect(s.client.published.find((m) => m.topic === 'murmur/bridge')?.payload).toBe('m');

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { CoreEvent } from '../../runtime/core/effects.js';
 import { FleetFigures } from '../../runtime/sim/figures.js';
 
-const dead = (id: string): CoreEvent => ({ type: 'member-status', member: { id, gen: 1 }, status: 'dead', previous: 'suspect', sources: ['x'] }) as CoreEvent;
+const dead = (id: string): CoreEvent => ({ type: 'member-status', member: { id, gen: 1 }, status: 'dead', previous: 'suspect', verdict: 'dead', previousVerdict: 'alive', sources: ['x'] });
 
 describe('mass-crash figures', () => {
   it('times each observer until it has seen all crashed members dead; other deaths stay false positives', () => {

@@ -76,6 +76,8 @@ describe('invariant harness', () => {
       member: { id: victim, gen: 1 },
       status: 'dead',
       previous: 'suspect',
+      verdict: 'dead',
+      previousVerdict: 'alive',
       sources,
     });
     expect(() => inv.check(s.now, 'n000', dead('n006', ['n000', 'n001']))).not.toThrow();
@@ -90,7 +92,7 @@ describe('invariant harness', () => {
     for (const id of s.fleet.ids) s.mayDie.add(id);
     const inv = s.invariants;
     const status = (observer: string, victim: string, st: 'suspect' | 'dead' | 'alive', at: number, sources: string[] = []): void =>
-      inv.check(at, observer, { type: 'member-status', member: { id: victim, gen: 1 }, status: st, previous: 'alive', sources });
+      inv.check(at, observer, { type: 'member-status', member: { id: victim, gen: 1 }, status: st, previous: 'alive', verdict: st === 'suspect' ? 'alive' : st, previousVerdict: 'alive', sources });
 
     it('two-sources: one source before the maximum suspicion is a violation; at the maximum, or with two sources, it is not', () => {
       status('n000', 'n001', 'suspect', 10_000, ['n000']);

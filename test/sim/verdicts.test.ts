@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MemberStatus } from '../../runtime/core/messages.js';
+import type { MemberStatus, Verdict } from '../../runtime/core/messages.js';
 import { Scenario } from './harness.js';
 
 // Verdicts under faults an operator meets: a device at the edge of Wi-Fi range, a flapping
@@ -10,13 +10,15 @@ interface Change {
   readonly observer: string;
   readonly member: string;
   readonly status: MemberStatus;
+  readonly verdict: Verdict;
+  readonly verdictChanged: boolean;
 }
 
 function joined(seed: number): { s: Scenario; changes: Change[] } {
   const s = new Scenario({ nodes: 16, seed, loss: 0.1 });
   const changes: Change[] = [];
   s.fleet.onEvent((at, observer, e) => {
-    if (e.type === 'member-status') changes.push({ at, observer, member: e.member.id, status: e.status });
+    if (e.type === 'member-status') changes.push({ at, observer, member: e.member.id, status: e.status, verdict: e.verdict, verdictChanged: e.verdict !== e.previousVerdict });
   });
   s.fleet.start();
   s.within(3_000, 'join', () => s.allAlive());
@@ -24,6 +26,9 @@ function joined(seed: number): { s: Scenario; changes: Change[] } {
   s.run(5_000);
   return { s, changes };
 }
+
+/** The verdicts `member` went through at `observer`, in order: what alerts downstream. */
+const verdicts = (list: readonly Change[]): Verdict[] => list.filter((c) => c.verdictChanged).map((c) => c.verdict);
 
 /** Status changes of `member` at each observer between `from` and `to`. */
 function perObserver(changes: readonly Change[], member: string, from: number, to: number): Map<string, Change[]> {
@@ -62,6 +67,8 @@ describe('a flaky device', () => {
       const seen = list.map((c) => c.status);
       if (seen.length === 2) two++;
       expect([['suspect', 'unreliable'], ['suspect', 'dead', 'unreliable']], observer).toContainEqual(seen);
+      // The suspicion is no verdict: at most two changes (dead, then unreliable) in the minute.
+      expect([['unreliable'], ['dead', 'unreliable']], observer).toContainEqual(verdicts(list));
     }
     expect(two).toBeGreaterThanOrEqual(during.size - 1);
     const back = s.within(5_000, 'the flaky device alive everywhere', () => aliveEverywhere(s, flaky));
@@ -86,6 +93,7 @@ describe('a flaky device', () => {
     for (const [observer, list] of perObserver(changes, flaky, start, s.now)) {
       // The first 20 s of silence is a death by any measure; the second is not judged again.
       expect(list.map((c) => c.status), observer).toEqual(['suspect', 'dead', 'unreliable', 'alive']);
+      expect(verdicts(list), observer).toEqual(['dead', 'unreliable', 'alive']);
     }
     expect(f.end).toBeLessThanOrEqual(s.now);
     // Cut off for 20 s, the flapping device itself rightly holds the rest dead; nobody else does.

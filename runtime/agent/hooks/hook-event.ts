@@ -1,7 +1,7 @@
-// Which hook event a core event is, if any. A member's return is told from a refuted suspicion
-// by where it returns from: alive after dead, left or unreliable is "alive again"; alive after
-// suspect is the ordinary course of the failure detector and fires nothing.
-
+// Which hook event a core event is, if any. Member events follow verdicts (runtime/core/
+// messages.ts): a suspicion that ends with the member answering is the ordinary course of the
+// failure detector and fires nothing, and a suspected unreliable member that answers is not
+// reported unreliable a second time.
 import type { CoreEvent } from '../../core/effects.js';
 import { RESERVED_PREFIX } from '../../core/reserved-keys.js';
 import type { HookEvent } from '../../config/hooks-config.js';
@@ -23,21 +23,18 @@ export interface HookEventRecord {
   readonly version?: number;
 }
 
-const GONE = new Set(['dead', 'left', 'unreliable']);
-
 export function hookEventOf(e: CoreEvent, at: string): HookEventRecord | undefined {
   switch (e.type) {
     case 'member-joined':
       return { event: 'member-joined', at, member: e.member.id, gen: e.member.gen, addr: e.addr };
     case 'member-status': {
-      // A string compare: the detector's statuses are a wider set than this module names.
-      const status: string = e.status;
-      const m = { at, member: e.member.id, gen: e.member.gen, status, previous: e.previous };
-      if (status === 'dead') return { event: 'member-failed', ...m };
-      if (status === 'left') return { event: 'member-left', ...m };
-      if (status === 'unreliable') return { event: 'member-unreliable', ...m };
-      if (status === 'alive' && GONE.has(e.previous)) return { event: 'member-alive-again', ...m };
-      return undefined;
+      // Verdicts, not suspicions: most suspicions end with the member answering within a second.
+      if (e.verdict === e.previousVerdict) return undefined;
+      const m = { at, member: e.member.id, gen: e.member.gen, status: e.verdict, previous: e.previousVerdict };
+      if (e.verdict === 'dead') return { event: 'member-failed', ...m };
+      if (e.verdict === 'left') return { event: 'member-left', ...m };
+      if (e.verdict === 'unreliable') return { event: 'member-unreliable', ...m };
+      return { event: 'member-alive-again', ...m };
     }
     case 'kv-changed':
       if (e.key.startsWith(RESERVED_PREFIX)) return undefined;
