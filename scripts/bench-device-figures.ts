@@ -55,6 +55,7 @@ export class DeviceFigures {
   #updateAt = 0;
   #updateSeenAt = -1;
   #statusChanges = 0;
+  readonly #verdicts = new Map<string, string>();
   readonly falsePositiveLog: string[] = [];
   /** Peers that declared the device dead, and how often any peer suspected it. */
   readonly #deviceDeclaredDeadBy = new Set<string>();
@@ -73,12 +74,15 @@ export class DeviceFigures {
     if (this.#joinAt < 0 && this.#seen.size === this.#peers.size) this.#joinAt = t;
   }
 
-  /** The device logged a status change of `member` (at info level: a verdict change; suspicions are debug). */
-  status(t: number, member: string, status: string): void {
+  /** The device logged a status change of `member`; `verdict` is the line's (the status when the line has none). */
+  status(t: number, member: string, status: string, verdict = status): void {
     if (member === this.#victim) {
       if (status === 'dead' && this.#detectAt < 0) this.#detectAt = t;
       return;
     }
+    // Flaps are verdict changes: a suspicion begun or refuted leaves the verdict as it was.
+    if ((this.#verdicts.get(member) ?? 'alive') === verdict) return;
+    this.#verdicts.set(member, verdict);
     this.#statusChanges++;
     if (status === 'dead') this.falsePositiveLog.push(`t=${Math.round(t)} the device declared ${member} dead`);
   }
@@ -132,7 +136,7 @@ export class DeviceFigures {
   get falsePositives(): number {
     return this.falsePositiveLog.length;
   }
-  /** Status changes the device logged of peers that ran throughout, per hour of `durationMs`. */
+  /** Verdict changes the device logged of peers that ran throughout, per hour of `durationMs`. */
   flapsPerHour(durationMs: number): number {
     return durationMs > 0 ? this.#statusChanges / (durationMs / 3_600_000) : 0;
   }

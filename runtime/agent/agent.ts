@@ -489,8 +489,9 @@ export class Agent {
       case 'member-restarted':
         return l.log('info', 'member-restarted', { member: e.member.id, gen: e.member.gen, previous_gen: e.previousGen });
       case 'member-status':
-        // A suspicion that begins or ends without changing the verdict is detail for debugging.
-        return l.log(e.status === 'dead' ? 'warn' : e.verdict === e.previousVerdict ? 'debug' : 'info', 'member-status', {
+        // Suspicions stay at info, as memberlist logs them: the line before a death says who
+        // doubted it first. `verdict` tells the lines that alert from those that do not.
+        return l.log(e.status === 'dead' ? 'warn' : 'info', 'member-status', {
           member: e.member.id,
           gen: e.member.gen,
           status: e.status,

@@ -58,8 +58,8 @@ export type MemberStatus = WireStatus | 'unreliable';
  * What this node concludes about a member, for operators: its status with a suspicion folded into
  * the verdict it had before. A suspicion is the detector asking the member to answer for a
  * silence (about a second on a LAN); most end with the member answering, and an alert for each
- * would be noise. Hooks, MQTT availability, `member-status` lines at info and the flap figures
- * follow verdicts; `members --explain`, the API and the fleet page still show who is suspected,
+ * would be noise. Hooks, MQTT availability and the flap figures follow verdicts, and log lines
+ * carry them; `members --explain`, the API and the fleet page still show who is suspected,
  * by whom, and until when.
  */
 export type Verdict = Exclude<MemberStatus, 'suspect'>;

@@ -39,12 +39,14 @@ export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, from
   // A second return within the unreliable silence (with the group: silence is the evidence).
   const again = s.spreading.gapsAreLoss && now - m.returnedAt < s.profile.unreliableSilenceMaxMs;
   const outage = now - m.silentSince;
-  // Its heartbeat counter counts what it sent, whatever the link lost: a member whose first
-  // heartbeat to reach us (`seq`, first-hand only: a relayed count can be stale) shows it sent
-  // next to nothing while silent was stopped itself (frozen, CPU-starved, an SD card stall),
-  // not cut off. One such return says nothing of its link, whatever its delivery before; a second
-  // within unreliableSilenceMaxMs (again) still makes it unreliable. A member could claim this
-  // only of itself.
+  // Its heartbeat counter counts what it sent, whatever the link lost: a member whose counter
+  // when it comes back (`seq`: from its first heartbeat to reach us, or the count a digest
+  // relays) shows it sent next to nothing while silent was stopped itself (frozen, CPU-starved,
+  // an SD card stall), not cut off. One such return says nothing of its link, whatever its
+  // delivery before; a second within unreliableSilenceMaxMs (again) still makes it unreliable. A
+  // relayed count can lag the member's own, which reads as fewer sent: at worst one cut-off
+  // member is alive again at once, and its next return within unreliableSilenceMaxMs is
+  // unreliable. A member could claim this only of itself.
   const stoppedItself = seq !== undefined && stoppedWhileSilent(seq - m.silentSeq, outage, Math.max(m.hbIntervalMs, heartbeatMs(s)));
   // Without multicast a suspicion rests on one failed probe, not on silence: weak evidence at
   // high loss, and common, so there only a death makes a member unreliable.

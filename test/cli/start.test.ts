@@ -53,14 +53,27 @@ describe('murmur start', () => {
     await until(/event=node-starting/);
     await until(/event=node-starting[^\n]*\n/);
     const { request } = await import('node:http');
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request({ socketPath: join(state, 'murmur.sock'), method: 'PUT', path: '/v1/kv/role' }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
+    const put = (): Promise<number> =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ socketPath: join(state, 'murmur.sock'), method: 'PUT', path: '/v1/kv/role' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end('{"value": "gateway"}');
       });
-      req.on('error', reject);
-      req.end('{"value": "gateway"}');
-    });
+    // node-starting is logged before the API socket listens: retry while it is not there yet.
+    let status = 0;
+    for (let i = 0; ; i++) {
+      try {
+        status = await put();
+        break;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (i >= 200 || (code !== 'ENOENT' && code !== 'ECONNREFUSED')) throw e;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
     expect(status).toBe(200);
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);

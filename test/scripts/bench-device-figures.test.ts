@@ -47,9 +47,12 @@ describe('DeviceFigures', () => {
 
   it('times the update and the detection from their own start, and counts only deaths of running peers as false', () => {
     const f = new DeviceFigures(peers);
-    f.status(50, 'n002', 'suspect');
-    f.status(60, 'n002', 'alive');
-    f.status(70, 'n001', 'dead');
+    // A refuted suspicion leaves the verdict alive: no flap.
+    f.status(50, 'n002', 'suspect', 'alive');
+    f.status(60, 'n002', 'alive', 'alive');
+    f.status(65, 'n002', 'suspect', 'alive');
+    f.status(66, 'n002', 'unreliable', 'unreliable');
+    f.status(70, 'n001', 'dead', 'dead');
     f.updated(1000);
     f.updateSeen(1040);
     f.updateSeen(1100);
@@ -61,8 +64,8 @@ describe('DeviceFigures', () => {
     expect(f.detectMs).toBe(2200);
     expect(f.falsePositives).toBe(1);
     expect(f.falsePositiveLog[0]).toMatch(/n001 dead/);
-    // Three changes of peers that ran throughout, over half an hour.
-    expect(f.flapsPerHour(1_800_000)).toBe(6);
+    // Two verdict changes of peers that ran throughout (n002 unreliable, n001 dead), over half an hour.
+    expect(f.flapsPerHour(1_800_000)).toBe(4);
   });
 
   it('keeps what the peers saw of the device apart', () => {

@@ -233,6 +233,25 @@ describe('a local stall', () => {
     s.assertInvariants();
   });
 
+  it('of 4 s, with its first datagrams after it resumes lost to one observer: that observer, told of its return by others first, still holds it alive, not unreliable', () => {
+    const { s, changes } = joined(7);
+    const frozen = 'n004';
+    const late = 'n007';
+    s.mayDie.add(frozen);
+    s.fleet.fault({ kind: 'stall', node: frozen, forMs: 4_000 });
+    // Its heartbeats and refutations reach n007 only 1.5 s after it resumes; the others relay
+    // the refutation sooner, in digests that carry its heartbeat counter.
+    s.fleet.fault({ kind: 'one-way', from: frozen, to: late, forMs: 5_500 });
+    s.run(4_000);
+    const back = s.within(2_000, 'alive everywhere', () => aliveEverywhere(s, frozen));
+    expect(back).toBeLessThanOrEqual(2_000);
+    const atLate = changes.filter((c) => c.member === frozen && c.observer === late).map((c) => c.status);
+    expect(atLate).toContain('dead');
+    expect(atLate.at(-1)).toBe('alive');
+    expect(changes.filter((c) => c.member === frozen && c.status === 'unreliable')).toEqual([]);
+    s.assertInvariants();
+  });
+
   it('twice within unreliableSilenceMaxMs: the second return is unreliable (a device that keeps stalling is not trusted at once)', () => {
     const { s, changes } = joined(7);
     const frozen = 'n004';
