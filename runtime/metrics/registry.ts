@@ -70,6 +70,7 @@ export class NodeMetrics {
   readonly registry = new Registry();
   /** Status changes by (from, to), counted from the core's events. */
   readonly #changes = new Map<string, number>();
+  readonly #verdictChanges = new Map<string, number>();
   /** Joins, restarts and removals of members, and suspicions of this node, by event type. */
   readonly #memberEvents = new Map<string, number>();
   #refutedSuspicions = 0;
@@ -138,12 +139,25 @@ export class NodeMetrics {
     });
     new Counter({
       name: 'murmur_member_status_changes_total',
-      help: 'Status changes of members seen here, suspicions included, by previous and new status; those without suspect on either side are verdict changes (flaps).',
+      help: 'Status changes of members seen here, suspicions included, by previous and new status.',
       labelNames: ['from', 'to'],
       registers: [r],
       collect() {
         this.reset();
         for (const [k, n] of self.#changes) {
+          const [from, to] = k.split('>') as [string, string];
+          this.inc({ from, to }, n);
+        }
+      },
+    });
+    new Counter({
+      name: 'murmur_member_verdict_changes_total',
+      help: 'Verdict changes of members seen here (flaps: alive, unreliable, dead, left; a suspicion begun or refuted is none), by previous and new verdict.',
+      labelNames: ['from', 'to'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const [k, n] of self.#verdictChanges) {
           const [from, to] = k.split('>') as [string, string];
           this.inc({ from, to }, n);
         }
@@ -380,6 +394,10 @@ export class NodeMetrics {
     }
     const k = `${e.previous}>${e.status}`;
     this.#changes.set(k, (this.#changes.get(k) ?? 0) + 1);
+    if (e.verdict !== e.previousVerdict) {
+      const v = `${e.previousVerdict}>${e.verdict}`;
+      this.#verdictChanges.set(v, (this.#verdictChanges.get(v) ?? 0) + 1);
+    }
     if (e.status === 'alive' && e.previous === 'suspect') this.#refutedSuspicions++;
     // A member back from a death in the same life comes back alive, or unreliable when the detector
     // wants it to prove itself first; either way the death was declared in error.

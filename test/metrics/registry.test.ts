@@ -84,6 +84,9 @@ describe('node metrics', () => {
     expect(value(all, 'murmur_suspicions_raised_total')).toBeGreaterThanOrEqual(2);
     expect(value(all, 'murmur_suspicions_confirmed_total')).toBeGreaterThanOrEqual(2);
     expect(value(all, 'murmur_member_status_changes_total', { from: 'suspect', to: 'dead' })).toBeGreaterThanOrEqual(2);
+    // The same deaths as verdicts: from alive, the suspicion before them folded in.
+    expect(value(all, 'murmur_member_verdict_changes_total', { from: 'alive', to: 'dead' })).toBeGreaterThanOrEqual(2);
+    expect(all.get('murmur_member_verdict_changes_total')?.values.some((v) => v.labels.from === 'suspect' || v.labels.to === 'suspect')).toBe(false);
 
     fleet.heal();
     fleet.runFor(20_000);
@@ -93,6 +96,7 @@ describe('node metrics', () => {
     // The same lives came back: two deaths declared in error, refuted.
     expect(value(all, 'murmur_false_deaths_total')).toBe(2);
     expect(value(all, 'murmur_member_status_changes_total', { from: 'dead', to: 'unreliable' })).toBe(2);
+    expect(value(all, 'murmur_member_verdict_changes_total', { from: 'dead', to: 'unreliable' })).toBe(2);
 
     // No per-peer series unless asked.
     expect(all.has('murmur_peer_status')).toBe(false);
