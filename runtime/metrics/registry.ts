@@ -137,32 +137,28 @@ export class NodeMetrics {
       registers: [r],
       collect() { this.reset(); this.inc(self.#falseDeaths); },
     });
-    new Counter({
-      name: 'murmur_member_status_changes_total',
-      help: 'Status changes of members seen here, suspicions included, by previous and new status.',
-      labelNames: ['from', 'to'],
-      registers: [r],
-      collect() {
-        this.reset();
-        for (const [k, n] of self.#changes) {
-          const [from, to] = k.split('>') as [string, string];
-          this.inc({ from, to }, n);
-        }
-      },
-    });
-    new Counter({
-      name: 'murmur_member_verdict_changes_total',
-      help: 'Verdict changes of members seen here (flaps: alive, unreliable, dead, left; a suspicion begun or refuted is none), by previous and new verdict.',
-      labelNames: ['from', 'to'],
-      registers: [r],
-      collect() {
-        this.reset();
-        for (const [k, n] of self.#verdictChanges) {
-          const [from, to] = k.split('>') as [string, string];
-          this.inc({ from, to }, n);
-        }
-      },
-    });
+    // Counts kept as "from>to" keys, exported with the two labels.
+    const transitions = (name: string, help: string, counts: Map<string, number>): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['from', 'to'],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const [k, n] of counts) {
+            const [from, to] = k.split('>') as [string, string];
+            this.inc({ from, to }, n);
+          }
+        },
+      });
+    };
+    transitions('murmur_member_status_changes_total', 'Status changes of members seen here, suspicions included, by previous and new status.', this.#changes);
+    transitions(
+      'murmur_member_verdict_changes_total',
+      'Verdict changes of members seen here (flaps: alive, unreliable, dead, left; a suspicion begun or refuted is none), by previous and new verdict.',
+      this.#verdictChanges,
+    );
     new Counter({
       name: 'murmur_member_events_total',
       help: 'Members that joined, restarted (a new generation) or were removed, and suspicions of this node heard, by event.',
