@@ -472,7 +472,7 @@ export class Agent {
       case 'member-joined':
         return w.publish({ type: 'member', id: e.member.id, status: 'alive', previous: null, gen: e.member.gen });
       case 'member-status':
-        return w.publish({ type: 'member', id: e.member.id, status: e.status, previous: e.previous, gen: e.member.gen });
+        return w.publish({ type: 'member', id: e.member.id, status: e.status, previous: e.previous, gen: e.member.gen, verdict: e.verdict });
       case 'member-restarted':
         return w.publish({ type: 'member', id: e.member.id, status: 'alive', previous: 'restarted', gen: e.member.gen });
       case 'member-removed':
