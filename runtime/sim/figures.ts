@@ -149,7 +149,7 @@ export class FleetFigures {
 
   /**
    * View stability: verdict changes of live members per observer per hour over `durationMs`.
-   * Every one is an alert downstream (a hook, an MQTT availability change, a log line at info);
+   * Every one is an alert downstream (a hook, an MQTT availability change);
    * a healthy fleet makes none.
    */
   flapsPerObserverHour(durationMs: number): number {
