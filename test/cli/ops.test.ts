@@ -497,7 +497,8 @@ describe('two nodes', () => {
 
   it('members --explain: a device that stops answering is suspect, accused by this node, with the time left', async () => {
     const w = watch(['--device', 'beta', ...alpha.at]);
-    await w.ready;
+    const wj = watch(['--device', 'beta', '--json', ...alpha.at]);
+    await Promise.all([w.ready, wj.ready]);
     // Frozen, not stopped: beta's sockets stay open but it answers nothing, as a hung device.
     beta.proc.kill('SIGSTOP');
     try {
@@ -512,10 +513,14 @@ describe('two nodes', () => {
       expect(s.accusers).toEqual(['alpha']);
       expect(s.msLeft).toBeGreaterThanOrEqual(0);
       await until('the watch line', () => (w.lines.some((l) => /beta\s+is suspect \(was alive\)$/.test(l)) ? true : undefined));
+      // The stream says the suspicion leaves the verdict as it was.
+      const event = await until('the suspicion on the JSON stream', () => wj.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e['type'] === 'member' && e['status'] === 'suspect'));
+      expect(event).toMatchObject({ id: 'beta', previous: 'alive', verdict: 'alive' });
     } finally {
       beta.proc.kill('SIGCONT');
       w.stop();
-      await w.closed;
+      wj.stop();
+      await Promise.all([w.closed, wj.closed]);
     }
     await until('beta alive again at alpha', async () => (/^beta\s+alive\s/m.test((await murmur(['members', ...alpha.at])).out) ? true : undefined), 20_000);
   }, 30_000);
