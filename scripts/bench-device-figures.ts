@@ -55,7 +55,6 @@ export class DeviceFigures {
   #updateAt = 0;
   #updateSeenAt = -1;
   #statusChanges = 0;
-  readonly #verdicts = new Map<string, string>();
   readonly falsePositiveLog: string[] = [];
   /** Peers that declared the device dead, and how often any peer suspected it. */
   readonly #deviceDeclaredDeadBy = new Set<string>();
@@ -74,15 +73,14 @@ export class DeviceFigures {
     if (this.#joinAt < 0 && this.#seen.size === this.#peers.size) this.#joinAt = t;
   }
 
-  /** The device logged a status change of `member`; `verdict` is the line's (the status when the line has none). */
-  status(t: number, member: string, status: string, verdict = status): void {
+  /** The device logged a status change of `member`, which changed its verdict unless a suspicion began or ended. */
+  status(t: number, member: string, status: string, verdictChanged = true): void {
     if (member === this.#victim) {
       if (status === 'dead' && this.#detectAt < 0) this.#detectAt = t;
       return;
     }
     // Flaps are verdict changes: a suspicion begun or refuted leaves the verdict as it was.
-    if ((this.#verdicts.get(member) ?? 'alive') === verdict) return;
-    this.#verdicts.set(member, verdict);
+    if (!verdictChanged) return;
     this.#statusChanges++;
     if (status === 'dead') this.falsePositiveLog.push(`t=${Math.round(t)} the device declared ${member} dead`);
   }

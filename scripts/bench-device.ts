@@ -369,7 +369,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
     const t = now();
     if (bootedAt < 0) bootedAt = t;
     if ((f['event'] === 'member-joined' || f['event'] === 'member-restarted') && f['member']) figures.joined(t, f['member']);
-    else if (f['event'] === 'member-status' && f['member'] && f['status']) figures.status(t, f['member'], f['status'], f['verdict']);
+    else if (f['event'] === 'member-status' && f['member'] && f['status']) figures.status(t, f['member'], f['status'], f['verdict'] !== f['previous_verdict']);
   };
   createInterface({ input: device.stdout! }).on('line', onLine);
   createInterface({ input: device.stderr! }).on('line', onLine);

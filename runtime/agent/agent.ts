@@ -472,7 +472,7 @@ export class Agent {
       case 'member-joined':
         return w.publish({ type: 'member', id: e.member.id, status: 'alive', previous: null, gen: e.member.gen });
       case 'member-status':
-        return w.publish({ type: 'member', id: e.member.id, status: e.status, previous: e.previous, gen: e.member.gen, verdict: e.verdict });
+        return w.publish({ type: 'member', id: e.member.id, status: e.status, previous: e.previous, gen: e.member.gen, verdict: e.verdict, previousVerdict: e.previousVerdict });
       case 'member-restarted':
         return w.publish({ type: 'member', id: e.member.id, status: 'alive', previous: 'restarted', gen: e.member.gen });
       case 'member-removed':
@@ -490,13 +490,14 @@ export class Agent {
         return l.log('info', 'member-restarted', { member: e.member.id, gen: e.member.gen, previous_gen: e.previousGen });
       case 'member-status':
         // Suspicions stay at info, as memberlist logs them: the line before a death says who
-        // doubted it first. `verdict` tells the lines that alert from those that do not.
+        // doubted it first. A line alerts when its two verdicts differ.
         return l.log(e.status === 'dead' ? 'warn' : 'info', 'member-status', {
           member: e.member.id,
           gen: e.member.gen,
           status: e.status,
           previous: e.previous,
           verdict: e.verdict,
+          previous_verdict: e.previousVerdict,
           sources: e.sources.join(',') || undefined,
         });
       case 'member-removed':

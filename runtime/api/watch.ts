@@ -7,7 +7,7 @@
 
 export type WatchEvent =
   | { readonly type: 'kv'; readonly owner: string; readonly key: string; readonly value: unknown; readonly version: number; readonly deleted?: true }
-  | { readonly type: 'member'; readonly id: string; readonly status: string; readonly previous: string | null; readonly gen: number; readonly verdict?: string };
+  | { readonly type: 'member'; readonly id: string; readonly status: string; readonly previous: string | null; readonly gen: number; readonly verdict?: string; readonly previousVerdict?: string };
 
 export interface WatchFilter {
   /** Only keys starting with this (kv events); member events pass when empty. */

@@ -70,6 +70,7 @@ export class NodeMetrics {
   readonly registry = new Registry();
   /** Status changes by (from, to), counted from the core's events. */
   readonly #changes = new Map<string, number>();
+  /** Verdict changes by (from, to): the flaps. */
   readonly #verdictChanges = new Map<string, number>();
   /** Joins, restarts and removals of members, and suspicions of this node, by event type. */
   readonly #memberEvents = new Map<string, number>();

@@ -107,8 +107,9 @@ export interface StatusChange {
   readonly observer: string;
   readonly member: string;
   readonly status: string;
-  /** The verdict the line gives: the status, or for a suspicion the verdict held before it. */
+  /** The verdicts after and before the line: the status, or for a suspicion the verdict held before it. */
   readonly verdict: string;
+  readonly previousVerdict: string;
   readonly sources: readonly string[];
   readonly t: number;
 }
@@ -120,27 +121,17 @@ export function statusChanges(lab: Lab, from: number, to = Infinity): StatusChan
     for (const e of lab.events(i, { event: 'member-status' })) {
       if (e.t < from || e.t > to) continue;
       const f = e.fields;
-      out.push({ observer: n.name, member: f['member']!, status: f['status']!, verdict: f['verdict'] ?? f['status']!, sources: f['sources'] ? f['sources'].split(',') : [], t: Math.round(e.t) });
+      out.push({ observer: n.name, member: f['member']!, status: f['status']!, verdict: f['verdict'] ?? f['status']!, previousVerdict: f['previous_verdict'] ?? f['previous']!, sources: f['sources'] ? f['sources'].split(',') : [], t: Math.round(e.t) });
     }
   });
   return out;
 }
 
-/**
- * Verdict changes between `from` and `to`: member-status lines whose verdict differs from the
- * one before at the same observer (alive until told otherwise). A suspicion changes no verdict.
- */
+/** Verdict changes between `from` and `to`, as their verdicts: a suspicion begun or ended changes none. */
 export function verdictChanges(lab: Lab, from: number, to = Infinity): StatusChange[] {
-  const out: StatusChange[] = [];
-  const last = new Map<string, string>();
-  for (const c of statusChanges(lab, 0)) {
-    const k = `${c.observer}>${c.member}`;
-    const verdict = c.verdict;
-    if ((last.get(k) ?? 'alive') === verdict) continue;
-    last.set(k, verdict);
-    if (c.t >= from && c.t <= to) out.push({ ...c, status: verdict });
-  }
-  return out;
+  return statusChanges(lab, from, to)
+    .filter((c) => c.verdict !== c.previousVerdict)
+    .map((c) => ({ ...c, status: c.verdict }));
 }
 
 /** The most status changes of `member` any one observer logged in the window. */

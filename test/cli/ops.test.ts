@@ -515,7 +515,7 @@ describe('two nodes', () => {
       await until('the watch line', () => (w.lines.some((l) => /beta\s+is suspect \(was alive\)$/.test(l)) ? true : undefined));
       // The stream says the suspicion leaves the verdict as it was.
       const event = await until('the suspicion on the JSON stream', () => wj.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e['type'] === 'member' && e['status'] === 'suspect'));
-      expect(event).toMatchObject({ id: 'beta', previous: 'alive', verdict: 'alive' });
+      expect(event).toMatchObject({ id: 'beta', previous: 'alive', verdict: 'alive', previousVerdict: 'alive' });
     } finally {
       beta.proc.kill('SIGCONT');
       w.stop();

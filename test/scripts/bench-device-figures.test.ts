@@ -48,11 +48,11 @@ describe('DeviceFigures', () => {
   it('times the update and the detection from their own start, and counts only deaths of running peers as false', () => {
     const f = new DeviceFigures(peers);
     // A refuted suspicion leaves the verdict alive: no flap.
-    f.status(50, 'n002', 'suspect', 'alive');
-    f.status(60, 'n002', 'alive', 'alive');
-    f.status(65, 'n002', 'suspect', 'alive');
-    f.status(66, 'n002', 'unreliable', 'unreliable');
-    f.status(70, 'n001', 'dead', 'dead');
+    f.status(50, 'n002', 'suspect', false);
+    f.status(60, 'n002', 'alive', false);
+    f.status(65, 'n002', 'suspect', false);
+    f.status(66, 'n002', 'unreliable', true);
+    f.status(70, 'n001', 'dead', true);
     f.updated(1000);
     f.updateSeen(1040);
     f.updateSeen(1100);
