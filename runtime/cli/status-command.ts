@@ -54,6 +54,8 @@ export function renderStatus(s: Row, t: { color: boolean; width: number }): stri
   const health = typeof s.health === 'number' ? s.health : undefined;
   const healthText = health === undefined ? '-' : health === 0 ? p.green('0') : health >= 3 ? p.red(String(health)) : p.yellow(String(health));
   lines.push(['health', `score ${healthText} (0 is best), measured loss ${loss}`]);
+  // After a stall of its own the node asks its peers to wait longer between its heartbeats.
+  if (typeof s.stallSlackMs === 'number' && s.stallSlackMs > 0) lines.push(['', p.yellow(`stalled lately: asks peers to allow ${duration(s.stallSlackMs)} between heartbeats`)]);
   const members = counts(obj(s.members), p);
   lines.push(['members', members === '' ? 'no other devices known' : members]);
   const why = Array.isArray(led.why) && led.why.length > 0 ? `: ${(led.why as unknown[]).map(String).join('; ')}` : '';

@@ -24,7 +24,8 @@ export function heartbeat(s: NodeState, again = false): Heartbeat {
     from: s.self,
     inc: s.inc,
     seq: again ? s.seq : ++s.seq,
-    intervalMs: heartbeatMs(s),
+    // After a stall of our own, ask for slack (periodic.ts noteStall).
+    intervalMs: Math.max(heartbeatMs(s), s.stallSlackMs),
     kvMax: s.kv.maxVersion(s.self.id),
     view: s.view,
   };

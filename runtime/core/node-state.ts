@@ -77,6 +77,13 @@ export interface NodeState {
    * not the members', so silence thresholds, group deafness and probe failures count from it.
    */
   listeningSince: number;
+  /**
+   * The heartbeat interval our longest stall since stallSlackHoldMs before `lastStallAt` asks
+   * for (timing.ts stallSlackMs); 0 when there was none. Our heartbeats advertise at least this
+   * (liveness.ts heartbeat), so members allow such a stall before they suspect us.
+   */
+  stallSlackMs: number;
+  lastStallAt: number;
   /** Whether the datagram being handled came through the multicast group. */
   rxMulticast: boolean;
   /**

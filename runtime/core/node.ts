@@ -156,6 +156,8 @@ export class Node {
       flushDue: Infinity,
       stalledUntil: -Infinity,
       listeningSince: -Infinity,
+      stallSlackMs: 0,
+      lastStallAt: -Infinity,
       rxMulticast: true,
       rxSourceIsAddress: true,
     };
@@ -210,6 +212,10 @@ export class Node {
   }
   get health(): number {
     return this.#s.awareness.score;
+  }
+  /** The heartbeat interval this node asks members to allow after a stall of its own (ms); 0 when none. */
+  get stallSlackMs(): number {
+    return this.#s.stallSlackMs;
   }
   get viewHash(): number {
     return this.#s.view;

@@ -10,7 +10,7 @@ import { heartbeat, sendHeartbeat, sweep } from './liveness.js';
 import { collectDeparted, heartbeatMs } from './membership.js';
 import type { NodeState } from './node-state.js';
 import { expireOwn, purgeReplicas } from './state-gossip.js';
-import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, sweepIntervalMs } from './timing.js';
+import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, stallSlackMs, sweepIntervalMs } from './timing.js';
 
 export function startTimers(s: NodeState, now: number, fx: Effects): void {
   // Stagger the first heartbeat a little: a whole fleet powered on by one switch would
@@ -77,6 +77,8 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
 export function noteStall(s: NodeState, now: number, dueAt: number): void {
   if (!isStalled(s.profile, now, dueAt)) return;
   s.stalledUntil = Math.max(s.stalledUntil, now + sweepIntervalMs(s.profile, heartbeatMs(s)));
+  s.stallSlackMs = Math.max(s.stallSlackMs, stallSlackMs(s.profile, now - dueAt, heartbeatMs(s)));
+  s.lastStallAt = now;
   // Timers due before the stall was noted fire late in the same stall.
   if (dueAt <= s.listeningSince) return;
   s.listeningSince = now;
@@ -101,6 +103,7 @@ function heartbeatTick(s: NodeState, now: number, fx: Effects): void {
 /** Once a second: the loss estimate forgets a little, and expired or retained-too-long state goes. */
 function housekeeping(s: NodeState, now: number, fx: Effects): void {
   s.loss.decay(s.profile.lossDecay);
+  if (now - s.lastStallAt > s.profile.stallSlackHoldMs) s.stallSlackMs = 0;
   expireOwn(s, now, fx);
   // Retention is measured in minutes: scanning every member and replica each second is waste.
   const ticks = ++s.gcTicks;

@@ -94,6 +94,8 @@ export interface Profile {
   readonly timerSlackMs: number;
   /** A periodic timer this late (ms) means the node itself was stalled. */
   readonly stallMs: number;
+  /** After a stall, heartbeats advertise an interval that allows for it for this long (ms). */
+  readonly stallSlackHoldMs: number;
   /** Interval of the housekeeping tick (loss decay, own TTL expiry, retention). */
   readonly gcIntervalMs: number;
   /** Dead and left members are collected every this many housekeeping ticks. */
@@ -187,6 +189,11 @@ const common = {
   // A quarter second late is far beyond scheduling noise: the process itself was stalled
   // (GC pause, swapping, an overloaded device), so silence seen now is our own.
   stallMs: 250,
+  // A node that stalled once (an overloaded board, a slow SD card) is likely to stall again
+  // soon: for a minute it advertises a heartbeat interval long enough that members allow a
+  // stall as long as its longest before they suspect it. Its death is then noticed later; its
+  // stalls are not taken for one.
+  stallSlackHoldMs: 60_000,
   // Once a second: TTL expiry and the loss estimate need no finer resolution.
   gcIntervalMs: 1_000,
   // Dead-member retention is an hour: every five seconds is plenty.

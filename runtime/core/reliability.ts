@@ -47,7 +47,7 @@ export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, from
   // relayed count can lag the member's own, which reads as fewer sent: at worst one cut-off
   // member is alive again at once, and its next return within unreliableSilenceMaxMs is
   // unreliable. A member could claim this only of itself.
-  const stoppedItself = seq !== undefined && stoppedWhileSilent(seq - m.silentSeq, outage, Math.max(m.hbIntervalMs, heartbeatMs(s)));
+  const stoppedItself = seq !== undefined && stoppedWhileSilent(seq - m.silentSeq, outage, Math.max(m.silentIntervalMs, heartbeatMs(s)));
   // Without multicast a suspicion rests on one failed probe, not on silence: weak evidence at
   // high loss, and common, so there only a death makes a member unreliable.
   const unreliable = stoppedItself ? m.outageMs > 0 || again : fromDeath || m.outageMs > 0 || s.spreading.gapsAreLoss;

@@ -1,5 +1,6 @@
-// What a device holding the fleet key can do to liveness with heartbeats alone (they are not
-// signed): the interval a member advertises and the members it invents. Driven in virtual time.
+// The interval a node advertises in its heartbeats: the slack it asks for after a stall of its
+// own, and what a device holding the fleet key can do to liveness with heartbeats alone (they
+// are not signed): the interval it advertises and the members it invents. Driven in virtual time.
 import { describe, expect, it } from 'vitest';
 import type { TimerToken } from '../../runtime/core/effects.js';
 import { MsgType, type Heartbeat } from '../../runtime/core/messages.js';
@@ -18,6 +19,14 @@ function hb(id: string, seq: number, intervalMs = 250): Heartbeat {
 }
 
 const pending = new WeakMap<Recorder, { at: number; token: TimerToken }[]>();
+
+/** The timers runUntil has not fired yet, in order, taken out of its queue. */
+function takePending(fx: Recorder): { at: number; token: TimerToken }[] {
+  const queue = [...(pending.get(fx) ?? []), ...fx.timers].sort((p, q) => p.at - q.at);
+  pending.set(fx, []);
+  fx.clear();
+  return queue;
+}
 
 /** Fire the node's timers in order until `until`, or until `stop` holds after a timer. */
 function runUntil(n: Node, fx: Recorder, from: number, until: number, stop: () => boolean = () => false): number {
@@ -69,5 +78,46 @@ describe('advertised heartbeat intervals and invented members', () => {
     // the longest suspicion: 16 s + 0.6 s + 6 s.
     const bound = lan.silenceMaxIntervals * 4 * 250 + 3 * lan.probeTimeoutMs + lan.suspicionMaxMs;
     expect(deadAt - forgedAt).toBeLessThanOrEqual(bound);
+  });
+});
+
+describe('slack after a stall of our own', () => {
+  /** The intervals the heartbeats recorded so far advertised. */
+  const advertised = (fx: Recorder): number[] => fx.sent(MsgType.Heartbeat).map((h) => h.intervalMs);
+
+  it('heartbeats advertise an interval that allows for the stall for a minute after it, then the fleet interval again', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    a.receive(10, 'sim:x', [hb('x', 1)], fx);
+    let now = runUntil(a, fx, 0, 5_000);
+    expect(new Set(advertised(fx))).toEqual(new Set([250]));
+    // Frozen for 1.6 s: every timer due meanwhile fires at once when it resumes.
+    now = 6_600;
+    for (const t of takePending(fx)) a.timer(Math.max(now, t.at), t.token, fx);
+    expect(a.stats.get('stalls')).toBe(1);
+    runUntil(a, fx, now, now + 55_000);
+    const during = advertised(fx);
+    expect(during.length).toBeGreaterThan(100);
+    // The most overdue timer was due just after 5 s, so about 1.5–1.6 s late: members that
+    // wait at least three intervals allow that stall and two intervals more.
+    expect(Math.min(...during)).toBeGreaterThanOrEqual(Math.ceil((1_500 + 500) / 3));
+    expect(Math.max(...during)).toBeLessThanOrEqual(Math.ceil((1_600 + 500) / 3));
+    expect(lan.silenceMinIntervals * Math.min(...during)).toBeGreaterThanOrEqual(1_500 + 2 * 250);
+    fx.sends = [];
+    runUntil(a, fx, now + 55_000, now + 70_000);
+    expect(advertised(fx).at(-1)).toBe(250);
+  });
+
+  it('a stall of hours asks for no more than members believe', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    a.receive(10, 'sim:x', [hb('x', 1)], fx);
+    runUntil(a, fx, 0, 1_000);
+    const now = 3 * 3600_000;
+    for (const t of takePending(fx)) a.timer(now, t.token, fx);
+    runUntil(a, fx, now, now + 2_000);
+    expect(Math.max(...advertised(fx))).toBe(lan.maxAdvertisedIntervalMs);
   });
 });

@@ -267,4 +267,22 @@ describe('a local stall', () => {
     expect(new Set(unreliable.map((c) => c.observer)).size).toBeGreaterThan(0);
     s.within(30_000, 'alive everywhere', () => aliveEverywhere(s, frozen));
   });
+
+  it('that recurs (1.2 s every 4 s for a minute, a CPU-starved loop): after the first, its heartbeats ask for slack and nobody suspects it again; never dead, at most 2 verdict changes per observer', () => {
+    const { s, changes } = joined(7);
+    const starved = 'n004';
+    s.mayDie.add(starved);
+    const start = s.now;
+    for (let i = 0; i < 15; i++) s.fleet.fault({ kind: 'stall', node: starved, atMs: i * 4_000, forMs: 1_200 });
+    s.run(60_000);
+    const of = changes.filter((c) => c.member === starved);
+    // The first stall is suspected: nothing told the fleet to expect it.
+    expect(of.filter((c) => c.status === 'suspect' && c.at < start + 4_000).length).toBeGreaterThan(0);
+    expect(of.filter((c) => c.status === 'suspect' && c.at >= start + 4_000)).toEqual([]);
+    expect(of.filter((c) => c.status === 'dead')).toEqual([]);
+    for (const list of perObserver(changes, starved, start, s.now).values()) expect(verdicts(list).length).toBeLessThanOrEqual(2);
+    expect(s.fleet.node(starved).stats.get('stalls')).toBeGreaterThanOrEqual(15);
+    expect(aliveEverywhere(s, starved)).toBe(true);
+    s.assertInvariants();
+  });
 });
