@@ -59,6 +59,7 @@ export class DeviceFigures {
   /** Peers that declared the device dead, and how often any peer suspected it. */
   readonly #deviceDeclaredDeadBy = new Set<string>();
   #deviceSuspected = 0;
+  readonly #deviceDeadAt: number[] = [];
   #peersSeeingDevice = new Set<string>();
   #peersJoinAt = -1;
 
@@ -105,10 +106,12 @@ export class DeviceFigures {
     if (this.#peersJoinAt < 0 && this.#peersSeeingDevice.size === this.#peers.size) this.#peersJoinAt = t;
   }
 
-  /** A peer changed the device's status: a death or suspicion of a device that never stopped. */
-  peerJudgedDevice(peer: string, status: string): void {
-    if (status === 'dead') this.#deviceDeclaredDeadBy.add(peer);
-    else if (status === 'suspect') this.#deviceSuspected++;
+  /** At `t`, a peer changed the device's status: a death or suspicion of a device that never stopped. */
+  peerJudgedDevice(t: number, peer: string, status: string): void {
+    if (status === 'dead') {
+      this.#deviceDeclaredDeadBy.add(peer);
+      this.#deviceDeadAt.push(t);
+    } else if (status === 'suspect') this.#deviceSuspected++;
   }
 
   get joinedAt(): number {
@@ -143,6 +146,11 @@ export class DeviceFigures {
   }
   get deviceSuspicions(): number {
     return this.#deviceSuspected;
+  }
+  /** When peers declared the device dead (ms from the start): the first and the last time, or null. */
+  get deviceDeclaredDeadWhen(): { firstMs: number; lastMs: number } | null {
+    if (this.#deviceDeadAt.length === 0) return null;
+    return { firstMs: Math.min(...this.#deviceDeadAt), lastMs: Math.max(...this.#deviceDeadAt) };
   }
 }
 

@@ -326,7 +326,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
       else if (m.type === 'seen') {
         for (const e of m.events) {
           if (e.status === 'alive') figures.peerSawDevice(e.t - t0, e.peer);
-          else figures.peerJudgedDevice(e.peer, e.status);
+          else figures.peerJudgedDevice(e.t - t0, e.peer, e.status);
         }
       } else if (m.type === 'counters') countersWaiter?.(m);
     });
@@ -429,6 +429,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
   const sensors = (await api(stateDir, '/v1/sensors')).body as { sensors?: { overlapsSkipped?: number }[] };
   const thrEnd = setup.cap?.throttled();
   const secs = wallMs / 1000;
+  const deadWhen = figures.deviceDeclaredDeadWhen;
   const out = {
     system: `murmur-${process.env['npm_package_version'] ?? 'dev'}`,
     scenario: 'device',
@@ -458,6 +459,9 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
     flaps: round(figures.flapsPerHour(now())),
     device_declared_dead_by: figures.deviceDeclaredDeadBy,
     device_suspicions: figures.deviceSuspicions,
+    // When, from the device's start: at its join, or throughout.
+    device_declared_dead_first_ms: deadWhen ? round(deadWhen.firstMs) : null,
+    device_declared_dead_last_ms: deadWhen ? round(deadWhen.lastMs) : null,
     device_stalls: status.core?.stalls ?? 0,
     device_stalls_in_window: (s1.core.stalls ?? 0) - (s0.core.stalls ?? 0),
     sensor_samples_skipped: (sensors.sensors ?? []).reduce((s, x) => s + (x.overlapsSkipped ?? 0), 0),

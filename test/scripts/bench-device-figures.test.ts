@@ -72,12 +72,14 @@ describe('DeviceFigures', () => {
     const f = new DeviceFigures(peers);
     for (const p of peers) f.peerSawDevice(10 * Number(p.slice(1)), p);
     expect(f.peersJoinedAt).toBe(30);
-    f.peerJudgedDevice('n001', 'suspect');
-    f.peerJudgedDevice('n001', 'dead');
-    f.peerJudgedDevice('n001', 'dead');
-    f.peerJudgedDevice('n002', 'alive');
+    expect(f.deviceDeclaredDeadWhen).toBeNull();
+    f.peerJudgedDevice(4000, 'n001', 'suspect');
+    f.peerJudgedDevice(5000, 'n001', 'dead');
+    f.peerJudgedDevice(9000, 'n001', 'dead');
+    f.peerJudgedDevice(9500, 'n002', 'alive');
     expect(f.deviceDeclaredDeadBy).toBe(1);
     expect(f.deviceSuspicions).toBe(1);
+    expect(f.deviceDeclaredDeadWhen).toEqual({ firstMs: 5000, lastMs: 9000 });
   });
 });
 
