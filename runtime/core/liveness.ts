@@ -9,7 +9,7 @@ import { isPresent, type Member } from './member.js';
 import { direct, heartbeatMs, restarted } from './membership.js';
 import { MsgType, type Ack, type Address, type Heartbeat, type Ping, type PingReq } from './messages.js';
 import type { NodeState } from './node-state.js';
-import { cameBack, delivered, review, silenceFor } from './reliability.js';
+import { cameBack, delivered, review, silenceFor, silentAgain } from './reliability.js';
 import { pull } from './state-gossip.js';
 import { advertisedIntervalMs, silenceIntervals, silenceThresholdMs, smoothedGapMs } from './timing.js';
 
@@ -55,6 +55,7 @@ export function sendHeartbeat(s: NodeState, hb: Heartbeat, now: number, fx: Effe
 }
 
 export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartbeat, fx: Effects): void {
+  const heardBefore = s.members.get(hb.from.id)?.lastDirect ?? now;
   const m = direct(s, now, hb.from, from, fx);
   if (!m || m.status === 'left') return;
   s.spreading.heardHeartbeat(s, m, hb, now);
@@ -68,7 +69,7 @@ export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartb
   }
   if (hb.seq > m.hbSeq) {
     m.hbSeq = hb.seq;
-    progress(s, m, now);
+    progress(s, m, now, heardBefore);
   }
   // Believed only within bounds: it paces silence thresholds (runtime/core/timing.ts).
   m.hbIntervalMs = advertisedIntervalMs(s.profile, s.present + 1, hb.intervalMs);
@@ -110,11 +111,16 @@ export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx:
   }
 }
 
-/** The member's heartbeat counter advanced: reset its silence, and learn how often that happens. */
-export function progress(s: NodeState, m: Member, now: number): void {
+/**
+ * The member's heartbeat counter advanced: reset its silence, and learn how often that happens.
+ * `heardBefore`: when we last heard from it first-hand before this news.
+ */
+export function progress(s: NodeState, m: Member, now: number, heardBefore = m.lastDirect): void {
   const gap = now - m.lastProgress;
   if (gap > 0) m.progressGapMs = smoothedGapMs(s.profile, m.progressGapMs, gap);
   m.lastProgress = now;
+  // First- or second-hand: whichever tells us first that it is back.
+  silentAgain(s, m, now, now - heardBefore, Math.max(m.hbIntervalMs, heartbeatMs(s)));
 }
 
 /** How long `m` may be silent before we probe it (at our measured loss unless `loss` is given). */

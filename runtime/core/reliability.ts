@@ -63,6 +63,26 @@ export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, from
   setStatus(s, m, 'unreliable', now, fx);
 }
 
+/**
+ * An unreliable member's heartbeat counter moved after `silenceMs` in which we heard nothing
+ * from it first-hand (a relayed count of heartbeats sent before the silence must not split it
+ * in two). A silence that its delivery makes improbable (the silence we would probe it after,
+ * without the allowance for its past outages) is another outage, not loss, even when shorter
+ * than that allowance: its hold starts again. A link that keeps going down stays one steady
+ * "unreliable" for as long as it does, instead of dead, unreliable, alive at every cycle; the
+ * price is that it is alive again only a hold (1.5 outages, at most unreliableSilenceMaxMs)
+ * after its last outage. A device that loses 80% of its datagrams is rarely that silent (its
+ * delivery puts that at some 15 s), so it is alive soon after its loss ends.
+ */
+export function silentAgain(s: NodeState, m: Member, now: number, silenceMs: number, intervalMs: number): void {
+  if (m.status !== 'unreliable' || !s.spreading.gapsAreLoss) return;
+  const outage = unreliableSilenceMs(s.profile, m.delivery, intervalMs, 0);
+  if (silenceMs < outage) return;
+  m.returnedAt = now;
+  m.outageMs = Math.max(m.outageMs, silenceMs);
+  s.stats.count('unreliable-silent-again');
+}
+
 /** Silence (ms) after which `m` is probed, given the fleet's threshold for it. */
 export function silenceFor(s: NodeState, m: Member, fleetThresholdMs: number, intervalMs: number): number {
   if (m.status !== 'unreliable') return fleetThresholdMs;
