@@ -222,6 +222,7 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
     false_positives: figures.falsePositives,
     flaps: Math.round(figures.flapsPerObserverHour(fleet.now) * 10) / 10,
     flaps_worst_pair: figures.worstFlapper()?.changes ?? 0,
+    flaps_worst_pair_is: figures.worstFlapper()?.pair ?? null,
     suspicions: Math.round(figures.suspicionsPerObserverHour(fleet.now) * 10) / 10,
     bytes_per_node_s: Math.round(bytesPerNodeS),
     packets_per_node_s: Math.round(packetsPerNodeS * 100) / 100,

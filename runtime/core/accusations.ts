@@ -10,6 +10,7 @@ import { queue } from './dissemination.js';
 import { heartbeat, replyHeartbeat, sendHeartbeat, silenceThreshold } from './liveness.js';
 import { isPresent, type Member } from './member.js';
 import { setStatus } from './membership.js';
+import { isDeafToAll } from './isolation.js';
 import { MsgType, type Address, type Dead, type Digest, type NodeId, type Suspect } from './messages.js';
 import type { NodeState } from './node-state.js';
 import { nextDeadline, verdict } from './suspicion.js';
@@ -27,6 +28,11 @@ export function probeFailed(s: NodeState, m: Member, now: number, fx: Effects): 
   // We stalled while it was out: the answer may be among what we had not read. Not evidence.
   if (s.listeningSince > m.lastProbeAt) {
     s.stats.count('probe-failures-own-stall');
+    return;
+  }
+  // We hear nobody at all: our link, not its death (isolation.ts).
+  if (isDeafToAll(s, now)) {
+    s.stats.count('probe-failures-deaf-to-all');
     return;
   }
   accuse(s, m, s.self.id, now, fx);

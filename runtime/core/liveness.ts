@@ -9,7 +9,8 @@ import { isPresent, type Member } from './member.js';
 import { direct, heartbeatMs, restarted } from './membership.js';
 import { MsgType, type Ack, type Address, type Heartbeat, type Ping, type PingReq } from './messages.js';
 import type { NodeState } from './node-state.js';
-import { cameBack, delivered, review, silenceFor, silentAgain } from './reliability.js';
+import { deafToAll } from './isolation.js';
+import { cameBack, delivered, review, silenceFor } from './reliability.js';
 import { pull } from './state-gossip.js';
 import { advertisedIntervalMs, silenceIntervals, silenceThresholdMs, smoothedGapMs } from './timing.js';
 
@@ -55,7 +56,6 @@ export function sendHeartbeat(s: NodeState, hb: Heartbeat, now: number, fx: Effe
 }
 
 export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartbeat, fx: Effects): void {
-  const heardBefore = s.members.get(hb.from.id)?.lastDirect ?? now;
   const m = direct(s, now, hb.from, from, fx);
   if (!m || m.status === 'left') return;
   s.spreading.heardHeartbeat(s, m, hb, now);
@@ -69,7 +69,7 @@ export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartb
   }
   if (hb.seq > m.hbSeq) {
     m.hbSeq = hb.seq;
-    progress(s, m, now, heardBefore);
+    progress(s, m, now);
   }
   // Believed only within bounds: it paces silence thresholds (runtime/core/timing.ts).
   m.hbIntervalMs = advertisedIntervalMs(s.profile, s.present + 1, hb.intervalMs);
@@ -111,16 +111,11 @@ export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx:
   }
 }
 
-/**
- * The member's heartbeat counter advanced: reset its silence, and learn how often that happens.
- * `heardBefore`: when we last heard from it first-hand before this news.
- */
-export function progress(s: NodeState, m: Member, now: number, heardBefore = m.lastDirect): void {
+/** The member's heartbeat counter advanced: reset its silence, and learn how often that happens. */
+export function progress(s: NodeState, m: Member, now: number): void {
   const gap = now - m.lastProgress;
   if (gap > 0) m.progressGapMs = smoothedGapMs(s.profile, m.progressGapMs, gap);
   m.lastProgress = now;
-  // First- or second-hand: whichever tells us first that it is back.
-  silentAgain(s, m, now, now - heardBefore, Math.max(m.hbIntervalMs, heartbeatMs(s)));
 }
 
 /** How long `m` may be silent before we probe it (at our measured loss unless `loss` is given). */
@@ -140,6 +135,8 @@ export function sweep(s: NodeState, now: number, fx: Effects): void {
   // Computed once per sweep: this loop visits every member several times a second.
   const k = silenceIntervals(s.profile, s.loss.loss);
   const ownInterval = heartbeatMs(s);
+  // Hearing nobody is our link's doing: no new probes (as after a stall).
+  if (deafToAll(s, now, k, ownInterval)) s.stalledUntil = Math.max(s.stalledUntil, now + 1);
   for (const m of s.members.values()) {
     if (!isPresent(m)) continue;
     if (m.suspicion) {

@@ -3,6 +3,8 @@
 // of present members and the view hash never drift from the table.
 
 import type { Effects } from './effects.js';
+import { heardSomeone } from './isolation.js';
+import { silentAgain } from './reliability.js';
 import { isPresent, newMember, type Member } from './member.js';
 import type { Address, Leave, MemberStatus, NodeId, NodeRef } from './messages.js';
 import type { NodeState } from './node-state.js';
@@ -42,7 +44,10 @@ export function direct(s: NodeState, now: number, ref: NodeRef, addr: Address, f
     restarted(s, m, ref.gen, 0, s.rxSourceIsAddress ? addr : m.addr, now, fx);
   }
   if (s.rxSourceIsAddress) m.addr = addr;
+  const silenceMs = now - m.lastDirect;
   m.lastDirect = now;
+  silentAgain(s, m, now, silenceMs, Math.max(m.hbIntervalMs, heartbeatMs(s)));
+  heardSomeone(s, now);
   return m;
 }
 

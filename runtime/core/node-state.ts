@@ -84,6 +84,10 @@ export interface NodeState {
    */
   stallSlackMs: number;
   lastStallAt: number;
+  /** When a member was last heard first-hand (isolation.ts). */
+  lastHeardAny: number;
+  /** Since when this node has heard no member while it knows several (isolation.ts); undefined while it hears someone. */
+  deafToAllSince: number | undefined;
   /** Whether the datagram being handled came through the multicast group. */
   rxMulticast: boolean;
   /**

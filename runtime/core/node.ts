@@ -158,6 +158,8 @@ export class Node {
       listeningSince: -Infinity,
       stallSlackMs: 0,
       lastStallAt: -Infinity,
+      lastHeardAny: -Infinity,
+      deafToAllSince: undefined,
       rxMulticast: true,
       rxSourceIsAddress: true,
     };

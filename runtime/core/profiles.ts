@@ -96,6 +96,8 @@ export interface Profile {
   readonly stallMs: number;
   /** After a stall, heartbeats advertise an interval that allows for it for this long (ms). */
   readonly stallSlackHoldMs: number;
+  /** A node that hears none of at least this many members blames its own link (isolation.ts). */
+  readonly deafToAllMinMembers: number;
   /** Interval of the housekeeping tick (loss decay, own TTL expiry, retention). */
   readonly gcIntervalMs: number;
   /** Dead and left members are collected every this many housekeeping ticks. */
@@ -194,6 +196,9 @@ const common = {
   // stall as long as its longest before they suspect it. Its death is then noticed later; its
   // stalls are not taken for one.
   stallSlackHoldMs: 60_000,
+  // Two members silent at once can be two deaths; three at the same moment, and not one of
+  // them heard, is far likelier our own link.
+  deafToAllMinMembers: 3,
   // Once a second: TTL expiry and the loss estimate need no finer resolution.
   gcIntervalMs: 1_000,
   // Dead-member retention is an hour: every five seconds is plenty.

@@ -64,9 +64,8 @@ export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, from
 }
 
 /**
- * An unreliable member's heartbeat counter moved after `silenceMs` in which we heard nothing
- * from it first-hand (a relayed count of heartbeats sent before the silence must not split it
- * in two). A silence that its delivery makes improbable (the silence we would probe it after,
+ * An unreliable member was heard first-hand after `silenceMs` without (a relayed count of
+ * heartbeats it sent before the silence is no sign that it is back). A silence that its delivery makes improbable (the silence we would probe it after,
  * without the allowance for its past outages) is another outage, not loss, even when shorter
  * than that allowance: its hold starts again. A link that keeps going down stays one steady
  * "unreliable" for as long as it does, instead of dead, unreliable, alive at every cycle; the

@@ -187,7 +187,7 @@ export interface LossFigures {
   readonly healthy_deaths: readonly string[];
   /** Healthy devices declared dead by the faulty device itself. */
   readonly healthy_deaths_at_faulty: number;
-  /** From the fault's end until every other node lists the device alive (null: not within 30 s). */
+  /** From the fault's end until every other node lists the device alive (null: not within the wait: 30 s, 45 s for the flapping link). */
   readonly alive_everywhere_ms: number | null;
   readonly final_statuses: readonly string[];
 }
@@ -216,7 +216,8 @@ export async function flappingLink(lab: Lab, t: Timings): Promise<LossFigures> {
     if (c < t.flapCycles - 1) await sleep(t.flapUpMs);
   }
   const t1 = lab.now;
-  const back = await timeUntil(lab, 30_000, () => aliveEverywhere(lab, f));
+  // Each cut starts its hold again (1.5 outages, at most 30 s on a LAN): allow for all of it.
+  const back = await timeUntil(lab, 45_000, () => aliveEverywhere(lab, f));
   // The last up phase, kept whole so the window is the goal's cycle.
   await sleep(Math.max(0, t.flapUpMs - (lab.now - t1)));
   const finals = await statusesOf(lab, f);

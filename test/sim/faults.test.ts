@@ -145,7 +145,7 @@ describe('random partitions', () => {
     s.assertInvariants();
   });
 
-  it('isolate: one node drawn at random is cut off; the rest stay connected and declare it dead; it declares them dead only on its own word after the maximum suspicion', () => {
+  it('isolate: one node drawn at random is cut off; the rest stay connected and declare it dead; hearing nobody, it blames its own link and declares nobody dead', () => {
     const s = joined(10, 9401);
     const f = s.fleet.fault({ kind: 'partition', mode: 'isolate', forMs: 12_000 });
     const lone = s.fleet.ids.find((id) => f.sides!.get(id) === 2)!;
@@ -153,9 +153,8 @@ describe('random partitions', () => {
     expect(others.every((id) => f.sides!.get(id) === 1)).toBe(true);
     s.within(4_000, 'the rest declare the lone node dead', () => s.allDeclaredDead(lone, others));
     expect(s.allAlive(others)).toBe(true);
-    // The harness's two-sources rule checks the lone node's verdicts: one source, full maximum.
-    s.within(8_000, 'the lone node declares the rest dead', () => others.every((o) => s.fleet.node(lone).statusOf(o) === 'dead'));
     s.run(f.end - s.now);
+    expect(others.filter((o) => s.fleet.node(lone).statusOf(o) !== 'alive')).toEqual([]);
     s.within(5_000, 'rejoined', () => s.allBack());
     s.assertInvariants();
   });
