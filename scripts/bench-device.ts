@@ -459,7 +459,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
     flaps: round(figures.flapsPerHour(now())),
     device_declared_dead_by: figures.deviceDeclaredDeadBy,
     device_suspicions: figures.deviceSuspicions,
-    // When, from the device's start: at its join, or throughout.
+    // Times from the device's start: deaths at its join differ in cause from deaths later on.
     device_declared_dead_first_ms: deadWhen ? round(deadWhen.firstMs) : null,
     device_declared_dead_last_ms: deadWhen ? round(deadWhen.lastMs) : null,
     device_stalls: status.core?.stalls ?? 0,

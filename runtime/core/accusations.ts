@@ -30,8 +30,8 @@ export function probeFailed(s: NodeState, m: Member, now: number, fx: Effects): 
     s.stats.count('probe-failures-own-stall');
     return;
   }
-  // We hear nobody at all: our link, not its death (isolation.ts).
-  if (isDeafToAll(s, now)) {
+  // We heard nobody at all while it was out: our link, not its death (isolation.ts).
+  if (isDeafToAll(s, now) || s.heardAgainAt > m.lastProbeAt) {
     s.stats.count('probe-failures-deaf-to-all');
     return;
   }

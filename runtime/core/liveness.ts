@@ -6,7 +6,7 @@ import { checkSuspicion, notify, spokeUp, spreadRefutation } from './accusations
 import { scheduleFlush } from './dissemination.js';
 import type { Effects } from './effects.js';
 import { isPresent, type Member } from './member.js';
-import { direct, heartbeatMs, restarted } from './membership.js';
+import { direct, heartbeatMs, restarted, stallSlack } from './membership.js';
 import { MsgType, type Ack, type Address, type Heartbeat, type Ping, type PingReq } from './messages.js';
 import type { NodeState } from './node-state.js';
 import { deafToAll } from './isolation.js';
@@ -25,8 +25,8 @@ export function heartbeat(s: NodeState, again = false): Heartbeat {
     from: s.self,
     inc: s.inc,
     seq: again ? s.seq : ++s.seq,
-    // After a stall of our own, ask for slack (periodic.ts noteStall).
-    intervalMs: Math.max(heartbeatMs(s), s.stallSlackMs),
+    // Stalls of our own would read as silences: ask members to allow for them.
+    intervalMs: Math.max(heartbeatMs(s), stallSlack(s)),
     kvMax: s.kv.maxVersion(s.self.id),
     view: s.view,
   };

@@ -3,7 +3,7 @@
 // of present members and the view hash never drift from the table.
 
 import type { Effects } from './effects.js';
-import { heardSomeone } from './isolation.js';
+import { heardSomeone, ownSilenceEnded } from './isolation.js';
 import { silentAgain } from './reliability.js';
 import { isPresent, newMember, type Member } from './member.js';
 import type { Address, Leave, MemberStatus, NodeId, NodeRef } from './messages.js';
@@ -14,6 +14,13 @@ import { memberHash } from './view-hash.js';
 /** Our heartbeat interval for the fleet as we see it now. */
 export function heartbeatMs(s: NodeState): number {
   return heartbeatIntervalMs(s.profile, s.present + 1);
+}
+
+/** The heartbeat interval our stalls of the last stallSlackHoldMs ask members to allow (ms); 0 when none. */
+export function stallSlack(s: NodeState): number {
+  let most = 0;
+  for (const x of s.recentStalls) most = Math.max(most, x.slackMs);
+  return most;
 }
 
 export function statusOf(s: NodeState, id: NodeId): MemberStatus | undefined {
@@ -44,7 +51,8 @@ export function direct(s: NodeState, now: number, ref: NodeRef, addr: Address, f
     restarted(s, m, ref.gen, 0, s.rxSourceIsAddress ? addr : m.addr, now, fx);
   }
   if (s.rxSourceIsAddress) m.addr = addr;
-  const silenceMs = now - m.lastDirect;
+  // Its silence, not ours: not while we were stalled or heard nobody.
+  const silenceMs = (s.deafToAllSince ?? now) - Math.max(m.lastDirect, ownSilenceEnded(s));
   m.lastDirect = now;
   silentAgain(s, m, now, silenceMs, Math.max(m.hbIntervalMs, heartbeatMs(s)));
   heardSomeone(s, now);

@@ -70,7 +70,7 @@ export interface NodeState {
   aeDue: number;
   gcDue: number;
   flushDue: number;
-  /** No new probes before this: the node just came out of a stall. */
+  /** No new probes before this: the node just came out of a stall, or hears nobody (isolation.ts). */
   stalledUntil: number;
   /**
    * When this node last came out of a stall (periodic.ts noteStall): silence before it is ours,
@@ -78,12 +78,17 @@ export interface NodeState {
    */
   listeningSince: number;
   /**
-   * The heartbeat interval our longest stall since stallSlackHoldMs before `lastStallAt` asks
-   * for (timing.ts stallSlackMs); 0 when there was none. Our heartbeats advertise at least this
-   * (liveness.ts heartbeat), so members allow such a stall before they suspect us.
+   * When this node last heard someone again after hearing nobody (isolation.ts): members'
+   * silence and probe failures count from it. Group deafness does not: the group may be what
+   * failed, and the unicast fallback must go on.
    */
-  stallSlackMs: number;
-  lastStallAt: number;
+  heardAgainAt: number;
+  /**
+   * The slack each of our stalls of the last stallSlackHoldMs asks for (timing.ts
+   * stallSlackMs), oldest first; our heartbeats advertise at least the largest (liveness.ts
+   * heartbeat), so members allow such a stall before they suspect us.
+   */
+  recentStalls: { at: number; slackMs: number }[];
   /** When a member was last heard first-hand (isolation.ts). */
   lastHeardAny: number;
   /** Since when this node has heard no member while it knows several (isolation.ts); undefined while it hears someone. */

@@ -29,7 +29,7 @@ import { LossEstimator } from './loss-estimator.js';
 import { isPresent, viewOf, type Member, type MemberView } from './member.js';
 import { isDeaf } from './multicast-fallback.js';
 import { reliabilityOf } from './reliability.js';
-import { heartbeatMs, onLeave, randomPresent, statusOf } from './membership.js';
+import { heartbeatMs, onLeave, randomPresent, stallSlack, statusOf } from './membership.js';
 import {
   MsgType,
   type Address,
@@ -156,8 +156,8 @@ export class Node {
       flushDue: Infinity,
       stalledUntil: -Infinity,
       listeningSince: -Infinity,
-      stallSlackMs: 0,
-      lastStallAt: -Infinity,
+      recentStalls: [],
+      heardAgainAt: -Infinity,
       lastHeardAny: -Infinity,
       deafToAllSince: undefined,
       rxMulticast: true,
@@ -217,7 +217,7 @@ export class Node {
   }
   /** The heartbeat interval this node asks members to allow after a stall of its own (ms); 0 when none. */
   get stallSlackMs(): number {
-    return this.#s.stallSlackMs;
+    return stallSlack(this.#s);
   }
   get viewHash(): number {
     return this.#s.view;

@@ -77,8 +77,7 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
 export function noteStall(s: NodeState, now: number, dueAt: number): void {
   if (!isStalled(s.profile, now, dueAt)) return;
   s.stalledUntil = Math.max(s.stalledUntil, now + sweepIntervalMs(s.profile, heartbeatMs(s)));
-  s.stallSlackMs = Math.max(s.stallSlackMs, stallSlackMs(s.profile, now - dueAt, heartbeatMs(s)));
-  s.lastStallAt = now;
+  s.recentStalls.push({ at: now, slackMs: stallSlackMs(s.profile, now - dueAt, heartbeatMs(s), s.present + 1) });
   // Timers due before the stall was noted fire late in the same stall.
   if (dueAt <= s.listeningSince) return;
   s.listeningSince = now;
@@ -103,7 +102,7 @@ function heartbeatTick(s: NodeState, now: number, fx: Effects): void {
 /** Once a second: the loss estimate forgets a little, and expired or retained-too-long state goes. */
 function housekeeping(s: NodeState, now: number, fx: Effects): void {
   s.loss.decay(s.profile.lossDecay);
-  if (now - s.lastStallAt > s.profile.stallSlackHoldMs) s.stallSlackMs = 0;
+  while (s.recentStalls.length > 0 && now - s.recentStalls[0]!.at > s.profile.stallSlackHoldMs) s.recentStalls.shift();
   expireOwn(s, now, fx);
   // Retention is measured in minutes: scanning every member and replica each second is waste.
   const ticks = ++s.gcTicks;

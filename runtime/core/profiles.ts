@@ -98,6 +98,8 @@ export interface Profile {
   readonly stallSlackHoldMs: number;
   /** A node that hears none of at least this many members blames its own link (isolation.ts). */
   readonly deafToAllMinMembers: number;
+  /** For at most this long (ms); then members' silence counts again. */
+  readonly deafToAllMaxMs: number;
   /** Interval of the housekeeping tick (loss decay, own TTL expiry, retention). */
   readonly gcIntervalMs: number;
   /** Dead and left members are collected every this many housekeeping ticks. */
@@ -321,6 +323,8 @@ const lan: Profile = {
   // Covers a link flapping 20 s down and up (x1.5), and a device at 80% loss judged on half
   // its measured delivery: 88 intervals of silence with probability 1e-4 (22 s at 250 ms).
   unreliableSilenceMaxMs: 30_000,
+  // As long as a flapping link is held unreliable without a probe.
+  deafToAllMaxMs: 30_000,
   awarenessMax: 8,
   antiEntropyMs: 1_000,
   fullSyncEvery: 10,
@@ -353,6 +357,7 @@ const wifi: Profile = {
   suspicionConfirmations: 3,
   // Twice the LAN's, as every Wi-Fi timeout: heartbeats come half as often.
   unreliableSilenceMaxMs: 60_000,
+  deafToAllMaxMs: 60_000,
   awarenessMax: 8,
   antiEntropyMs: 2_000,
   fullSyncEvery: 10,

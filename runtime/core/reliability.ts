@@ -65,13 +65,14 @@ export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, from
 
 /**
  * An unreliable member was heard first-hand after `silenceMs` without (a relayed count of
- * heartbeats it sent before the silence is no sign that it is back). A silence that its delivery makes improbable (the silence we would probe it after,
- * without the allowance for its past outages) is another outage, not loss, even when shorter
- * than that allowance: its hold starts again. A link that keeps going down stays one steady
- * "unreliable" for as long as it does, instead of dead, unreliable, alive at every cycle; the
- * price is that it is alive again only a hold (1.5 outages, at most unreliableSilenceMaxMs)
- * after its last outage. A device that loses 80% of its datagrams is rarely that silent (its
- * delivery puts that at some 15 s), so it is alive soon after its loss ends.
+ * heartbeats it sent before the silence is no sign that it is back). A silence that its
+ * delivery makes improbable (the silence we would probe it after, without the allowance for
+ * its past outages) is another outage, even when shorter than that allowance: its hold starts
+ * again. A link that keeps going down stays one steady "unreliable" for as long as it does,
+ * instead of dead, unreliable, alive at every cycle; the price is that it is alive again only
+ * a hold (1.5 outages, at most unreliableSilenceMaxMs) after its last outage. A device that
+ * loses 80% of its datagrams is rarely that silent (its delivery puts that at 15–22 s), so it
+ * is alive soon after its loss ends.
  */
 export function silentAgain(s: NodeState, m: Member, now: number, silenceMs: number, intervalMs: number): void {
   if (m.status !== 'unreliable' || !s.spreading.gapsAreLoss) return;

@@ -6,6 +6,7 @@
 import type { Effects } from './effects.js';
 import { MULTICAST } from './effects.js';
 import { queue } from './dissemination.js';
+import { ownSilenceEnded } from './isolation.js';
 import { isPresent, type Member } from './member.js';
 import { randomPresent } from './membership.js';
 import type { Address, Heartbeat, Message } from './messages.js';
@@ -98,8 +99,8 @@ export class MulticastSpreading implements Spreading {
     if (m.suspicion?.sources.has(s.self.id)) return;
     const interval = Math.max(m.hbIntervalMs, ownIntervalMs);
     const threshold = silenceFor(s, m, silenceThresholdMs(k, interval), interval);
-    // Silence while we were stalled is ours: count it from when we listened again.
-    if (now - Math.max(m.lastProgress, s.listeningSince) > threshold) s.prober.start(m, now, fx);
+    // Silence while we were stalled or heard nobody is ours: count it from when that ended.
+    if (now - Math.max(m.lastProgress, ownSilenceEnded(s)) > threshold) s.prober.start(m, now, fx);
   }
 
   endSweep(): void {

@@ -129,14 +129,14 @@ export function isEarly(profile: Profile, now: number, dueAt: number): boolean {
 }
 
 /**
- * The heartbeat interval a node with interval `intervalMs` advertises after a stall that made a
- * timer `lateMs` late. Members see a stall as a silence of up to the stall plus an interval (the
- * last heartbeat before it went out up to an interval earlier), and suspect after at least
- * silenceMinIntervals advertised intervals of silence: those must cover it with an interval to
- * spare. Never more than members believe (maxAdvertisedIntervalMs).
+ * The heartbeat interval a node with interval `intervalMs`, in a fleet of `n`, advertises after
+ * a stall that made a timer `lateMs` late. Members see a stall as a silence of up to the stall
+ * plus an interval (the last heartbeat before it went out up to an interval earlier), and
+ * suspect after at least silenceMinIntervals advertised intervals of silence: those must cover
+ * it with an interval to spare. Never more than members believe (advertisedIntervalMs).
  */
-export function stallSlackMs(profile: Profile, lateMs: number, intervalMs: number): number {
-  return Math.min(profile.maxAdvertisedIntervalMs, Math.ceil((lateMs + 2 * intervalMs) / profile.silenceMinIntervals));
+export function stallSlackMs(profile: Profile, lateMs: number, intervalMs: number, n: number): number {
+  return advertisedIntervalMs(profile, n, Math.ceil((lateMs + 2 * intervalMs) / profile.silenceMinIntervals));
 }
 
 /** Whether a periodic timer fired so late that the node itself must have been stalled. */

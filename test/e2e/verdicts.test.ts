@@ -25,8 +25,8 @@ import { labAvailable } from './lab-support.js';
 const FLAKY_CHANGES = 2;
 /** From the loss's end until the flaky device is alive everywhere (goal: 5 s). */
 const FLAKY_BACK_MS = 5000;
-/** Verdict changes of a device whose link is cut and restored twice, 5 s each way: dead, unreliable (the second cut starts its hold again, so alive comes a hold after the window); one spare for a second death at an observer the return reaches late. Goal: <= 2 per minute. */
-const FLAP_CHANGES = 3;
+/** Verdict changes of a device whose link is cut and restored twice, 5 s each way: dead, unreliable, and alive a hold after the last restore (the second cut starts the hold again; the window ends once it is alive everywhere); one spare for a second death at an observer the return reaches late. Goal: <= 2 per minute. */
+const FLAP_CHANGES = 4;
 /** From a frozen device's SIGCONT until the others list it alive (goal: 2 s; its heartbeat counter shows it sent nothing while frozen). */
 const STALL_BACK_MS = 2000;
 /** From a frozen device's SIGCONT until no other node lists it suspect or dead (goal: 2 s, met). */

@@ -67,6 +67,18 @@ describe('isolation of one node', () => {
     s.assertInvariants();
   });
 
+  it('a node whose only two peers die at once still declares both dead on its own word within the maximum suspicion: two silent peers are not a lost link', () => {
+    const s = new Scenario({ nodes: 3, seed: 4100, loss: 0.1 });
+    s.fleet.start();
+    s.within(3_000, 'join', () => s.allAlive());
+    s.run(3_000);
+    const [survivor, ...gone] = s.fleet.ids as [string, ...string[]];
+    for (const id of gone) s.fleet.crash(id);
+    s.within(1_000 + 6_000 + 1_000, 'the survivor declares both dead', () => gone.every((g) => s.fleet.node(survivor).statusOf(g) === 'dead'));
+    expect(s.fleet.node(survivor).stats.get('deaf-to-all') ?? 0).toBe(0);
+    s.assertInvariants();
+  });
+
   it('a node cut off for 20 s suspects nobody and declares nobody dead, and holds everyone alive the moment it hears them again', () => {
     const s = new Scenario({ nodes: 24, seed: 4100, loss: 0.1 });
     s.fleet.start();
