@@ -104,6 +104,27 @@ describe('a flaky device', () => {
     s.assertInvariants();
   });
 
+  it('whose observer is cut off itself meanwhile: that silence is the observer\'s, not another outage of the flaky device, and does not start its hold again', () => {
+    const { s, changes } = joined(7);
+    const flaky = 'n005';
+    const observer = 'n000';
+    s.mayDie.add(flaky);
+    s.mayDie.add(observer);
+    const start = s.now;
+    // One 20 s cut: unreliable everywhere, held 1.5 outages (about 30 s) from its return.
+    s.fleet.fault({ kind: 'flap', node: flaky, upMs: 20_000, downMs: 20_000, forMs: 20_000 });
+    s.run(25_000);
+    expect(s.fleet.node(observer).statusOf(flaky)).toBe('unreliable');
+    s.fleet.isolate(observer);
+    s.run(20_000);
+    s.fleet.heal();
+    // Held from its own return at 20 s: alive at the observer well before a hold restarted at
+    // the heal (45 s) would end (75 s).
+    s.within(start + 65_000 - s.now, 'alive again at the cut-off observer', () => s.fleet.node(observer).statusOf(flaky) === 'alive');
+    expect(changes.filter((c) => c.observer === observer && c.member !== flaky && c.status === 'dead')).toEqual([]);
+    s.assertInvariants();
+  });
+
   it('that really dies while unreliable is declared dead everywhere within the unreliable silence (30 s on a LAN) plus a probe and a suspicion', () => {
     const { s } = joined(11);
     const flaky = 'n003';
