@@ -6,7 +6,7 @@ import { checkSuspicion, notify, spokeUp, spreadRefutation } from './accusations
 import { scheduleFlush } from './dissemination.js';
 import type { Effects } from './effects.js';
 import { isPresent, type Member } from './member.js';
-import { direct, heartbeatMs, restarted, stallSlack } from './membership.js';
+import { direct, heartbeatMs, memberIntervalMs, restarted, stallSlack } from './membership.js';
 import { MsgType, type Ack, type Address, type Heartbeat, type Ping, type PingReq } from './messages.js';
 import type { NodeState } from './node-state.js';
 import { deafToAll } from './isolation.js';
@@ -121,9 +121,7 @@ export function progress(s: NodeState, m: Member, now: number): void {
 /** How long `m` may be silent before we probe it (at our measured loss unless `loss` is given). */
 export function silenceThreshold(s: NodeState, m: Member, loss = s.loss.loss): number {
   const k = silenceIntervals(s.profile, loss);
-  // The member's advertised interval can be stale while the fleet grows (intervals lengthen
-  // with fleet size), so never expect heartbeats faster than our own interval for this fleet.
-  const interval = Math.max(m.hbIntervalMs, heartbeatMs(s));
+  const interval = memberIntervalMs(s, m);
   // Not scaled by local health: measured loss already lengthens k, and Lifeguard's health
   // multiplier belongs on probe timeouts. Scaling both made a node that had been suspected
   // itself take three times longer than its peers to notice a real death.
@@ -144,7 +142,7 @@ export function sweep(s: NodeState, now: number, fx: Effects): void {
       if (m.status !== 'suspect') continue;
     }
     if (m.status === 'unreliable') {
-      const interval = Math.max(m.hbIntervalMs, ownInterval);
+      const interval = memberIntervalMs(s, m, ownInterval);
       review(s, m, now, fx, silenceThresholdMs(k, s.spreading.expectedGapMs(m, interval)), interval);
     }
     s.spreading.sweepMember(s, m, now, fx, k, ownInterval);

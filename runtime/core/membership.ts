@@ -16,6 +16,15 @@ export function heartbeatMs(s: NodeState): number {
   return heartbeatIntervalMs(s.profile, s.present + 1);
 }
 
+/**
+ * How often `m` heartbeats, as we expect it: its advertised interval, never faster than ours
+ * (`ownMs`, our interval for this fleet). An advertised interval can be stale while the fleet
+ * grows, as intervals lengthen with fleet size.
+ */
+export function memberIntervalMs(s: NodeState, m: Member, ownMs = heartbeatMs(s)): number {
+  return Math.max(m.hbIntervalMs, ownMs);
+}
+
 /** The heartbeat interval our stalls of the last stallSlackHoldMs ask members to allow (ms); 0 when none. */
 export function stallSlack(s: NodeState): number {
   let most = 0;
@@ -54,7 +63,7 @@ export function direct(s: NodeState, now: number, ref: NodeRef, addr: Address, f
   // Its silence, not ours: not while we were stalled or heard nobody.
   const silenceMs = (s.deafToAllSince ?? now) - Math.max(m.lastDirect, ownSilenceEnded(s));
   m.lastDirect = now;
-  silentAgain(s, m, now, silenceMs, Math.max(m.hbIntervalMs, heartbeatMs(s)));
+  silentAgain(s, m, now, silenceMs);
   heardSomeone(s, now);
   return m;
 }

@@ -29,7 +29,7 @@ import { LossEstimator } from './loss-estimator.js';
 import { isPresent, viewOf, type Member, type MemberView } from './member.js';
 import { isDeaf } from './multicast-fallback.js';
 import { reliabilityOf } from './reliability.js';
-import { heartbeatMs, onLeave, randomPresent, stallSlack, statusOf } from './membership.js';
+import { heartbeatMs, memberIntervalMs, onLeave, randomPresent, stallSlack, statusOf } from './membership.js';
 import {
   MsgType,
   type Address,
@@ -259,7 +259,7 @@ export class Node {
    */
   reliabilityOf(id: NodeId, now: number): { outageMs: number; backForMs: number; holdMsLeft: number; delivery: number; fleetDelivery: number } | undefined {
     const m = this.#s.members.get(id);
-    return m && reliabilityOf(this.#s, m, now, Math.max(m.hbIntervalMs, heartbeatMs(this.#s)));
+    return m && reliabilityOf(this.#s, m, now, memberIntervalMs(this.#s, m));
   }
 
   /**

@@ -21,7 +21,7 @@
 
 import type { Effects } from './effects.js';
 import type { Member } from './member.js';
-import { heartbeatMs, setStatus } from './membership.js';
+import { heartbeatMs, memberIntervalMs, setStatus } from './membership.js';
 import type { NodeState } from './node-state.js';
 import { deliveryAfter, stoppedWhileSilent, unreliableHoldMs, unreliableSilenceMs } from './timing.js';
 
@@ -74,9 +74,9 @@ export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, from
  * loses 80% of its datagrams is rarely that silent (its delivery puts that at 15–22 s), so it
  * is alive soon after its loss ends.
  */
-export function silentAgain(s: NodeState, m: Member, now: number, silenceMs: number, intervalMs: number): void {
+export function silentAgain(s: NodeState, m: Member, now: number, silenceMs: number): void {
   if (m.status !== 'unreliable' || !s.spreading.gapsAreLoss) return;
-  const outage = unreliableSilenceMs(s.profile, m.delivery, intervalMs, 0);
+  const outage = unreliableSilenceMs(s.profile, m.delivery, memberIntervalMs(s, m), 0);
   if (silenceMs < outage) return;
   m.returnedAt = now;
   m.outageMs = Math.max(m.outageMs, silenceMs);

@@ -8,7 +8,7 @@ import { MULTICAST } from './effects.js';
 import { queue } from './dissemination.js';
 import { ownSilenceEnded } from './isolation.js';
 import { isPresent, type Member } from './member.js';
-import { randomPresent } from './membership.js';
+import { memberIntervalMs, randomPresent } from './membership.js';
 import type { Address, Heartbeat, Message } from './messages.js';
 import { MulticastFallback } from './multicast-fallback.js';
 import type { NodeState } from './node-state.js';
@@ -97,7 +97,7 @@ export class MulticastSpreading implements Spreading {
   sweepMember(s: NodeState, m: Member, now: number, fx: Effects, k: number, ownIntervalMs: number): void {
     if (m.probe !== undefined || now < s.stalledUntil) return;
     if (m.suspicion?.sources.has(s.self.id)) return;
-    const interval = Math.max(m.hbIntervalMs, ownIntervalMs);
+    const interval = memberIntervalMs(s, m, ownIntervalMs);
     const threshold = silenceFor(s, m, silenceThresholdMs(k, interval), interval);
     // Silence while we were stalled or heard nobody is ours: count it from when that ended.
     if (now - Math.max(m.lastProgress, ownSilenceEnded(s)) > threshold) s.prober.start(m, now, fx);
