@@ -198,6 +198,9 @@ async function buildLink(tag: string, loss: number): Promise<{ nsDevice: string;
 function dropAtDevice(ns: string, loss: number): Promise<void> {
   const rules = `table inet murmurloss {\n chain input {\n  type filter hook input priority 0; policy accept;\n  meta l4proto udp numgen random mod 1000 < ${Math.round(loss * 1000)} drop\n }\n}\n`;
   const child = spawn('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  // Without nft, `ip netns exec` exits before reading the rules: the write fails with EPIPE,
+  // and the exit code below says what went wrong.
+  child.stdin!.on('error', () => {});
   child.stdin!.end(rules);
   return new Promise<void>((resolve, reject) => {
     let err = '';

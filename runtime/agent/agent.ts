@@ -533,6 +533,7 @@ export class Agent {
         multicast: t.multicastReady,
         health: node.health,
         stallSlackMs: node.stallSlackMs,
+        joining: node.joining,
         // With no peer there is nothing to measure: the estimator's prior is not a measurement.
         measuredLoss: node.presentCount === 0 ? null : node.measuredLoss,
         members: countBy([...node.members()].map((m) => m.status)),

@@ -54,8 +54,11 @@ export function renderStatus(s: Row, t: { color: boolean; width: number }): stri
   const health = typeof s.health === 'number' ? s.health : undefined;
   const healthText = health === undefined ? '-' : health === 0 ? p.green('0') : health >= 3 ? p.red(String(health)) : p.yellow(String(health));
   lines.push(['health', `score ${healthText} (0 is best), measured loss ${loss}`]);
-  // Why its peers wait longer for this device: it stalled lately (CPU, SD card) and said so.
-  if (typeof s.stallSlackMs === 'number' && s.stallSlackMs > 0) lines.push(['', p.yellow(`stalled lately: asks peers to allow ${duration(s.stallSlackMs)} between heartbeats`)]);
+  // Why its peers wait longer for this device: it is joining, or stalled lately (CPU, SD card), and said so.
+  if (typeof s.stallSlackMs === 'number' && s.stallSlackMs > 0) {
+    const why = s.joining === true ? 'joining' : 'stalled lately';
+    lines.push(['', p.yellow(`${why}: asks peers to allow ${duration(s.stallSlackMs)} between heartbeats`)]);
+  }
   const members = counts(obj(s.members), p);
   lines.push(['members', members === '' ? 'no other devices known' : members]);
   const why = Array.isArray(led.why) && led.why.length > 0 ? `: ${(led.why as unknown[]).map(String).join('; ')}` : '';

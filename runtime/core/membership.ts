@@ -8,7 +8,7 @@ import { silentAgain } from './reliability.js';
 import { isPresent, newMember, type Member } from './member.js';
 import type { Address, Leave, MemberStatus, NodeId, NodeRef } from './messages.js';
 import type { NodeState } from './node-state.js';
-import { heartbeatIntervalMs, initialProgressGapMs } from './timing.js';
+import { heartbeatIntervalMs, initialProgressGapMs, stallSlackMs } from './timing.js';
 import { memberHash } from './view-hash.js';
 
 /** Our heartbeat interval for the fleet as we see it now. */
@@ -25,9 +25,9 @@ export function memberIntervalMs(s: NodeState, m: Member, ownMs = heartbeatMs(s)
   return Math.max(m.hbIntervalMs, ownMs);
 }
 
-/** The heartbeat interval our stalls of the last stallSlackHoldMs ask members to allow (ms); 0 when none. */
+/** The heartbeat interval our stalls of the last stallSlackHoldMs, or our join, ask members to allow (ms); 0 when none. */
 export function stallSlack(s: NodeState): number {
-  let most = 0;
+  let most = s.joining ? stallSlackMs(s.profile, s.profile.joinStallMs, heartbeatMs(s), s.present + 1) : 0;
   for (const x of s.recentStalls) most = Math.max(most, x.slackMs);
   return most;
 }
@@ -73,6 +73,9 @@ export function add(s: NodeState, m: Member, now: number, fx: Effects): void {
   s.sortedIds = undefined;
   s.present++;
   s.view = (s.view ^ memberHash(m.id, m.gen)) >>> 0;
+  // Each member met is more join work (its passport, its state): the join goes on.
+  const j = s.joining;
+  if (j) j.until = Math.max(j.until, Math.min(now + s.profile.joinQuietMs, j.since + s.profile.stallSlackHoldMs));
   fx.emit({ type: 'member-joined', member: { id: m.id, gen: m.gen }, addr: m.addr });
 }
 

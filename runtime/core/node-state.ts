@@ -89,6 +89,12 @@ export interface NodeState {
    * heartbeat), so members allow such a stall before they suspect us.
    */
   recentStalls: { at: number; slackMs: number }[];
+  /**
+   * While this node joins (periodic.ts startTimers, membership.ts add): when it started, and
+   * until when it counts as joining; undefined once the join is over (housekeeping). Its
+   * heartbeats meanwhile ask for the slack of a joinStallMs stall (membership.ts stallSlack).
+   */
+  joining: { since: number; until: number } | undefined;
   /** When a member was last heard first-hand (isolation.ts). */
   lastHeardAny: number;
   /** Since when this node has heard no member while it knows several (isolation.ts); undefined while it hears someone. */

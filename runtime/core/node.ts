@@ -157,6 +157,7 @@ export class Node {
       stalledUntil: -Infinity,
       listeningSince: -Infinity,
       recentStalls: [],
+      joining: undefined,
       heardAgainAt: -Infinity,
       lastHeardAny: -Infinity,
       deafToAllSince: undefined,
@@ -215,9 +216,13 @@ export class Node {
   get health(): number {
     return this.#s.awareness.score;
   }
-  /** The heartbeat interval this node asks members to allow after a stall of its own (ms); 0 when none. */
+  /** The heartbeat interval this node asks members to allow for its stalls or its join (ms); 0 when none. */
   get stallSlackMs(): number {
     return stallSlack(this.#s);
+  }
+  /** Whether this node is still joining: it started, or met a new member, lately (profiles.ts joinQuietMs). */
+  get joining(): boolean {
+    return this.#s.joining !== undefined;
   }
   get viewHash(): number {
     return this.#s.view;

@@ -15,6 +15,7 @@ import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, i
 export function startTimers(s: NodeState, now: number, fx: Effects): void {
   // Stagger the first heartbeat a little: a whole fleet powered on by one switch would
   // otherwise heartbeat in lock-step forever.
+  s.joining = { since: now, until: now + s.profile.joinQuietMs };
   s.hbDue = now + firstHeartbeatDelayMs(s.profile, s.rng.next());
   fx.setTimer(s.hbDue, { kind: 'heartbeat' });
   s.sweepDue = now + sweepIntervalMs(s.profile, heartbeatMs(s));
@@ -103,6 +104,7 @@ function heartbeatTick(s: NodeState, now: number, fx: Effects): void {
 function housekeeping(s: NodeState, now: number, fx: Effects): void {
   s.loss.decay(s.profile.lossDecay);
   while (s.recentStalls.length > 0 && now - s.recentStalls[0]!.at > s.profile.stallSlackHoldMs) s.recentStalls.shift();
+  if (s.joining && now >= s.joining.until) s.joining = undefined;
   expireOwn(s, now, fx);
   // Retention is measured in minutes: scanning every member and replica each second is waste.
   const ticks = ++s.gcTicks;

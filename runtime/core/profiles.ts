@@ -96,6 +96,10 @@ export interface Profile {
   readonly stallMs: number;
   /** After a stall, heartbeats advertise an interval that allows for it for this long (ms). */
   readonly stallSlackHoldMs: number;
+  /** A joining node asks members to allow a stall this long (membership.ts stallSlack). */
+  readonly joinStallMs: number;
+  /** A node joins until it has met no new member for this long, and at most stallSlackHoldMs. */
+  readonly joinQuietMs: number;
   /** A node that hears none of at least this many members blames its own link (isolation.ts). */
   readonly deafToAllMinMembers: number;
   /** For at most this long (ms); then members' silence counts again. */
@@ -198,6 +202,14 @@ const common = {
   // stall as long as its longest before they suspect it. Its death is then noticed later; its
   // stalls are not taken for one.
   stallSlackHoldMs: 60_000,
+  // A join is the most work a node ever does: every member's passport checked, full syncs,
+  // code not yet compiled. A small board stalls in it, and its first stall comes before any
+  // heartbeat of its has asked for slack (after it, periodic.ts noteStall asks). So while it
+  // meets new members, and 2 s after, it asks for the slack of a 4 s stall (in the lan profile
+  // the most members believe: 1 s between heartbeats). A fleet started together has met
+  // within a second; a device that dies in its own join is noticed a few seconds later.
+  joinStallMs: 4_000,
+  joinQuietMs: 2_000,
   // Two members silent at once can be two deaths; three at the same moment, and not one of
   // them heard, is far likelier our own link.
   deafToAllMinMembers: 3,

@@ -11,6 +11,12 @@ describe('murmur status output', () => {
     expect(out).toMatch(/^\s+stalled lately: asks peers to allow 1\.6s between heartbeats$/m);
   });
 
+  it('says the slack is for its join while it joins', () => {
+    const out = render({ stallSlackMs: 1000, joining: true });
+    expect(out).toMatch(/^\s+joining: asks peers to allow 1s between heartbeats$/m);
+    expect(out).not.toMatch(/stalled/);
+  });
+
   it('says nothing of stalls when it asks for no slack', () => {
     expect(render({ stallSlackMs: 0 })).not.toMatch(/stalled/);
     expect(render({})).not.toMatch(/stalled/);

@@ -91,7 +91,9 @@ describe('slack after a stall of our own', () => {
     a.start(0, fx);
     a.receive(10, 'sim:x', [hb('x', 1)], fx);
     let now = runUntil(a, fx, 0, 5_000);
-    expect(new Set(advertised(fx))).toEqual(new Set([250]));
+    // Joining first (the next test), then the fleet interval.
+    expect(advertised(fx).at(-1)).toBe(250);
+    fx.sends = [];
     // Frozen for 1.6 s: every timer due meanwhile fires at once when it resumes.
     now = 6_600;
     for (const t of takePending(fx)) a.timer(Math.max(now, t.at), t.token, fx);
@@ -105,6 +107,43 @@ describe('slack after a stall of our own', () => {
     expect(Math.max(...during)).toBeLessThanOrEqual(Math.ceil((1_600 + 500) / 3));
     fx.sends = [];
     runUntil(a, fx, now + 55_000, now + 70_000);
+    expect(advertised(fx).at(-1)).toBe(250);
+  });
+
+  it('a node asks for the slack of a join stall while it meets new members and for two seconds after the last', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    expect(a.joining).toBe(true);
+    a.receive(10, 'sim:x', [hb('x', 1)], fx);
+    runUntil(a, fx, 0, 1_500);
+    a.receive(1_500, 'sim:y', [hb('y', 1)], fx);
+    runUntil(a, fx, 1_500, 3_400);
+    // A 4 s stall asks for more than members believe: four times the fleet interval.
+    expect(new Set(advertised(fx))).toEqual(new Set([lan.advertisedIntervalFactor * 250]));
+    expect(a.joining).toBe(true);
+    fx.sends = [];
+    // Two seconds after y, at the next housekeeping, the join is over.
+    runUntil(a, fx, 3_400, 5_000);
+    expect(a.joining).toBe(false);
+    expect(advertised(fx).at(-1)).toBe(250);
+    expect(a.stallSlackMs).toBe(0);
+  });
+
+  it('a join that goes on meeting members ends a minute after the start all the same', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    let now = 0;
+    for (let i = 0; now < 70_000; i++, now += 1_000) {
+      runUntil(a, fx, now - 1_000, now);
+      a.receive(now, `sim:m${i}`, [hb(`m${i}`, 1)], fx);
+      if (now === 59_000) expect(a.joining).toBe(true);
+    }
+    expect(a.joining).toBe(false);
+    fx.sends = [];
+    runUntil(a, fx, now - 1_000, now + 1_000);
+    expect(a.stats.get('stalls') ?? 0).toBe(0);
     expect(advertised(fx).at(-1)).toBe(250);
   });
 

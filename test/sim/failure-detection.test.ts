@@ -21,7 +21,7 @@ describe.each(SIZES)('N=%i', (n) => {
       const victim = s.fleet.ids[n - 1]!;
       s.fleet.set(victim, 'old-life', 'yes');
       s.within(2_000, 'old-life key everywhere', () => s.allSee(victim, 'old-life', 'yes'));
-      s.run(2_000);
+      s.joined();
 
       s.mayDie.add(victim);
       s.fleet.crash(victim);

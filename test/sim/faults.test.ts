@@ -33,6 +33,7 @@ function joined(nodes: number, seed: number, loss = 0): Scenario {
   const s = new Scenario({ nodes, seed, loss });
   s.fleet.start();
   s.within(3_000, 'join', () => s.allAlive());
+  s.joined();
   return s;
 }
 
@@ -185,8 +186,10 @@ describe('per-node loss', () => {
     // Compare with a healthy node's traffic on the same links.
     const out = t.count('n004', 'n000') / t.count('n001', 'n000');
     const inn = t.count('n000', 'n004') / t.count('n000', 'n001');
+    // n004 also sends more than a healthy node (it is suspected and refutes, and asks for
+    // unicast), so its share that arrives is above the 20% its heartbeats alone would give.
     expect(out).toBeGreaterThan(0.1);
-    expect(out).toBeLessThan(0.35);
+    expect(out).toBeLessThan(0.5);
     expect(inn).toBeGreaterThan(0.1);
     expect(inn).toBeLessThan(0.35);
     expect(s.fleet.node('n004').measuredLoss).toBeGreaterThan(0.5);

@@ -103,6 +103,22 @@ export class Scenario {
     this.fleet.runFor(ms);
   }
 
+  /**
+   * Run until no running node is joining (runtime/core/profiles.ts joinQuietMs) and every
+   * member has heard so: a joining node asks for slack that slows its own detection, and
+   * steady-state bounds are measured after it.
+   */
+  joined(maxMs = 10_000): void {
+    const ids = this.fleet.runningIds();
+    this.within(maxMs, 'every node done joining, and its members told', () =>
+      ids.every((y) => {
+        const node = this.fleet.node(y);
+        const asks = Math.max(node.heartbeatMs, node.stallSlackMs);
+        return !node.joining && ids.every((x) => x === y || (this.fleet.node(x).member(y)?.heartbeatIntervalMs ?? Infinity) <= asks);
+      }),
+    );
+  }
+
   /** Run until `cond`, failing (with the replay line) if it takes longer than `maxMs` of virtual time. */
   within(maxMs: number, what: string, cond: () => boolean): number {
     return this.fleet.runUntil(cond, { maxMs, what, checkEveryMs: 10 });

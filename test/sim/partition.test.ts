@@ -14,6 +14,7 @@ describe.each(SIZES)('N=%i', (n) => {
     const s = new Scenario({ nodes: n, seed: 4000 + n, loss, insecure: true });
     s.fleet.start();
     s.within(5_000, 'join', () => s.allAlive());
+    s.joined();
     const cut = Math.round(n * 0.4);
     const a = s.fleet.ids.slice(0, cut);
     const b = s.fleet.ids.slice(cut);
@@ -45,6 +46,7 @@ describe('isolation of one node', () => {
     const s = new Scenario({ nodes: 24, seed: 4100, loss: 0.1 });
     s.fleet.start();
     s.within(3_000, 'join', () => s.allAlive());
+    s.joined();
     const lone = 'n010';
     for (const id of s.fleet.ids) s.mayDie.add(id);
     const cutAt = s.now;
@@ -71,7 +73,7 @@ describe('isolation of one node', () => {
     const s = new Scenario({ nodes: 3, seed: 4100, loss: 0.1 });
     s.fleet.start();
     s.within(3_000, 'join', () => s.allAlive());
-    s.run(3_000);
+    s.joined();
     const [survivor, ...gone] = s.fleet.ids as [string, ...string[]];
     for (const id of gone) s.fleet.crash(id);
     s.within(1_000 + 6_000 + 1_000, 'the survivor declares both dead', () => gone.every((g) => s.fleet.node(survivor).statusOf(g) === 'dead'));

@@ -9,6 +9,7 @@ describe('suspicion, explained', () => {
     const s = new Scenario({ nodes: 8, seed: 77, loss: 0 });
     s.fleet.start();
     s.within(5_000, 'join', () => s.allAlive());
+    s.joined();
     const victim = 'n007';
     const observer = s.fleet.node('n000');
     expect(observer.suspicionOf(victim, s.now)).toBeUndefined();
