@@ -58,7 +58,6 @@ export function accuse(s: NodeState, m: Member, source: string, now: number, fx:
     m.suspicion = { inc: m.inc, startedAt: now, sources };
     m.silentSince = m.lastProgress;
     m.silentSeq = m.hbSeq;
-    m.silentIntervalMs = m.hbIntervalMs;
     setStatus(s, m, 'suspect', now, fx, [source]);
     s.stats.count('suspicions');
   } else {

@@ -71,12 +71,6 @@ export interface Member {
   silentSince: number;
   /** Its heartbeat seq known here when the current suspicion began: what it sent during that silence counts from it. */
   silentSeq: number;
-  /**
-   * The heartbeat interval it advertised when the current suspicion began: how often it sent.
-   * One back from a stall advertises a longer one (periodic.ts noteStall), which says nothing of
-   * how often it sent while silent.
-   */
-  silentIntervalMs: number;
   /** Local time it last came back from a suspicion or a death in this life. */
   returnedAt: number;
   /** Until this local time the member has asked us, by heartbeating to us directly, to heartbeat to it directly. */
@@ -124,7 +118,6 @@ export function newMember(
     outageMs: 0,
     silentSince: now,
     silentSeq: 0,
-    silentIntervalMs: hbIntervalMs,
     returnedAt: -Infinity,
   };
 }

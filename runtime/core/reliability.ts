@@ -46,8 +46,12 @@ export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, from
   // delivery before; a second within unreliableSilenceMaxMs (again) still makes it unreliable. A
   // relayed count can lag the member's own, which reads as fewer sent: at worst one cut-off
   // member is alive again at once, and its next return within unreliableSilenceMaxMs is
-  // unreliable. A member could claim this only of itself.
-  const stoppedItself = seq !== undefined && stoppedWhileSilent(seq - m.silentSeq, outage, Math.max(m.silentIntervalMs, heartbeatMs(s)));
+  // unreliable. A member could claim this only of itself. It sent at the fleet's interval, as we
+  // do (its view of the fleet and ours agree): what it advertised may be slack it asked for in
+  // its join or after a stall (periodic.ts), which says nothing of how often it sent. Where its
+  // interval is in truth longer than ours, a cut-off member can pass for a stopped one: alive
+  // at once, and unreliable at its next return.
+  const stoppedItself = seq !== undefined && stoppedWhileSilent(seq - m.silentSeq, outage, heartbeatMs(s));
   // Without multicast a suspicion rests on one failed probe, not on silence: weak evidence at
   // high loss, and common, so there only a death makes a member unreliable.
   const unreliable = stoppedItself ? m.outageMs > 0 || again : fromDeath || m.outageMs > 0 || s.spreading.gapsAreLoss;

@@ -257,6 +257,27 @@ describe('a local stall', () => {
     s.assertInvariants();
   });
 
+  it('of 5 s in its join, while its heartbeats ask for slack: the others judge its return on how often it sent, not on the slack, and it is alive everywhere within 2 s, never unreliable', () => {
+    const s = new Scenario({ nodes: 16, seed: 11, loss: 0 });
+    const changes: Change[] = [];
+    s.fleet.onEvent((at, observer, e) => {
+      if (e.type === 'member-status') changes.push({ at, observer, member: e.member.id, status: e.status, verdict: e.verdict, verdictChanged: e.verdict !== e.previousVerdict });
+    });
+    s.fleet.start();
+    s.within(3_000, 'join', () => s.allAlive());
+    const frozen = 'n004';
+    expect(s.fleet.node(frozen).joining).toBe(true);
+    s.mayDie.add(frozen);
+    s.fleet.fault({ kind: 'stall', node: frozen, forMs: 5_000 });
+    s.run(5_000);
+    // Long enough to be declared dead somewhere despite the slack: its return is what is judged.
+    expect(changes.filter((c) => c.member === frozen && c.status === 'dead').length).toBeGreaterThan(0);
+    const back = s.within(2_000, 'alive everywhere', () => aliveEverywhere(s, frozen));
+    expect(back).toBeLessThanOrEqual(2_000);
+    expect(changes.filter((c) => c.member === frozen && c.status === 'unreliable')).toEqual([]);
+    s.assertInvariants();
+  });
+
   it('of 4 s, with its first datagrams after it resumes lost to one observer: that observer, told of its return by others first, still holds it alive, not unreliable', () => {
     const { s, changes } = joined(7);
     const frozen = 'n004';
