@@ -569,6 +569,7 @@ export class Agent {
           led: ledStatusOf(node.liveValue(m.id, LED_KEY, now())?.value) ?? null,
           reliability: node.reliabilityOf(m.id, now()) ?? null,
           groupPath: node.groupPathOf(m.id, now()) ?? null,
+          silenceAllowed: node.silenceAllowedOf(m.id) ?? null,
         })),
       keysOf: (owner) => {
         if (owner !== node.self.id && !node.isKnown(owner)) return undefined;

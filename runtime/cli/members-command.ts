@@ -14,7 +14,7 @@ export const membersHelp = `usage: murmur members [--explain] [options]
 ${para('The other devices this node knows (itself excluded: see "murmur status"), one row each: id, status (alive, unreliable, suspect, dead, left), generation (changes when the device restarts), address, and how long ago this node last heard from it directly ("never": only through others).')}
 
 options:
-${optionLines([['--explain', 'for each suspect: who accused it, how many confirmed, and how long until it is declared dead unless it answers; for each unreliable device: the silence it came back from and what it takes to be alive again; devices the multicast group reaches only one way'], ...TARGET_OPTIONS])}
+${optionLines([['--explain', 'for each suspect: who accused it, how many confirmed, and how long until it is declared dead unless it answers; for each unreliable device: the silence it came back from and what it takes to be alive again; devices the multicast group reaches only one way; devices that ask for more time between heartbeats (joining, or stalled lately) and the silence this node allows them'], ...TARGET_OPTIONS])}
 
 ${para('A device is unreliable when it went silent long enough to be suspected or declared dead, then turned out to be alive (a weak Wi-Fi link, a flapping cable). It is given longer silences before it is suspected again, so it does not cycle alive, suspect, dead, alive. It is alive again once it has been back 1.5 times the longest silence it came back from (at most 30 s on a LAN) and its heartbeats arrive about as reliably as the rest of the fleet. If it really dies, it is declared dead after that longer silence, a probe and a suspicion.')}`;
 
@@ -39,6 +39,12 @@ interface GroupPath {
   doesNotHearUs?: unknown;
 }
 
+interface SilenceAllowed {
+  intervalMs?: unknown;
+  fleetIntervalMs?: unknown;
+  silenceMs?: unknown;
+}
+
 interface Member {
   id: string;
   gen?: unknown;
@@ -49,6 +55,7 @@ interface Member {
   suspicion?: Suspicion | null;
   reliability?: Reliability | null;
   groupPath?: GroupPath | null;
+  silenceAllowed?: SilenceAllowed | null;
 }
 
 export async function membersCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -94,12 +101,14 @@ export function renderMembers(members: readonly Member[], explain: boolean, t: {
     const suspects = members.filter((m) => m.status === 'suspect');
     const unreliable = members.filter((m) => m.status === 'unreliable');
     const oneWay = members.filter((m) => m.groupPath?.notHeardOnGroup === true || m.groupPath?.doesNotHearUs === true);
+    const slack = members.filter((m) => m.status !== 'suspect' && asksForSlack(m));
     out.push('');
     if (suspects.length === 0) out.push('no suspects');
     // Continuation lines indented, so each explanation reads as one block.
     for (const m of suspects) out.push(wrap(explainSuspect(m, p), t.width, '  ').slice(2));
     for (const m of unreliable) out.push(wrap(explainUnreliable(m, p), t.width, '  ').slice(2));
     for (const m of oneWay) out.push(wrap(explainOneWay(m, p), t.width, '  ').slice(2));
+    for (const m of slack) out.push(wrap(explainSlack(m, p), t.width, '  ').slice(2));
   }
   return out.join('\n');
 }
@@ -128,6 +137,18 @@ function explainUnreliable(m: Member, p: Palette): string {
   const delivery = `${pct(r.delivery)} of its heartbeats arrive here (fleet: ${pct(r.fleetDelivery)})`;
   const hold = typeof r.holdMsLeft === 'number' && r.holdMsLeft > 0 ? `alive again in ${duration(r.holdMsLeft)} at the earliest, once its heartbeats arrive about as well as the fleet's` : 'alive again once its heartbeats arrive about as well as the fleet does';
   return `${head}: ${outage}${back}; ${delivery}; ${hold}; given a longer silence than others before it is suspected again`;
+}
+
+function asksForSlack(m: Member): boolean {
+  const a = m.silenceAllowed;
+  return typeof a?.intervalMs === 'number' && typeof a.fleetIntervalMs === 'number' && a.intervalMs > a.fleetIntervalMs;
+}
+
+function explainSlack(m: Member, p: Palette): string {
+  const a = m.silenceAllowed!;
+  const who = p.bold(printable(m.id));
+  const wait = typeof a.silenceMs === 'number' ? `: this node waits for ${duration(a.silenceMs)} of silence before it checks on it` : '';
+  return `${who} asks for ${duration(a.intervalMs as number)} between heartbeats, more than the fleet's ${duration(a.fleetIntervalMs as number)} (it is joining, or stalled lately)${wait}; its death is noticed that much later`;
 }
 
 function explainOneWay(m: Member, p: Palette): string {

@@ -24,7 +24,7 @@ import { Broadcasts } from './broadcasts.js';
 import { queue } from './dissemination.js';
 import type { Effects, MessageSize, Rng, TimerToken } from './effects.js';
 import { KvStore, type LiveValue } from './kv-store.js';
-import { onHeartbeat, onPing, onPingReq, probeAnswered } from './liveness.js';
+import { onHeartbeat, onPing, onPingReq, probeAnswered, silenceThreshold } from './liveness.js';
 import { LossEstimator } from './loss-estimator.js';
 import { isPresent, viewOf, type Member, type MemberView } from './member.js';
 import { isDeaf } from './multicast-fallback.js';
@@ -277,6 +277,18 @@ export class Node {
     const m = this.#s.members.get(id);
     if (!m || !(this.#s.spreading instanceof MulticastSpreading) || !isPresent(m)) return undefined;
     return { groupSilentMs: now - m.lastMulticast, notHeardOnGroup: isDeaf(this.#s, m, now), doesNotHearUs: m.unicastUntil > now };
+  }
+
+  /**
+   * How much silence of `id` this node allows before it probes: the interval it expects between
+   * its heartbeats (what it advertised, slack for its join or its stalls included; never less
+   * than ours), ours, and the silence that makes it probe. Only with multicast, where silence
+   * is what starts a probe.
+   */
+  silenceAllowedOf(id: NodeId): { intervalMs: number; fleetIntervalMs: number; silenceMs: number } | undefined {
+    const m = this.#s.members.get(id);
+    if (!m || !(this.#s.spreading instanceof MulticastSpreading) || !isPresent(m)) return undefined;
+    return { intervalMs: memberIntervalMs(this.#s, m), fleetIntervalMs: heartbeatMs(this.#s), silenceMs: Math.round(silenceThreshold(this.#s, m)) };
   }
 
   statusOf(id: NodeId): MemberStatus | undefined {

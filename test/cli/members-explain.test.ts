@@ -43,4 +43,16 @@ describe('members --explain', () => {
     expect(out).toContain('deaf is reached one way on the multicast group: it does not hear the multicast of this node and asked for direct heartbeats');
     expect(out).not.toContain('fine is');
   });
+  it('says which devices ask for more time between heartbeats and how much silence this node allows them', () => {
+    const out = renderMembers(
+      [
+        { id: 'pi-new', status: 'alive', silenceAllowed: { intervalMs: 1_000, fleetIntervalMs: 250, silenceMs: 4_000 } },
+        { id: 'pi-old', status: 'alive', silenceAllowed: { intervalMs: 250, fleetIntervalMs: 250, silenceMs: 1_000 } },
+      ],
+      true,
+      plain,
+    );
+    expect(out).toContain("pi-new asks for 1s between heartbeats, more than the fleet's 250ms (it is joining, or stalled lately): this node waits for 4s of silence before it checks on it");
+    expect(out).not.toMatch(/pi-old asks/);
+  });
 });

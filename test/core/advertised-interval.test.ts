@@ -130,6 +130,21 @@ describe('slack after a stall of our own', () => {
     expect(a.stallSlackMs).toBe(0);
   });
 
+  it("a member's slack lengthens the silence this node allows it, and says so", () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    a.receive(10, 'sim:x', [hb('x', 1, 1_000)], fx);
+    a.receive(10, 'sim:y', [hb('y', 1)], fx);
+    const x = a.silenceAllowedOf('x')!;
+    const y = a.silenceAllowedOf('y')!;
+    expect(x.intervalMs).toBe(1_000);
+    expect(x.fleetIntervalMs).toBe(250);
+    expect(y.intervalMs).toBe(250);
+    expect(x.silenceMs).toBeGreaterThanOrEqual(lan.silenceMinIntervals * 1_000);
+    expect(x.silenceMs).toBe(4 * y.silenceMs);
+  });
+
   it('a join that goes on meeting members ends a minute after the start all the same', () => {
     const a = node('a');
     const fx = new Recorder();
