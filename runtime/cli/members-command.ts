@@ -148,7 +148,7 @@ function explainSlack(m: Member, p: Palette): string {
   const a = m.silenceAllowed!;
   const who = p.bold(printable(m.id));
   const wait = typeof a.silenceMs === 'number' ? `: this node waits for ${duration(a.silenceMs)} of silence before it checks on it` : '';
-  return `${who} asks for ${duration(a.intervalMs as number)} between heartbeats, more than the fleet's ${duration(a.fleetIntervalMs as number)} (it is joining, or stalled lately)${wait}; its death is noticed that much later`;
+  return `${who} asks for ${duration(a.intervalMs as number)} between heartbeats, more than the fleet's ${duration(a.fleetIntervalMs as number)} (it is joining, stalled lately, or sees a larger fleet)${wait}; its death is noticed that much later`;
 }
 
 function explainOneWay(m: Member, p: Palette): string {

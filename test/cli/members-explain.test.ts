@@ -52,7 +52,7 @@ describe('members --explain', () => {
       true,
       plain,
     );
-    expect(out).toContain("pi-new asks for 1s between heartbeats, more than the fleet's 250ms (it is joining, or stalled lately): this node waits for 4s of silence before it checks on it");
+    expect(out).toContain("pi-new asks for 1s between heartbeats, more than the fleet's 250ms (it is joining, stalled lately, or sees a larger fleet): this node waits for 4s of silence before it checks on it");
     expect(out).not.toMatch(/pi-old asks/);
   });
 });
