@@ -13,9 +13,9 @@ import { expireOwn, purgeReplicas } from './state-gossip.js';
 import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, stallSlackMs, sweepIntervalMs } from './timing.js';
 
 export function startTimers(s: NodeState, now: number, fx: Effects): void {
+  s.joining = { since: now, until: now + s.profile.joinQuietMs };
   // Stagger the first heartbeat a little: a whole fleet powered on by one switch would
   // otherwise heartbeat in lock-step forever.
-  s.joining = { since: now, until: now + s.profile.joinQuietMs };
   s.hbDue = now + firstHeartbeatDelayMs(s.profile, s.rng.next());
   fx.setTimer(s.hbDue, { kind: 'heartbeat' });
   s.sweepDue = now + sweepIntervalMs(s.profile, heartbeatMs(s));

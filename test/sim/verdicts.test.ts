@@ -14,12 +14,18 @@ interface Change {
   readonly verdictChanged: boolean;
 }
 
-function joined(seed: number): { s: Scenario; changes: Change[] } {
-  const s = new Scenario({ nodes: 16, seed, loss: 0.1 });
+/** A fleet of 16, not started, whose status changes are recorded from its start. */
+function watched(seed: number, loss: number): { s: Scenario; changes: Change[] } {
+  const s = new Scenario({ nodes: 16, seed, loss });
   const changes: Change[] = [];
   s.fleet.onEvent((at, observer, e) => {
     if (e.type === 'member-status') changes.push({ at, observer, member: e.member.id, status: e.status, verdict: e.verdict, verdictChanged: e.verdict !== e.previousVerdict });
   });
+  return { s, changes };
+}
+
+function joined(seed: number): { s: Scenario; changes: Change[] } {
+  const { s, changes } = watched(seed, 0.1);
   s.fleet.start();
   s.within(3_000, 'join', () => s.allAlive());
   // Settled: loss estimates and heartbeat intervals measured.
@@ -258,11 +264,7 @@ describe('a local stall', () => {
   });
 
   it('of 5 s in its join, while its heartbeats ask for slack: the others judge its return on how often it sent, not on the slack, and it is alive everywhere within 2 s, never unreliable', () => {
-    const s = new Scenario({ nodes: 16, seed: 11, loss: 0 });
-    const changes: Change[] = [];
-    s.fleet.onEvent((at, observer, e) => {
-      if (e.type === 'member-status') changes.push({ at, observer, member: e.member.id, status: e.status, verdict: e.verdict, verdictChanged: e.verdict !== e.previousVerdict });
-    });
+    const { s, changes } = watched(11, 0);
     s.fleet.start();
     s.within(3_000, 'join', () => s.allAlive());
     const frozen = 'n004';
