@@ -61,11 +61,12 @@ export function onHeartbeat(s: NodeState, now: number, from: Address, hb: Heartb
   s.spreading.heardHeartbeat(s, m, hb, now);
   let gap = 0;
   if (hb.seq > m.directSeq) {
-    if (m.directSeq > 0 && s.spreading.gapsAreLoss) {
+    if (m.directSeq > 0 && s.spreading.gapsAreLoss && m.streamed) {
       gap = hb.seq - m.directSeq;
       s.loss.record(gap);
     }
     m.directSeq = hb.seq;
+    if (s.rxMulticast || hb.unicastMe) m.streamed = true;
   }
   if (hb.seq > m.hbSeq) {
     m.hbSeq = hb.seq;

@@ -24,6 +24,13 @@ export interface Member {
   hbSeq: number;
   /** Highest heartbeat seq received directly; gaps feed the loss estimate. */
   directSeq: number;
+  /**
+   * Whether one of its regular streams of heartbeats has reached us: the group, or the direct
+   * copies it sends because the group does not bring us its own. Until then the direct ones are
+   * answers to probes, spaced by whatever it had to answer, and the gap from the last of them
+   * to the first of a stream is not loss.
+   */
+  streamed: boolean;
   /** The interval the member says it heartbeats at. */
   hbIntervalMs: number;
   /** Our replica of its key/value state (replaced when it restarts). */
@@ -60,6 +67,12 @@ export interface Member {
    * (Wi-Fi client isolation, IGMP snooping without a querier) and we ask for unicast.
    */
   lastMulticast: number;
+  /**
+   * Found not to reach us through the group, and not heard through it since. A stall of ours
+   * does not clear it: not hearing the group while stopped says nothing of the group, and the
+   * member's direct copies to us would lapse with its lease while we judged it afresh.
+   */
+  groupDeaf: boolean;
   /**
    * Fraction of its heartbeats that reach us directly, smoothed per expected heartbeat (1 until
    * measured; only measured where gaps in its sequence are loss). Judges an unreliable member.
@@ -100,6 +113,7 @@ export function newMember(
     lastProgress: now,
     hbSeq: 0,
     directSeq: 0,
+    streamed: false,
     progressGapMs,
     hbIntervalMs,
     advertisedKvMax: 0,
@@ -113,6 +127,7 @@ export function newMember(
     lastNotified: -Infinity,
     lastPull: -Infinity,
     lastMulticast: now,
+    groupDeaf: false,
     unicastUntil: -Infinity,
     delivery: 1,
     outageMs: 0,

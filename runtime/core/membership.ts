@@ -98,6 +98,7 @@ export function restarted(s: NodeState, m: Member, gen: number, inc: number, add
   m.probe = undefined;
   m.hbSeq = 0;
   m.directSeq = 0;
+  m.streamed = false;
   m.advertisedKvMax = 0;
   m.behindSince = undefined;
   m.lastProgress = now;

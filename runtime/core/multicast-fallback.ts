@@ -13,7 +13,7 @@ import { deafThresholdMs, silenceIntervals, unicastLeaseMs } from './timing.js';
 /** Whether `m`'s heartbeats have stopped coming through the group to us for longer than loss explains. */
 export function isDeaf(s: NodeState, m: Member, now: number): boolean {
   const k = silenceIntervals(s.profile, s.loss.loss);
-  return groupSilenceMs(s, m, now) > deafThresholdMs(s.profile, k, heartbeatMs(s), m.hbIntervalMs);
+  return m.groupDeaf || groupSilenceMs(s, m, now) > deafThresholdMs(s.profile, k, heartbeatMs(s), m.hbIntervalMs);
 }
 
 /**
@@ -34,8 +34,10 @@ export class MulticastFallback {
     // hear our multicast: it asks us to heartbeat to it directly for a while.
     // Only a flagged heartbeat asks: one sent under a lease, or a refutation sent straight to
     // its accuser, must not, or two peers would keep renewing each other's lease forever.
-    if (s.rxMulticast) m.lastMulticast = now;
-    else if (hb.unicastMe) m.unicastUntil = now + unicastLeaseMs(s.profile, heartbeatMs(s));
+    if (s.rxMulticast) {
+      m.lastMulticast = now;
+      m.groupDeaf = false;
+    } else if (hb.unicastMe) m.unicastUntil = now + unicastLeaseMs(s.profile, heartbeatMs(s));
   }
 
   /**
@@ -50,7 +52,8 @@ export class MulticastFallback {
     const own = heartbeatMs(s);
     for (const m of s.members.values()) {
       if (!isPresent(m)) continue;
-      const deaf = groupSilenceMs(s, m, now) > deafThresholdMs(s.profile, k, own, m.hbIntervalMs);
+      if (groupSilenceMs(s, m, now) > deafThresholdMs(s.profile, k, own, m.hbIntervalMs)) m.groupDeaf = true;
+      const deaf = m.groupDeaf;
       if (deaf) deafSet.add(m);
       if (deaf || m.unicastUntil > now) out.push(m);
     }

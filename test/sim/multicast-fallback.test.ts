@@ -66,3 +66,26 @@ describe('multicast blocked for some nodes', () => {
     expect(s.allAlive()).toBe(true);
   });
 });
+
+describe('the loss a node cut off from the group measures', () => {
+  // Its peers' direct copies are the only heartbeats it gets. The gap from an answer to a probe
+  // to the first copy of a stream, or a stream that lapsed while a stall of its own made it
+  // judge the group afresh, would read as loss and lengthen every silence it allows.
+  it.each([9001, 9002, 9003, 9004, 9005, 9006])('seed %i: 2 of 5 cut off from boot, each stalled for 600 ms now and then: their measured loss stays under 5% once measured, and one\'s death is seen by all within 2 s', (seed) => {
+    const s = new Scenario({ nodes: 5, seed, loss: 0, seeds: 'first' });
+    const cut = ['n003', 'n004'] as const;
+    for (const id of cut) s.fleet.blockMulticast(id);
+    s.fleet.start();
+    // Measured by then: the estimate holds its prior until enough heartbeats have arrived.
+    s.run(7_000);
+    for (let t = 0; t < 8; t++) {
+      if (t % 3 === 0) s.fleet.fault({ kind: 'stall', node: t === 3 ? 'n004' : 'n003', forMs: 600 });
+      s.run(1_000);
+      for (const id of cut) expect(s.fleet.node(id).measuredLoss, `${id} after ${t + 1} s`).toBeLessThan(0.05);
+    }
+    s.mayDie.add('n004');
+    s.fleet.crash('n004');
+    s.within(2_000, 'death seen by all', () => s.allDeclaredDead('n004', s.fleet.runningIds()));
+    s.assertInvariants();
+  });
+});
