@@ -48,7 +48,8 @@ export function renderStatus(s: Row, t: { color: boolean; width: number }): stri
   lines.push(['device', `${p.bold(str(s.id))}  gen ${str(s.gen)}, incarnation ${str(s.incarnation)}`]);
   if ('fleet' in s) lines.push(['fleet', str(s.fleet, '(not set)')]);
   lines.push(['address', `${str(s.addr)}  ${str(s.profile)} profile, multicast ${s.multicast === true ? 'on' : 'off'}`]);
-  if (typeof s.uptimeS === 'number') lines.push(['uptime', duration(s.uptimeS * 1000)]);
+  // Whole seconds from the API: a node under half a second old reads 0s, not a false 0ms.
+  if (typeof s.uptimeS === 'number') lines.push(['uptime', s.uptimeS < 1 ? '0s' : duration(s.uptimeS * 1000)]);
   // The node reports no loss figure while it has no peer to measure it against.
   const loss = typeof s.measuredLoss === 'number' ? `${Math.round(s.measuredLoss * 1000) / 10}%` : s.measuredLoss === null ? '- (no peers)' : '-';
   const health = typeof s.health === 'number' ? s.health : undefined;

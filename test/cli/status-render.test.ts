@@ -21,4 +21,9 @@ describe('murmur status output', () => {
     expect(render({ stallSlackMs: 0 })).not.toMatch(/stalled/);
     expect(render({})).not.toMatch(/stalled/);
   });
+
+  it('shows uptime in the API\'s whole seconds, a node just started as 0s', () => {
+    expect(render({ uptimeS: 0 })).toMatch(/^uptime\s+0s$/m);
+    expect(render({ uptimeS: 75 })).toMatch(/^uptime\s+1m15s$/m);
+  });
 });
