@@ -88,7 +88,9 @@ export interface NodeState {
    * stallSlackMs), oldest first; our heartbeats advertise at least the largest (liveness.ts
    * heartbeat), so members allow such a stall before they suspect us.
    */
-  recentStalls: { at: number; slackMs: number }[];
+  recentStalls: { at: number; slackMs: number; inJoin: boolean }[];
+  /** When the join ended (housekeeping): a stall in it is held only joinStallHoldMs past this. */
+  joinEndedAt: number;
   /**
    * While this node joins (periodic.ts startTimers, membership.ts add): when it started, and
    * until when it counts as joining; undefined once the join is over (housekeeping). Its

@@ -157,6 +157,7 @@ export class Node {
       stalledUntil: -Infinity,
       listeningSince: -Infinity,
       recentStalls: [],
+      joinEndedAt: -Infinity,
       joining: undefined,
       heardAgainAt: -Infinity,
       lastHeardAny: -Infinity,

@@ -78,7 +78,8 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
 export function noteStall(s: NodeState, now: number, dueAt: number): void {
   if (!isStalled(s.profile, now, dueAt)) return;
   s.stalledUntil = Math.max(s.stalledUntil, now + sweepIntervalMs(s.profile, heartbeatMs(s)));
-  s.recentStalls.push({ at: now, slackMs: stallSlackMs(s.profile, now - dueAt, heartbeatMs(s), s.present + 1) });
+  const slackMs = stallSlackMs(s.profile, now - dueAt, heartbeatMs(s), s.present + 1);
+  s.recentStalls.push({ at: now, slackMs, inJoin: s.joining !== undefined });
   // Timers due before the stall was noted fire late in the same stall.
   if (dueAt <= s.listeningSince) return;
   s.listeningSince = now;
@@ -103,8 +104,14 @@ function heartbeatTick(s: NodeState, now: number, fx: Effects): void {
 /** Once a second: the loss estimate forgets a little, and expired or retained-too-long state goes. */
 function housekeeping(s: NodeState, now: number, fx: Effects): void {
   s.loss.decay(s.profile.lossDecay);
-  while (s.recentStalls.length > 0 && now - s.recentStalls[0]!.at > s.profile.stallSlackHoldMs) s.recentStalls.shift();
-  if (s.joining && now >= s.joining.until) s.joining = undefined;
+  if (s.joining && now >= s.joining.until) {
+    s.joining = undefined;
+    s.joinEndedAt = now;
+  }
+  const p = s.profile;
+  const over = (x: { at: number; inJoin: boolean }): boolean =>
+    now - x.at > p.stallSlackHoldMs || (x.inJoin && !s.joining && now - s.joinEndedAt > p.joinStallHoldMs);
+  if (s.recentStalls.some(over)) s.recentStalls = s.recentStalls.filter((x) => !over(x));
   expireOwn(s, now, fx);
   // Retention is measured in minutes: scanning every member and replica each second is waste.
   const ticks = ++s.gcTicks;

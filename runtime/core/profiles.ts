@@ -96,6 +96,8 @@ export interface Profile {
   readonly stallMs: number;
   /** After a stall, heartbeats advertise an interval that allows for it for this long (ms). */
   readonly stallSlackHoldMs: number;
+  /** How long past the join's end a stall in the join keeps its slack (ms). */
+  readonly joinStallHoldMs: number;
   /** A joining node asks members to allow a stall this long (membership.ts stallSlack). */
   readonly joinStallMs: number;
   /** A node joins until it has met no new member for this long, and at most stallSlackHoldMs. */
@@ -210,6 +212,11 @@ const common = {
   // within a second; a device that dies in its own join is noticed a few seconds later.
   joinStallMs: 4_000,
   joinQuietMs: 2_000,
+  // A stall in the join is mostly the join's own work, which does not come back: held for a
+  // quarter of stallSlackHoldMs past the join's end, not a whole minute, so a fleet started
+  // together notices deaths at its usual pace soon after. A board that stalls again
+  // meanwhile is held for the full minute from that stall.
+  joinStallHoldMs: 15_000,
   // Two members silent at once can be two deaths; three at the same moment, and not one of
   // them heard, is far likelier our own link.
   deafToAllMinMembers: 3,

@@ -110,6 +110,38 @@ describe('slack after a stall of our own', () => {
     expect(advertised(fx).at(-1)).toBe(250);
   });
 
+  it('a stall in the join keeps its slack 15 s past the join, not a minute; one after the join, the whole minute', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    a.receive(10, 'sim:x', [hb('x', 1)], fx);
+    let now = runUntil(a, fx, 0, 600);
+    // Frozen for 1.6 s in the join.
+    now = 2_200;
+    for (const t of takePending(fx)) a.timer(Math.max(now, t.at), t.token, fx);
+    expect(a.stats.get('stalls')).toBe(1);
+    const slack = a.stallSlackMs;
+    expect(slack).toBeGreaterThanOrEqual(Math.ceil((1_500 + 500) / 3));
+    // The join ends at the first housekeeping 2 s after the start (x was met at 10 ms).
+    runUntil(a, fx, now, 4_000);
+    expect(a.joining).toBe(false);
+    expect(a.stallSlackMs).toBe(slack);
+    runUntil(a, fx, 4_000, 17_500);
+    expect(a.stallSlackMs).toBe(slack);
+    fx.sends = [];
+    runUntil(a, fx, 17_500, 20_000);
+    expect(a.stallSlackMs).toBe(0);
+    expect(advertised(fx).at(-1)).toBe(250);
+    // The same stall once the join is over is held for the whole minute.
+    now = 21_600;
+    for (const t of takePending(fx)) a.timer(Math.max(now, t.at), t.token, fx);
+    expect(a.stats.get('stalls')).toBe(2);
+    runUntil(a, fx, now, now + 55_000);
+    expect(a.stallSlackMs).toBeGreaterThan(250);
+    runUntil(a, fx, now + 55_000, now + 62_000);
+    expect(a.stallSlackMs).toBe(0);
+  });
+
   it('a node asks for the slack of a join stall while it meets new members and for two seconds after the last', () => {
     const a = node('a');
     const fx = new Recorder();
