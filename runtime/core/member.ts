@@ -27,8 +27,11 @@ export interface Member {
   /**
    * Whether one of its regular streams of heartbeats has reached us: the group, or the direct
    * copies it sends because the group does not bring us its own. Until then the direct ones are
-   * answers to probes, spaced by whatever it had to answer, and the gap from the last of them
-   * to the first of a stream is not loss.
+   * one-offs (a reply to an accuser, a refutation), spaced by whatever prompted them, and the
+   * gap from the last of them to the first of a stream is not loss. Cleared after a stall of
+   * ours for a member whose copies we ask for, whose next copy may come after a lapse. Not
+   * cleared when the group stops bringing its heartbeats: a member on a lossy link goes deaf
+   * now and then, and its gaps are what judges it unreliable (reliability.ts).
    */
   streamed: boolean;
   /** The interval the member says it heartbeats at. */

@@ -25,7 +25,7 @@ export function memberIntervalMs(s: NodeState, m: Member, ownMs = heartbeatMs(s)
   return Math.max(m.hbIntervalMs, ownMs);
 }
 
-/** The heartbeat interval our stalls of the last stallSlackHoldMs, or our join, ask members to allow (ms); 0 when none. */
+/** The heartbeat interval our recent stalls (NodeState.recentStalls), or our join, ask members to allow (ms); 0 when none. */
 export function stallSlack(s: NodeState): number {
   let most = s.joining ? stallSlackMs(s.profile, s.profile.joinStallMs, heartbeatMs(s), s.present + 1) : 0;
   for (const x of s.recentStalls) most = Math.max(most, x.slackMs);

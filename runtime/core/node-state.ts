@@ -84,12 +84,13 @@ export interface NodeState {
    */
   heardAgainAt: number;
   /**
-   * The slack each of our stalls of the last stallSlackHoldMs asks for (timing.ts
-   * stallSlackMs), oldest first; our heartbeats advertise at least the largest (liveness.ts
+   * The slack each of our recent stalls asks for (timing.ts stallSlackMs), oldest first: those
+   * of the last stallSlackHoldMs, and of a stall that began in the join only until
+   * joinStallHoldMs past its end. Our heartbeats advertise at least the largest (liveness.ts
    * heartbeat), so members allow such a stall before they suspect us.
    */
   recentStalls: { at: number; slackMs: number; inJoin: boolean }[];
-  /** When the join ended (housekeeping): a stall in it is held only joinStallHoldMs past this. */
+  /** When the join ended (its last `until`): a stall in it is held only joinStallHoldMs past this. */
   joinEndedAt: number;
   /**
    * While this node joins (periodic.ts startTimers, membership.ts add): when it started, and

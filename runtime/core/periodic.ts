@@ -79,12 +79,17 @@ export function noteStall(s: NodeState, now: number, dueAt: number): void {
   if (!isStalled(s.profile, now, dueAt)) return;
   s.stalledUntil = Math.max(s.stalledUntil, now + sweepIntervalMs(s.profile, heartbeatMs(s)));
   const slackMs = stallSlackMs(s.profile, now - dueAt, heartbeatMs(s), s.present + 1);
-  s.recentStalls.push({ at: now, slackMs, inJoin: s.joining !== undefined });
+  // Judged by when it began, whichever late timer notices it first (housekeeping may end the
+  // join before a late heartbeat or sweep fires).
+  s.recentStalls.push({ at: now, slackMs, inJoin: dueAt < (s.joining?.until ?? s.joinEndedAt) });
   // Timers due before the stall was noted fire late in the same stall.
   if (dueAt <= s.listeningSince) return;
   s.listeningSince = now;
   s.awareness.apply(1);
   s.stats.count('stalls');
+  // The direct copies of members the group does not bring us come under a lease that our own
+  // requests renew, and we sent none while stopped: the gap before their next copy is not loss.
+  for (const m of s.members.values()) if (m.groupDeaf) m.streamed = false;
 }
 
 /** After a goodbye: no more heartbeats or anti-entropy; sweeps, housekeeping and flushes go on, so the goodbye's repeats go out. */
@@ -105,8 +110,8 @@ function heartbeatTick(s: NodeState, now: number, fx: Effects): void {
 function housekeeping(s: NodeState, now: number, fx: Effects): void {
   s.loss.decay(s.profile.lossDecay);
   if (s.joining && now >= s.joining.until) {
+    s.joinEndedAt = s.joining.until;
     s.joining = undefined;
-    s.joinEndedAt = now;
   }
   const p = s.profile;
   const over = (x: { at: number; inJoin: boolean }): boolean =>

@@ -212,10 +212,10 @@ const common = {
   // within a second; a device that dies in its own join is noticed a few seconds later.
   joinStallMs: 4_000,
   joinQuietMs: 2_000,
-  // A stall in the join is mostly the join's own work, which does not come back: held for a
-  // quarter of stallSlackHoldMs past the join's end, not a whole minute, so a fleet started
-  // together notices deaths at its usual pace soon after. A board that stalls again
-  // meanwhile is held for the full minute from that stall.
+  // A stall in the join is mostly the join's own work, which does not come back: held for 15 s
+  // past the join's end, not a whole stallSlackHoldMs, so a fleet started together notices
+  // deaths at its usual pace soon after. A board that stalls again meanwhile is held for the
+  // full minute from that stall.
   joinStallHoldMs: 15_000,
   // Two members silent at once can be two deaths; three at the same moment, and not one of
   // them heard, is far likelier our own link.

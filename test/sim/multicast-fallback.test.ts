@@ -68,9 +68,9 @@ describe('multicast blocked for some nodes', () => {
 });
 
 describe('the loss a node cut off from the group measures', () => {
-  // Its peers' direct copies are the only heartbeats it gets. The gap from an answer to a probe
-  // to the first copy of a stream, or a stream that lapsed while a stall of its own made it
-  // judge the group afresh, would read as loss and lengthen every silence it allows.
+  // Its peers' direct copies are the only heartbeats it gets. The gap from a one-off reply to
+  // the first copy of a stream, or a stream that lapsed while a stall of its own made it judge
+  // the group afresh, would read as loss and lengthen every silence it allows.
   it.each([9001, 9002, 9003, 9004, 9005, 9006])('seed %i: 2 of 5 cut off from boot, each stalled for 600 ms now and then: their measured loss stays under 5% once measured, and one\'s death is seen by all within 2 s', (seed) => {
     const s = new Scenario({ nodes: 5, seed, loss: 0, seeds: 'first' });
     const cut = ['n003', 'n004'] as const;
