@@ -12,8 +12,12 @@ import { deafThresholdMs, silenceIntervals, unicastLeaseMs } from './timing.js';
 
 /** Whether `m`'s heartbeats have stopped coming through the group to us for longer than loss explains. */
 export function isDeaf(s: NodeState, m: Member, now: number): boolean {
-  const k = silenceIntervals(s.profile, s.loss.loss);
-  return m.groupDeaf || groupSilenceMs(s, m, now) > deafThresholdMs(s.profile, k, heartbeatMs(s), m.hbIntervalMs);
+  return m.groupDeaf || silentOnGroup(s, m, now, silenceIntervals(s.profile, s.loss.loss), heartbeatMs(s));
+}
+
+/** Whether `m` has been silent on the group past the deaf threshold for `k` intervals of silence and our interval `ownMs`. */
+function silentOnGroup(s: NodeState, m: Member, now: number, k: number, ownMs: number): boolean {
+  return groupSilenceMs(s, m, now) > deafThresholdMs(s.profile, k, ownMs, m.hbIntervalMs);
 }
 
 /**
@@ -52,7 +56,7 @@ export class MulticastFallback {
     const own = heartbeatMs(s);
     for (const m of s.members.values()) {
       if (!isPresent(m)) continue;
-      if (groupSilenceMs(s, m, now) > deafThresholdMs(s.profile, k, own, m.hbIntervalMs)) m.groupDeaf = true;
+      if (silentOnGroup(s, m, now, k, own)) m.groupDeaf = true;
       const deaf = m.groupDeaf;
       if (deaf) deafSet.add(m);
       if (deaf || m.unicastUntil > now) out.push(m);

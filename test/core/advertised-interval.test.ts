@@ -28,6 +28,11 @@ function takePending(fx: Recorder): { at: number; token: TimerToken }[] {
   return queue;
 }
 
+/** Resume at `now` after a freeze: every timer due meanwhile fires at once, in `order`. */
+function resumeAt(n: Node, fx: Recorder, now: number, order = (q: { at: number; token: TimerToken }[]) => q): void {
+  for (const t of order(takePending(fx))) n.timer(Math.max(now, t.at), t.token, fx);
+}
+
 /** Fire the node's timers in order until `until`, or until `stop` holds after a timer. */
 function runUntil(n: Node, fx: Recorder, from: number, until: number, stop: () => boolean = () => false): number {
   const queue = pending.get(fx) ?? [];
@@ -96,7 +101,7 @@ describe('slack after a stall of our own', () => {
     fx.sends = [];
     // Frozen for 1.6 s: every timer due meanwhile fires at once when it resumes.
     now = 6_600;
-    for (const t of takePending(fx)) a.timer(Math.max(now, t.at), t.token, fx);
+    resumeAt(a, fx, now);
     expect(a.stats.get('stalls')).toBe(1);
     runUntil(a, fx, now, now + 55_000);
     const during = advertised(fx);
@@ -119,9 +124,7 @@ describe('slack after a stall of our own', () => {
     // Frozen from 0.6 s to 2.2 s: it began in the join, which ends at 2,010 ms (2 s after x
     // was met); the late housekeeping ends it before the late heartbeat notices the stall.
     now = 2_200;
-    const late = takePending(fx);
-    const gcFirst = [...late.filter((t) => t.token.kind === 'gc'), ...late.filter((t) => t.token.kind !== 'gc')];
-    for (const t of gcFirst) a.timer(Math.max(now, t.at), t.token, fx);
+    resumeAt(a, fx, now, (late) => [...late.filter((t) => t.token.kind === 'gc'), ...late.filter((t) => t.token.kind !== 'gc')]);
     expect(a.stats.get('stalls')).toBe(1);
     expect(a.joining).toBe(false);
     const slack = a.stallSlackMs;
@@ -135,7 +138,7 @@ describe('slack after a stall of our own', () => {
     expect(advertised(fx).at(-1)).toBe(250);
     // The same stall once the join is over is held for the whole minute.
     now = 21_600;
-    for (const t of takePending(fx)) a.timer(Math.max(now, t.at), t.token, fx);
+    resumeAt(a, fx, now);
     expect(a.stats.get('stalls')).toBe(2);
     runUntil(a, fx, now, now + 55_000);
     expect(a.stallSlackMs).toBeGreaterThan(250);
