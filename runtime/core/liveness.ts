@@ -129,26 +129,37 @@ export function silenceThreshold(s: NodeState, m: Member, loss = s.loss.loss): n
   return silenceFor(s, m, silenceThresholdMs(k, s.spreading.expectedGapMs(m, interval)), interval);
 }
 
-/** Verdicts on suspicions that ran out, and probes of members that went silent. */
-export function sweep(s: NodeState, now: number, fx: Effects): void {
+/**
+ * Verdicts on suspicions that ran out, and probes of members that went silent. Returns when the
+ * next sweep is wanted: the earliest moment a member's silence passes its threshold, or `now`
+ * while anything needs watching closely (a suspicion, an unreliable member, hearing nobody).
+ */
+export function sweep(s: NodeState, now: number, fx: Effects): number {
   // Computed once per sweep: this loop visits every member several times a second.
   const k = silenceIntervals(s.profile, s.loss.loss);
   const ownInterval = heartbeatMs(s);
+  let next = Infinity;
   // Hearing nobody is our link's doing: no new probes (as after a stall).
-  if (deafToAll(s, now, k, ownInterval)) s.stalledUntil = Math.max(s.stalledUntil, now + 1);
+  if (deafToAll(s, now, k, ownInterval)) {
+    s.stalledUntil = Math.max(s.stalledUntil, now + 1);
+    next = now;
+  }
   for (const m of s.members.values()) {
     if (!isPresent(m)) continue;
     if (m.suspicion) {
       checkSuspicion(s, m, now, fx);
       if (m.status !== 'suspect') continue;
+      next = now;
     }
     if (m.status === 'unreliable') {
       const interval = memberIntervalMs(s, m, ownInterval);
       review(s, m, now, fx, silenceThresholdMs(k, s.spreading.expectedGapMs(m, interval)), interval);
+      next = now;
     }
-    s.spreading.sweepMember(s, m, now, fx, k, ownInterval);
+    next = Math.min(next, s.spreading.sweepMember(s, m, now, fx, k, ownInterval));
   }
   s.spreading.endSweep(s, now, fx);
+  return next;
 }
 
 export function onPing(s: NodeState, now: number, from: Address, p: Ping, fx: Effects): void {

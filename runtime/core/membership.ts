@@ -8,7 +8,7 @@ import { silentAgain } from './reliability.js';
 import { isPresent, newMember, type Member } from './member.js';
 import type { Address, Leave, MemberStatus, NodeId, NodeRef } from './messages.js';
 import type { NodeState } from './node-state.js';
-import { heartbeatIntervalMs, initialProgressGapMs, stallSlackMs } from './timing.js';
+import { heartbeatIntervalMs, initialProgressGapMs, stallSlackMs, sweepIntervalMs } from './timing.js';
 import { memberHash } from './view-hash.js';
 
 /** Our heartbeat interval for the fleet as we see it now. */
@@ -134,7 +134,18 @@ export function setStatus(s: NodeState, m: Member, status: MemberStatus, now: nu
   }
   if (status !== 'suspect') m.suspicion = undefined;
   if (status === 'alive' || status === 'unreliable') m.deadReports = 0;
+  // A suspicion's timeout shrinks with every confirmation, and an unreliable member is reviewed
+  // as its datagrams come: both are watched at the regular pace (periodic.ts scheduleSweep).
+  if (status === 'suspect' || status === 'unreliable') sweepSoon(s, now, fx);
   fx.emit({ type: 'member-status', member: { id: m.id, gen: m.gen }, status, previous, verdict: m.verdict, previousVerdict, sources });
+}
+
+/** Sweep at the regular pace from now on, whenever the next sweep was due later. */
+function sweepSoon(s: NodeState, now: number, fx: Effects): void {
+  const at = now + sweepIntervalMs(s.profile, heartbeatMs(s));
+  if (at >= s.sweepDue) return;
+  s.sweepDue = at;
+  fx.setTimer(at, { kind: 'sweep' });
 }
 
 /** A member says goodbye (first-hand or relayed). */

@@ -51,7 +51,7 @@ import { noteStall, onTimer, startTimers, stopOwnTimers } from './periodic.js';
 import { Prober } from './probing.js';
 import type { Profile } from './profiles.js';
 import { QueryBook } from './queries.js';
-import { MulticastSpreading, UnicastSpreading } from './spreading.js';
+import { MulticastSpreading, probeSilenceMs, UnicastSpreading } from './spreading.js';
 import { deleteOwn, onDelta, writeOwn } from './state-gossip.js';
 import { NodeStats } from './stats.js';
 import { memberHash } from './view-hash.js';
@@ -289,7 +289,8 @@ export class Node {
   silenceAllowedOf(id: NodeId): { intervalMs: number; fleetIntervalMs: number; silenceMs: number } | undefined {
     const m = this.#s.members.get(id);
     if (!m || !(this.#s.spreading instanceof MulticastSpreading) || !isPresent(m)) return undefined;
-    return { intervalMs: memberIntervalMs(this.#s, m), fleetIntervalMs: heartbeatMs(this.#s), silenceMs: Math.round(silenceThreshold(this.#s, m)) };
+    const intervalMs = memberIntervalMs(this.#s, m);
+    return { intervalMs, fleetIntervalMs: heartbeatMs(this.#s), silenceMs: Math.round(probeSilenceMs(this.#s, silenceThreshold(this.#s, m), intervalMs)) };
   }
 
   statusOf(id: NodeId): MemberStatus | undefined {

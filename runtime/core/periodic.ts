@@ -37,9 +37,7 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
     case 'sweep':
       if (isEarly(s.profile, now, s.sweepDue)) return;
       noteStall(s, now, s.sweepDue);
-      sweep(s, now, fx);
-      s.sweepDue = now + sweepIntervalMs(s.profile, heartbeatMs(s));
-      fx.setTimer(s.sweepDue, { kind: 'sweep' });
+      runSweep(s, now, fx);
       return;
     case 'anti-entropy':
       if (isEarly(s.profile, now, s.aeDue)) return;
@@ -90,6 +88,27 @@ export function noteStall(s: NodeState, now: number, dueAt: number): void {
   // The direct copies of members the group does not bring us come under a lease that our own
   // requests renew, and we sent none while stopped: the gap before their next copy is not loss.
   for (const m of s.members.values()) if (m.groupDeaf) m.streamed = false;
+}
+
+function runSweep(s: NodeState, now: number, fx: Effects): void {
+  scheduleSweep(s, now, sweep(s, now, fx), fx);
+}
+
+/**
+ * When the sweep after this one runs, given the earliest moment the sweep found a member's
+ * silence would pass its threshold (`deadline`; `now` while something needs watching closely).
+ * Silence crosses a threshold only at a moment known in advance (a member's last heartbeat plus
+ * what its silence may be), so the sweep runs then, not at a fixed pace of four per heartbeat
+ * interval: each wake-up of an otherwise idle device costs about as much as the work it does,
+ * and sweeps were most of them. Something the sweep watches closely (a suspicion, an
+ * unreliable member, hearing nobody) keeps the regular pace (sweepIntervalMs). Never later than
+ * one heartbeat interval, so what the sweep does not foresee (a probe that failed without an
+ * accusation, a member's interval that shrank) waits no longer than that.
+ */
+export function scheduleSweep(s: NodeState, now: number, deadline: number, fx: Effects): void {
+  const hb = heartbeatMs(s);
+  s.sweepDue = deadline <= now ? now + sweepIntervalMs(s.profile, hb) : Math.min(now + hb, deadline);
+  fx.setTimer(s.sweepDue, { kind: 'sweep' });
 }
 
 /** After a goodbye: no more heartbeats or anti-entropy; sweeps, housekeeping and flushes go on, so the goodbye's repeats go out. */

@@ -37,10 +37,24 @@ export interface Spreading {
   heldAccusation(s: NodeState, m: Member, now: number, fx: Effects): void;
   /** Whether an anti-entropy round with no peer of a different view picks a random one anyway. */
   syncsWhenViewsAgree(aeRound: number): boolean;
-  /** The sweep's look at a member still alive or suspect after any verdict; `k` intervals of silence (silenceIntervals) start a probe. */
-  sweepMember(s: NodeState, m: Member, now: number, fx: Effects, k: number, ownIntervalMs: number): void;
+  /**
+   * The sweep's look at a member still alive or suspect after any verdict; `k` intervals of
+   * silence (silenceIntervals) start a probe. Returns when the member next needs a sweep: `now`
+   * for the regular pace, Infinity for not before something else changes.
+   */
+  sweepMember(s: NodeState, m: Member, now: number, fx: Effects, k: number, ownIntervalMs: number): number;
   /** After the sweep has looked at every member. */
   endSweep(s: NodeState, now: number, fx: Effects): void;
+}
+
+/**
+ * The silence after which a member is probed: its threshold, plus the jitter its next heartbeat
+ * may carry (the last of the k heartbeats the threshold allows to be lost may come that much
+ * late without being lost). The sweep runs at this moment, so without the allowance a heartbeat
+ * still on its way would count as one more loss.
+ */
+export function probeSilenceMs(s: NodeState, thresholdMs: number, intervalMs: number): number {
+  return thresholdMs + intervalMs * s.profile.heartbeatJitter;
 }
 
 export class MulticastSpreading implements Spreading {
@@ -94,13 +108,19 @@ export class MulticastSpreading implements Spreading {
     return aeRound % this.#fullSyncEvery === 0;
   }
 
-  sweepMember(s: NodeState, m: Member, now: number, fx: Effects, k: number, ownIntervalMs: number): void {
-    if (m.probe !== undefined || now < s.stalledUntil) return;
-    if (m.suspicion?.sources.has(s.self.id)) return;
+  sweepMember(s: NodeState, m: Member, now: number, fx: Effects, k: number, ownIntervalMs: number): number {
+    // A running probe has timers of its own; its failure makes the member suspect (setStatus
+    // then asks for the regular pace), its answer restarts the silence.
+    if (m.probe !== undefined) return Infinity;
+    if (now < s.stalledUntil) return s.stalledUntil;
+    if (m.suspicion?.sources.has(s.self.id)) return Infinity;
     const interval = memberIntervalMs(s, m, ownIntervalMs);
-    const threshold = silenceFor(s, m, silenceThresholdMs(k, interval), interval);
+    const allowed = probeSilenceMs(s, silenceFor(s, m, silenceThresholdMs(k, interval), interval), interval);
     // Silence while we were stalled or heard nobody is ours: count it from when that ended.
-    if (now - Math.max(m.lastProgress, ownSilenceEnded(s)) > threshold) s.prober.start(m, now, fx);
+    const since = Math.max(m.lastProgress, ownSilenceEnded(s));
+    if (now - since <= allowed) return Math.floor(since + allowed) + 1;
+    s.prober.start(m, now, fx);
+    return Infinity;
   }
 
   endSweep(): void {
@@ -168,13 +188,15 @@ export class UnicastSpreading implements Spreading {
     return true;
   }
 
-  sweepMember(s: NodeState, m: Member, now: number, fx: Effects): void {
+  sweepMember(s: NodeState, m: Member, now: number, fx: Effects): number {
     // Silence is no evidence here (probe rounds are, see endSweep). Our own accusation stands
     // on one failed probe, which is weak evidence at high loss: keep checking while the
     // suspicion runs. One answer clears it.
     if (m.status === 'suspect' && m.probe === undefined && now - m.lastProbeAt >= this.#probeIntervalMs) {
       s.prober.start(m, now, fx);
     }
+    // Probe rounds come due whatever members do: sweep at the regular pace.
+    return now;
   }
 
   endSweep(s: NodeState, now: number, fx: Effects): void {

@@ -1,0 +1,91 @@
+// When the silence sweep runs: at the moment a member's silence would pass its threshold, and
+// otherwise with the node's own heartbeat, so a device whose members are all heard wakes for
+// its heartbeats alone. Driven in virtual time.
+import { describe, expect, it } from 'vitest';
+import type { TimerToken } from '../../runtime/core/effects.js';
+import { MsgType, type Heartbeat } from '../../runtime/core/messages.js';
+import { Node } from '../../runtime/core/node.js';
+import { profiles } from '../../runtime/core/profiles.js';
+import { lcg, Recorder, roughSize } from './recorder.js';
+
+function node(id: string): Node {
+  return new Node({ id, gen: 1, addr: `sim:${id}`, profile: profiles.lan, rng: lcg(7), size: roughSize, multicast: true });
+}
+
+function hb(id: string, seq: number): Heartbeat {
+  return { type: MsgType.Heartbeat, from: { id, gen: 1 }, inc: 0, seq, intervalMs: 250, kvMax: 0, view: 0 };
+}
+
+/**
+ * Runs `a` from `from` to `until`: its timers fire in order, and members `ids` heartbeat to it
+ * every 250 ms while `beating(t)` holds. Every timer `a` sets is passed to `onTimer`.
+ */
+function drive(
+  a: Node,
+  fx: Recorder,
+  queue: { at: number; token: TimerToken }[],
+  from: number,
+  until: number,
+  ids: readonly string[],
+  beating: (t: number) => boolean,
+  onTimer: (at: number, token: TimerToken, now: number) => void = () => {},
+  stop: () => boolean = () => false,
+): number {
+  let nextBeat = Math.ceil(from / 250) * 250;
+  let now = from;
+  for (;;) {
+    for (const t of fx.timers) onTimer(t.at, t.token, now);
+    queue.push(...fx.timers);
+    fx.timers = [];
+    queue.sort((p, q) => p.at - q.at);
+    const timerAt = queue[0]?.at ?? Infinity;
+    const at = Math.min(timerAt, beating(nextBeat) ? nextBeat : Infinity);
+    if (at > until) return until;
+    now = Math.max(now, at);
+    if (at === timerAt) {
+      const t = queue.shift()!;
+      a.timer(now, t.token, fx);
+    } else {
+      // Numbered by when they are sent, so a member heard again after a pause shows its gap.
+      for (const id of ids) a.receive(now, `sim:${id}`, [hb(id, nextBeat / 250 + 1)], fx);
+      nextBeat += 250;
+    }
+    if (stop()) return now;
+  }
+}
+
+describe('the silence sweep', () => {
+  it('runs with the heartbeat while every member is heard: no timer of its own in ten seconds', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    const queue: { at: number; token: TimerToken }[] = [];
+    a.start(0, fx);
+    const members = ['x', 'y', 'z'];
+    drive(a, fx, queue, 0, 5_000, members, () => true);
+    const set = new Map<string, number>();
+    drive(a, fx, queue, 5_000, 15_000, members, () => true, (_at, token) => set.set(token.kind, (set.get(token.kind) ?? 0) + 1));
+    expect(set.get('sweep') ?? 0).toBe(0);
+    // Its own heartbeats go on at their pace (four a second, jittered).
+    expect(set.get('heartbeat')).toBeGreaterThanOrEqual(36);
+    expect(members.every((id) => a.statusOf(id) === 'alive')).toBe(true);
+  });
+
+  it("probes a member that falls silent the moment its silence passes the threshold, not a sweep interval later", () => {
+    for (const lastBeatAt of [9_000, 9_250, 9_500, 9_750]) {
+      const a = node('a');
+      const fx = new Recorder();
+      const queue: { at: number; token: TimerToken }[] = [];
+      a.start(0, fx);
+      drive(a, fx, queue, 0, lastBeatAt, ['x', 'y', 'z'], () => true);
+      const { silenceMs } = a.silenceAllowedOf('x')!;
+      fx.sends = [];
+      // x stops; y and z go on. The probe's first ping goes out in the sweep that finds the silence.
+      const pingAt = drive(a, fx, queue, lastBeatAt + 1, lastBeatAt + 10_000, ['y', 'z'], () => true, undefined, () =>
+        fx.sent(MsgType.Ping).some((p) => p.target.id === 'x'),
+      );
+      expect(fx.sent(MsgType.Ping).some((p) => p.target.id === 'x')).toBe(true);
+      expect(pingAt - lastBeatAt, `last heartbeat at ${lastBeatAt}`).toBeGreaterThanOrEqual(silenceMs);
+      expect(pingAt - lastBeatAt, `last heartbeat at ${lastBeatAt}`).toBeLessThanOrEqual(silenceMs + 2);
+    }
+  });
+});
