@@ -67,10 +67,10 @@ const GC_INTERVAL_MS = 60_000;
  * After reading a batch of datagrams, wait this long before reading again, unless a protocol
  * timer comes due first (runtime/net/paced-reads.ts). A device among 127 peers receives about
  * 500 datagrams a second; read as they come, each wakes the process, and a wake-up of a lone
- * Node process costs about as much as handling the datagram. Reads resume with the core's
- * silence sweep (a quarter heartbeat interval: 62 ms in the lan profile), so the pause rarely
- * ends by itself; it bounds how late we read when no timer is due. 100 ms is half the lan
- * profile's probe timeout: our Ack to a peer's probe still arrives in time.
+ * Node process costs about as much as handling the datagram. Reads also resume when one of the
+ * core's timers comes due (heartbeats, sweeps, anti-entropy); the pause bounds how late we read
+ * when none is. 100 ms is half the lan profile's probe timeout: our Ack to a peer's probe still
+ * arrives in time.
  */
 const READ_PAUSE_MS = 100;
 

@@ -308,8 +308,10 @@ describe('a local stall', () => {
     s.within(2_000, 'alive everywhere', () => aliveEverywhere(s, frozen));
     s.run(5_000);
     const second = s.now;
-    s.fleet.fault({ kind: 'stall', node: frozen, forMs: 4_000 });
-    s.run(6_000);
+    // Longer than the first: its heartbeats now ask for slack that covers a 4 s stall (and
+    // members believe up to 1 s between heartbeats, 4 s of silence at 10% loss).
+    s.fleet.fault({ kind: 'stall', node: frozen, forMs: 5_000 });
+    s.run(7_000);
     const unreliable = changes.filter((c) => c.member === frozen && c.at > second && c.status === 'unreliable');
     expect(new Set(unreliable.map((c) => c.observer)).size).toBeGreaterThan(0);
     s.within(30_000, 'alive everywhere', () => aliveEverywhere(s, frozen));
