@@ -18,7 +18,7 @@ function hb(id: string, seq: number): Heartbeat {
 
 /**
  * Runs `a` from `from` to `until`: its timers fire in order, and members `ids` heartbeat to it
- * every 250 ms while `beating(t)` holds. Every timer `a` sets is passed to `onTimer`.
+ * every 250 ms. Every timer `a` sets is passed to `onTimer`; `stop` ends the run early.
  */
 function drive(
   a: Node,
@@ -27,7 +27,6 @@ function drive(
   from: number,
   until: number,
   ids: readonly string[],
-  beating: (t: number) => boolean,
   onTimer: (at: number, token: TimerToken, now: number) => void = () => {},
   stop: () => boolean = () => false,
 ): number {
@@ -39,7 +38,7 @@ function drive(
     fx.timers = [];
     queue.sort((p, q) => p.at - q.at);
     const timerAt = queue[0]?.at ?? Infinity;
-    const at = Math.min(timerAt, beating(nextBeat) ? nextBeat : Infinity);
+    const at = Math.min(timerAt, nextBeat);
     if (at > until) return until;
     now = Math.max(now, at);
     if (at === timerAt) {
@@ -61,9 +60,9 @@ describe('the silence sweep', () => {
     const queue: { at: number; token: TimerToken }[] = [];
     a.start(0, fx);
     const members = ['x', 'y', 'z'];
-    drive(a, fx, queue, 0, 5_000, members, () => true);
+    drive(a, fx, queue, 0, 5_000, members);
     const set = new Map<string, number>();
-    drive(a, fx, queue, 5_000, 15_000, members, () => true, (_at, token) => set.set(token.kind, (set.get(token.kind) ?? 0) + 1));
+    drive(a, fx, queue, 5_000, 15_000, members, (_at, token) => set.set(token.kind, (set.get(token.kind) ?? 0) + 1));
     // Four a second at most (the regular pace would be sixteen), and never none: the sweep
     // still looks at least once per heartbeat interval.
     expect(set.get('sweep')).toBeGreaterThanOrEqual(38);
@@ -79,11 +78,11 @@ describe('the silence sweep', () => {
       const fx = new Recorder();
       const queue: { at: number; token: TimerToken }[] = [];
       a.start(0, fx);
-      drive(a, fx, queue, 0, lastBeatAt, ['x', 'y', 'z'], () => true);
+      drive(a, fx, queue, 0, lastBeatAt, ['x', 'y', 'z']);
       const { silenceMs } = a.silenceAllowedOf('x')!;
       fx.sends = [];
       // x stops; y and z go on. The probe's first ping goes out in the sweep that finds the silence.
-      const pingAt = drive(a, fx, queue, lastBeatAt + 1, lastBeatAt + 10_000, ['y', 'z'], () => true, undefined, () =>
+      const pingAt = drive(a, fx, queue, lastBeatAt + 1, lastBeatAt + 10_000, ['y', 'z'], undefined, () =>
         fx.sent(MsgType.Ping).some((p) => p.target.id === 'x'),
       );
       expect(fx.sent(MsgType.Ping).some((p) => p.target.id === 'x')).toBe(true);
