@@ -140,9 +140,14 @@ export function setStatus(s: NodeState, m: Member, status: MemberStatus, now: nu
   fx.emit({ type: 'member-status', member: { id: m.id, gen: m.gen }, status, previous, verdict: m.verdict, previousVerdict, sources });
 }
 
+/** The silence sweep's regular pace (ms), for our heartbeat interval now. */
+export function regularSweepMs(s: NodeState): number {
+  return sweepIntervalMs(s.profile, heartbeatMs(s));
+}
+
 /** Sweep at the regular pace from now on, whenever the next sweep was due later. */
 function sweepSoon(s: NodeState, now: number, fx: Effects): void {
-  const at = now + sweepIntervalMs(s.profile, heartbeatMs(s));
+  const at = now + regularSweepMs(s);
   if (at >= s.sweepDue) return;
   s.sweepDue = at;
   fx.setTimer(at, { kind: 'sweep' });

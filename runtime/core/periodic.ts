@@ -7,10 +7,10 @@ import { antiEntropyRound, contactSeeds } from './anti-entropy.js';
 import { flush } from './dissemination.js';
 import type { Effects, TimerToken } from './effects.js';
 import { heartbeat, sendHeartbeat, sweep } from './liveness.js';
-import { collectDeparted, heartbeatMs } from './membership.js';
+import { collectDeparted, heartbeatMs, regularSweepMs } from './membership.js';
 import type { NodeState } from './node-state.js';
 import { expireOwn, purgeReplicas } from './state-gossip.js';
-import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, stallSlackMs, sweepIntervalMs } from './timing.js';
+import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, stallSlackMs } from './timing.js';
 
 export function startTimers(s: NodeState, now: number, fx: Effects): void {
   s.joining = { since: now, until: now + s.profile.joinQuietMs };
@@ -18,7 +18,7 @@ export function startTimers(s: NodeState, now: number, fx: Effects): void {
   // otherwise heartbeat in lock-step forever.
   s.hbDue = now + firstHeartbeatDelayMs(s.profile, s.rng.next());
   fx.setTimer(s.hbDue, { kind: 'heartbeat' });
-  s.sweepDue = now + sweepIntervalMs(s.profile, heartbeatMs(s));
+  s.sweepDue = now + regularSweepMs(s);
   fx.setTimer(s.sweepDue, { kind: 'sweep' });
   s.aeDue = now + antiEntropyDelayMs(s.profile, true, s.rng.next());
   fx.setTimer(s.aeDue, { kind: 'anti-entropy' });
@@ -75,7 +75,7 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
  */
 export function noteStall(s: NodeState, now: number, dueAt: number): void {
   if (!isStalled(s.profile, now, dueAt)) return;
-  s.stalledUntil = Math.max(s.stalledUntil, now + sweepIntervalMs(s.profile, heartbeatMs(s)));
+  s.stalledUntil = Math.max(s.stalledUntil, now + regularSweepMs(s));
   const slackMs = stallSlackMs(s.profile, now - dueAt, heartbeatMs(s), s.present + 1);
   // Judged by when it began, whichever late timer notices it first (housekeeping may end the
   // join before a late heartbeat or sweep fires).
@@ -101,13 +101,12 @@ function runSweep(s: NodeState, now: number, fx: Effects): void {
  * what its silence may be), so the sweep runs then, not at a fixed pace of four per heartbeat
  * interval: each wake-up of an otherwise idle device costs about as much as the work it does,
  * and sweeps were most of them. Something the sweep watches closely (a suspicion, an
- * unreliable member, hearing nobody) keeps the regular pace (sweepIntervalMs). Never later than
+ * unreliable member, hearing nobody) keeps the regular pace (regularSweepMs). Never later than
  * one heartbeat interval, so what the sweep does not foresee (a probe that failed without an
  * accusation, a member's interval that shrank) waits no longer than that.
  */
 export function scheduleSweep(s: NodeState, now: number, deadline: number, fx: Effects): void {
-  const hb = heartbeatMs(s);
-  s.sweepDue = deadline <= now ? now + sweepIntervalMs(s.profile, hb) : Math.min(now + hb, deadline);
+  s.sweepDue = deadline <= now ? now + regularSweepMs(s) : Math.min(now + heartbeatMs(s), deadline);
   fx.setTimer(s.sweepDue, { kind: 'sweep' });
 }
 

@@ -86,7 +86,12 @@ export interface Profile {
   readonly antiEntropyJitter: number;
   /** Jitter (±fraction) of the probe round interval without multicast. */
   readonly probeRoundJitter: number;
-  /** The silence sweep runs this many times per heartbeat interval, within [sweepMinMs, sweepMaxMs]. */
+  /**
+   * The silence sweep's regular pace: this many times per heartbeat interval, within [sweepMinMs,
+   * sweepMaxMs]. It keeps this pace while a member is suspect or unreliable, the node hears
+   * nobody, or probe rounds drive liveness (no multicast); otherwise it runs when a member's
+   * silence would pass its limit, at most one heartbeat interval apart (periodic.ts scheduleSweep).
+   */
   readonly sweepsPerHeartbeat: number;
   readonly sweepMinMs: number;
   readonly sweepMaxMs: number;
@@ -189,8 +194,9 @@ const common = {
   antiEntropyJitter: 0.2,
   // Same reason as heartbeatJitter: probe rounds of nodes started together stay apart.
   probeRoundJitter: 0.1,
-  // Four sweeps per interval notice silence within a quarter interval of the threshold; 50 ms
-  // keeps a small fleet's sweep cheap, 500 ms keeps a large fleet's detection prompt.
+  // While something is watched closely, four sweeps per interval see a suspicion's shrinking
+  // timeout or an unreliable member's recovery within a quarter interval; 50 ms keeps a small
+  // fleet's sweep cheap, 500 ms keeps a large fleet's verdicts prompt.
   sweepsPerHeartbeat: 4,
   sweepMinMs: 50,
   sweepMaxMs: 500,

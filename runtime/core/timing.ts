@@ -103,7 +103,7 @@ export function heartbeatDelayMs(profile: Profile, intervalMs: number, inJoinBur
   return Math.max(profile.joinBurstMinMs, Math.floor(intervalMs * fraction));
 }
 
-/** Interval of the silence sweep: a few times per heartbeat interval, within fixed bounds. */
+/** The silence sweep's regular pace: a few times per heartbeat interval, within fixed bounds. */
 export function sweepIntervalMs(profile: Profile, heartbeatMs: number): number {
   return Math.min(profile.sweepMaxMs, Math.max(profile.sweepMinMs, Math.floor(heartbeatMs / profile.sweepsPerHeartbeat)));
 }
