@@ -204,7 +204,7 @@ function learn(s: NodeState, now: number, e: DigestEntry, fx: Effects): Member |
       const spoke = spokeUp(s, m);
       // The entry's heartbeat counter is the relayer's latest, usually from the very heartbeat
       // that refuted: it tells a member that stopped itself from one whose link failed.
-      cameBack(s, m, now, fx, m.status === 'dead', e.hb);
+      cameBack(s, m, now, fx, m.status === 'dead', e.hb, true);
       if (spoke) spreadRefutation(s, m, now, fx);
     }
   }

@@ -35,7 +35,7 @@ export function delivered(s: NodeState, m: Member, gap: number): void {
  * unreliable, unless it was only suspected and this node spreads without multicast, or it was
  * stopped itself and this is its first such return within unreliableSilenceMaxMs.
  */
-export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, fromDeath: boolean, seq?: number): void {
+export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, fromDeath: boolean, seq?: number, relayed = false): void {
   // A second return within the unreliable silence (with the group: silence is the evidence).
   const again = s.spreading.gapsAreLoss && now - m.returnedAt < s.profile.unreliableSilenceMaxMs;
   const outage = now - m.silentSince;
@@ -44,14 +44,18 @@ export function cameBack(s: NodeState, m: Member, now: number, fx: Effects, from
   // relays) shows it sent next to nothing while silent was stopped itself (frozen, CPU-starved,
   // an SD card stall), not cut off. One such return says nothing of its link, whatever its
   // delivery before; a second within unreliableSilenceMaxMs (again) still makes it unreliable. A
-  // relayed count can lag the member's own, which reads as fewer sent: at worst one cut-off
-  // member is alive again at once, and its next return within unreliableSilenceMaxMs is
-  // unreliable. A member could claim this only of itself. It sent at the fleet's interval, as we
+  // relayed count (`relayed`) is the relayer's latest and can lag the member's own, which reads
+  // as fewer sent. From a member whose heartbeats reached us like the fleet's before the silence
+  // that lag is short, and a frozen member is what it says; from one whose heartbeats were
+  // already mostly lost (its delivery below the fleet's by more than unreliableLossMargin) the
+  // relayer heard it as rarely as we did, and the count proves nothing: that member was losing
+  // its link. A member could claim this only of itself. It sent at the fleet's interval, as we
   // do (its view of the fleet and ours agree): what it advertised may be slack it asked for in
   // its join or after a stall (periodic.ts), which says nothing of how often it sent. Where its
   // interval is in truth longer than ours, a cut-off member can pass for a stopped one: alive
   // at once, and unreliable at its next return.
-  const stoppedItself = seq !== undefined && stoppedWhileSilent(seq - m.silentSeq, outage, heartbeatMs(s));
+  const lossyBefore = 1 - m.delivery > s.loss.loss + s.profile.unreliableLossMargin;
+  const stoppedItself = seq !== undefined && !(relayed && lossyBefore) && stoppedWhileSilent(seq - m.silentSeq, outage, heartbeatMs(s));
   // Without multicast a suspicion rests on one failed probe, not on silence: weak evidence at
   // high loss, and common, so there only a death makes a member unreliable.
   const unreliable = stoppedItself ? m.outageMs > 0 || again : fromDeath || m.outageMs > 0 || s.spreading.gapsAreLoss;

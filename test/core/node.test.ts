@@ -140,6 +140,41 @@ describe('Node', () => {
     expect(relayed[0]).toMatchObject({ id: 'b', gen: 1, inc: 1, status: 'alive' });
   });
 
+  it('takes a relayed heartbeat count that shows next to nothing sent for a member that stopped itself only if its heartbeats reached us like the fleet\'s before', () => {
+    // b falls silent and is suspected; then c relays b's refutation with a count one past the
+    // last heartbeat a heard. From a member whose heartbeats all arrived, that is a process that
+    // was frozen: alive at once. From one whose heartbeats were mostly lost already, the relayer
+    // heard it as rarely as a did, and its count lags: b was losing its link, and is unreliable.
+    const returnOf = (bEvery: number): string | undefined => {
+      const a = node('a');
+      const fx = new Recorder();
+      a.start(0, fx);
+      let last = 0;
+      for (let seq = 1; seq <= 40; seq++) {
+        for (const id of PEERS) {
+          if (id === 'b' && seq % bEvery !== 0) continue;
+          a.receive(seq * 250, `sim:${id}`, [hb(id, 1, seq)], fx);
+          if (id === 'b') last = seq;
+        }
+      }
+      let seq = 41;
+      let t = 40 * 250;
+      runTimersUntil(a, fx, () => a.statusOf('b') === 'suspect', 2_000, (at) => {
+        while (t + 250 <= at) {
+          t += 250;
+          for (const id of PEERS.slice(1)) a.receive(t, `sim:${id}`, [hb(id, 1, seq)], fx);
+          seq++;
+        }
+      });
+      expect(a.statusOf('b')).toBe('suspect');
+      const entry = { id: 'b', gen: 1, inc: 1, status: 'alive' as const, hb: last + 1, kvMax: 0, addr: 'sim:b' };
+      a.receive(t + 2_000, 'sim:c', [{ type: MsgType.Digest, from: { id: 'c', gen: 1 }, lo: 'b', hi: 'b', reply: false, entries: [entry] }], fx);
+      return a.statusOf('b');
+    };
+    expect(returnOf(1)).toBe('alive');
+    expect(returnOf(4)).toBe('unreliable');
+  });
+
   it('probes a silent member harder when it measures more loss: more direct pings and helpers in the second stage', () => {
     const probeOfSilentB = (dropEvery: number): { target: string; pings: number; helpers: number; loss: number } => {
       const a = node('a');
