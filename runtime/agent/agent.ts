@@ -73,6 +73,15 @@ const GC_INTERVAL_MS = 60_000;
  * arrives in time.
  */
 const READ_PAUSE_MS = 100;
+/**
+ * The group sockets' pause. Heartbeats, digests and news come through the group, most of what a
+ * device receives, and none of it asks for a timely answer; what the core decides on them it
+ * decides in a timer, and every timer resumes reads first. So the group is read when the next
+ * timer fires (on the lan profile at least four a second: heartbeats and sweeps), and that
+ * costs no wake-up of its own. A quarter second bounds it on profiles with sparser timers, and
+ * bounds how late news reaches the device.
+ */
+const GROUP_READ_PAUSE_MS = 250;
 
 export class Agent {
   readonly host: NodeHost;
@@ -208,6 +217,7 @@ export class Agent {
           onNotice: (level, event, fields) => log.log(level, event, fields),
           onAddressChange: (addr) => host?.node.readdress(addr),
           readPauseMs: READ_PAUSE_MS,
+          groupReadPauseMs: GROUP_READ_PAUSE_MS,
         },
       );
       // The configured intent, not whether a group is joined right now: a Pi often starts before

@@ -103,10 +103,12 @@ function runSweep(s: NodeState, now: number, fx: Effects): void {
  * and sweeps were most of them. Something the sweep watches closely (a suspicion, an
  * unreliable member, hearing nobody) keeps the regular pace (regularSweepMs). Never later than
  * one heartbeat interval, so what the sweep does not foresee (a probe that failed without an
- * accusation, a member's interval that shrank) waits no longer than that.
+ * accusation, a member's interval that shrank) waits no longer than that; and then it runs
+ * with our next heartbeat when that comes sooner, so the two share a wake-up.
  */
 export function scheduleSweep(s: NodeState, now: number, deadline: number, fx: Effects): void {
-  s.sweepDue = deadline <= now ? now + regularSweepMs(s) : Math.min(now + heartbeatMs(s), deadline);
+  const withinInterval = s.hbDue > now && s.hbDue <= now + heartbeatMs(s) ? s.hbDue : now + heartbeatMs(s);
+  s.sweepDue = deadline <= now ? now + regularSweepMs(s) : Math.min(withinInterval, deadline);
   fx.setTimer(s.sweepDue, { kind: 'sweep' });
 }
 

@@ -14,14 +14,33 @@ export interface TimerScheduler {
 /** A timer this late (ms) is handled after pending socket reads. */
 const LATE_TIMER_MS = 20;
 
-/** Real time through setTimeout, for a host on sockets. */
+interface Pending {
+  readonly at: number;
+  readonly fire: () => void;
+}
+
+/**
+ * Real time for a host on sockets: the core's timers in a queue, due time first, behind a
+ * single setTimeout for the earliest. Every timer due by the time it fires runs in that one
+ * wake-up. A device's timers often share a due time (the core puts its regular silence sweep
+ * on its next heartbeat), and each wake-up of an otherwise idle process costs about as much as
+ * the work it does; separate setTimeouts for equal due times can still wake the process twice,
+ * because node sets each one's expiry from the event loop's cached time, which lags a little
+ * differently each time one is armed.
+ */
 export class RealTimeScheduler implements TimerScheduler {
   late = 0;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  /** Sorted by due time; equal due times in the order they were asked for. */
+  #queue: Pending[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  /** Due time the setTimeout is armed for. */
+  #armedFor = Infinity;
+  /** Bumped by cancelAll: timers of a batch that was due before it do not fire after it. */
+  #epoch = 0;
 
   /**
    * `resumeReads`: a transport that reads in batches (runtime/net/paced-reads.ts) reads again
-   * when a timer comes due, and says true when it had paused; the timer then fires after what
+   * when a timer comes due, and says true when it had paused; the timers then fire after what
    * waited is read, so a probe's timeout never passes over its Ack sitting in the socket.
    */
   constructor(
@@ -30,27 +49,68 @@ export class RealTimeScheduler implements TimerScheduler {
   ) {}
 
   at(at: number, fire: () => void): void {
-    const delay = Math.max(0, at - this.clock());
-    const t = setTimeout(() => {
-      this.#timers.delete(t);
-      // The event loop's clock can run a millisecond behind ours; never fire early, which the
-      // core would take for a stale timer.
-      if (this.clock() < at) return this.at(at, fire);
-      // Late means this process was busy: datagrams that arrived meanwhile (the Ack a probe
-      // timeout is about, the heartbeats a sweep looks for) wait in the socket, and Node runs
-      // expired timers before it reads sockets. Let the reads go first, or our own stall
-      // would look like everyone else's silence.
-      const late = this.clock() - at > LATE_TIMER_MS;
-      if (late) this.late++;
-      if (this.resumeReads() || late) setImmediate(fire);
-      else fire();
-    }, delay);
-    this.#timers.add(t);
+    const q = this.#queue;
+    let i = q.length;
+    while (i > 0 && q[i - 1]!.at > at) i--;
+    q.splice(i, 0, { at, fire });
+    if (at < this.#armedFor) this.#arm();
   }
 
   cancelAll(): void {
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
+    this.#epoch++;
+    this.#queue = [];
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = Infinity;
+  }
+
+  #arm(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const first = this.#queue[0];
+    this.#armedFor = first?.at ?? Infinity;
+    if (!first) return;
+    this.#timer = setTimeout(() => this.#wake(), Math.max(0, first.at - this.clock()));
+  }
+
+  #wake(): void {
+    this.#timer = undefined;
+    this.#armedFor = Infinity;
+    const now = this.clock();
+    // The event loop's clock can run a millisecond behind ours: what is not due yet waits
+    // (never fire early, which the core would take for a stale timer).
+    let n = 0;
+    while (n < this.#queue.length && this.#queue[n]!.at <= now) n++;
+    const due = this.#queue.splice(0, n);
+    // Late means this process was busy: datagrams that arrived meanwhile (the Ack a probe
+    // timeout is about, the heartbeats a sweep looks for) wait in the socket, and Node runs
+    // expired timers before it reads sockets. Let the reads go first, or our own stall would
+    // look like everyone else's silence.
+    let late = false;
+    for (const p of due) {
+      if (now - p.at > LATE_TIMER_MS) {
+        this.late++;
+        late = true;
+      }
+    }
+    const epoch = this.#epoch;
+    const run = (): void => {
+      let error: unknown;
+      for (const p of due) {
+        if (this.#epoch !== epoch) break;
+        try {
+          p.fire();
+        } catch (e) {
+          // The rest of the batch still fires, as separate timers would have; the first
+          // error is thrown as a timer of its own would have thrown it.
+          error ??= e;
+        }
+      }
+      if (error !== undefined) throw error;
+    };
+    if (due.length > 0 && (this.resumeReads() || late)) setImmediate(run);
+    else run();
+    if (this.#timer === undefined) this.#arm();
   }
 }
 

@@ -64,6 +64,12 @@ export interface UdpOptions {
    * each datagram as it arrives.
    */
   readonly readPauseMs?: number;
+  /**
+   * The same for the group sockets; `readPauseMs` when absent. Nothing sent to the group asks
+   * for an answer in time (probes and their Acks come to the unicast socket), so the group
+   * sockets can wait longer: for the next timer of the node, which resumes both.
+   */
+  readonly groupReadPauseMs?: number;
   /** Artificial receive loss for benchmarks: each datagram is dropped with this probability. */
   readonly receiveLoss?: { readonly p: number; readonly next: () => number };
   /** Something happened worth a log line (joins, leaves, errors). Never called per datagram. */
@@ -107,11 +113,13 @@ export class UdpTransport implements Transport {
   #urgentCheckAt = -Infinity;
   localAddress: Address = '';
   readonly #reads: PacedReads;
+  readonly #groupReads: PacedReads;
 
   private constructor(opts: UdpOptions, handler: DatagramHandler = () => {}) {
     this.#opts = opts;
     this.#handler = handler;
     this.#reads = new PacedReads(opts.readPauseMs ?? 0);
+    this.#groupReads = new PacedReads(opts.groupReadPauseMs ?? opts.readPauseMs ?? 0);
   }
 
   /** Bind the sockets and join the groups. Fails, naming the address and port, only when no family can bind. */
@@ -157,12 +165,15 @@ export class UdpTransport implements Transport {
    * waits is read in this event-loop turn's poll phase, before any setImmediate callback.
    */
   resumeReads(): boolean {
-    return this.#reads.resume();
+    const unicast = this.#reads.resume();
+    return this.#groupReads.resume() || unicast;
   }
 
-  /** Batches of datagrams read, and pauses a due timer ended early (zero without `readPauseMs`). */
+  /** Batches of datagrams read, and pauses a due timer ended early, unicast and group sockets together (zero unpaced). */
   get readBatches(): { readonly batches: number; readonly resumedEarly: number } {
-    return this.#reads.stats;
+    const u = this.#reads.stats;
+    const g = this.#groupReads.stats;
+    return { batches: u.batches + g.batches, resumedEarly: u.resumedEarly + g.resumedEarly };
   }
 
   send(to: Address, bytes: Uint8Array): void {
@@ -198,6 +209,7 @@ export class UdpTransport implements Transport {
     if (this.#closed) return;
     this.#closed = true;
     this.#reads.close();
+    this.#groupReads.close();
     if (this.#timer) clearInterval(this.#timer);
     const all: dgram.Socket[] = [];
     for (const l of this.#links) {
@@ -293,11 +305,12 @@ export class UdpTransport implements Transport {
 
   #wire(s: dgram.Socket, viaMulticast: boolean, what: string): void {
     s.on('error', (e) => this.#opts.onNotice?.('warn', 'socket-error', { socket: what, error: e.message }));
+    const reads = viaMulticast ? this.#groupReads : this.#reads;
     s.on('message', (msg, rinfo) => {
-      this.#reads.read();
+      reads.read();
       this.#onMessage(msg, rinfo, viaMulticast);
     });
-    this.#reads.add(s);
+    reads.add(s);
   }
 
   #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo, viaMulticast: boolean): void {

@@ -71,6 +71,39 @@ describe('paced reads', () => {
     expect(got).toEqual([...Array(41).keys()]);
   });
 
+  it('the group socket waits for the next timer while the unicast socket is read after its own short pause', async () => {
+    // A datagram sent to 127.0.0.1 on the group port is read by the group socket: group
+    // handling without sending to a group.
+    const got: { byte: number; viaGroup: boolean }[] = [];
+    const b = await UdpTransport.open(
+      loopbackOptions(47_486, { multicast: true, readPauseMs: 20, groupReadPauseMs: 60_000 }),
+      (bytes, _from, viaGroup) => got.push({ byte: bytes[0]!, viaGroup }),
+    );
+    const tx = dgram.createSocket('udp4');
+    await new Promise<void>((r) => tx.bind(0, '127.0.0.1', r));
+    open.push(b);
+    try {
+      tx.send(new Uint8Array([1]), 47_486, '127.0.0.1');
+      await until(() => got.length === 1);
+      // Group reads are paused now; the unicast socket has read nothing, so it is not.
+      tx.send(new Uint8Array([2]), 47_486, '127.0.0.1');
+      tx.send(new Uint8Array([3]), b.ports.ipv4!, '127.0.0.1');
+      await until(() => got.length === 2);
+      expect(got).toEqual([{ byte: 1, viaGroup: true }, { byte: 3, viaGroup: false }]);
+      tx.send(new Uint8Array([4]), b.ports.ipv4!, '127.0.0.1');
+      // The unicast pause (20 ms) ends on its own; the group's does not in the test's time.
+      await until(() => got.length === 3);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(got.map((g) => g.byte)).toEqual([1, 3, 4]);
+      // A timer comes due: both resume, and what waited in the group socket is read.
+      expect(b.resumeReads()).toBe(true);
+      await until(() => got.length === 4);
+      expect(got[3]).toEqual({ byte: 2, viaGroup: true });
+    } finally {
+      tx.close();
+    }
+  });
+
   it('a socket leaves the paced set when it closes, so sockets replaced on interface changes do not pile up', async () => {
     const reads = new PacedReads(100);
     const sockets = [1, 2, 3].map(() => dgram.createSocket('udp4'));
