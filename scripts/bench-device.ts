@@ -244,15 +244,27 @@ function api(stateDir: string, path: string): Promise<{ status: number; body: un
 }
 
 /** Follow the device's watch stream for one key of one owner; `onLine` gets each NDJSON line. */
+/** How the watch stream went, for a run that misses the update. */
+const watchState: { error?: string; ended: boolean } = { ended: false };
+
 function watch(stateDir: string, device: string, prefix: string, onLine: (line: string) => void): () => void {
+  let stopped = false;
   const req = request({ socketPath: join(stateDir, 'murmur.sock'), method: 'GET', path: `/v1/watch?prefix=${encodeURIComponent(prefix)}&device=${encodeURIComponent(device)}` }, (res) => {
     // Destroyed on purpose once the update is seen: an abort is the stream's normal end.
-    res.on('error', () => {});
+    res.on('error', (e) => {
+      if (!stopped) watchState.error ??= e.message;
+    });
+    res.on('end', () => (watchState.ended = true));
     createInterface({ input: res }).on('line', onLine).on('error', () => {});
   });
-  req.on('error', () => {});
+  req.on('error', (e) => {
+    if (!stopped) watchState.error ??= e.message;
+  });
   req.end();
-  return () => req.destroy();
+  return () => {
+    stopped = true;
+    req.destroy();
+  };
 }
 
 interface DeviceStatus {
@@ -419,7 +431,13 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
   // 3. The workload stops; one peer changes its value.
   figures.updated(now());
   tell({ cmd: 'set', id: UPDATER, key: 'sensor', value: UPDATE_VALUE });
-  if (!(await waitFor(() => figures.updateMs >= 0, deadlineMs))) missed.push('update');
+  if (!(await waitFor(() => figures.updateMs >= 0, deadlineMs))) {
+    // Missed by the device, or only by the watch stream? The device's own store says which.
+    const held = await api(stateDir, `/v1/kv/${encodeURIComponent(UPDATER)}`).catch((e: Error) => ({ status: 0, body: e.message }));
+    const has = JSON.stringify(held.body).includes(UPDATE_VALUE);
+    missed.push(has ? 'update-watch' : 'update');
+    console.error(`bench:device: no watch event for ${UPDATER}'s update within ${a.deadline} s; the device ${has ? 'holds' : 'does not hold'} the new value (watch stream: ${watchState.error ?? (watchState.ended ? 'ended' : 'open')})`);
+  }
 
   // 4. The last peer dies without a goodbye.
   const victim = ids[ids.length - 1]!;
