@@ -108,9 +108,10 @@ export class RealTimeScheduler implements TimerScheduler {
       }
       if (error !== undefined) throw error;
     };
+    // Armed for what is left before any of these fire, so one that throws stops no other.
+    this.#arm();
     if (due.length > 0 && (this.resumeReads() || late)) setImmediate(run);
     else run();
-    if (this.#timer === undefined) this.#arm();
   }
 }
 

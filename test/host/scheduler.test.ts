@@ -61,6 +61,20 @@ describe('RealTimeScheduler', () => {
     expect(firedAt).toBeGreaterThanOrEqual(100);
   });
 
+  it('a timer that throws stops neither the rest of its batch nor the timers after it', () => {
+    const s = new RealTimeScheduler(clockFrom(Date.now()));
+    const fired: string[] = [];
+    s.at(10, () => {
+      throw new Error('boom');
+    });
+    s.at(10, () => fired.push('same moment'));
+    s.at(20, () => fired.push('later'));
+    expect(() => vi.advanceTimersByTime(10)).toThrow('boom');
+    expect(fired).toEqual(['same moment']);
+    vi.advanceTimersByTime(10);
+    expect(fired).toEqual(['same moment', 'later']);
+  });
+
   it('counts timers that fire late and lets reads go first; cancelAll stops the rest of a batch', () => {
     let now = 0;
     let resumed = 0;
