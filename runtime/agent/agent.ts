@@ -64,12 +64,12 @@ const PERSIST_DELAY_MS = 1000;
  */
 const GC_INTERVAL_MS = 60_000;
 /**
- * After reading a batch of datagrams, wait this long before reading again, unless a protocol
- * timer comes due first (runtime/net/paced-reads.ts). A device among 127 peers receives about
- * 500 datagrams a second; read as they come, each wakes the process, and a wake-up of a lone
- * Node process costs about as much as handling the datagram. Reads also resume when one of the
- * core's timers comes due (heartbeats, sweeps, anti-entropy); the pause bounds how late we read
- * when none is. 100 ms is half the lan profile's probe timeout: our Ack to a peer's probe still
+ * The unicast socket's pause: after reading a batch of datagrams, wait this long before reading
+ * again, unless a protocol timer comes due first (runtime/net/paced-reads.ts). Read as they
+ * come, datagrams each wake the process, and a wake-up of a lone Node process costs about as
+ * much as handling one. Reads also resume when one of the core's timers comes due (heartbeats,
+ * sweeps, anti-entropy); the pause bounds how late we read when none is. Probes and their Acks
+ * come here: 100 ms is half the lan profile's probe timeout, so our Ack to a peer's probe still
  * arrives in time.
  */
 const READ_PAUSE_MS = 100;
