@@ -107,8 +107,9 @@ function runSweep(s: NodeState, now: number, fx: Effects): void {
  * with our next heartbeat when that comes sooner, so the two share a wake-up.
  */
 export function scheduleSweep(s: NodeState, now: number, deadline: number, fx: Effects): void {
-  const withinInterval = s.hbDue > now && s.hbDue <= now + heartbeatMs(s) ? s.hbDue : now + heartbeatMs(s);
-  s.sweepDue = deadline <= now ? now + regularSweepMs(s) : Math.min(withinInterval, deadline);
+  const latest = now + heartbeatMs(s);
+  const withOurHeartbeat = s.hbDue > now ? Math.min(s.hbDue, latest) : latest;
+  s.sweepDue = deadline <= now ? now + regularSweepMs(s) : Math.min(withOurHeartbeat, deadline);
   fx.setTimer(s.sweepDue, { kind: 'sweep' });
 }
 

@@ -32,9 +32,8 @@ export class RealTimeScheduler implements TimerScheduler {
   late = 0;
   /** Sorted by due time; equal due times in the order they were asked for. */
   #queue: Pending[] = [];
+  /** Armed for the first of the queue whenever the queue is not empty. */
   #timer: NodeJS.Timeout | undefined;
-  /** Due time the setTimeout is armed for. */
-  #armedFor = Infinity;
   /** Bumped by cancelAll: timers of a batch that was due before it do not fire after it. */
   #epoch = 0;
 
@@ -53,7 +52,7 @@ export class RealTimeScheduler implements TimerScheduler {
     let i = q.length;
     while (i > 0 && q[i - 1]!.at > at) i--;
     q.splice(i, 0, { at, fire });
-    if (at < this.#armedFor) this.#arm();
+    if (i === 0) this.#arm();
   }
 
   cancelAll(): void {
@@ -61,21 +60,18 @@ export class RealTimeScheduler implements TimerScheduler {
     this.#queue = [];
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#armedFor = Infinity;
   }
 
   #arm(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     const first = this.#queue[0];
-    this.#armedFor = first?.at ?? Infinity;
     if (!first) return;
     this.#timer = setTimeout(() => this.#wake(), Math.max(0, first.at - this.clock()));
   }
 
   #wake(): void {
     this.#timer = undefined;
-    this.#armedFor = Infinity;
     const now = this.clock();
     // The event loop's clock can run a millisecond behind ours: what is not due yet waits
     // (never fire early, which the core would take for a stale timer).
