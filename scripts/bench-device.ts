@@ -243,27 +243,40 @@ function api(stateDir: string, path: string): Promise<{ status: number; body: un
   });
 }
 
-/** Follow the device's watch stream for one key of one owner; `onLine` gets each NDJSON line. */
-/** How the watch stream went, for a run that misses the update. */
-const watchState: { error?: string; ended: boolean } = { ended: false };
+/** A watch of one key of one owner, and how its stream went (for a run that misses the update). */
+interface Watch {
+  stop(): void;
+  readonly error: string | undefined;
+  readonly ended: boolean;
+}
 
-function watch(stateDir: string, device: string, prefix: string, onLine: (line: string) => void): () => void {
+/** Follow the device's watch stream for one key of one owner; `onLine` gets each NDJSON line. */
+function watch(stateDir: string, device: string, prefix: string, onLine: (line: string) => void): Watch {
   let stopped = false;
+  let error: string | undefined;
+  let ended = false;
+  const failed = (e: Error): void => {
+    if (!stopped) error ??= e.message;
+  };
   const req = request({ socketPath: join(stateDir, 'murmur.sock'), method: 'GET', path: `/v1/watch?prefix=${encodeURIComponent(prefix)}&device=${encodeURIComponent(device)}` }, (res) => {
     // Destroyed on purpose once the update is seen: an abort is the stream's normal end.
-    res.on('error', (e) => {
-      if (!stopped) watchState.error ??= e.message;
-    });
-    res.on('end', () => (watchState.ended = true));
+    res.on('error', failed);
+    res.on('end', () => (ended = true));
     createInterface({ input: res }).on('line', onLine).on('error', () => {});
   });
-  req.on('error', (e) => {
-    if (!stopped) watchState.error ??= e.message;
-  });
+  req.on('error', failed);
   req.end();
-  return () => {
-    stopped = true;
-    req.destroy();
+  return {
+    stop: () => {
+      stopped = true;
+      req.destroy();
+    },
+    get error() {
+      return error;
+    },
+    get ended() {
+      return ended;
+    },
   };
 }
 
@@ -395,7 +408,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
   // The update is watched on the device's own API, as a local program would.
   const apiUp = await waitFor(() => deviceGone() || existsSync(join(stateDir, 'murmur.sock')), deadlineMs);
   if (!apiUp || deviceGone()) throw fail(`the device did not serve its API within ${a.deadline} s`);
-  const stopWatch = watch(stateDir, UPDATER, 'sensor', (line) => {
+  const updates = watch(stateDir, UPDATER, 'sensor', (line) => {
     if (line.includes(UPDATE_VALUE)) figures.updateSeen(now());
   });
 
@@ -436,7 +449,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
     const held = await api(stateDir, `/v1/kv/${encodeURIComponent(UPDATER)}`).catch((e: Error) => ({ status: 0, body: e.message }));
     const has = JSON.stringify(held.body).includes(UPDATE_VALUE);
     missed.push(has ? 'update-watch' : 'update');
-    console.error(`bench:device: no watch event for ${UPDATER}'s update within ${a.deadline} s; the device ${has ? 'holds' : 'does not hold'} the new value (watch stream: ${watchState.error ?? (watchState.ended ? 'ended' : 'open')})`);
+    console.error(`bench:device: no watch event for ${UPDATER}'s update within ${a.deadline} s; the device ${has ? 'holds' : 'does not hold'} the new value (watch stream: ${updates.error ?? (updates.ended ? 'ended' : 'open')})`);
   }
 
   // 4. The last peer dies without a goodbye.
@@ -444,7 +457,7 @@ async function sequence(a: DeviceBenchArgs, setup: Setup): Promise<Record<string
   figures.killed(now(), victim);
   tell({ cmd: 'kill', id: victim });
   if (!(await waitFor(() => figures.detectMs >= 0, deadlineMs))) missed.push('detect');
-  stopWatch();
+  updates.stop();
 
   const status = (await api(stateDir, '/v1/status')).body as { core?: { stalls?: number }; rejected?: Record<string, number> };
   const sensors = (await api(stateDir, '/v1/sensors')).body as { sensors?: { overlapsSkipped?: number }[] };
