@@ -31,7 +31,7 @@ import { KeyMismatchWatch } from '../status/key-mismatch.js';
 import { LED_KEY } from '../status/led-key.js';
 import type { Logger } from '../log/log.js';
 import type { NodeHost } from '../host/node-host.js';
-import { monotonicClock } from '../host/scheduler.js';
+import { monotonicClock, type TimerScheduler } from '../host/scheduler.js';
 import { UnknownMemberError } from '../api/server.js';
 
 export interface DeviceHalDeps {
@@ -45,6 +45,12 @@ export interface DeviceHalDeps {
 
 /** How often the LED status is judged; also renews the players' leases. */
 const STATUS_INTERVAL_MS = 1000;
+/**
+ * How much later a judgement may come: it waits for the node's next timer (a heartbeat, at
+ * least every 275 ms on the lan profile) and shares its wake-up, since each wake-up of an
+ * otherwise idle device costs about as much as the work it does.
+ */
+const STATUS_LATE_MS = STATUS_INTERVAL_MS / 2;
 
 interface SensorEntry {
   readonly sensor: Sensor;
@@ -94,7 +100,8 @@ export class DeviceHal {
   #sampler: Sampler | undefined;
   #machine: LedStatusMachine | undefined;
   #mismatch = new KeyMismatchWatch();
-  #timer: NodeJS.Timeout | undefined;
+  /** Bumped by stop: a status tick queued before it does not run after it. */
+  #ticks = 0;
   #decision: StatusDecision = { status: 'booting', reasons: ['starting'] };
   /** What this device last told the fleet its LED shows (LED_KEY). */
   #published: LedStatus | undefined;
@@ -150,15 +157,29 @@ export class DeviceHal {
     }
   }
 
-  /** Starts judging the LED status from `host` and sampling sensors into its own keys. */
-  start(host: NodeHost): void {
+  /**
+   * Starts judging the LED status from `host` and sampling sensors into its own keys. The
+   * judgements run on `timers`, the node's own, so they share its wake-ups.
+   */
+  start(host: NodeHost, timers: TimerScheduler): void {
     clearInterval(this.#bootTimer);
     this.#host = host;
     this.#machine = new LedStatusMachine(monotonicClock());
     this.#startSampler(host);
     this.#tick();
-    this.#timer = setInterval(() => this.#tick(), STATUS_INTERVAL_MS);
-    this.#timer.unref();
+    const ticks = ++this.#ticks;
+    let due = monotonicClock();
+    const next = (): void => {
+      const now = monotonicClock();
+      due = due + STATUS_INTERVAL_MS > now ? due + STATUS_INTERVAL_MS : now + STATUS_INTERVAL_MS;
+      timers.at(due, () => {
+        if (this.#ticks !== ticks) return;
+        // Queued first: a judgement that throws does not end the ones after it.
+        next();
+        this.#tick();
+      }, STATUS_LATE_MS);
+    };
+    next();
   }
 
   #startSampler(host: NodeHost): void {
@@ -230,7 +251,7 @@ export class DeviceHal {
 
   async stop(): Promise<void> {
     clearInterval(this.#bootTimer);
-    if (this.#timer) clearInterval(this.#timer);
+    this.#ticks++;
     this.#sampler?.stop();
     await Promise.all(this.#leds.map((l) => l.player.close()));
     process.off('exit', this.#restoreOnExit);

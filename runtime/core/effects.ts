@@ -68,8 +68,12 @@ export type CoreEvent =
 export interface Effects {
   /** Every message in one call goes into one datagram; the core keeps it within the budget. */
   send(to: Address, msgs: readonly Message[]): void;
-  /** Fire `token` at virtual/real time `at` (ms). Setting a token kind again does not cancel the old one. */
-  setTimer(at: number, token: TimerToken): void;
+  /**
+   * Fire `token` at virtual/real time `at` (ms). Setting a token kind again does not cancel the
+   * old one. `lateMs`: the token may fire up to that much later, so a host whose every wake-up
+   * costs (a device) can fire it with another timer; a host may ignore it.
+   */
+  setTimer(at: number, token: TimerToken, lateMs?: number): void;
   emit(event: CoreEvent): void;
 }
 

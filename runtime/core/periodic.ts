@@ -10,7 +10,7 @@ import { heartbeat, sendHeartbeat, sweep } from './liveness.js';
 import { collectDeparted, heartbeatMs, regularSweepMs } from './membership.js';
 import type { NodeState } from './node-state.js';
 import { expireOwn, purgeReplicas } from './state-gossip.js';
-import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, stallSlackMs } from './timing.js';
+import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, nextDueMs, shareableLateMs, stallSlackMs } from './timing.js';
 
 export function startTimers(s: NodeState, now: number, fx: Effects): void {
   s.joining = { since: now, until: now + s.profile.joinQuietMs };
@@ -21,10 +21,21 @@ export function startTimers(s: NodeState, now: number, fx: Effects): void {
   s.sweepDue = now + regularSweepMs(s);
   fx.setTimer(s.sweepDue, { kind: 'sweep' });
   s.aeDue = now + antiEntropyDelayMs(s.profile, true, s.rng.next());
-  fx.setTimer(s.aeDue, { kind: 'anti-entropy' });
+  setAntiEntropyTimer(s, fx);
   s.gcDue = now + s.profile.gcIntervalMs;
-  fx.setTimer(s.gcDue, { kind: 'gc' });
+  setHousekeepingTimer(s, fx);
   contactSeeds(s, fx);
+}
+
+// Anti-entropy and housekeeping need no precision: each may wait for our next heartbeat and
+// share its wake-up (timing.ts shareableLateMs), as each wake-up of an otherwise idle device
+// costs about as much as the work it does.
+function setAntiEntropyTimer(s: NodeState, fx: Effects): void {
+  fx.setTimer(s.aeDue, { kind: 'anti-entropy' }, shareableLateMs(s.profile, heartbeatMs(s), s.profile.antiEntropyMs));
+}
+
+function setHousekeepingTimer(s: NodeState, fx: Effects): void {
+  fx.setTimer(s.gcDue, { kind: 'gc' }, shareableLateMs(s.profile, heartbeatMs(s), s.profile.gcIntervalMs));
 }
 
 export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effects): void {
@@ -37,19 +48,26 @@ export function onTimer(s: NodeState, now: number, token: TimerToken, fx: Effect
     case 'sweep':
       if (isEarly(s.profile, now, s.sweepDue)) return;
       noteStall(s, now, s.sweepDue);
+      // Our heartbeat, due in this same wake-up, goes first: the sweep then knows when the next
+      // one comes, and the sweep after this one waits for it (scheduleSweep). Its own timer
+      // fires next and finds nothing due.
+      if (s.hbDue <= now) {
+        noteStall(s, now, s.hbDue);
+        heartbeatTick(s, now, fx);
+      }
       runSweep(s, now, fx);
       return;
     case 'anti-entropy':
       if (isEarly(s.profile, now, s.aeDue)) return;
       antiEntropyRound(s, fx);
-      s.aeDue = now + antiEntropyDelayMs(s.profile, false, s.rng.next());
-      fx.setTimer(s.aeDue, { kind: 'anti-entropy' });
+      s.aeDue = nextDueMs(s.aeDue, now, antiEntropyDelayMs(s.profile, false, s.rng.next()));
+      setAntiEntropyTimer(s, fx);
       return;
     case 'gc':
       if (isEarly(s.profile, now, s.gcDue)) return;
       housekeeping(s, now, fx);
-      s.gcDue = now + s.profile.gcIntervalMs;
-      fx.setTimer(s.gcDue, { kind: 'gc' });
+      s.gcDue = nextDueMs(s.gcDue, now, s.profile.gcIntervalMs);
+      setHousekeepingTimer(s, fx);
       return;
     case 'flush':
       if (isEarly(s.profile, now, s.flushDue)) return;
@@ -104,13 +122,17 @@ function runSweep(s: NodeState, now: number, fx: Effects): void {
  * unreliable member, hearing nobody) keeps the regular pace (regularSweepMs). Never later than
  * one heartbeat interval, so what the sweep does not foresee (a probe that failed without an
  * accusation, a member's interval that shrank) waits no longer than that; and then it runs
- * with our next heartbeat when that comes sooner, so the two share a wake-up.
+ * with our next heartbeat when that comes sooner, so the two share a wake-up. When it does not
+ * (our next heartbeat is up to a tenth of an interval later, its jitter, or not timed yet when
+ * the sweep fires just before it in one wake-up), the sweep may wait that tenth for it.
  */
 export function scheduleSweep(s: NodeState, now: number, deadline: number, fx: Effects): void {
-  const latest = now + heartbeatMs(s);
+  const hbMs = heartbeatMs(s);
+  const latest = now + hbMs;
   const withOurHeartbeat = s.hbDue > now ? Math.min(s.hbDue, latest) : latest;
   s.sweepDue = deadline <= now ? now + regularSweepMs(s) : Math.min(withOurHeartbeat, deadline);
-  fx.setTimer(s.sweepDue, { kind: 'sweep' });
+  const regular = s.sweepDue === latest && deadline > latest;
+  fx.setTimer(s.sweepDue, { kind: 'sweep' }, regular ? Math.ceil(hbMs * s.profile.heartbeatJitter) : 0);
 }
 
 /** After a goodbye: no more heartbeats or anti-entropy; sweeps, housekeeping and flushes go on, so the goodbye's repeats go out. */

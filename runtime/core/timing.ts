@@ -103,6 +103,24 @@ export function heartbeatDelayMs(profile: Profile, intervalMs: number, inJoinBur
   return Math.max(profile.joinBurstMinMs, Math.floor(intervalMs * fraction));
 }
 
+/**
+ * How late a timer that needs no precision (anti-entropy, housekeeping), due every `everyMs`,
+ * may fire: long enough to wait for our next heartbeat, whose wake-up it can then share (one
+ * heartbeat interval and its jitter), never more than half its own period.
+ */
+export function shareableLateMs(profile: Profile, heartbeatMs: number, everyMs: number): number {
+  return Math.min(Math.ceil(heartbeatMs * (1 + profile.heartbeatJitter)), Math.floor(everyMs / 2));
+}
+
+/**
+ * The next due time of a timer that comes every `delayMs` and was due at `dueAt`: counted from
+ * the due time, so firing it late (shareableLateMs) does not make it rarer; from `now` when it
+ * fired a whole period late (a stall), so a backlog of rounds is not run back to back.
+ */
+export function nextDueMs(dueAt: number, now: number, delayMs: number): number {
+  return dueAt + delayMs > now ? dueAt + delayMs : now + delayMs;
+}
+
 /** The silence sweep's regular pace: a few times per heartbeat interval, within fixed bounds. */
 export function sweepIntervalMs(profile: Profile, heartbeatMs: number): number {
   return Math.min(profile.sweepMaxMs, Math.max(profile.sweepMinMs, Math.floor(heartbeatMs / profile.sweepsPerHeartbeat)));

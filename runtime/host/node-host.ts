@@ -143,7 +143,7 @@ export class NodeHost {
     this.#decode = opts.decode ?? decodeDatagram;
     this.#fx = {
       send: (to, msgs) => this.#send(to, msgs),
-      setTimer: (at, token) => this.#setTimer(at, token),
+      setTimer: (at, token, lateMs) => this.#setTimer(at, token, lateMs),
       emit: (e) => {
         // The core forgot a member: the gatekeeper keeps it from being met anew at anyone's word.
         if (e.type === 'member-removed') opts.gate?.bury(e.member);
@@ -413,16 +413,17 @@ export class NodeHost {
     this.#opts.transport.send(to, bytes);
   }
 
-  #setTimer(at: number, token: TimerToken): void {
+  #setTimer(at: number, token: TimerToken, lateMs = 0): void {
     if (this.#stopped) return;
-    this.#opts.scheduler.at(at, () => {
+    const fire = (): void => {
       if (this.#stopped) return;
       try {
         this.node.timer(this.#opts.clock(), token, this.#fx);
       } catch (e) {
         this.#internalError(`timer ${token.kind}`, e);
       }
-    });
+    };
+    this.#opts.scheduler.at(at, fire, lateMs);
   }
 }
 

@@ -3,8 +3,11 @@
 // in the simulator. A timer may fire late, never early.
 
 export interface TimerScheduler {
-  /** Call `fire` once the host's clock reads `at` or later. */
-  at(at: number, fire: () => void): void;
+  /**
+   * Call `fire` once the host's clock reads `at` or later. `lateMs`: it may wait up to that
+   * much longer, to share a wake-up with another timer (a scheduler may also ignore it).
+   */
+  at(at: number, fire: () => void, lateMs?: number): void;
   /** Forget every pending timer (the host stopped). */
   cancelAll(): void;
   /** Timers that fired late enough to suggest the process was stalled. */
@@ -16,24 +19,32 @@ const LATE_TIMER_MS = 20;
 
 interface Pending {
   readonly at: number;
+  /** The latest moment it may fire: `at` plus the lateness it allows. */
+  readonly by: number;
   readonly fire: () => void;
 }
 
 /**
  * Real time for a host on sockets: the core's timers in a queue, due time first, behind a
- * single setTimeout for the earliest. Every timer due by the time it fires runs in that one
- * wake-up. A device's timers often share a due time (the core puts its regular silence sweep
- * on its next heartbeat), and each wake-up of an otherwise idle process costs about as much as
- * the work it does; separate setTimeouts for equal due times can still wake the process twice,
- * because node sets each one's expiry from the event loop's cached time, which lags a little
- * differently each time one is armed.
+ * single setTimeout. Every timer due by the time it fires runs in that one wake-up. Each
+ * wake-up of an otherwise idle process costs about as much as the work it does, so timers
+ * share them where they can:
+ * - timers due at the same moment fire together (the core puts its regular silence sweep on
+ *   its next heartbeat); separate setTimeouts for equal due times could still wake the process
+ *   twice, because node sets each one's expiry from the event loop's cached time, which lags a
+ *   little differently each time one is armed;
+ * - a timer that allows lateness (anti-entropy, housekeeping) waits for the next wake-up within
+ *   it, which is usually a heartbeat: the node timer is armed for the earliest moment some
+ *   timer must fire, not for the earliest due.
  */
 export class RealTimeScheduler implements TimerScheduler {
   late = 0;
   /** Sorted by due time; equal due times in the order they were asked for. */
   #queue: Pending[] = [];
-  /** Armed for the first of the queue whenever the queue is not empty. */
+  /** Armed for #wakeAt whenever the queue is not empty. */
   #timer: NodeJS.Timeout | undefined;
+  /** The earliest `by` in the queue: when the node timer fires. */
+  #wakeAt = Infinity;
   /** Bumped by cancelAll: timers of a batch that was due before it do not fire after it. */
   #epoch = 0;
 
@@ -47,12 +58,13 @@ export class RealTimeScheduler implements TimerScheduler {
     private readonly resumeReads: () => boolean = () => false,
   ) {}
 
-  at(at: number, fire: () => void): void {
+  at(at: number, fire: () => void, lateMs = 0): void {
     const q = this.#queue;
     let i = q.length;
     while (i > 0 && q[i - 1]!.at > at) i--;
-    q.splice(i, 0, { at, fire });
-    if (i === 0) this.#arm();
+    const by = at + Math.max(0, lateMs);
+    q.splice(i, 0, { at, by, fire });
+    if (by < this.#wakeAt) this.#arm(by);
   }
 
   cancelAll(): void {
@@ -60,31 +72,36 @@ export class RealTimeScheduler implements TimerScheduler {
     this.#queue = [];
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#wakeAt = Infinity;
   }
 
-  #arm(): void {
+  #arm(wakeAt: number): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const first = this.#queue[0];
-    if (!first) return;
-    this.#timer = setTimeout(() => this.#wake(), Math.max(0, first.at - this.clock()));
+    this.#wakeAt = wakeAt;
+    if (wakeAt === Infinity) return;
+    // One millisecond more than the wait: the host clock counts whole milliseconds and the
+    // event loop's clock, from which node times the wait, lags it by up to one. Without it the
+    // timer often fires a millisecond before anything is due, and the process wakes twice.
+    this.#timer = setTimeout(() => this.#wake(), Math.max(0, wakeAt - this.clock()) + 1);
   }
 
   #wake(): void {
     this.#timer = undefined;
+    this.#wakeAt = Infinity;
     const now = this.clock();
-    // The event loop's clock can run a millisecond behind ours: what is not due yet waits
-    // (never fire early, which the core would take for a stale timer).
+    // The event loop's clock can still run behind ours: what is not due yet waits (never fire
+    // early, which the core would take for a stale timer).
     let n = 0;
     while (n < this.#queue.length && this.#queue[n]!.at <= now) n++;
     const due = this.#queue.splice(0, n);
     // Late means this process was busy: datagrams that arrived meanwhile (the Ack a probe
     // timeout is about, the heartbeats a sweep looks for) wait in the socket, and Node runs
     // expired timers before it reads sockets. Let the reads go first, or our own stall would
-    // look like everyone else's silence.
+    // look like everyone else's silence. Lateness a timer allowed is not lateness.
     let late = false;
     for (const p of due) {
-      if (now - p.at > LATE_TIMER_MS) {
+      if (now - p.by > LATE_TIMER_MS) {
         this.late++;
         late = true;
       }
@@ -105,7 +122,9 @@ export class RealTimeScheduler implements TimerScheduler {
       if (error !== undefined) throw error;
     };
     // Armed for what is left before any of these fire, so one that throws stops no other.
-    this.#arm();
+    let wakeAt = Infinity;
+    for (const p of this.#queue) wakeAt = Math.min(wakeAt, p.by);
+    this.#arm(wakeAt);
     if (due.length > 0 && (this.resumeReads() || late)) setImmediate(run);
     else run();
   }

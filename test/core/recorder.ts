@@ -4,13 +4,14 @@ import type { Address, Message } from '../../runtime/core/messages.js';
 
 export class Recorder implements Effects {
   sends: { to: Address; msgs: readonly Message[] }[] = [];
-  timers: { at: number; token: TimerToken }[] = [];
+  /** `lateMs`: how much later the core allows the timer to fire (0 when it said nothing). */
+  timers: { at: number; token: TimerToken; lateMs: number }[] = [];
   events: CoreEvent[] = [];
   send(to: Address, msgs: readonly Message[]): void {
     this.sends.push({ to, msgs });
   }
-  setTimer(at: number, token: TimerToken): void {
-    this.timers.push({ at, token });
+  setTimer(at: number, token: TimerToken, lateMs = 0): void {
+    this.timers.push({ at, token, lateMs });
   }
   emit(event: CoreEvent): void {
     this.events.push(event);

@@ -16,19 +16,25 @@ function hb(id: string, seq: number): Heartbeat {
   return { type: MsgType.Heartbeat, from: { id, gen: 1 }, inc: 0, seq, intervalMs: 250, kvMax: 0, view: 0 };
 }
 
+type Timer = Recorder['timers'][number];
+
 /**
  * Runs `a` from `from` to `until`: its timers fire in order, and members `ids` heartbeat to it
- * every 250 ms. Every timer `a` sets is passed to `onTimer`; `stop` ends the run early.
+ * every 250 ms. Every timer `a` sets is passed to `onTimer`; `stop` ends the run early. With
+ * `wakeUps`, timers fire as a device's scheduler fires them (runtime/host/scheduler.ts): at the
+ * earliest moment one of them must (its due time plus the lateness it allows), together with
+ * every other timer due by then, each such moment counted as one wake-up.
  */
 function drive(
   a: Node,
   fx: Recorder,
-  queue: { at: number; token: TimerToken }[],
+  queue: Timer[],
   from: number,
   until: number,
   ids: readonly string[],
   onTimer: (at: number, token: TimerToken, now: number) => void = () => {},
   stop: () => boolean = () => false,
+  wakeUps?: { count: number },
 ): number {
   let nextBeat = Math.ceil(from / 250) * 250;
   let now = from;
@@ -37,11 +43,16 @@ function drive(
     queue.push(...fx.timers);
     fx.timers = [];
     queue.sort((p, q) => p.at - q.at);
-    const timerAt = queue[0]?.at ?? Infinity;
+    const timerAt = wakeUps ? Math.min(...queue.map((t) => t.at + t.lateMs)) : (queue[0]?.at ?? Infinity);
     const at = Math.min(timerAt, nextBeat);
     if (at > until) return until;
     now = Math.max(now, at);
-    if (at === timerAt) {
+    if (at === timerAt && wakeUps) {
+      wakeUps.count++;
+      const due = queue.filter((t) => t.at <= now);
+      queue.splice(0, due.length);
+      for (const t of due) a.timer(now, t.token, fx);
+    } else if (at === timerAt) {
       const t = queue.shift()!;
       a.timer(now, t.token, fx);
     } else {
@@ -57,7 +68,7 @@ describe('the silence sweep', () => {
   it('runs about once per heartbeat interval while every member is heard, not four times', () => {
     const a = node('a');
     const fx = new Recorder();
-    const queue: { at: number; token: TimerToken }[] = [];
+    const queue: Timer[] = [];
     a.start(0, fx);
     const members = ['x', 'y', 'z'];
     drive(a, fx, queue, 0, 5_000, members);
@@ -86,7 +97,7 @@ describe('the silence sweep', () => {
     for (const lastBeatAt of [9_000, 9_250, 9_500, 9_750]) {
       const a = node('a');
       const fx = new Recorder();
-      const queue: { at: number; token: TimerToken }[] = [];
+      const queue: Timer[] = [];
       a.start(0, fx);
       drive(a, fx, queue, 0, lastBeatAt, ['x', 'y', 'z']);
       const { silenceMs } = a.silenceAllowedOf('x')!;
@@ -99,5 +110,42 @@ describe('the silence sweep', () => {
       expect(pingAt - lastBeatAt, `last heartbeat at ${lastBeatAt}`).toBeGreaterThanOrEqual(silenceMs);
       expect(pingAt - lastBeatAt, `last heartbeat at ${lastBeatAt}`).toBeLessThanOrEqual(silenceMs + 2);
     }
+  });
+
+  it('on a host that honours lateness, sweeps, anti-entropy and housekeeping wake it no more than its heartbeats do', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    const queue: Timer[] = [];
+    a.start(0, fx);
+    const members = ['x', 'y', 'z'];
+    const wakeUps = { count: 0 };
+    drive(a, fx, queue, 0, 5_000, members, undefined, undefined, wakeUps);
+    wakeUps.count = 0;
+    const asked = new Map<string, number>();
+    const lateness = new Map<string, number>();
+    drive(
+      a,
+      fx,
+      queue,
+      5_000,
+      15_000,
+      members,
+      (_at, token) => asked.set(token.kind, (asked.get(token.kind) ?? 0) + 1),
+      undefined,
+      wakeUps,
+    );
+    for (const t of queue) lateness.set(t.token.kind, t.lateMs);
+    // Anti-entropy and housekeeping are still asked for about once a second, counted from when
+    // they were due, not from when they fired.
+    expect(asked.get('anti-entropy')).toBeGreaterThanOrEqual(9);
+    expect(asked.get('gc')).toBeGreaterThanOrEqual(9);
+    // Each may wait for the next heartbeat (an interval and its jitter), never more than half a second.
+    expect(lateness.get('anti-entropy')).toBe(275);
+    expect(lateness.get('gc')).toBe(275);
+    // About forty heartbeats in the 10 s; sweeps, anti-entropy and housekeeping share their
+    // wake-ups (with no lateness allowed they would add some forty more of their own).
+    expect(asked.get('heartbeat')).toBeGreaterThanOrEqual(36);
+    expect(wakeUps.count).toBeLessThanOrEqual(asked.get('heartbeat')! + 4);
+    expect(members.every((id) => a.statusOf(id) === 'alive')).toBe(true);
   });
 });

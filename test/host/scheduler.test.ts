@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RealTimeScheduler } from '../../runtime/host/scheduler.js';
 
 // The real-time scheduler on node's timers, faked: what matters is how many times the process
-// would wake, and in which order the core's timers fire.
+// would wake, and in which order the core's timers fire. The node timer is armed one
+// millisecond past the due time (the event loop's clock lags the host's by up to one).
 
 describe('RealTimeScheduler', () => {
   beforeEach(() => {
@@ -23,7 +24,7 @@ describe('RealTimeScheduler', () => {
     s.at(250, () => fired.push('anti-entropy'));
     // One node timer for the earliest, whatever was asked for after it.
     expect(vi.getTimerCount()).toBe(1);
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(101);
     expect(fired).toEqual(['probe']);
     expect(vi.getTimerCount()).toBe(1);
     vi.advanceTimersByTime(149);
@@ -41,7 +42,7 @@ describe('RealTimeScheduler', () => {
       fired.push(200);
       s.at(300, () => fired.push(300));
     });
-    vi.advanceTimersByTime(200);
+    vi.advanceTimersByTime(201);
     expect(fired).toEqual([200]);
     vi.advanceTimersByTime(300);
     expect(fired).toEqual([200, 300, 500]);
@@ -69,7 +70,7 @@ describe('RealTimeScheduler', () => {
     });
     s.at(10, () => fired.push('same moment'));
     s.at(20, () => fired.push('later'));
-    expect(() => vi.advanceTimersByTime(10)).toThrow('boom');
+    expect(() => vi.advanceTimersByTime(11)).toThrow('boom');
     expect(fired).toEqual(['same moment']);
     vi.advanceTimersByTime(10);
     expect(fired).toEqual(['same moment', 'later']);
@@ -86,11 +87,44 @@ describe('RealTimeScheduler', () => {
     });
     s.at(10, () => fired.push('second'));
     now = 60;
-    vi.advanceTimersByTime(10);
+    vi.advanceTimersByTime(11);
     // Reads were resumed, so the batch waits for the next setImmediate.
     expect(fired).toEqual([]);
     expect(s.late).toBe(2);
     vi.runOnlyPendingTimers();
     expect(fired).toEqual(['first']);
+  });
+
+  it('a timer that allows lateness waits for the next wake-up within it and shares it', () => {
+    const s = new RealTimeScheduler(clockFrom(Date.now()));
+    const fired: string[] = [];
+    // Housekeeping may wait up to 275 ms for the heartbeat due at 1,100.
+    s.at(1000, () => fired.push('gc'), 275);
+    s.at(1100, () => fired.push('heartbeat'));
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(1100);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual(['gc', 'heartbeat']);
+    expect(s.late).toBe(0);
+  });
+
+  it('a timer that allows lateness fires at the end of it when nothing comes sooner', () => {
+    const s = new RealTimeScheduler(clockFrom(Date.now()));
+    const fired: number[] = [];
+    s.at(1000, () => fired.push(1000), 275);
+    s.at(1500, () => fired.push(1500));
+    vi.advanceTimersByTime(1275);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fired).toEqual([1000]);
+    // A timer asked for later whose latest moment is sooner moves the wake-up forward.
+    s.at(1400, () => fired.push(1400), 0);
+    s.at(1300, () => fired.push(1300), 200);
+    vi.advanceTimersByTime(125);
+    expect(fired).toEqual([1000, 1300, 1400]);
+    vi.advanceTimersByTime(100);
+    expect(fired).toEqual([1000, 1300, 1400, 1500]);
+    expect(s.late).toBe(0);
   });
 });
