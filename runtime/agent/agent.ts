@@ -8,6 +8,7 @@ import { chmodSync, chownSync, unlinkSync } from 'node:fs';
 import type { CoreEvent } from '../core/effects.js';
 import type { Value } from '../core/messages.js';
 import type { Profile } from '../core/profiles.js';
+import { longestHeartbeatGapMs } from '../core/timing.js';
 import { apiSocketPath, apiTokenPath, httpTokenPath, metricsTokenPath, profileOf, type MurmurConfig } from '../config/config.js';
 import { startPage, type PageServer } from '../api/page/page-server.js';
 import { parseHttpListen } from '../config/http-listen.js';
@@ -84,7 +85,7 @@ const READ_PAUSE_MS = 100;
  * heartbeat does. On the lan profile that bounds how late news reaches the device at 300 ms.
  */
 function groupReadPauseMs(profile: Profile): number {
-  return Math.ceil(profile.heartbeatMinMs * (1 + profile.heartbeatJitter)) + 25;
+  return longestHeartbeatGapMs(profile, profile.heartbeatMinMs) + 25;
 }
 
 export class Agent {

@@ -32,6 +32,7 @@ import { LED_KEY } from '../status/led-key.js';
 import type { Logger } from '../log/log.js';
 import type { NodeHost } from '../host/node-host.js';
 import { monotonicClock, type TimerScheduler } from '../host/scheduler.js';
+import { nextDueMs } from '../core/timing.js';
 import { UnknownMemberError } from '../api/server.js';
 
 export interface DeviceHalDeps {
@@ -170,8 +171,7 @@ export class DeviceHal {
     const ticks = ++this.#ticks;
     let due = monotonicClock();
     const next = (): void => {
-      const now = monotonicClock();
-      due = due + STATUS_INTERVAL_MS > now ? due + STATUS_INTERVAL_MS : now + STATUS_INTERVAL_MS;
+      due = nextDueMs(due, monotonicClock(), STATUS_INTERVAL_MS);
       timers.at(due, () => {
         if (this.#ticks !== ticks) return;
         // Queued first: a judgement that throws does not end the ones after it.

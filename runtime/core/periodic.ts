@@ -10,7 +10,7 @@ import { heartbeat, sendHeartbeat, sweep } from './liveness.js';
 import { collectDeparted, heartbeatMs, regularSweepMs } from './membership.js';
 import type { NodeState } from './node-state.js';
 import { expireOwn, purgeReplicas } from './state-gossip.js';
-import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, nextDueMs, shareableLateMs, stallSlackMs } from './timing.js';
+import { antiEntropyDelayMs, firstHeartbeatDelayMs, heartbeatDelayMs, isEarly, isStalled, longestHeartbeatGapMs, nextDueMs, shareableLateMs, stallSlackMs } from './timing.js';
 
 export function startTimers(s: NodeState, now: number, fx: Effects): void {
   s.joining = { since: now, until: now + s.profile.joinQuietMs };
@@ -132,7 +132,7 @@ export function scheduleSweep(s: NodeState, now: number, deadline: number, fx: E
   const withOurHeartbeat = s.hbDue > now ? Math.min(s.hbDue, latest) : latest;
   s.sweepDue = deadline <= now ? now + regularSweepMs(s) : Math.min(withOurHeartbeat, deadline);
   const regular = s.sweepDue === latest && deadline > latest;
-  fx.setTimer(s.sweepDue, { kind: 'sweep' }, regular ? Math.ceil(hbMs * s.profile.heartbeatJitter) : 0);
+  fx.setTimer(s.sweepDue, { kind: 'sweep' }, regular ? longestHeartbeatGapMs(s.profile, hbMs) - hbMs : 0);
 }
 
 /** After a goodbye: no more heartbeats or anti-entropy; sweeps, housekeeping and flushes go on, so the goodbye's repeats go out. */

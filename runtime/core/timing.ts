@@ -103,13 +103,18 @@ export function heartbeatDelayMs(profile: Profile, intervalMs: number, inJoinBur
   return Math.max(profile.joinBurstMinMs, Math.floor(intervalMs * fraction));
 }
 
+/** The longest our next heartbeat can be away, at interval `intervalMs` after the join burst: the interval and its jitter. */
+export function longestHeartbeatGapMs(profile: Profile, intervalMs: number): number {
+  return Math.ceil(intervalMs * (1 + profile.heartbeatJitter));
+}
+
 /**
  * How late a timer that needs no precision (anti-entropy, housekeeping), due every `everyMs`,
- * may fire: long enough to wait for our next heartbeat, whose wake-up it can then share (one
- * heartbeat interval and its jitter), never more than half its own period.
+ * may fire: long enough to wait for our next heartbeat, whose wake-up it can then share, never
+ * more than half its own period.
  */
 export function shareableLateMs(profile: Profile, heartbeatMs: number, everyMs: number): number {
-  return Math.min(Math.ceil(heartbeatMs * (1 + profile.heartbeatJitter)), Math.floor(everyMs / 2));
+  return Math.min(longestHeartbeatGapMs(profile, heartbeatMs), Math.floor(everyMs / 2));
 }
 
 /**
