@@ -1,13 +1,13 @@
 // What security costs on this machine, so primitives are chosen with figures:
 //   npm run bench:crypto
-// secretbox (XSalsa20-Poly1305) seal+open, tweetnacl, and murmur's one-pass open
+// secretbox (XSalsa20-Poly1305) seal+open, tweetnacl, and murmur's one-pass seal and open
 // (runtime/crypto/secretbox.ts); Ed25519 sign and verify, tweetnacl and
 // node:crypto. Prints one JSON line; each figure is operations per second of CPU time, measured
 // over about 1 s.
 
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { secretboxOpen } from '../runtime/crypto/secretbox.js';
+import { secretboxOpen, secretboxSealInto } from '../runtime/crypto/secretbox.js';
 
 /**
  * Operations per second of CPU time (this process's user + system), so a busy shared machine
@@ -32,7 +32,9 @@ for (const size of [64, 200, 1200]) {
   const msg = nacl.randomBytes(size);
   const nonce = nacl.randomBytes(nacl.secretbox.nonceLength);
   const boxed = nacl.secretbox(msg, nonce, key);
+  const into = new Uint8Array(boxed.length);
   out[`secretbox_seal_${size}B_per_s`] = rate(() => nacl.secretbox(msg, nonce, key));
+  out[`secretbox_seal_one_pass_${size}B_per_s`] = rate(() => secretboxSealInto(msg, nonce, key, into, 0));
   out[`secretbox_open_${size}B_per_s`] = rate(() => nacl.secretbox.open(boxed, nonce, key));
   out[`secretbox_open_one_pass_${size}B_per_s`] = rate(() => secretboxOpen(boxed, nonce, key));
 }

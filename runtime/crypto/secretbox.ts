@@ -10,18 +10,13 @@
 // the Poly1305 check.
 //
 // The results are exactly nacl.secretbox's and nacl.secretbox.open's (test/crypto/secretbox
-// and secretbox-seal tests); tweetnacl does the Poly1305 arithmetic.
+// and secretbox-seal tests). Poly1305 is runtime/crypto/poly1305.ts, also without allocations.
 
 import nacl from './nacl.js';
 import { datagramBytes } from '../wire/datagram-bytes.js';
+import { poly1305, poly1305Verify } from './poly1305.js';
 import { xsalsa20Xor } from './xsalsa20.js';
 
-interface LowLevel {
-  crypto_onetimeauth(out: Uint8Array, outpos: number, m: Uint8Array, mpos: number, n: number, k: Uint8Array): number;
-  crypto_onetimeauth_verify(h: Uint8Array, hpos: number, m: Uint8Array, mpos: number, n: number, k: Uint8Array): number;
-}
-
-const low = (nacl as unknown as { lowlevel: LowLevel }).lowlevel;
 const TAG = 16;
 const POLY_KEY = 32;
 
@@ -42,7 +37,7 @@ export function secretboxOpen(box: Uint8Array, nonce: Uint8Array, key: Uint8Arra
   const out = datagramBytes(POLY_KEY + n);
   out.set(box.subarray(TAG), POLY_KEY);
   xsalsa20Xor(out, 0, out, 0, out.length, nonce, key);
-  const ok = low.crypto_onetimeauth_verify(box, 0, box, TAG, n, out.subarray(0, POLY_KEY)) === 0;
+  const ok = poly1305Verify(box, 0, box, TAG, n, out);
   // The one-time key must not outlive the check in memory that others' views share.
   out.fill(0, 0, POLY_KEY);
   return ok ? out.subarray(POLY_KEY) : null;
@@ -62,7 +57,7 @@ export function secretboxSealInto(plain: Uint8Array, nonce: Uint8Array, key: Uin
   s.set(plain, POLY_KEY);
   xsalsa20Xor(s, 0, s, 0, s.length, nonce, key);
   out.set(s.subarray(POLY_KEY), at + TAG);
-  low.crypto_onetimeauth(out, at, out, at + TAG, n, s.subarray(0, POLY_KEY));
+  poly1305(out, at, out, at + TAG, n, s);
   // The one-time key must not outlive the seal in memory that others' views share.
   s.fill(0, 0, POLY_KEY);
 }
