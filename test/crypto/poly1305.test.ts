@@ -40,7 +40,7 @@ describe('poly1305', () => {
         expect(ourTag(m, key).equals(tweetnaclTag(m, key)), `length ${n}`).toBe(true);
       }
     }
-    // Accumulators that land just below and above 2^130 - 5 before the final reduction.
+    // All-ones r with one byte of the message varied.
     for (let i = 0; i < 2000; i++) {
       const key = nacl.randomBytes(32);
       key.fill(0xff, 0, 16);
@@ -48,6 +48,26 @@ describe('poly1305', () => {
       m[i % m.length] = i & 0xff;
       expect(ourTag(m, key).equals(tweetnaclTag(m, key)), `case ${i}`).toBe(true);
     }
+  });
+
+  it('reduces a sum at and just above 2^130 - 5, and carries out of the top limb', () => {
+    // r = 1 and s = 0, so the tag is the blocks' sum mod 2^130 - 5, its low 128 bits. Two
+    // blocks, (2^128 - 1) + 2^128 and (2^128 - 1 - 3 + d) + 2^128, sum to 2^130 - 5 + d.
+    const key = new Uint8Array(32);
+    key[0] = 1;
+    const want = ['faffffffffffffffffffffffffffffff', '00000000000000000000000000000000', '01000000000000000000000000000000', '02000000000000000000000000000000', '03000000000000000000000000000000'];
+    for (const d of [-1, 0, 1, 2, 3]) {
+      const m = new Uint8Array(32).fill(0xff);
+      m[16] = 0xfc + d;
+      expect(ourTag(m, key).toString('hex'), `d = ${d}`).toBe(want[d + 1]);
+      expect(ourTag(m, key).equals(tweetnaclTag(m, key)), `d = ${d}`).toBe(true);
+    }
+    // r = 4: (2^129 - 1) * 4 overflows the top limb into the fold by 5 at the end.
+    const key4 = new Uint8Array(32);
+    key4[0] = 4;
+    const ones = new Uint8Array(16).fill(0xff);
+    expect(ourTag(ones, key4).toString('hex')).toBe('06000000000000000000000000000000');
+    expect(ourTag(ones, key4).equals(tweetnaclTag(ones, key4))).toBe(true);
   });
 
   it('gives the RFC 8439 example tag', () => {
