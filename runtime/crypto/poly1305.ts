@@ -6,8 +6,8 @@
 // The 130-bit accumulator and r are held as ten 13-bit limbs in local variables, so a limb
 // product (a message-laden accumulator limb times 5 * r) stays below 2^30 and five of them
 // summed below 2^32: each column of the product is summed in two halves with a carry between,
-// exact in a double. Limbs above the
-// tenth fold back multiplied by 5, since 2^130 = 5 (mod 2^130 - 5).
+// exact in a double. Limbs above the tenth fold back multiplied by 5, since 2^130 = 5
+// (mod 2^130 - 5).
 //
 // tweetnacl computes the same (a port of poly1305-donna-16) through an object with four typed
 // arrays, and its verify allocates two more; every datagram a device receives is checked, so
