@@ -8,7 +8,8 @@
 // received/opened/verified/remembered_per_node_s count each node's receive work in the steady
 // window (datagrams, seal opens, signature verifications, checks passed from memory): proxies
 // for CPU that do not depend on the machine. --crash K: after the single death, K more nodes
-// crash at once; crash_all_ms is the time until every survivor has seen all K dead.
+// crash at once; crash_all_ms is the time until every survivor has seen all K dead, and
+// crash_received_per_node_s what each survivor received a second meanwhile.
 //
 // --fault adds a fault (repeatable). Its window starts `at` after the steady window starts (the
 // fleet has joined by then) and lasts `for` (default: to the end of the run). Durations take
@@ -190,13 +191,19 @@ export function runSimBenchmark(a: Args): Record<string, unknown> {
       invariants?.mayDie.add(id);
       fleet.crash(id);
     }
+    // Counted over the survivors only, from the moment of the crash (no virtual time passed).
+    const before = receiveWork(fleet);
+    const crashedAt = fleet.now;
     try {
       fleet.runUntil(() => figures.crashSeenBy >= a.nodes - 1 - ids.length, { maxMs: deadlineMs, what: 'mass-crash detection' });
     } catch (e) {
       if (e instanceof InvariantViolation) throw e;
     }
     const c = figures.crash();
-    crash = { crash_nodes: ids.length, crash_p50_ms: c.p50, crash_all_ms: c.all, crash_seen: c.seen };
+    // What the crash costs the survivors: datagrams each received a second until the last verdict.
+    const survivors = fleet.runningIds().length;
+    const received = (receiveWork(fleet).datagrams - before.datagrams) / ((fleet.now - crashedAt) / 1000) / survivors;
+    crash = { crash_nodes: ids.length, crash_p50_ms: c.p50, crash_all_ms: c.all, crash_seen: c.seen, crash_received_per_node_s: Math.round(received) };
     trace('crash', wallStart, fleet.now);
   }
   invariants?.checkTotals();

@@ -39,7 +39,7 @@ export function probeFailed(s: NodeState, m: Member, now: number, fx: Effects): 
   const sus = m.suspicion;
   // Speak up only while the accusation is still news: once enough others have said it, one
   // more voice adds nothing but a multicast to every device (N accusers x N receivers).
-  if (sus?.sources.has(s.self.id) && sus.sources.size <= s.profile.suspicionConfirmations) {
+  if (sus?.sources.has(s.self.id) && sus.sources.size <= speakers(s)) {
     const target = { id: m.id, gen: m.gen };
     const msg = accusation<Suspect>(s, { type: MsgType.Suspect, from: s.self, target, inc: sus.inc });
     queue(s, `accuse:${m.id}`, msg, now, fx);
@@ -71,10 +71,15 @@ export function checkSuspicion(s: NodeState, m: Member, now: number, fx: Effects
   const sus = m.suspicion;
   if (!sus || verdict(sus, now, s.bounds) !== 'dead') return;
   const sources = [...sus.sources];
+  const spoke = spokeUp(s, m);
   setStatus(s, m, 'dead', now, fx, sources);
   s.stats.count('declared-dead');
-  if (sus.sources.has(s.self.id) && m.deadReports < s.profile.suspicionConfirmations) {
-    // Our declaration counts as one independent source for everyone else, never as proof.
+  // Our declaration counts as one independent source for everyone else, never as proof. Only
+  // the accusers that spoke up say it: on a multicast segment every device watches the same
+  // silence and declares within moments of the others, and a death told by all of them is a
+  // multicast from each survivor to each survivor, many times the fleet's heartbeats in a mass crash.
+  if (spoke) {
+    s.stats.count('deaths-announced');
     const d = accusation<Dead>(s, { type: MsgType.Dead, from: s.self, target: { id: m.id, gen: m.gen }, inc: sus.inc });
     queue(s, `accuse:${m.id}`, d, now, fx);
   } else {
@@ -94,7 +99,6 @@ export function onAccusation(s: NodeState, now: number, from: Address, a: Suspec
   }
   const m = s.members.get(a.target.id);
   if (!m || m.gen !== a.target.gen || a.inc < m.inc) return;
-  if (a.type === MsgType.Dead) m.deadReports++;
   if (!isPresent(m)) return;
   const isNewHeld = !m.heldAccusations?.has(a.from.id) && !m.suspicion?.sources.has(a.from.id);
   // First-hand evidence beats hearsay: if we heard the member recently, the accuser is the one
@@ -142,7 +146,15 @@ export function spokeUp(s: NodeState, m: Member): boolean {
   const sus = m.suspicion;
   if (!sus) return false;
   const at = [...sus.sources].indexOf(s.self.id);
-  return at >= 0 && at < s.profile.suspicionConfirmations;
+  return at >= 0 && at < speakers(s);
+}
+
+/**
+ * How many accusers of one silence say so to everyone: enough that each of them, hearing only
+ * the others, has the confirmations that make its suspicion timeout the shortest.
+ */
+function speakers(s: NodeState): number {
+  return s.profile.suspicionConfirmations + 1;
 }
 
 /**
@@ -172,7 +184,6 @@ export function accusationIsNews(s: NodeState, a: Suspect | Dead): boolean {
   if (a.target.id === s.self.id) return a.target.gen === s.self.gen && !s.left && a.inc >= s.inc;
   const m = s.members.get(a.target.id);
   if (!m || m.gen !== a.target.gen || a.inc < m.inc) return false;
-  if (a.type === MsgType.Dead) return true; // counted in deadReports
   if (!isPresent(m)) return false;
   return !m.suspicion?.sources.has(a.from.id) && !m.heldAccusations?.has(a.from.id);
 }

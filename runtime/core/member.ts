@@ -54,8 +54,6 @@ export interface Member {
    * (accuser id -> when) so that if our own probe later fails they count as the other sources.
    */
   heldAccusations: Map<string, number> | undefined;
-  /** Dead declarations heard from others since it was last alive; past a few, ours is redundant. */
-  deadReports: number;
   /** Probe in flight for this member, if any. */
   probe: number | undefined;
   /** Local time our last probe of it started. */
@@ -124,7 +122,6 @@ export function newMember(
     view: 0,
     suspicion: undefined,
     heldAccusations: undefined,
-    deadReports: 0,
     probe: undefined,
     lastProbeAt: -Infinity,
     lastNotified: -Infinity,

@@ -94,7 +94,6 @@ export function restarted(s: NodeState, m: Member, gen: number, inc: number, add
   m.statusSince = now;
   m.suspicion = undefined;
   m.heldAccusations = undefined;
-  m.deadReports = 0;
   m.probe = undefined;
   m.hbSeq = 0;
   m.directSeq = 0;
@@ -133,7 +132,6 @@ export function setStatus(s: NodeState, m: Member, status: MemberStatus, now: nu
     s.view = (s.view ^ memberHash(m.id, m.gen)) >>> 0;
   }
   if (status !== 'suspect') m.suspicion = undefined;
-  if (status === 'alive' || status === 'unreliable') m.deadReports = 0;
   // A suspicion's timeout shrinks with every confirmation, and an unreliable member is reviewed
   // as its datagrams come: both are watched at the regular pace (periodic.ts scheduleSweep).
   if (status === 'suspect' || status === 'unreliable') sweepSoon(s, now, fx);

@@ -49,6 +49,31 @@ describe.each(SIZES)('N=%i', (n) => {
   );
 });
 
+describe('mass crash', () => {
+  it('10 of 64 killed at once at 10% loss: every survivor declares all 10 dead within 3 s, and only a few accusers per death announce it', () => {
+    const s = new Scenario({ nodes: 64, seed: 2500, loss: 0.1 });
+    s.fleet.start();
+    s.within(5_000, 'join', () => s.allAlive());
+    s.joined();
+    const victims = s.fleet.ids.filter((_, i) => i % 6 === 3).slice(0, 10);
+    const survivors = s.fleet.ids.filter((id) => !victims.includes(id));
+    const announced = (): number => survivors.reduce((sum, id) => sum + (s.fleet.node(id).stats.get('deaths-announced') ?? 0), 0);
+    const before = announced();
+    for (const v of victims) {
+      s.mayDie.add(v);
+      s.fleet.crash(v);
+    }
+    const t = s.within(3_000, 'every survivor declares all 10 dead', () => victims.every((v) => s.allDeclaredDead(v, survivors)));
+    expect(t).toBeLessThanOrEqual(3_000);
+    // Every survivor watched the same silences; if each told the others, a mass crash would
+    // cost every device a multicast from every other one per death.
+    const perDeath = (announced() - before) / victims.length;
+    expect(perDeath).toBeGreaterThanOrEqual(1);
+    expect(perDeath).toBeLessThanOrEqual(survivors.length / 4);
+    s.assertInvariants();
+  });
+});
+
 describe('graceful leave', () => {
   it('a leaving node is marked left (not dead) by every other node within 1000 ms at 10% loss', () => {
     const s = new Scenario({ nodes: 32, seed: 77, loss: 0.1 });

@@ -6,6 +6,10 @@ import { LOSSES, SIZES, Scenario } from './harness.js';
 // split is everywhere within MERGE_MS. No manual action in between.
 const SPLIT_MS = { 0: 4000, 0.1: 4000, 0.3: 8000 } as const;
 const MERGE_MS = { 0: 3000, 0.1: 5000, 0.3: 10000 } as const;
+// A value written on one side during the split, everywhere on that side. A receiver that misses
+// the owner's repeats pulls at the owner's next heartbeat it hears; at 30% loss each way a pull
+// gets through about half the time, so one observer in a few hundred needs more than 2 s.
+const SPREAD_MS = { 0: 2000, 0.1: 2000, 0.3: 5000 } as const;
 
 describe.each(SIZES)('N=%i', (n) => {
   it.each(LOSSES)('loss %f: both sides of a 40/60 partition detect the split within the split bound, then fully re-merge within the merge bound', (loss) => {
@@ -30,7 +34,7 @@ describe.each(SIZES)('N=%i', (n) => {
     expect(s.allAlive(b)).toBe(true);
     s.fleet.set(a[0]!, 'side', 'a');
     s.fleet.set(b[0]!, 'side', 'b');
-    s.within(2_000, 'values spread within each side', () => s.allSee(a[0]!, 'side', 'a', a) && s.allSee(b[0]!, 'side', 'b', b));
+    s.within(SPREAD_MS[loss], 'values spread within each side', () => s.allSee(a[0]!, 'side', 'a', a) && s.allSee(b[0]!, 'side', 'b', b));
 
     s.fleet.heal();
     const merge = s.within(MERGE_MS[loss], 'full re-merge after the heal', () =>
