@@ -67,8 +67,8 @@ describe('a flaky device', () => {
     // Its first silence cannot be told from a death: suspected once, then one steady state
     // until the loss ends, never alive and suspect again. The goal is two changes at every
     // observer; an observer that no copy of the refutation reaches in time declares it dead
-    // first: three changes, two of them verdicts. About one observer in twenty does (69 of
-    // 1,440 over seeds 7-102, at most 5 of 15 in one run; 3 of 15 in this one).
+    // first: three changes, two of them verdicts. About one observer in twenty does (76 of
+    // 1,440 over seeds 7-102, at most 6 of 15 in one run; 3 of 15 in this one).
     let two = 0;
     for (const [observer, list] of during) {
       const seen = list.map((c) => c.status);
