@@ -77,7 +77,7 @@ export function checkSuspicion(s: NodeState, m: Member, now: number, fx: Effects
   // Our declaration counts as one independent source for everyone else, never as proof. Only
   // the accusers that spoke up say it: on a multicast segment every device watches the same
   // silence and declares within moments of the others, and a death told by all of them is a
-  // multicast from each survivor to each survivor, many times the fleet's heartbeats in a mass crash.
+  // multicast from each survivor to each survivor, in a mass crash many times the heartbeats.
   if (spoke) {
     s.stats.count('deaths-announced');
     const d = accusation<Dead>(s, { type: MsgType.Dead, from: s.self, target: { id: m.id, gen: m.gen }, inc: sus.inc });
