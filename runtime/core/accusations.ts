@@ -13,7 +13,7 @@ import { setStatus } from './membership.js';
 import { isDeafToAll } from './isolation.js';
 import { MsgType, type Address, type Dead, type Digest, type NodeId, type Suspect } from './messages.js';
 import type { NodeState } from './node-state.js';
-import { nextDeadline, verdict } from './suspicion.js';
+import { nextDeadline, verdict, type Suspicion } from './suspicion.js';
 import { freshEvidenceMs, heldAccusationMaxAgeMs, notifyIntervalMs, repeatsFor } from './timing.js';
 
 /** An accusation by this node, signed when there is a signer. */
@@ -71,14 +71,13 @@ export function checkSuspicion(s: NodeState, m: Member, now: number, fx: Effects
   const sus = m.suspicion;
   if (!sus || verdict(sus, now, s.bounds) !== 'dead') return;
   const sources = [...sus.sources];
-  const spoke = spokeUp(s, m);
   setStatus(s, m, 'dead', now, fx, sources);
   s.stats.count('declared-dead');
   // Our declaration counts as one independent source for everyone else, never as proof. Only
   // the accusers that spoke up say it: on a multicast segment every device watches the same
   // silence and declares within moments of the others, and a death told by all of them is a
   // multicast from each survivor to each survivor, in a mass crash many times the heartbeats.
-  if (spoke) {
+  if (spokeUp(s, sus)) {
     s.stats.count('deaths-announced');
     const d = accusation<Dead>(s, { type: MsgType.Dead, from: s.self, target: { id: m.id, gen: m.gen }, inc: sus.inc });
     queue(s, `accuse:${m.id}`, d, now, fx);
@@ -141,9 +140,11 @@ export function refute(s: NodeState, now: number, a: Suspect | Dead, from: Addre
   s.spreading.refuted(s, hb, from, fx);
 }
 
-/** Whether this node's own accusation of `m` was one of the few that went out (see probeFailed). */
-export function spokeUp(s: NodeState, m: Member): boolean {
-  const sus = m.suspicion;
+/**
+ * Whether this node's own accusation in `sus` (a member's suspicion, held by the caller: a change
+ * of status clears it) was one of the few that went out (see probeFailed).
+ */
+export function spokeUp(s: NodeState, sus: Suspicion | undefined): boolean {
   if (!sus) return false;
   const at = [...sus.sources].indexOf(s.self.id);
   return at >= 0 && at < speakers(s);

@@ -201,7 +201,7 @@ function learn(s: NodeState, now: number, e: DigestEntry, fx: Effects): Member |
     m.heldAccusations = undefined;
     if (m.status === 'suspect' || m.status === 'dead') {
       s.broadcasts.cancel(`accuse:${m.id}`);
-      const spoke = spokeUp(s, m);
+      const spoke = spokeUp(s, m.suspicion);
       // The entry's heartbeat counter is the relayer's latest, usually from the very heartbeat
       // that refuted: it tells a member that stopped itself from one whose link failed.
       cameBack(s, m, now, fx, m.status === 'dead', e.hb, true);

@@ -104,7 +104,7 @@ export function heardFrom(s: NodeState, m: Member, inc: number, now: number, fx:
   if (m.status === 'suspect') {
     s.broadcasts.cancel(`accuse:${m.id}`);
     const stillAccused = m.suspicion !== undefined && inc <= m.suspicion.inc;
-    const spoke = spokeUp(s, m);
+    const spoke = spokeUp(s, m.suspicion);
     cameBack(s, m, now, fx, false, seq);
     // Others may still hold the accusation; only the member itself can clear it everywhere.
     if (stillAccused) notify(s, m, MsgType.Suspect, now, fx);
