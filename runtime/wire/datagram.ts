@@ -11,6 +11,7 @@ import { MalformedError, scanItem } from './scan.js';
 import { markLength } from './recipient.js';
 import { FieldError, UnknownTypeError, toMessage } from './validate.js';
 import { DEFAULT_DATAGRAM_BUDGET, WIRE_VERSION } from './version.js';
+import { readHeartbeat } from './heartbeat-fast.js';
 
 export type RejectReason =
   | 'oversize'
@@ -96,6 +97,13 @@ export function decodeDatagram(bytes: Uint8Array, budget = DEFAULT_DATAGRAM_BUDG
     if (messages.length + rejected.length >= MAX_MESSAGES) {
       rejected.push({ reason: 'too-many-messages', detail: `more than ${MAX_MESSAGES} messages in one datagram` });
       break;
+    }
+    // Nearly every item is a heartbeat: read those directly, the rest through scan and cbor-x.
+    const hb = readHeartbeat(bytes, pos);
+    if (hb) {
+      messages.push(hb.msg);
+      pos = hb.end;
+      continue;
     }
     let end: number;
     let raw: unknown;
