@@ -10,6 +10,7 @@
 import type { CoreEvent, Rng } from '../core/effects.js';
 import type { Address, NodeId } from '../core/messages.js';
 import { Node } from '../core/node.js';
+import { accusersPerSilence } from '../core/accusations.js';
 import type { Profile } from '../core/profiles.js';
 import { FleetChannel, pooledRandom, type FrameOpener } from '../crypto/fleet-channel.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -99,9 +100,11 @@ export function coreView(
 export function assembleNode(opts: AssemblyOptions): AssembledNode {
   const sec = 'insecure' in opts.security ? undefined : opts.security;
   let node: Node | undefined;
+  const profile = sec ? sealedProfile(opts.profile) : opts.profile;
   const gate = sec
     ? new Gatekeeper({
         self: { id: opts.id, gen: opts.gen },
+        accusersPerStatement: accusersPerSilence(profile),
         key: sec.deviceKey,
         certificate: sec.certificate,
         adminPublicKey: sec.adminPublicKey,
@@ -115,7 +118,7 @@ export function assembleNode(opts: AssemblyOptions): AssembledNode {
     id: opts.id,
     gen: opts.gen,
     addr: opts.transport.localAddress,
-    profile: sec ? sealedProfile(opts.profile) : opts.profile,
+    profile,
     rng: opts.rng,
     size: sizeOf,
     multicast: opts.multicast,

@@ -34,6 +34,8 @@
 
 import type { Address, Dead, Delta, Digest, DigestEntry, KvEntry, Message, NodeId, NodeRef, Passport, Ping, Query, QueryReply, Suspect } from '../core/messages.js';
 import { MsgType } from '../core/messages.js';
+import { accusersPerSilence } from '../core/accusations.js';
+import { profileByName } from '../core/profiles.js';
 import type { Signer } from '../core/node.js';
 import { verifyCertificate } from './certificate.js';
 import { CheckedSignatures } from './checked-signatures.js';
@@ -113,13 +115,13 @@ export const NEW_IDS_PER_SOURCE: Rate = { perS: 64 / 60, burst: 128 };
  */
 export const MAX_IDENTITIES = 1024;
 /**
- * Accusers checked per statement (type, target, life, incarnation). The core's verdict needs
- * three confirmations beyond its own evidence (lan and wifi profiles), four without its own;
- * a fifth changes nothing. When ten devices die together every survivor accuses each of them
- * at once: checking all of those (N x 10 here) used the whole accusation budget for seconds,
- * while four accusers per statement are enough for every verdict.
+ * Accusers checked per statement (type, target, life, incarnation) without a profile to ask:
+ * the lan and wifi profiles' count (core accusations.ts `accusersPerSilence`). When ten devices
+ * die together every survivor accuses each of them at once: checking all of those (N x 10
+ * here) used the whole accusation budget for seconds, while the few that speak up are enough
+ * for every verdict.
  */
-export const ACCUSERS_PER_STATEMENT = 4;
+export const ACCUSERS_PER_STATEMENT = accusersPerSilence(profileByName('lan'));
 /** Statements whose accusers are counted at most: oldest first out. */
 const STATEMENTS_TRACKED = 1024;
 /** Own accusations whose signatures are kept: the core repeats and re-sends the same few. */
@@ -154,6 +156,8 @@ export interface GateOptions {
   readonly queryReplyIsNews?: (r: QueryReply) => boolean;
   /** Monotonic ms, for the accusation budget. */
   readonly clock?: () => number;
+  /** Accusers checked per statement: the core's `accusersPerSilence` for its profile (default ACCUSERS_PER_STATEMENT). */
+  readonly accusersPerStatement?: number;
   /** Accusation signatures checked per second at most (default 50, about 4 ms of CPU on x86). */
   readonly accusationsPerSecond?: number;
   /** Identities held at most without an admin (default MAX_IDENTITIES). */
@@ -578,7 +582,7 @@ export class Gatekeeper {
         // already heard can hasten the verdict, and dropping it costs nothing (the statement's
         // checked accusers stand).
         const statement = m.target.id === this.#opts.self.id ? undefined : this.#statementAccusers(m);
-        if (statement && statement.size >= ACCUSERS_PER_STATEMENT) return this.#count('accusation-surplus');
+        if (statement && statement.size >= (this.#opts.accusersPerStatement ?? ACCUSERS_PER_STATEMENT)) return this.#count('accusation-surplus');
         // An overloaded fleet suspects a lot, every suspicion is news to everyone, and checking
         // them all made the overload worse. Past the budget an accusation is dropped: that
         // only delays a verdict (accusers repeat), it never makes one.

@@ -140,6 +140,33 @@ describe('Node', () => {
     expect(relayed[0]).toMatchObject({ id: 'b', gen: 1, inc: 1, status: 'alive' });
   });
 
+  it('announces a death it declared as an accuser that spoke up, however often another accuser repeated its own announcement', () => {
+    const a = node('a');
+    const fx = new Recorder();
+    a.start(0, fx);
+    for (let seq = 1; seq <= 8; seq++) {
+      a.receive(seq * 250, 'sim:b', [hb('b', 1, seq)], fx);
+      a.receive(seq * 250 + 5, 'sim:c', [hb('c', 1, seq)], fx);
+    }
+    // b falls silent; c (an insider, or just a peer) sends its Dead of b again and again.
+    const dead = { type: MsgType.Dead, from: { id: 'c', gen: 1 }, target: { id: 'b', gen: 1 }, inc: 0 } as const;
+    let seq = 9;
+    runTimersUntil(a, fx, () => a.statusOf('b') === 'dead', 2_000, (at) => {
+      while (seq * 250 <= at) {
+        a.receive(seq * 250 + 5, 'sim:c', [hb('c', 1, seq), dead], fx);
+        seq++;
+      }
+    });
+    expect(a.statusOf('b')).toBe('dead');
+    expect(seq).toBeGreaterThan(12); // c repeated its Dead several times before a's verdict
+    // a's own probe failed and it spoke up, so it tells the fleet; copies of c's Dead count once.
+    expect(a.stats.get('deaths-announced')).toBe(1);
+    const flush = fx.timers.filter((t) => t.token.kind === 'flush').at(-1)!;
+    fx.clear();
+    a.timer(flush.at, flush.token, fx);
+    expect(fx.sent(MsgType.Dead).map((d) => [d.from.id, d.target.id])).toEqual([['a', 'b']]);
+  });
+
   it('takes a relayed heartbeat count that shows next to nothing sent for a member that stopped itself only if its heartbeats reached us like the fleet\'s before', () => {
     // b falls silent and is suspected; then c relays b's refutation with a count one past the
     // last heartbeat a heard. From a member whose heartbeats all arrived, that is a process that

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { MsgType, type NodeRef, type Suspect } from '../../runtime/core/messages.js';
 import { CheckedSignatures } from '../../runtime/trust/checked-signatures.js';
 import { generateSigningKey, signBytes, verifyBytes } from '../../runtime/trust/ed25519.js';
-import { Gatekeeper } from '../../runtime/trust/gatekeeper.js';
+import { ACCUSERS_PER_STATEMENT, Gatekeeper } from '../../runtime/trust/gatekeeper.js';
+import { accusersPerSilence } from '../../runtime/core/accusations.js';
+import { profileByName, withOverrides } from '../../runtime/core/profiles.js';
 import { signAccusation, signPassport, verifyAccusation } from '../../runtime/trust/records.js';
 
 const owner = generateSigningKey();
@@ -95,6 +97,23 @@ describe('accusers per statement', () => {
     expect(g.admit([accuse(2, 0)], new Set())).toEqual([]);
     expect(g.refused.get('accusation-surplus')).toBe(3);
     expect(g.admit([accuse(5, 1)], new Set())).toHaveLength(1);
+  });
+
+  it('checks as many accusers as the profile makes speak up, when told', () => {
+    const profile = withOverrides(profileByName('lan'), { suspicionConfirmations: 1 });
+    expect(accusersPerSilence(profile)).toBe(2);
+    expect(accusersPerSilence(profileByName('lan'))).toBe(ACCUSERS_PER_STATEMENT);
+    const g = new Gatekeeper({ self: me, key: owner, held: { version: () => undefined, max: () => 0 }, isMember: () => true, clock: () => 0, accusersPerStatement: accusersPerSilence(profile) });
+    g.admit([signPassport(targetKey, target, 0, false, null), ...accusers.map((a) => signPassport(a.key, a.ref, 0, false, null))], new Set());
+    const out = g.admit(
+      accusers.map((x): Suspect => {
+        const a: Suspect = { type: MsgType.Suspect, from: x.ref, target, inc: 0 };
+        return { ...a, sig: signAccusation(x.key, a) };
+      }),
+      new Set(),
+    );
+    expect(out.map((m) => (m as Suspect).from.id)).toEqual(['a0', 'a1']);
+    expect(g.refused.get('accusation-surplus')).toBe(4);
   });
 
   it('a forged accusation takes no place from a genuine accuser', () => {
