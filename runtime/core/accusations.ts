@@ -13,7 +13,7 @@ import { setStatus } from './membership.js';
 import { isDeafToAll } from './isolation.js';
 import { MsgType, type Address, type Dead, type Digest, type NodeId, type Suspect } from './messages.js';
 import type { NodeState } from './node-state.js';
-import type { Profile } from './profiles.js';
+import { accusersPerSilence } from './profiles.js';
 import { nextDeadline, verdict, type Suspicion } from './suspicion.js';
 import { freshEvidenceMs, heldAccusationMaxAgeMs, notifyIntervalMs, repeatsFor } from './timing.js';
 
@@ -151,15 +151,7 @@ export function spokeUp(s: NodeState, sus: Suspicion | undefined): boolean {
   return at >= 0 && at < speakers(s);
 }
 
-/**
- * How many accusers of one silence say so to everyone: enough that each of them, hearing only
- * the others, has the confirmations that make its suspicion timeout the shortest. One more
- * voice hastens no verdict, so the gatekeeper checks no more accusers per statement than this.
- */
-export function accusersPerSilence(profile: Profile): number {
-  return profile.suspicionConfirmations + 1;
-}
-
+/** How many accusers of one silence say so to everyone (profiles.ts accusersPerSilence). */
 function speakers(s: NodeState): number {
   return accusersPerSilence(s.profile);
 }

@@ -3,7 +3,6 @@ export * from './effects.js';
 export * from './profiles.js';
 export * from './timing.js';
 export { Node, type NodeOptions } from './node.js';
-export { accusersPerSilence } from './accusations.js';
 export type { MemberView } from './member.js';
 export type { LiveValue } from './kv-store.js';
 export { KvStore } from './kv-store.js';

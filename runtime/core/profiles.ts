@@ -395,6 +395,15 @@ const wifi: Profile = {
 
 export const profiles: Readonly<Record<'lan' | 'wifi', Profile>> = { lan, wifi };
 
+/**
+ * How many accusers of one silence say so to everyone: enough that each of them, hearing only
+ * the others, has the confirmations that make its suspicion timeout the shortest. One more
+ * voice hastens no verdict, so no more than this many accusers of one statement need checking.
+ */
+export function accusersPerSilence(profile: Profile): number {
+  return profile.suspicionConfirmations + 1;
+}
+
 export function profileByName(name: string): Profile {
   if (name === 'lan' || name === 'wifi') return profiles[name];
   throw new Error(`unknown profile "${name}": expected "lan" or "wifi"`);

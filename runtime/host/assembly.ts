@@ -10,8 +10,7 @@
 import type { CoreEvent, Rng } from '../core/effects.js';
 import type { Address, NodeId } from '../core/messages.js';
 import { Node } from '../core/node.js';
-import { accusersPerSilence } from '../core/accusations.js';
-import type { Profile } from '../core/profiles.js';
+import { accusersPerSilence, type Profile } from '../core/profiles.js';
 import { FleetChannel, pooledRandom, type FrameOpener } from '../crypto/fleet-channel.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Transport } from '../net/transport.js';

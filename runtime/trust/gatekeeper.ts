@@ -34,8 +34,7 @@
 
 import type { Address, Dead, Delta, Digest, DigestEntry, KvEntry, Message, NodeId, NodeRef, Passport, Ping, Query, QueryReply, Suspect } from '../core/messages.js';
 import { MsgType } from '../core/messages.js';
-import { accusersPerSilence } from '../core/accusations.js';
-import { profileByName } from '../core/profiles.js';
+import { accusersPerSilence, profileByName } from '../core/profiles.js';
 import type { Signer } from '../core/node.js';
 import { verifyCertificate } from './certificate.js';
 import { CheckedSignatures } from './checked-signatures.js';
@@ -116,10 +115,10 @@ export const NEW_IDS_PER_SOURCE: Rate = { perS: 64 / 60, burst: 128 };
 export const MAX_IDENTITIES = 1024;
 /**
  * Accusers checked per statement (type, target, life, incarnation) without a profile to ask:
- * the lan and wifi profiles' count (core accusations.ts `accusersPerSilence`). When ten devices
- * die together every survivor accuses each of them at once: checking all of those (N x 10
- * here) used the whole accusation budget for seconds, while the few that speak up are enough
- * for every verdict.
+ * the lan and wifi profiles' count (core profiles.ts `accusersPerSilence`). When ten devices
+ * die together every survivor may accuse each of them at once, N x 10 signatures that would
+ * take the whole accusation budget for seconds, while the few that speak up are enough for
+ * every verdict.
  */
 export const ACCUSERS_PER_STATEMENT = accusersPerSilence(profileByName('lan'));
 /** Statements whose accusers are counted at most: oldest first out. */
@@ -156,7 +155,7 @@ export interface GateOptions {
   readonly queryReplyIsNews?: (r: QueryReply) => boolean;
   /** Monotonic ms, for the accusation budget. */
   readonly clock?: () => number;
-  /** Accusers checked per statement: the core's `accusersPerSilence` for its profile (default ACCUSERS_PER_STATEMENT). */
+  /** Accusers checked per statement, at least 1: `accusersPerSilence` of the core's profile (default ACCUSERS_PER_STATEMENT). */
   readonly accusersPerStatement?: number;
   /** Accusation signatures checked per second at most (default 50, about 4 ms of CPU on x86). */
   readonly accusationsPerSecond?: number;
@@ -231,6 +230,10 @@ export class Gatekeeper {
   constructor(opts: GateOptions) {
     this.#opts = opts;
     this.#max = opts.maxIdentities ?? MAX_IDENTITIES;
+    const accusers = opts.accusersPerStatement;
+    if (accusers !== undefined && !(Number.isInteger(accusers) && accusers >= 1)) {
+      throw new Error(`gatekeeper: accusersPerStatement must be a whole number of at least 1, got ${accusers}`);
+    }
     const now = opts.clock?.() ?? 0;
     // Without a clock (unit tests of other rules) there is no budget, as for accusations.
     if (opts.clock) {

@@ -1,13 +1,13 @@
-// Heartbeats are nearly every datagram a node receives (about 500 a second per node at N = 128),
+// Heartbeats are nearly every datagram a node receives (about 530 a second per node at N = 128),
 // and the general path (scanItem, then cbor-x, then toMessage) builds a throwaway array tree for
-// each only to copy it into the message. This reads the one shape encode.ts gives a heartbeat
+// each only to copy it into the message. This reads the shape encode.ts gives a heartbeat
 // straight into the message.
 //
-// It takes only that exact shape: a 7- or 8-item array, the type, a 2-item [id, gen] with an
-// ASCII id, unsigned integers in CBOR's shortest forms of up to 4 bytes, and a small integer as
-// the optional 8th field. Anything else (longer arrays from a newer version, a non-ASCII id, an
-// 8-byte integer, a truncated or malformed item) is left to the general path, so for any bytes
-// it returns what the general path would, or nothing.
+// It takes only that shape: a 7- or 8-item array, the type, a 2-item [id, gen] with an ASCII id,
+// unsigned integers of up to 4 bytes (in any of CBOR's integer forms, which cbor-x reads alike),
+// and an integer below 24 as the optional 8th field. Anything else (longer arrays from a newer
+// version, a non-ASCII id, an 8-byte integer, a float, a truncated or malformed item) is left to
+// the general path, so for any bytes it returns what the general path would, or nothing.
 
 import { MsgType, type Heartbeat } from '../core/messages.js';
 import { MAX_ID_LENGTH } from './limits.js';

@@ -151,14 +151,18 @@ describe('Node', () => {
     // b falls silent; c (an insider, or just a peer) sends its Dead of b again and again.
     const dead = { type: MsgType.Dead, from: { id: 'c', gen: 1 }, target: { id: 'b', gen: 1 }, inc: 0 } as const;
     let seq = 9;
+    let accusers: readonly string[] = [];
     runTimersUntil(a, fx, () => a.statusOf('b') === 'dead', 2_000, (at) => {
       while (seq * 250 <= at) {
         a.receive(seq * 250 + 5, 'sim:c', [hb('c', 1, seq), dead], fx);
         seq++;
       }
+      accusers = a.suspicionOf('b', at)?.accusers ?? accusers;
     });
     expect(a.statusOf('b')).toBe('dead');
     expect(seq).toBeGreaterThan(12); // c repeated its Dead several times before a's verdict
+    // a's own failed probe, then c's word, held until then: two sources, each counted once.
+    expect(accusers).toEqual(['a', 'c']);
     // a's own probe failed and it spoke up, so it tells the fleet; copies of c's Dead count once.
     expect(a.stats.get('deaths-announced')).toBe(1);
     const flush = fx.timers.filter((t) => t.token.kind === 'flush').at(-1)!;

@@ -4,8 +4,7 @@ import { MsgType, type NodeRef, type Suspect } from '../../runtime/core/messages
 import { CheckedSignatures } from '../../runtime/trust/checked-signatures.js';
 import { generateSigningKey, signBytes, verifyBytes } from '../../runtime/trust/ed25519.js';
 import { ACCUSERS_PER_STATEMENT, Gatekeeper } from '../../runtime/trust/gatekeeper.js';
-import { accusersPerSilence } from '../../runtime/core/accusations.js';
-import { profileByName, withOverrides } from '../../runtime/core/profiles.js';
+import { accusersPerSilence, profileByName, withOverrides } from '../../runtime/core/profiles.js';
 import { signAccusation, signPassport, verifyAccusation } from '../../runtime/trust/records.js';
 
 const owner = generateSigningKey();
@@ -102,7 +101,10 @@ describe('accusers per statement', () => {
   it('checks as many accusers as the profile makes speak up, when told', () => {
     const profile = withOverrides(profileByName('lan'), { suspicionConfirmations: 1 });
     expect(accusersPerSilence(profile)).toBe(2);
-    expect(accusersPerSilence(profileByName('lan'))).toBe(ACCUSERS_PER_STATEMENT);
+    // Four for both shipped profiles: each of the four hears the other three.
+    expect([accusersPerSilence(profileByName('lan')), accusersPerSilence(profileByName('wifi')), ACCUSERS_PER_STATEMENT]).toEqual([4, 4, 4]);
+    expect(() => new Gatekeeper({ self: me, key: owner, held: { version: () => undefined, max: () => 0 }, isMember: () => true, accusersPerStatement: 0 })).toThrow(/accusersPerStatement/);
+    expect(() => new Gatekeeper({ self: me, key: owner, held: { version: () => undefined, max: () => 0 }, isMember: () => true, accusersPerStatement: Number.NaN })).toThrow(/accusersPerStatement/);
     const g = new Gatekeeper({ self: me, key: owner, held: { version: () => undefined, max: () => 0 }, isMember: () => true, clock: () => 0, accusersPerStatement: accusersPerSilence(profile) });
     g.admit([signPassport(targetKey, target, 0, false, null), ...accusers.map((a) => signPassport(a.key, a.ref, 0, false, null))], new Set());
     const out = g.admit(
