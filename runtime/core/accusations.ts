@@ -40,7 +40,7 @@ export function probeFailed(s: NodeState, m: Member, now: number, fx: Effects): 
   const sus = m.suspicion;
   // Speak up only while the accusation is still news: once enough others have said it, one
   // more voice adds nothing but a multicast to every device (N accusers x N receivers).
-  if (sus?.sources.has(s.self.id) && sus.sources.size <= speakers(s)) {
+  if (sus?.sources.has(s.self.id) && sus.sources.size <= accusersPerSilence(s.profile)) {
     const target = { id: m.id, gen: m.gen };
     const msg = accusation<Suspect>(s, { type: MsgType.Suspect, from: s.self, target, inc: sus.inc });
     queue(s, `accuse:${m.id}`, msg, now, fx);
@@ -148,12 +148,7 @@ export function refute(s: NodeState, now: number, a: Suspect | Dead, from: Addre
 export function spokeUp(s: NodeState, sus: Suspicion | undefined): boolean {
   if (!sus) return false;
   const at = [...sus.sources].indexOf(s.self.id);
-  return at >= 0 && at < speakers(s);
-}
-
-/** How many accusers of one silence say so to everyone (profiles.ts accusersPerSilence). */
-function speakers(s: NodeState): number {
-  return accusersPerSilence(s.profile);
+  return at >= 0 && at < accusersPerSilence(s.profile);
 }
 
 /**

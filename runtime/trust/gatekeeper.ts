@@ -225,15 +225,17 @@ export class Gatekeeper {
   #src: GateSource = { addr: '' };
   /** Set when a passport in the datagram being admitted needed a check past the budget. */
   #overBudget = false;
+  readonly #accusersPerStatement: number;
   lastIdentityRefusal: IdentityRefusal | undefined;
 
   constructor(opts: GateOptions) {
     this.#opts = opts;
     this.#max = opts.maxIdentities ?? MAX_IDENTITIES;
-    const accusers = opts.accusersPerStatement;
-    if (accusers !== undefined && !(Number.isInteger(accusers) && accusers >= 1)) {
+    const accusers = opts.accusersPerStatement ?? ACCUSERS_PER_STATEMENT;
+    if (!(Number.isInteger(accusers) && accusers >= 1)) {
       throw new Error(`gatekeeper: accusersPerStatement must be a whole number of at least 1, got ${accusers}`);
     }
+    this.#accusersPerStatement = accusers;
     const now = opts.clock?.() ?? 0;
     // Without a clock (unit tests of other rules) there is no budget, as for accusations.
     if (opts.clock) {
@@ -585,7 +587,7 @@ export class Gatekeeper {
         // already heard can hasten the verdict, and dropping it costs nothing (the statement's
         // checked accusers stand).
         const statement = m.target.id === this.#opts.self.id ? undefined : this.#statementAccusers(m);
-        if (statement && statement.size >= (this.#opts.accusersPerStatement ?? ACCUSERS_PER_STATEMENT)) return this.#count('accusation-surplus');
+        if (statement && statement.size >= this.#accusersPerStatement) return this.#count('accusation-surplus');
         // An overloaded fleet suspects a lot, every suspicion is news to everyone, and checking
         // them all made the overload worse. Past the budget an accusation is dropped: that
         // only delays a verdict (accusers repeat), it never makes one.
